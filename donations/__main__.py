@@ -1,0 +1,3 @@
+from donations.cli import main
+
+main()

@@ -1,0 +1,74 @@
+"""The app factory: the reader's pages, the webhook inbox, the public progress, /admin."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+
+from donations.db import Database
+from donations.settings import Settings, get_settings
+from donations.stripe_api import EMULATOR_PATH, make_stripe_client, webhook_secret
+from donations.web import admin, checkout, health, public
+from donations.web.middleware import middleware
+from donations.web.state import AppState
+from webhooks import endpoint as webhook_endpoint
+
+logger = logging.getLogger(__name__)
+
+
+def _emulator_mount(settings: Settings) -> Mount:
+    # Imported here: production never loads the emulator at all.
+    from stripe_emulator import EmulatorConfig
+    from stripe_emulator import create_app as create_emulator
+
+    config = EmulatorConfig(
+        public_url=settings.SITE_URL + EMULATOR_PATH,
+        webhook_endpoints=[(settings.SITE_URL + "/webhooks/stripe", webhook_secret(settings))],
+    )
+    return Mount(EMULATOR_PATH, app=create_emulator(config), name="stripe_emulator")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    settings.check_production()
+
+    routes: list[BaseRoute] = [
+        *health.routes,
+        *checkout.routes,
+        *public.routes,
+        *admin.routes,
+        *webhook_endpoint.routes,
+    ]
+    emulated = settings.uses_emulator and settings.ENVIRONMENT != "production"
+    if emulated:
+        routes.append(_emulator_mount(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database(settings.DATABASE_URL)
+        reports_db = (
+            Database(settings.REPORTS_DATABASE_URL, writes=False)
+            if settings.REPORTS_DATABASE_URL
+            else db
+        )
+        app.state.donations = AppState(
+            settings=settings, db=db, reports_db=reports_db, stripe=make_stripe_client(settings)
+        )
+        if emulated:
+            logger.info("no STRIPE_SECRET_KEY: Stripe is the local emulator at %s", EMULATOR_PATH)
+        try:
+            yield
+        finally:
+            if emulated:
+                emulator_state = getattr(routes[-1].app.state, "emulator", None)  # type: ignore[attr-defined]
+                if emulator_state is not None:
+                    await emulator_state.aclose()
+            if reports_db is not db:
+                await reports_db.dispose()
+            await db.dispose()
+
+    return Starlette(routes=routes, middleware=middleware(settings), lifespan=lifespan)

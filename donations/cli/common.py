@@ -1,0 +1,37 @@
+"""What every command shares: one-line errors with exit code 2, the database, output."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar
+
+from donations.db import Database
+from donations.settings import get_settings
+
+T = TypeVar("T")
+
+# Exit code for bad input, as click uses for usage errors.
+BAD_INPUT = 2
+
+
+def fail(message: str) -> NoReturn:
+    """Stop with one clear line on stderr and exit code 2; nothing has been written."""
+    sys.stderr.write(f"error: {message}\n")
+    raise SystemExit(BAD_INPUT)
+
+
+def run_with_db(work: Callable[[Database], Awaitable[T]], *, reports: bool = False) -> T:
+    """Run `work` on a fresh engine for this command, and dispose of it after."""
+    settings = get_settings()
+    url = (settings.REPORTS_DATABASE_URL if reports else None) or settings.DATABASE_URL
+
+    async def main() -> T:
+        db = Database(url, writes=not reports)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())

@@ -1,0 +1,39 @@
+"""`donations serve`: migrate, then run the web app under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+import uvicorn
+
+from donations import migrations
+from donations.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+    workers: int = typer.Option(1, help="Worker processes"),
+) -> None:
+    """Run the web app. Without STRIPE_SECRET_KEY, Stripe is the bundled emulator."""
+    # Links the emulator and Stripe send readers back to must reach this server.
+    if "SITE_URL" not in os.environ:
+        os.environ["SITE_URL"] = f"http://{host}:{port}"
+        get_settings.cache_clear()
+    settings = get_settings()
+    settings.check_production()
+    migrations.upgrade(settings.DATABASE_URL)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    typer.echo(f"serving on http://{host}:{port}/contribute  (admin: /admin)")
+    uvicorn.run(
+        "donations.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+    )

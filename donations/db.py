@@ -1,0 +1,101 @@
+"""Database engines: async for the web app and CLI, sync for Alembic.
+
+One DATABASE_URL names the database; the driver is picked here so that a plain
+`postgresql://` or `sqlite:///` URL from a hosting provider works unchanged.
+
+SQLite is tuned for a web server with concurrent writers:
+- WAL, so readers never wait for the writer;
+- a busy timeout, so a writer waits for the lock instead of failing;
+- `BEGIN IMMEDIATE` on write engines, because a deferred transaction that reads and then
+  writes cannot wait for the lock: SQLite answers "database is locked" at once
+  (https://www.sqlite.org/lang_transaction.html, "BEGIN DEFERRED").
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+def _with_driver(url: str, drivers: dict[str, str]) -> str:
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    backend = parsed.get_backend_name()
+    if backend not in drivers:
+        raise ValueError(f"DATABASE_URL must be sqlite or postgresql, not {backend!r}")
+    if "+" in parsed.drivername:
+        return parsed.render_as_string(hide_password=False)
+    return parsed.set(drivername=drivers[backend]).render_as_string(hide_password=False)
+
+
+def async_url(url: str) -> str:
+    return _with_driver(url, _ASYNC_DRIVERS)
+
+
+def sync_url(url: str) -> str:
+    return _with_driver(url, _SYNC_DRIVERS)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _tune_sqlite(engine: Engine, *, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_app_engine(url: str, *, writes: bool = True, **kwargs: Any) -> AsyncEngine:
+    """An async engine; `writes=False` for report readers, which need no write lock."""
+    engine = create_async_engine(async_url(url), **kwargs)
+    if is_sqlite(url):
+        _tune_sqlite(engine.sync_engine, immediate=writes)
+    return engine
+
+
+def create_sync_engine(url: str, **kwargs: Any) -> Engine:
+    engine = create_engine(sync_url(url), **kwargs)
+    if is_sqlite(url):
+        _tune_sqlite(engine, immediate=False)
+    return engine
+
+
+class Database:
+    """The app's engine and session factory; one per process."""
+
+    def __init__(self, url: str, *, writes: bool = True, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = create_app_engine(url, writes=writes, **engine_kwargs)
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

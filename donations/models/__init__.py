@@ -1,0 +1,44 @@
+"""The ledger's tables. Importing this module registers them all on SQLModel.metadata."""
+
+from __future__ import annotations
+
+from donations.models.base import Frequency, utcnow
+from donations.models.campaigns import Campaign
+from donations.models.checkouts import Checkout, CheckoutStatus
+from donations.models.events import EventStatus, StripeEvent
+from donations.models.memberships import Interval, Membership, MembershipStatus
+from donations.models.payments import (
+    Dispute,
+    DisputeStatus,
+    Payment,
+    PaymentKind,
+    Refund,
+    RefundStatus,
+)
+from donations.models.reporting import ReportSnapshot
+from donations.models.staff import AuditLog, StaffUser
+from donations.models.supporters import StripeCustomer, Supporter
+
+__all__ = [
+    "AuditLog",
+    "Campaign",
+    "Checkout",
+    "CheckoutStatus",
+    "Dispute",
+    "DisputeStatus",
+    "EventStatus",
+    "Frequency",
+    "Interval",
+    "Membership",
+    "MembershipStatus",
+    "Payment",
+    "PaymentKind",
+    "Refund",
+    "RefundStatus",
+    "ReportSnapshot",
+    "StaffUser",
+    "StripeCustomer",
+    "StripeEvent",
+    "Supporter",
+    "utcnow",
+]

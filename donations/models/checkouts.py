@@ -1,0 +1,45 @@
+"""Every Checkout Session we create, or learn of: the funnel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from donations.models.base import Frequency, currency_check, non_negative, one_of, utcnow
+
+
+class CheckoutStatus(StrEnum):
+    created = "created"  # row written, Stripe not yet answered
+    open = "open"  # session created, reader on Stripe's page
+    complete = "complete"  # reader finished checkout
+    expired = "expired"  # reader left; Stripe expired the session
+    failed = "failed"  # Stripe refused to create it, or a delayed payment failed
+
+
+class Checkout(SQLModel, table=True):
+    __table_args__ = (
+        currency_check("checkout"),
+        non_negative("checkout", "amount"),
+        one_of("checkout", "status", CheckoutStatus),
+        one_of("checkout", "frequency", Frequency),
+    )
+
+    # Ours, put in the session's metadata; also the root of Stripe's idempotency key.
+    id: str = Field(primary_key=True, max_length=40)
+    stripe_session_id: str | None = Field(default=None, max_length=255, unique=True)
+    idempotency_key: str | None = Field(default=None, max_length=255, unique=True)
+    amount: int
+    currency: str = Field(max_length=3)
+    frequency: str = Field(max_length=16)
+    email: str | None = Field(default=None, max_length=254)
+    source: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=CheckoutStatus.created, max_length=16, index=True)
+    failure_reason: str | None = Field(default=None, max_length=500)
+    stripe_customer_id: str | None = Field(default=None, max_length=255)
+    supporter_id: int | None = Field(default=None, foreign_key="supporter.id", ondelete="SET NULL")
+    # False for sessions that did not start on our pages (a Payment Link, a migration).
+    started_here: bool = True
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,35 @@
+"""The webhook inbox: every verified Stripe event, as received, and what became of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+from donations.models.base import one_of, utcnow
+
+
+class EventStatus(StrEnum):
+    pending = "pending"  # stored, not yet processed (or the process died while processing)
+    processed = "processed"  # the ledger reflects it
+    failed = "failed"  # a handler raised; `last_error` says what; `webhooks replay` retries
+    ignored = "ignored"  # a type we do not handle, or the other mode's event (live vs test)
+
+
+class StripeEvent(SQLModel, table=True):
+    __tablename__ = "stripe_event"
+    __table_args__ = (one_of("stripe_event", "status", EventStatus),)
+
+    id: str = Field(primary_key=True, max_length=255)
+    type: str = Field(max_length=100, index=True)
+    livemode: bool = False
+    api_version: str | None = Field(default=None, max_length=40)
+    created: int  # Stripe's unix time of the event
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=EventStatus.pending, max_length=16, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None

@@ -1,0 +1,60 @@
+"""A membership is one Stripe subscription: its amount, interval and latest known state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from donations.models.base import currency_check, non_negative, one_of, utcnow
+
+
+class MembershipStatus(StrEnum):
+    """Stripe's subscription statuses (https://docs.stripe.com/billing/subscriptions/overview)."""
+
+    incomplete = "incomplete"
+    incomplete_expired = "incomplete_expired"
+    trialing = "trialing"
+    active = "active"
+    past_due = "past_due"
+    unpaid = "unpaid"
+    paused = "paused"
+    canceled = "canceled"
+
+
+class Interval(StrEnum):
+    month = "month"
+    year = "year"
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (
+        currency_check("membership"),
+        non_negative("membership", "amount"),
+        one_of("membership", "status", MembershipStatus),
+        one_of("membership", "interval", Interval),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    stripe_subscription_id: str = Field(max_length=255, unique=True)
+    stripe_customer_id: str | None = Field(default=None, max_length=255)
+    supporter_id: int | None = Field(
+        default=None, foreign_key="supporter.id", index=True, ondelete="SET NULL"
+    )
+    checkout_id: str | None = Field(default=None, max_length=40)
+    source: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=MembershipStatus.incomplete, max_length=24, index=True)
+    amount: int = 0
+    currency: str = Field(default="eur", max_length=3)
+    interval: str = Field(default=Interval.month, max_length=8)
+    cancel_at_period_end: bool = False
+    current_period_end: datetime | None = None
+    started_at: datetime | None = None
+    canceled_at: datetime | None = Field(default=None, index=True)
+    ended_at: datetime | None = None
+    # The Stripe `created` time and precedence of the last subscription event applied:
+    # an older event arriving late must not undo a newer state.
+    state_event_created: int = 0
+    state_event_rank: int = 0
+    created_at: datetime = Field(default_factory=utcnow, index=True)

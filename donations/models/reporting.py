@@ -1,0 +1,26 @@
+"""Progress snapshots, stored by `donations report snapshot` for the dashboard's history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+from donations.models.base import utcnow
+
+
+class ReportSnapshot(SQLModel, table=True):
+    __tablename__ = "report_snapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
+    taken_at: datetime = Field(default_factory=utcnow, index=True)
+    gross: int
+    refunded: int
+    disputed: int
+    net: int
+    payments: int
+    supporters: int
+    # The whole progress JSON as it was, so the history keeps every figure.
+    payload: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,111 @@
+"""Settings: one class, fields named exactly as their environment variables.
+
+Values come from the environment, then `.env`, then the defaults below, which run the
+service on an embedded SQLite file and, without a Stripe key, on the local Stripe emulator.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Secrets that ship in .env.example; running production with one of them is a mistake.
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "xxx", "your_")
+MISSING_SECRET = "{name} must be set to a real value when ENVIRONMENT=production"
+FREQUENCIES = ("one_off", "monthly", "annual")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting that stops the service from starting; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    ENVIRONMENT: Literal["development", "production"] = "development"
+
+    # Database
+    DATABASE_URL: str = "sqlite:///./donations.db"
+    REPORTS_DATABASE_URL: str | None = None
+
+    # Stripe. With no secret key the service runs against the bundled emulator.
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None
+    STRIPE_PORTAL_LOGIN_URL: str | None = None
+
+    # The reader's side
+    SITE_URL: str = "http://127.0.0.1:8000"
+    ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    CURRENCIES: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["eur"])
+    DEFAULT_CURRENCY: str = "eur"
+    # "one_off:5,10,25;monthly:5,10,20;annual:50,100,200" in major units of the default currency
+    SUGGESTED_AMOUNTS: str = "one_off:5,10,25,50;monthly:5,10,20;annual:50,100,200"
+    MAX_AMOUNT: Decimal = Decimal("10000.00")
+    CHECKOUT_RATE_LIMIT: str = "10/minute"
+    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    REDIS_URL: str | None = None
+
+    # Finance
+    REPORT_TIMEZONE: str = "UTC"
+
+    @field_validator("ALLOWED_ORIGINS", "TRUSTED_PROXIES", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("CURRENCIES", mode="before")
+    @classmethod
+    def _split_currencies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().lower() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("DEFAULT_CURRENCY")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+    @field_validator("SITE_URL")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_currency_is_allowed(self) -> Settings:
+        if self.DEFAULT_CURRENCY not in self.CURRENCIES:
+            raise ValueError(
+                f"DEFAULT_CURRENCY {self.DEFAULT_CURRENCY!r} is not in CURRENCIES {self.CURRENCIES}"
+            )
+        return self
+
+    @property
+    def uses_emulator(self) -> bool:
+        """No Stripe key: development runs against the bundled emulator."""
+        return not self.STRIPE_SECRET_KEY
+
+    @property
+    def stripe_livemode(self) -> bool:
+        return bool(self.STRIPE_SECRET_KEY and self.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_")))
+
+    def check_production(self) -> None:
+        """Refuse to run production with a missing or placeholder secret."""
+        if self.ENVIRONMENT != "production":
+            return
+        for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+            value = getattr(self, name)
+            if not value or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
+                raise ConfigurationError(MISSING_SECRET.format(name=name))
+        if self.SITE_URL.startswith("http://127.0.0.1") or "localhost" in self.SITE_URL:
+            raise ConfigurationError(MISSING_SECRET.format(name="SITE_URL"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,45 @@
+"""The one place that builds the Stripe client.
+
+Every Stripe call in the product goes through `make_stripe_client`, so the key, the API base
+(real Stripe, stripe-mock, or the bundled emulator) and the retry policy are set once.
+"""
+
+from __future__ import annotations
+
+import stripe
+
+from donations.settings import Settings
+
+EMULATOR_PATH = "/stripe-emulator"
+# Any sk_test_ key is accepted by the emulator; real Stripe would refuse it.
+EMULATOR_KEY = "sk_test_emulator"
+# The emulator signs its webhooks with this secret unless STRIPE_WEBHOOK_SECRET is set.
+EMULATOR_WEBHOOK_SECRET = "whsec_local_emulator"
+# Stripe retries idempotent requests safely; the library's default is no retry at all.
+NETWORK_RETRIES = 2
+
+
+def api_base(settings: Settings) -> str | None:
+    if settings.STRIPE_API_BASE:
+        return settings.STRIPE_API_BASE.rstrip("/")
+    if settings.uses_emulator:
+        return settings.SITE_URL + EMULATOR_PATH
+    return None
+
+
+def webhook_secret(settings: Settings) -> str:
+    if settings.STRIPE_WEBHOOK_SECRET:
+        return settings.STRIPE_WEBHOOK_SECRET
+    if settings.uses_emulator:
+        return EMULATOR_WEBHOOK_SECRET
+    raise RuntimeError("STRIPE_WEBHOOK_SECRET is not set")
+
+
+def make_stripe_client(settings: Settings, *, retries: int = NETWORK_RETRIES) -> stripe.StripeClient:
+    base = api_base(settings)
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY or EMULATOR_KEY,
+        base_addresses={"api": base} if base else None,
+        max_network_retries=retries,
+        http_client=stripe.HTTPXClient(),
+    )

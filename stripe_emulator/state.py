@@ -1,0 +1,113 @@
+"""The emulator's memory: every Stripe object by id, the event log, and private bookkeeping.
+
+    Store.lock          one re-entrant lock around every read-modify-write; the domain code
+                        never awaits while holding it, so async requests cannot interleave
+    Store.objects       id -> the Stripe object, as the API returns it
+    Store.events        every event, oldest first (GET /v1/events reads it newest first)
+    Store.idempotency   (api key, Idempotency-Key) -> the first response
+    Store.sessions / .subscriptions / .pending
+                        what Stripe knows but does not show: a session's line items and
+                        *_data params, a membership's payment method and price, payments
+                        waiting to settle
+    Store.emit(type, obj)  snapshot `obj` in an event, log it, hand it to webhook delivery
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stripe_emulator import shapes
+from stripe_emulator.cards import TestMethod
+from stripe_emulator.clock import Clock
+from stripe_emulator.config import EmulatorConfig
+from stripe_emulator.errors import no_such
+
+Json = dict[str, Any]
+
+
+@dataclass
+class SessionRecord:
+    line_items: list[Json]
+    payment_intent_data: Json
+    subscription_data: Json
+    # The recurring price of a subscription-mode session, with its quantity.
+    price: Json | None = None
+    quantity: int = 1
+
+
+@dataclass
+class SubscriptionRecord:
+    method: TestMethod
+    price: Json
+    quantity: int
+    anchor: int
+    periods: int = 1  # periods started so far; the current one is number `periods`
+
+
+@dataclass
+class PendingPayment:
+    """A delayed (SEPA) payment waiting to settle, and what it pays for."""
+
+    payment_intent: str
+    method: TestMethod
+    settle_at: int
+    session: str | None = None
+    invoice: str | None = None
+
+
+@dataclass
+class Replay:
+    method: str
+    path: str
+    params: Json
+    status: int
+    body: Json
+    request_id: str
+
+
+@dataclass
+class Store:
+    config: EmulatorConfig
+    clock: Clock
+    on_event: Callable[[Json], None]
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    objects: dict[str, Json] = field(default_factory=dict)
+    events: list[Json] = field(default_factory=list)
+    idempotency: dict[tuple[str, str], Replay] = field(default_factory=dict)
+    sessions: dict[str, SessionRecord] = field(default_factory=dict)
+    subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
+    pending: dict[str, PendingPayment] = field(default_factory=dict)
+
+    def now(self) -> int:
+        return self.clock.now()
+
+    def add(self, obj: Json) -> Json:
+        self.objects[obj["id"]] = obj
+        return obj
+
+    def get(self, id: str, object_type: str, *, param: str = "id") -> Json:
+        """The stored object, or Stripe's 404 naming `param` (as Stripe names the id)."""
+        obj = self.objects.get(id)
+        if obj is None or obj.get("object") != object_type:
+            raise no_such(object_type.replace("_", " ").replace(".", " "), id, param)
+        return obj
+
+    def find(self, object_type: str, **fields: Any) -> list[Json]:
+        return [
+            o
+            for o in self.objects.values()
+            if o.get("object") == object_type and all(o.get(k) == v for k, v in fields.items())
+        ]
+
+    def emit(self, type: str, obj: Json, previous_attributes: Json | None = None) -> Json:
+        event = shapes.event(
+            type, obj, created=self.now(), previous_attributes=previous_attributes
+        )
+        event["pending_webhooks"] = len(self.config.webhook_endpoints)
+        self.events.append(event)
+        self.objects[event["id"]] = event
+        self.on_event(event)
+        return event

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+from donations import migrations
+from donations.db import create_sync_engine, is_sqlite
+from tests.support import databases
+
+LEDGER_TABLES = {
+    "alembic_version",
+    "audit_log",
+    "campaign",
+    "checkout",
+    "dispute",
+    "membership",
+    "payment",
+    "refund",
+    "report_snapshot",
+    "staff_user",
+    "stripe_customer",
+    "stripe_event",
+    "supporter",
+}
+
+
+def _scratch_url(tmp_path: Path) -> str:
+    url = databases.configured_url()
+    if url is None:
+        return f"sqlite:///{tmp_path / 'scratch.db'}"
+    databases.reset_schema(url)
+    return url
+
+
+def test_migrations_give_exactly_the_models_schema(tmp_path: Path) -> None:
+    url = _scratch_url(tmp_path)
+    migrations.upgrade(url)
+    engine = create_sync_engine(url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": is_sqlite(url)}
+        )
+        differences = compare_metadata(context, SQLModel.metadata)
+        tables = set(inspect(connection).get_table_names())
+    engine.dispose()
+    assert differences == []
+    assert tables == LEDGER_TABLES
+
+
+def test_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
+    url = _scratch_url(tmp_path)
+    migrations.upgrade(url)
+    migrations.downgrade(url, "base")
+    engine = create_sync_engine(url)
+    with engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) == {"alembic_version"}
+    migrations.upgrade(url)
+    with engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) == LEDGER_TABLES
+    engine.dispose()
+    if databases.configured_url():
+        # Leave PostgreSQL as the session's template expects it: migrated, empty.
+        migrations.upgrade(url)

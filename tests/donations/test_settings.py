@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+
+from donations.db import async_url, sync_url
+from donations.settings import ConfigurationError, Settings
+
+
+def test_defaults_run_on_sqlite_and_the_emulator() -> None:
+    settings = Settings()
+    assert settings.DATABASE_URL == "sqlite:///./donations.db"
+    assert settings.uses_emulator is True
+    assert settings.CURRENCIES == ["eur"]
+    assert settings.CHECKOUT_RATE_LIMIT == "10/minute"
+
+
+def test_lists_are_read_from_comma_separated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CURRENCIES", "EUR, gbp,usd")
+    monkeypatch.setenv("ALLOWED_ORIGINS", "https://news.example, https://www.news.example")
+    settings = Settings()
+    assert settings.CURRENCIES == ["eur", "gbp", "usd"]
+    assert settings.ALLOWED_ORIGINS == ["https://news.example", "https://www.news.example"]
+
+
+@pytest.mark.parametrize(
+    ("key", "secret", "missing"),
+    [
+        (None, "whsec_real", "STRIPE_SECRET_KEY"),
+        ("sk_live_changeme", "whsec_real", "STRIPE_SECRET_KEY"),
+        ("sk_live_real", None, "STRIPE_WEBHOOK_SECRET"),
+        ("sk_live_real", "whsec_xxx", "STRIPE_WEBHOOK_SECRET"),
+    ],
+)
+def test_production_refuses_missing_or_placeholder_secrets(
+    key: str | None, secret: str | None, missing: str
+) -> None:
+    settings = Settings(
+        ENVIRONMENT="production",
+        STRIPE_SECRET_KEY=key,
+        STRIPE_WEBHOOK_SECRET=secret,
+        SITE_URL="https://news.example",
+    )
+    with pytest.raises(ConfigurationError) as raised:
+        settings.check_production()
+    assert str(raised.value) == f"{missing} must be set to a real value when ENVIRONMENT=production"
+
+
+def test_production_with_real_secrets_starts() -> None:
+    Settings(
+        ENVIRONMENT="production",
+        STRIPE_SECRET_KEY="sk_live_51abc",
+        STRIPE_WEBHOOK_SECRET="whsec_9f8e7d",
+        SITE_URL="https://news.example",
+    ).check_production()
+
+
+@pytest.mark.parametrize(
+    ("url", "for_app", "for_alembic"),
+    [
+        ("sqlite:///./donations.db", "sqlite+aiosqlite:///./donations.db", "sqlite:///./donations.db"),
+        (
+            "postgresql://u:p@db:5432/news",
+            "postgresql+asyncpg://u:p@db:5432/news",
+            "postgresql+psycopg://u:p@db:5432/news",
+        ),
+        (
+            "postgres://u@db/news",
+            "postgresql+asyncpg://u@db/news",
+            "postgresql+psycopg://u@db/news",
+        ),
+    ],
+)
+def test_plain_database_urls_are_mapped_to_drivers(url: str, for_app: str, for_alembic: str) -> None:
+    assert async_url(url) == for_app
+    assert sync_url(url) == for_alembic
+
+
+def test_other_databases_are_refused() -> None:
+    with pytest.raises(ValueError, match="DATABASE_URL must be sqlite or postgresql, not 'mysql'"):
+        async_url("mysql://root@localhost/news")

@@ -1,0 +1,34 @@
+"""Things a test needs from the machine: a browser, Redis. Missing: skip with the reason,
+unless CI asked for them (REQUIRE_BROWSER=1, REQUIRE_REDIS=1), where missing fails."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _missing(what: str, required_by: str) -> None:
+    if os.environ.get(required_by) == "1":
+        pytest.fail(f"{what} ({required_by}=1)")
+    pytest.skip(what)
+
+
+def require_browser() -> str:
+    if not Path(CHROMIUM).exists():
+        _missing(f"no browser at {CHROMIUM}; apt-get install chromium", "REQUIRE_BROWSER")
+    return CHROMIUM
+
+
+def require_redis() -> str:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            pass
+    except OSError:
+        _missing("no Redis at 127.0.0.1:6379", "REQUIRE_REDIS")
+    return REDIS_URL
