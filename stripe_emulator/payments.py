@@ -27,7 +27,7 @@ _DECLINE_MESSAGES = {
 
 
 def outcome_of(method: TestMethod, *, renewal: bool) -> str:
-    """"succeeded", "failed" or "processing" for this method on a first payment or renewal."""
+    """ "succeeded", "failed" or "processing" for this method on a first payment or renewal."""
     if method.outcome is Outcome.DECLINED:
         return "failed"
     if method.outcome is Outcome.RENEWALS_DECLINED:
@@ -94,9 +94,14 @@ def attempt(
             balance_transaction=None,
             created=store.now(),
             calculated_statement_descriptor="NEWSROOM",
-            refunds={"object": "list", "data": [], "has_more": False, "total_count": 0,
-                     "url": None},
-        )  # fmt: skip
+            refunds={
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": 0,
+                "url": None,
+            },
+        )
     )
     charge["refunds"]["url"] = f"/v1/charges/{charge['id']}/refunds"
     pi.update(latest_charge=charge["id"], payment_method=payment_method["id"])
@@ -175,11 +180,14 @@ def _fail(store: Store, pi: Json, charge: Json, method: TestMethod) -> None:
             "decline_code": code,
             "message": message,
             "charge": charge["id"],
-            "payment_method": {"id": charge["payment_method"], "object": "payment_method",
-                               "type": method.type},
+            "payment_method": {
+                "id": charge["payment_method"],
+                "object": "payment_method",
+                "type": method.type,
+            },
             "doc_url": "https://stripe.com/docs/error-codes/card-declined",
         },
-    )  # fmt: skip
+    )
 
 
 def decline_message(pi: Json) -> str | None:
@@ -199,10 +207,18 @@ def balance_transaction(
     description: str | None,
 ) -> Json:
     fee_details = (
-        [{"amount": fee, "application": None, "currency": currency,
-          "description": "Stripe processing fees", "type": "stripe_fee"}]
-        if fee else []
-    )  # fmt: skip
+        [
+            {
+                "amount": fee,
+                "application": None,
+                "currency": currency,
+                "description": "Stripe processing fees",
+                "type": "stripe_fee",
+            }
+        ]
+        if fee
+        else []
+    )
     return store.add(
         shapes.shape(
             "balance_transaction",
@@ -228,10 +244,19 @@ def _payment_method(
     store: Store, method: TestMethod, customer: str | None, billing: Json | None
 ) -> Json:
     details: dict[str, Any] = {
-        "address": {"city": None, "country": None, "line1": None, "line2": None,
-                    "postal_code": None, "state": None},
-        "email": None, "name": None, "phone": None, "tax_id": None,
-    }  # fmt: skip
+        "address": {
+            "city": None,
+            "country": None,
+            "line1": None,
+            "line2": None,
+            "postal_code": None,
+            "state": None,
+        },
+        "email": None,
+        "name": None,
+        "phone": None,
+        "tax_id": None,
+    }
     details.update(billing or {})
     pm = shapes.shape(
         "payment_method",

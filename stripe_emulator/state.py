@@ -1,15 +1,15 @@
 """The emulator's memory: every Stripe object by id, the event log, and private bookkeeping.
 
-    Store.lock          one re-entrant lock around every read-modify-write; the domain code
-                        never awaits while holding it, so async requests cannot interleave
-    Store.objects       id -> the Stripe object, as the API returns it
-    Store.events        every event, oldest first (GET /v1/events reads it newest first)
-    Store.idempotency   (api key, Idempotency-Key) -> the first response
-    Store.sessions / .subscriptions / .pending
-                        what Stripe knows but does not show: a session's line items and
-                        *_data params, a membership's payment method and price, payments
-                        waiting to settle
-    Store.emit(type, obj)  snapshot `obj` in an event, log it, hand it to webhook delivery
+Store.lock          one re-entrant lock around every read-modify-write; the domain code
+                    never awaits while holding it, so async requests cannot interleave
+Store.objects       id -> the Stripe object, as the API returns it
+Store.events        every event, oldest first (GET /v1/events reads it newest first)
+Store.idempotency   (api key, Idempotency-Key) -> the first response
+Store.sessions / .subscriptions / .pending
+                    what Stripe knows but does not show: a session's line items and
+                    *_data params, a membership's payment method and price, payments
+                    waiting to settle
+Store.emit(type, obj)  snapshot `obj` in an event, log it, hand it to webhook delivery
 """
 
 from __future__ import annotations
@@ -103,9 +103,7 @@ class Store:
         ]
 
     def emit(self, type: str, obj: Json, previous_attributes: Json | None = None) -> Json:
-        event = shapes.event(
-            type, obj, created=self.now(), previous_attributes=previous_attributes
-        )
+        event = shapes.event(type, obj, created=self.now(), previous_attributes=previous_attributes)
         event["pending_webhooks"] = len(self.config.webhook_endpoints)
         self.events.append(event)
         self.objects[event["id"]] = event

@@ -1,0 +1,1 @@
+"""Finance reports: every figure aggregated in SQL from the ledger."""
