@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import donations.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from alembic import context
 from donations.db import create_sync_engine, is_sqlite
 from donations.settings import get_settings
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
@@ -82,7 +82,7 @@ async def add_campaign(*, session: AsyncSession, campaign: NewCampaign) -> Campa
 
 
 async def list_campaigns(*, session: AsyncSession) -> list[Campaign]:
-    result = await session.exec(select(Campaign).order_by(Campaign.starts_on, Campaign.slug))
+    result = await session.exec(select(Campaign).order_by(col(Campaign.starts_on), col(Campaign.slug)))
     return list(result.all())
 
 
@@ -91,7 +91,8 @@ async def find_campaign(*, session: AsyncSession, slug: str | None, today: date)
     if slug is not None:
         return (await session.exec(select(Campaign).where(Campaign.slug == slug))).first()
     running = select(Campaign).where(Campaign.starts_on <= today, Campaign.ends_on >= today)
-    found = (await session.exec(running.order_by(Campaign.starts_on.desc()))).first()  # type: ignore[attr-defined]
+    latest_first = col(Campaign.starts_on).desc()
+    found = (await session.exec(running.order_by(latest_first))).first()
     if found is not None:
         return found
-    return (await session.exec(select(Campaign).order_by(Campaign.starts_on.desc()))).first()  # type: ignore[attr-defined]
+    return (await session.exec(select(Campaign).order_by(latest_first))).first()

@@ -24,4 +24,6 @@ def checkout_metadata(*, checkout_id: str, frequency: str, source: str | None) -
 
 def is_our_one_off(metadata: Mapping[str, Any] | None) -> bool:
     """A PaymentIntent we booked as a one-off gift; invoice PaymentIntents carry no metadata."""
-    return bool(metadata) and metadata.get(FREQUENCY) == "one_off" and CHECKOUT_ID in metadata  # type: ignore[union-attr]
+    if not metadata:
+        return False
+    return metadata.get(FREQUENCY) == "one_off" and CHECKOUT_ID in metadata

@@ -92,7 +92,9 @@ class Settings(BaseSettings):
 
     @property
     def stripe_livemode(self) -> bool:
-        return bool(self.STRIPE_SECRET_KEY and self.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_")))
+        return bool(
+            self.STRIPE_SECRET_KEY and self.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
+        )
 
     def check_production(self) -> None:
         """Refuse to run production with a missing or placeholder secret."""

@@ -35,7 +35,9 @@ def webhook_secret(settings: Settings) -> str:
     raise RuntimeError("STRIPE_WEBHOOK_SECRET is not set")
 
 
-def make_stripe_client(settings: Settings, *, retries: int = NETWORK_RETRIES) -> stripe.StripeClient:
+def make_stripe_client(
+    settings: Settings, *, retries: int = NETWORK_RETRIES
+) -> stripe.StripeClient:
     base = api_base(settings)
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY or EMULATOR_KEY,

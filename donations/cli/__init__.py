@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
 from donations.cli import (
     campaign,
@@ -39,3 +40,8 @@ def main() -> None:
         app()
     except ConfigurationError as error:
         raise SystemExit(f"error: {error}") from None
+    except ValidationError as error:
+        # A bad environment variable or .env line: name it, in one line.
+        first = error.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise SystemExit(f"error: {name}: {first['msg']}") from None

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
 
+from donations import migrations
 from donations.db import Database
 from donations.settings import get_settings
 
@@ -30,6 +31,13 @@ def run_with_db(work: Callable[[Database], Awaitable[T]], *, reports: bool = Fal
     async def main() -> T:
         db = Database(url, writes=not reports)
         try:
+            if (
+                not reports
+                and await migrations.current_revision(db.engine) != migrations.head_revision()
+            ):
+                # As `serve` does: a first command on a new database creates the schema.
+                await db.engine.dispose()
+                migrations.upgrade(url)
             return await work(db)
         finally:
             await db.dispose()

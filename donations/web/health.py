@@ -30,7 +30,10 @@ async def readyz(request: Request) -> JSONResponse:
         )
     head = head_revision()
     if revision != head:
-        reason = f"database at migration {revision or 'none'}, expected {head}; run `donations db upgrade`"
+        reason = (
+            f"database at migration {revision or 'none'}, expected {head}; "
+            "run `donations db upgrade`"
+        )
         return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
     return JSONResponse({"status": "ok", "migration": revision})
 

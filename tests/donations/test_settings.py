@@ -57,7 +57,11 @@ def test_production_with_real_secrets_starts() -> None:
 @pytest.mark.parametrize(
     ("url", "for_app", "for_alembic"),
     [
-        ("sqlite:///./donations.db", "sqlite+aiosqlite:///./donations.db", "sqlite:///./donations.db"),
+        (
+            "sqlite:///./donations.db",
+            "sqlite+aiosqlite:///./donations.db",
+            "sqlite:///./donations.db",
+        ),
         (
             "postgresql://u:p@db:5432/news",
             "postgresql+asyncpg://u:p@db:5432/news",
@@ -70,7 +74,9 @@ def test_production_with_real_secrets_starts() -> None:
         ),
     ],
 )
-def test_plain_database_urls_are_mapped_to_drivers(url: str, for_app: str, for_alembic: str) -> None:
+def test_plain_database_urls_are_mapped_to_drivers(
+    url: str, for_app: str, for_alembic: str
+) -> None:
     assert async_url(url) == for_app
     assert sync_url(url) == for_alembic
 
