@@ -20,7 +20,7 @@ from webhooks import endpoint as webhook_endpoint
 logger = logging.getLogger(__name__)
 
 
-def _emulator_mount(settings: Settings) -> Mount:
+def _emulator(settings: Settings) -> Starlette:
     # Imported here: production never loads the emulator at all.
     from stripe_emulator import EmulatorConfig
     from stripe_emulator import create_app as create_emulator
@@ -29,7 +29,7 @@ def _emulator_mount(settings: Settings) -> Mount:
         public_url=settings.SITE_URL + EMULATOR_PATH,
         webhook_endpoints=[(settings.SITE_URL + "/webhooks/stripe", webhook_secret(settings))],
     )
-    return Mount(EMULATOR_PATH, app=create_emulator(config), name="stripe_emulator")
+    return create_emulator(config)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -43,9 +43,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *admin.routes,
         *webhook_endpoint.routes,
     ]
-    emulated = settings.uses_emulator and settings.ENVIRONMENT != "production"
-    if emulated:
-        routes.append(_emulator_mount(settings))
+    emulator = None
+    if settings.uses_emulator and settings.ENVIRONMENT != "production":
+        emulator = _emulator(settings)
+        routes.append(Mount(EMULATOR_PATH, app=emulator, name="stripe_emulator"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -58,15 +59,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.donations = AppState(
             settings=settings, db=db, reports_db=reports_db, stripe=make_stripe_client(settings)
         )
-        if emulated:
+        if emulator is not None:
             logger.info("no STRIPE_SECRET_KEY: Stripe is the local emulator at %s", EMULATOR_PATH)
         try:
             yield
         finally:
-            if emulated:
-                emulator_state = getattr(routes[-1].app.state, "emulator", None)  # type: ignore[attr-defined]
-                if emulator_state is not None:
-                    await emulator_state.aclose()
+            if emulator is not None:
+                # A mounted app's lifespan never runs: stop its webhook deliveries here.
+                await emulator.state.emulator.aclose()
             if reports_db is not db:
                 await reports_db.dispose()
             await db.dispose()

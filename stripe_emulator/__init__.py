@@ -1,1 +1,31 @@
-"""A local, stateful stand-in for the part of Stripe's API this project uses."""
+"""A local, stateful stand-in for the part of Stripe's API this project uses.
+
+    create_app(EmulatorConfig(public_url=..., webhook_endpoints=[(url, whsec)])) -> Starlette
+    python -m stripe_emulator --port 12111 --webhook-url URL --webhook-secret whsec_...
+
+Point the stripe library at it with
+`stripe.StripeClient(key, base_addresses={"api": public_url}, http_client=stripe.HTTPXClient())`.
+
+Modules, one idea each:
+    app.py        create_app, the Emulator (store + clock + deliverer)
+    config.py     EmulatorConfig, DeliveryOptions
+    api.py        /v1 routes: auth, idempotency, params check, expand
+    forms.py      Stripe's nested form encoding -> dicts
+    params.py     requests checked against the stripe package's TypedDicts
+    errors.py     Stripe's error format and messages
+    state.py      the in-memory store and event log
+    clock.py      emulator time (real time + offset)
+    shapes.py     Stripe-shaped objects and events from fixtures3.json
+    checkout.py   Checkout Sessions       prices.py    line items, prices, products
+    billing.py    customers, subscriptions        invoices.py  invoices, invoice payments
+    payments.py   PaymentIntents, charges, fees   refunds.py, disputes.py, portal.py
+    scheduler.py  renewals, expiry, settlement as the clock advances
+    queries.py    list paging, expand     webhooks.py  signed delivery with retries
+    control.py    /_emulator routes       pages.py + templates/  hosted checkout and portal
+    cards.py      the test card numbers   money.py     currency rules and formatting
+"""
+
+from stripe_emulator.app import Emulator, create_app
+from stripe_emulator.config import DeliveryOptions, EmulatorConfig
+
+__all__ = ["DeliveryOptions", "Emulator", "EmulatorConfig", "create_app"]

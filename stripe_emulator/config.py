@@ -18,6 +18,8 @@ class DeliveryOptions:
     retry_base_delay: seconds before the first retry; doubles for each further attempt.
     max_attempts: attempts per delivery, the first included, before giving up.
     seed: seeds the random choices above, for reproducible runs.
+    concurrency: deliveries in flight at once; 1 sends them one by one in order (the
+        default, deterministic for tests), more is closer to Stripe and faster for benchmarks.
     """
 
     delivery_delay: float = 0.0
@@ -27,6 +29,7 @@ class DeliveryOptions:
     retry_base_delay: float = 0.5
     max_attempts: int = 5
     seed: int | None = None
+    concurrency: int = 1
 
 
 @dataclass
@@ -47,6 +50,7 @@ class EmulatorConfig:
     retry_base_delay: float = 0.5
     max_attempts: int = 5
     seed: int | None = None
+    delivery_concurrency: int = 1
 
     def delivery_options(self) -> DeliveryOptions:
         return DeliveryOptions(
@@ -57,4 +61,5 @@ class EmulatorConfig:
             retry_base_delay=self.retry_base_delay,
             max_attempts=self.max_attempts,
             seed=self.seed,
+            concurrency=self.delivery_concurrency,
         )

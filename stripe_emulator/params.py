@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Union
 
 from stripe._request_options import RequestOptions
+from stripe._stripe_object import UntypedStripeObject
 from typing_extensions import is_typeddict
 
 from stripe_emulator.errors import (
@@ -90,10 +91,11 @@ def _check(value: Any, tp: Any, path: str) -> Any:
         return _check_union(value, typing.get_args(tp), path)
     if origin is list:
         return _check_list(value, typing.get_args(tp)[0], path)
-    if origin is dict:
+    # UntypedStripeObject[str] is how the package types metadata that it hands back: a hash.
+    if origin is dict or origin is UntypedStripeObject:
         if not isinstance(value, dict):
             raise invalid_param(INVALID_HASH, path)
-        item_type = typing.get_args(tp)[1]
+        item_type = typing.get_args(tp)[-1]
         return {key: _check(item, item_type, _name(path, key)) for key, item in value.items()}
     return _check_scalar(value, tp, path)
 

@@ -71,6 +71,7 @@ def attempt(
             payment_method_types=[method.type],
         )
     )
+    pi["customer"] = customer
     pi["client_secret"] = f"{pi['id']}_secret_{shapes.new_id('')[1:]}"
     payment_method = _payment_method(store, method, customer, billing_details)
     charge = store.add(

@@ -75,17 +75,22 @@ class Store:
     on_event: Callable[[Json], None]
     lock: threading.RLock = field(default_factory=threading.RLock)
     objects: dict[str, Json] = field(default_factory=dict)
+    by_type: dict[str, dict[str, Json]] = field(default_factory=dict)
     events: list[Json] = field(default_factory=list)
     idempotency: dict[tuple[str, str], Replay] = field(default_factory=dict)
     sessions: dict[str, SessionRecord] = field(default_factory=dict)
     subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
     pending: dict[str, PendingPayment] = field(default_factory=dict)
+    # The API request being handled: events it causes name it, as Stripe's `request` does;
+    # events from the pages, controls or the clock have none (like Dashboard/automatic ones).
+    request: Json | None = None
 
     def now(self) -> int:
         return self.clock.now()
 
     def add(self, obj: Json) -> Json:
         self.objects[obj["id"]] = obj
+        self.by_type.setdefault(obj["object"], {})[obj["id"]] = obj
         return obj
 
     def get(self, id: str, object_type: str, *, param: str = "id") -> Json:
@@ -98,14 +103,16 @@ class Store:
     def find(self, object_type: str, **fields: Any) -> list[Json]:
         return [
             o
-            for o in self.objects.values()
-            if o.get("object") == object_type and all(o.get(k) == v for k, v in fields.items())
+            for o in self.by_type.get(object_type, {}).values()
+            if all(o.get(k) == v for k, v in fields.items())
         ]
 
     def emit(self, type: str, obj: Json, previous_attributes: Json | None = None) -> Json:
         event = shapes.event(type, obj, created=self.now(), previous_attributes=previous_attributes)
         event["pending_webhooks"] = len(self.config.webhook_endpoints)
+        if self.request is not None:
+            event["request"] = dict(self.request)
         self.events.append(event)
-        self.objects[event["id"]] = event
+        self.add(event)
         self.on_event(event)
         return event

@@ -1,0 +1,201 @@
+"""Subscription invoices: created finalized and open, then paid or failed.
+
+    create(store, sub, billing_reason, period=(start, end))   the invoice for the current period
+    charge(store, sub, invoice, method, billing, renewal=...)  pay it: invoice.paid and
+        invoice_payment.paid, or invoice.payment_failed
+
+Shapes are API basil and later: `parent.subscription_details.{subscription, metadata}` (the
+metadata frozen at creation), no `subscription`/`payment_intent`/`charge`/`paid` on the invoice,
+and the PaymentIntent only through an InvoicePayment, whose `payment.charge` stays null when a
+PaymentIntent is set, as Stripe documents. `period_start`/`period_end` are the period billed in
+arrears (equal on the first invoice); each line's `period` is the period paid for.
+"""
+
+from __future__ import annotations
+
+from stripe_emulator import payments, shapes
+from stripe_emulator.cards import TestMethod
+from stripe_emulator.money import format_amount
+from stripe_emulator.state import Json, Store
+
+# Smart Retries would try again; the emulator only announces it (it does not retry).
+RETRY_AFTER = 3 * 86400
+
+
+def charge(
+    store: Store, sub: Json, invoice: Json, method: TestMethod, billing: Json, *, renewal: bool
+) -> Json:
+    pi = payments.attempt(
+        store,
+        amount=invoice["amount_due"],
+        currency=invoice["currency"],
+        customer=sub["customer"],
+        method=method,
+        renewal=renewal,
+        description="Subscription update" if renewal else "Subscription creation",
+        billing_details=billing,
+    )
+    invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
+    if pi["status"] == "succeeded":
+        mark_paid(store, invoice, pi)
+    elif pi["status"] == "requires_payment_method":
+        mark_failed(store, invoice)
+    return pi
+
+
+def mark_paid(store: Store, invoice: Json, pi: Json) -> None:
+    now = store.now()
+    invoice.update(
+        status="paid",
+        amount_paid=invoice["amount_due"],
+        amount_remaining=0,
+        next_payment_attempt=None,
+    )
+    invoice["status_transitions"]["paid_at"] = now
+    payment = store.add(
+        shapes.shape(
+            "invoice_payment",
+            id=shapes.new_id("inpay"),
+            invoice=invoice["id"],
+            amount_paid=invoice["amount_paid"],
+            amount_requested=invoice["amount_due"],
+            currency=invoice["currency"],
+            created=now,
+            is_default=True,
+            livemode=False,
+            status="paid",
+            payment={"type": "payment_intent", "payment_intent": pi["id"], "charge": None},
+            status_transitions={"canceled_at": None, "paid_at": now},
+        )
+    )
+    store.emit("invoice.paid", invoice)
+    store.emit("invoice_payment.paid", payment)
+
+
+def mark_failed(store: Store, invoice: Json) -> None:
+    invoice["next_payment_attempt"] = store.now() + RETRY_AFTER
+    store.emit("invoice.payment_failed", invoice)
+
+
+def create(store: Store, sub: Json, billing_reason: str, *, period: tuple[int, int]) -> Json:
+    """A finalized, open invoice for the subscription's current period."""
+    now = store.now()
+    item = sub["items"]["data"][0]
+    price = item["price"]
+    amount = price["unit_amount"] * item["quantity"]
+    customer = store.get(sub["customer"], "customer")
+    invoice_id = shapes.new_id("in")
+    line = shapes.shape(
+        "line_item",
+        id=shapes.new_id("il"),
+        amount=amount,
+        currency=price["currency"],
+        description=_line_description(store, item),
+        invoice=invoice_id,
+        period={"start": item["current_period_start"], "end": item["current_period_end"]},
+        quantity=item["quantity"],
+        subscription=sub["id"],
+        subtotal=amount,
+        metadata=dict(sub["metadata"]),
+        discount_amounts=[],
+        discountable=True,
+        pretax_credit_amounts=[],
+        taxes=[],
+        parent={
+            "type": "subscription_item_details",
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": None,
+                "proration": False,
+                "proration_details": {"credited_items": None},
+                "subscription": sub["id"],
+                "subscription_item": item["id"],
+            },
+        },
+        pricing={
+            "type": "price_details",
+            "unit_amount_decimal": price["unit_amount_decimal"],
+            "price_details": {"price": price["id"], "product": price["product"]},
+        },
+    )
+    sequence = customer["next_invoice_sequence"]
+    customer["next_invoice_sequence"] = sequence + 1
+    return store.add(
+        shapes.shape(
+            "invoice",
+            id=invoice_id,
+            account_name="Newsroom (stripe_emulator)",
+            customer=customer["id"],
+            customer_email=customer["email"],
+            customer_name=customer["name"],
+            customer_address=None,
+            customer_shipping=None,
+            amount_due=amount,
+            amount_paid=0,
+            amount_remaining=amount,
+            amount_overpaid=0,
+            attempt_count=0,
+            attempted=False,
+            auto_advance=True,
+            billing_reason=billing_reason,
+            currency=price["currency"],
+            created=now,
+            effective_at=now,
+            period_start=period[0],
+            period_end=period[1],
+            status="open",
+            status_transitions={
+                "finalized_at": now,
+                "marked_uncollectible_at": None,
+                "paid_at": None,
+                "voided_at": None,
+            },
+            subtotal=amount,
+            subtotal_excluding_tax=amount,
+            total=amount,
+            total_excluding_tax=amount,
+            lines={
+                "object": "list",
+                "data": [line],
+                "has_more": False,
+                "total_count": 1,
+                "url": f"/v1/invoices/{invoice_id}/lines",
+            },
+            parent={
+                "type": "subscription_details",
+                "quote_details": None,
+                "subscription_details": {
+                    "metadata": dict(sub["metadata"]),
+                    "subscription": sub["id"],
+                },
+            },
+            number=f"{customer['invoice_prefix']}-{sequence:04d}",
+            hosted_invoice_url=f"{store.config.public_url}/i/{invoice_id}",
+            invoice_pdf=f"{store.config.public_url}/i/{invoice_id}/pdf",
+            metadata={},
+            payment_settings={
+                "default_mandate": None,
+                "payment_method_options": None,
+                "payment_method_types": None,
+            },
+            issuer={"type": "self"},
+            automatic_tax={
+                "enabled": False,
+                "liability": None,
+                "status": None,
+                "disabled_reason": None,
+                "provider": None,
+            },
+            total_taxes=[],
+            total_pretax_credit_amounts=[],
+            webhooks_delivered_at=None,
+        )
+    )
+
+
+def _line_description(store: Store, item: Json) -> str:
+    price = item["price"]
+    product = store.objects.get(price["product"], {}).get("name", "Membership")
+    every = price["recurring"]["interval"]
+    money = format_amount(price["unit_amount"], price["currency"])
+    return f"{item['quantity']} × {product} (at {money} / {every})"

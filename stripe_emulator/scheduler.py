@@ -1,0 +1,88 @@
+"""Work that falls due on the emulator clock: renewals, cancellations at period end,
+session expiry and delayed-payment settlement.
+
+    advance(store, seconds) -> the events it produced
+    settle_now(store, ids)  -> settle delayed payments without waiting
+
+Due work runs when the clock is advanced (POST /_emulator/clock/advance), in time order, each
+item with the clock pinned to the moment it fell due: advancing three months renews a monthly
+membership three times, and each invoice is dated at its own period end.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from stripe_emulator import billing, checkout
+from stripe_emulator.state import Json, PendingPayment, Store
+
+# Far more than any test or demo needs; stops a runaway loop (a zero-length interval).
+_MAX_STEPS = 100_000
+
+
+def advance(store: Store, seconds: int) -> list[Json]:
+    first = len(store.events)
+    store.clock.advance(seconds)
+    run_due(store, until=store.now())
+    return store.events[first:]
+
+
+def run_due(store: Store, *, until: int) -> None:
+    # A heap of what is due by `until`; a renewal may make its next period due too. Entries
+    # are checked again when popped: earlier work may have changed them (a cancellation).
+    due = [c for c in _candidates(store) if c[0] <= until]
+    heapq.heapify(due)
+    for _ in range(_MAX_STEPS):
+        if not due:
+            return
+        at, kind, id = heapq.heappop(due)
+        with store.clock.at(at):
+            if kind == "settle":
+                pending = store.pending.pop(id, None)
+                if pending is not None:
+                    _settle(store, pending)
+            elif kind == "expire":
+                if store.objects[id]["status"] == "open":
+                    checkout.expire(store, id)
+            else:
+                sub = store.objects[id]
+                if sub["status"] != "active" or billing.period_end_of(sub) != at:
+                    continue
+                billing.renew(store, id)
+                if sub["status"] == "active" and billing.period_end_of(sub) <= until:
+                    heapq.heappush(due, (billing.period_end_of(sub), "renew", id))
+
+
+def settle_now(store: Store, ids: list[str] | None = None) -> list[str]:
+    """Settle the pending payments named by PaymentIntent or session id (all if None)."""
+    chosen = [
+        p
+        for p in list(store.pending.values())
+        if ids is None or p.payment_intent in ids or p.session in ids
+    ]
+    for pending in chosen:
+        del store.pending[pending.payment_intent]
+        _settle(store, pending)
+    return [p.payment_intent for p in chosen]
+
+
+def _settle(store: Store, pending: PendingPayment) -> None:
+    if pending.invoice is not None:
+        succeeded = billing.settle(store, pending)
+        if pending.session is not None:
+            session = store.get(pending.session, "checkout.session")
+            if succeeded:
+                session["payment_status"] = "paid"
+            kind = "succeeded" if succeeded else "failed"
+            store.emit(f"checkout.session.async_payment_{kind}", session)
+    else:
+        checkout.settle(store, pending)
+
+
+def _candidates(store: Store) -> list[tuple[int, str, str]]:
+    candidates = [(p.settle_at, "settle", p.payment_intent) for p in store.pending.values()]
+    candidates += [
+        (s["expires_at"], "expire", s["id"]) for s in store.find("checkout.session", status="open")
+    ]
+    candidates += [(end, "renew", id) for end, id in billing.due(store)]
+    return candidates
