@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
+from stripe import HTTPXClient
 
 from donations.db import Database
 from donations.settings import Settings, get_settings
@@ -56,9 +57,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.REPORTS_DATABASE_URL
             else db
         )
-        app.state.donations = AppState(
-            settings=settings, db=db, reports_db=reports_db, stripe=make_stripe_client(settings)
+        stripe_http = HTTPXClient()
+        state = AppState(
+            settings=settings,
+            db=db,
+            reports_db=reports_db,
+            stripe=make_stripe_client(settings, http_client=stripe_http),
+            stripe_http=stripe_http,
         )
+        app.state.donations = state
         if emulator is not None:
             logger.info("no STRIPE_SECRET_KEY: Stripe is the local emulator at %s", EMULATOR_PATH)
         try:
@@ -67,8 +74,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if emulator is not None:
                 # A mounted app's lifespan never runs: stop its webhook deliveries here.
                 await emulator.state.emulator.aclose()
-            if reports_db is not db:
-                await reports_db.dispose()
-            await db.dispose()
+            await state.aclose()
 
     return Starlette(routes=routes, middleware=middleware(settings), lifespan=lifespan)

@@ -6,7 +6,11 @@ Every Stripe call in the product goes through `make_stripe_client`, so the key, 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import stripe
+from stripe import HTTPXClient
 
 from donations.settings import Settings
 
@@ -36,12 +40,28 @@ def webhook_secret(settings: Settings) -> str:
 
 
 def make_stripe_client(
-    settings: Settings, *, retries: int = NETWORK_RETRIES
+    settings: Settings,
+    *,
+    http_client: HTTPXClient | None = None,
+    retries: int = NETWORK_RETRIES,
 ) -> stripe.StripeClient:
+    """The client for `settings`; pass `http_client` to close its connections yourself."""
     base = api_base(settings)
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY or EMULATOR_KEY,
         base_addresses={"api": base} if base else None,
         max_network_retries=retries,
-        http_client=stripe.HTTPXClient(),
+        http_client=http_client or HTTPXClient(),
     )
+
+
+@asynccontextmanager
+async def open_stripe_client(
+    settings: Settings, *, retries: int = NETWORK_RETRIES
+) -> AsyncIterator[stripe.StripeClient]:
+    """A client for one command or test, its connections closed after."""
+    http = HTTPXClient()
+    try:
+        yield make_stripe_client(settings, http_client=http, retries=retries)
+    finally:
+        await http.close_async()  # type: ignore[no-untyped-call]

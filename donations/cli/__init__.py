@@ -32,7 +32,7 @@ app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(reconcile.app, name="reconcile")
 app.add_typer(supporters.app, name="supporters")
 app.add_typer(staff.app, name="staff")
-app.add_typer(demo.app, name="demo")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

@@ -1,7 +1,358 @@
-"""(being written)"""
+"""`donations demo [--payments N] [--seed S]`: a first look, with readers played by a script.
+
+On the configured DATABASE_URL (migrated first), with the bundled Stripe emulator only:
+1. a campaign for this calendar year (€50,000.00) unless one is running today;
+2. the app under uvicorn in a background thread, on a free port that SITE_URL points at;
+3. N checkout sessions through POST /api/checkout-sessions, as a site's front end would
+   start them; most are paid on the emulator (some cards declined, a few payments disputed),
+   some are left open to expire, a few one-off gifts are refunded through the Stripe API;
+4. the emulator clock moves on a month, so monthly memberships renew (or fail to);
+5. every webhook is delivered, and the demo prints what it did, with its own totals for
+   the campaign window, which `donations report progress` must agree with.
+
+The demo's totals come from what Stripe (the emulator) answered, never from our ledger.
+"""
 
 from __future__ import annotations
 
-import typer
+import asyncio
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
 
-app = typer.Typer(no_args_is_help=True)
+import httpx
+import stripe
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from donations import migrations, money
+from donations.app import create_app
+from donations.campaigns import NewCampaign, add_campaign, find_campaign
+from donations.cli.common import fail
+from donations.db import Database
+from donations.models import Campaign, utcnow
+from donations.reports.windows import Window, report_zone, window
+from donations.settings import Settings, get_settings
+from donations.stripe_api import EMULATOR_PATH, open_stripe_client
+
+REAL_KEY = "donations demo only runs against the bundled emulator: unset STRIPE_SECRET_KEY"
+PRODUCTION = "donations demo never runs with ENVIRONMENT=production"
+NOT_STARTED = "the demo's web server did not start"
+STARTUP_TIMEOUT = 15.0
+DEMO_TARGET = 5_000_000  # €50,000.00
+CURRENCY = "eur"
+# Requests in flight at once: a busy evening, not a load test.
+CONCURRENCY = 8
+# A month and a day: every monthly membership renews once; unpaid sessions (24 h) expire.
+CLOCK_ADVANCE = 32 * 86400
+FLUSH_TIMEOUT = 120
+# Every request comes from this machine: the per-client limit would stop the demo at 10.
+DEMO_RATE_LIMIT = "100000/minute"
+
+CARD_SUCCEEDS = "4242424242424242"
+CARD_DECLINED = "4000000000000002"
+CARD_DISPUTED = "4000000000000259"
+CARD_RENEWALS_DECLINED = "4000000000000341"
+
+SOURCES = ("article-footer", "newsletter", "homepage-banner", "podcast", "social", "")
+ONE_OFF_AMOUNTS = (5, 10, 10, 25, 25, 50, 100)
+MONTHLY_AMOUNTS = (5, 5, 10, 10, 20)
+ANNUAL_AMOUNTS = (50, 100, 200)
+# What happens after checkout, as shares of one-off gifts and of memberships; the rest pay.
+ONE_OFF_FATES = {"refunded": 0.08, "disputed": 0.06, "declined": 0.08, "abandoned": 0.08}
+MEMBER_FATES = {"renewals_declined": 0.07, "declined": 0.07, "abandoned": 0.06}
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One reader: what they chose, and what happens to their payment."""
+
+    amount: int
+    frequency: str
+    source: str
+    email: str | None
+    # paid | refunded | disputed | declined | abandoned | renewals_declined
+    fate: str
+
+
+@dataclass
+class Tally:
+    """What Stripe said happened, in minor units of CURRENCY, for the campaign window."""
+
+    sessions: int = 0
+    paid: int = 0
+    declined: int = 0
+    abandoned: int = 0
+    renewals: int = 0
+    renewals_failed: int = 0
+    gross: int = 0
+    refunded: int = 0
+    disputed: int = 0
+    refunds: int = 0
+    disputes: int = 0
+    outside_window: int = 0
+    payment_intents: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.refunded - self.disputed
+
+
+def demo(
+    payments: int = typer.Option(200, "--payments", min=1, max=5000, help="Checkout sessions"),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for a repeatable run"),
+) -> None:
+    """Realistic activity through the Stripe emulator, then a summary and the totals."""
+    settings = get_settings()
+    if settings.STRIPE_SECRET_KEY:
+        fail(REAL_KEY)
+    if settings.ENVIRONMENT == "production":
+        fail(PRODUCTION)
+    console = Console()
+    migrations.upgrade(settings.DATABASE_URL)
+    campaign = asyncio.run(_campaign(settings))
+    span = window(campaign.starts_on, campaign.ends_on, report_zone(settings.REPORT_TIMEZONE))
+    visits = plan(payments, random.Random(seed))
+    with _listening_socket() as sock:
+        site = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        demo_settings = settings.model_copy(
+            update={"SITE_URL": site, "CHECKOUT_RATE_LIMIT": DEMO_RATE_LIMIT, "REDIS_URL": None,
+                    "STRIPE_API_BASE": None}
+        )  # fmt: skip
+        with _serving(demo_settings, sock):
+            console.print(f"demo: the app and the Stripe emulator are at {site}")
+            tally = asyncio.run(_run(demo_settings, visits, span, console))
+    _report(console, campaign, span, tally)
+
+
+def plan(count: int, rng: random.Random) -> list[Visit]:
+    """`count` readers: mostly one-off gifts, a third members; most pay, some do not.
+
+    Fates are dealt like cards, in fixed shares, so even a small run has a refund and a
+    dispute; the seed decides who gets which.
+    """
+    frequencies = [_frequency(rng.random()) for _ in range(count)]
+    one_off_fates = _deal(frequencies.count("one_off"), ONE_OFF_FATES, rng)
+    member_fates = _deal(count - len(one_off_fates), MEMBER_FATES, rng)
+    visits = []
+    for number, frequency in enumerate(frequencies):
+        if frequency == "one_off":
+            fate = one_off_fates.pop()
+            amount = rng.choice(ONE_OFF_AMOUNTS) * 100
+            if rng.random() < 0.2:
+                amount = rng.randint(300, 15_000)  # a custom amount, cents and all
+        else:
+            fate = member_fates.pop()
+            amounts = MONTHLY_AMOUNTS if frequency == "monthly" else ANNUAL_AMOUNTS
+            amount = rng.choice(amounts) * 100
+        email = f"reader{number + 1}@example.com" if rng.random() < 0.85 else None
+        visits.append(Visit(amount, frequency, rng.choice(SOURCES), email, fate))
+    return visits
+
+
+def _frequency(roll: float) -> str:
+    return "one_off" if roll < 0.6 else "monthly" if roll < 0.9 else "annual"
+
+
+def _deal(count: int, shares: dict[str, float], rng: random.Random) -> list[str]:
+    """`count` fates in the given shares (rounded), the rest "paid", shuffled."""
+    fates = [fate for fate, share in shares.items() for _ in range(round(count * share))]
+    fates = fates[:count] + ["paid"] * max(0, count - len(fates))
+    rng.shuffle(fates)
+    return fates
+
+
+async def _campaign(settings: Settings) -> Campaign:
+    """The campaign running today, or a new one for this calendar year."""
+    today = utcnow().astimezone(report_zone(settings.REPORT_TIMEZONE)).date()
+    db = Database(settings.DATABASE_URL)
+    try:
+        async with db.session() as session:
+            found = await find_campaign(session=session, slug=None, today=today)
+            if found is not None and found.starts_on <= today <= found.ends_on:
+                return found
+            year = today.year
+            new = NewCampaign(
+                slug=f"demo-{year}",
+                name=f"Reader support {year}",
+                currency=CURRENCY,
+                target=DEMO_TARGET,
+                starts_on=date(year, 1, 1),
+                ends_on=date(year, 12, 31),
+            )
+            return await add_campaign(session=session, campaign=new)
+    finally:
+        await db.dispose()
+
+
+async def _run(settings: Settings, visits: list[Visit], span: Window, console: Console) -> Tally:
+    tally = Tally()
+    emulator = settings.SITE_URL + EMULATOR_PATH + "/_emulator"
+    limit = asyncio.Semaphore(CONCURRENCY)
+    async with (
+        open_stripe_client(settings) as client,
+        httpx.AsyncClient(base_url=settings.SITE_URL, timeout=60) as http,
+    ):
+        with _bar(console) as progress:
+            task = progress.add_task("readers contributing", total=len(visits))
+
+            async def one(visit: Visit) -> None:
+                async with limit:
+                    await _visit(http, emulator, visit, tally)
+                progress.advance(task)
+
+            await asyncio.gather(*(one(visit) for visit in visits))
+        # Checkout payments happen now, inside the window of the campaign running today.
+        await _refund(client, tally)
+        console.print("demo: a month passes on the emulator clock (renewals, expiries)")
+        await _advance_clock(http, emulator, client, span, tally)
+        flushed = await _post(http, f"{emulator}/deliveries/flush", {"timeout": FLUSH_TIMEOUT})
+        if not flushed.get("flushed"):
+            console.print(f"demo: {flushed.get('pending')} webhook deliveries still pending")
+    return tally
+
+
+async def _visit(http: httpx.AsyncClient, emulator: str, visit: Visit, tally: Tally) -> None:
+    body: dict[str, Any] = {"amount": visit.amount, "currency": CURRENCY,
+                            "frequency": visit.frequency, "source": visit.source or None}  # fmt: skip
+    if visit.email:
+        body["email"] = visit.email
+    response = await http.post(
+        "/api/checkout-sessions", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    response.raise_for_status()
+    tally.sessions += 1
+    session_id = response.json()["id"]
+    if visit.fate == "abandoned":
+        tally.abandoned += 1
+        return
+    card = {"declined": CARD_DECLINED, "disputed": CARD_DISPUTED,
+            "renewals_declined": CARD_RENEWALS_DECLINED}.get(visit.fate, CARD_SUCCEEDS)  # fmt: skip
+    paid = await _post(http, f"{emulator}/checkout/sessions/{session_id}/pay", {"card": card})
+    if paid["outcome"] != "paid":
+        tally.declined += 1
+        return
+    tally.paid += 1
+    tally.gross += visit.amount
+    if visit.fate == "disputed":
+        tally.disputes += 1
+        tally.disputed += visit.amount
+    if visit.fate == "refunded":
+        tally.payment_intents[paid["session"]["payment_intent"]] = visit.amount
+
+
+async def _refund(client: stripe.StripeClient, tally: Tally) -> None:
+    """Refund the gifts planned for it, in full, through the Stripe API as staff would."""
+    for payment_intent in tally.payment_intents:
+        refund = await client.v1.refunds.create_async({"payment_intent": payment_intent})
+        if refund.status == "succeeded":
+            tally.refunds += 1
+            tally.refunded += refund.amount
+
+
+async def _advance_clock(
+    http: httpx.AsyncClient, emulator: str, client: stripe.StripeClient, span: Window, tally: Tally
+) -> None:
+    moved = await _post(http, f"{emulator}/clock/advance", {"seconds": CLOCK_ADVANCE})
+    for event in moved["events"]:
+        if event["type"] == "invoice.payment_failed":
+            tally.renewals_failed += 1
+        if event["type"] != "invoice.paid":
+            continue
+        invoice = (await client.v1.events.retrieve_async(event["id"])).data.object
+        paid_at = datetime.fromtimestamp(invoice["status_transitions"]["paid_at"], UTC)
+        tally.renewals += 1
+        if invoice["currency"] == CURRENCY and span.start <= paid_at < span.end:
+            tally.gross += invoice["amount_paid"]
+        else:
+            tally.outside_window += invoice["amount_paid"]
+
+
+async def _post(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await http.post(url, json=body)
+    response.raise_for_status()
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _report(console: Console, campaign: Campaign, span: Window, tally: Tally) -> None:
+    def eur(amount: int) -> str:
+        return money.format_amount(amount, CURRENCY)
+
+    table = Table(title="What the demo did", show_header=False)
+    table.add_row("checkout sessions started", str(tally.sessions))
+    table.add_row("paid at checkout", str(tally.paid))
+    table.add_row("declined, left to expire", str(tally.declined))
+    table.add_row("abandoned, left to expire", str(tally.abandoned))
+    table.add_row(
+        "membership renewals paid / failed", f"{tally.renewals} / {tally.renewals_failed}"
+    )
+    table.add_row("refunds / disputes", f"{tally.refunds} / {tally.disputes}")
+    table.add_row("gross", eur(tally.gross))
+    table.add_row("refunded", eur(tally.refunded))
+    table.add_row("disputed", eur(tally.disputed))
+    table.add_row("net", eur(tally.net))
+    if tally.outside_window:
+        table.add_row("paid outside the campaign window", eur(tally.outside_window))
+    console.print(table)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[of]}"),
+                  console=console, auto_refresh=False) as bar:  # fmt: skip
+        bar.add_task(
+            campaign.name,
+            total=campaign.target,
+            completed=max(tally.net, 0),
+            of=f"{eur(tally.net)} of {money.format_amount(campaign.target, campaign.currency)}",
+        )
+        bar.refresh()
+    # One line for scripts and tests; `donations report progress` shows the same figures.
+    typer.echo(
+        f"demo totals {CURRENCY} {campaign.slug} {span.first_day}..{span.last_day}: "
+        f"gross={tally.gross} refunded={tally.refunded} disputed={tally.disputed} net={tally.net}"
+    )
+
+
+def _bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    )
+
+
+@contextmanager
+def _listening_socket() -> Iterator[socket.socket]:
+    """Bound before the server starts, so SITE_URL names a port nobody else can take."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+@contextmanager
+def _serving(settings: Settings, sock: socket.socket) -> Iterator[None]:
+    config = uvicorn.Config(
+        create_app(settings), log_level="warning", lifespan="on", proxy_headers=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            fail(NOT_STARTED)
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=STARTUP_TIMEOUT)

@@ -1,7 +1,283 @@
-"""(being written)"""
+"""The reader's side (DESIGN.md, "Checkout contract").
+
+    GET  /contribute                 the form; ?frequency= picks the suggestions shown,
+                                     ?cancelled=1 says that no payment was taken
+    POST /contribute                 303 to Stripe Checkout, or the form again with errors
+    POST /api/checkout-sessions      JSON: 201 {"id", "url"}; 422 {"error": {code, message, field}}
+    GET  /contribute/thanks          ?session_id=cs_...: what was given; 404 if unknown
+    POST /membership/portal          303 to Stripe's billing portal, or to how to get there
+    GET  /membership                 how to manage a membership without a recent checkout
+
+Both ways of starting a checkout are rate limited per client address (429, Retry-After);
+Stripe failing is a 502 (503 when worth retrying soon) and never a half-written row.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
-routes: list[BaseRoute] = []
+import stripe
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from donations import checkout_service, money
+from donations.checkout import (
+    MAX_SOURCE_LENGTH,
+    Contribution,
+    ContributionError,
+    ContributionRules,
+    check_idempotency_key,
+    describe,
+    suggested_amounts,
+    validate_form,
+    validate_json,
+)
+from donations.models import Frequency
+from donations.ratelimit import checkout_limiter
+from donations.reports.live import current_progress
+from donations.web.csrf import same_site
+from donations.web.state import AppState, app_state
+from donations.web.templates import templates
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# The JSON API's body is a handful of fields; anything bigger is not a contribution.
+MAX_JSON_BODY = 16 * 1024
+# Sessions we open a billing portal for: the reader has just finished checkout.
+PORTAL_WINDOW = timedelta(hours=1)
+
+FREQUENCY_LABELS = {
+    Frequency.one_off: "One-off",
+    Frequency.monthly: "Monthly",
+    Frequency.annual: "Annual",
+}
+PROVIDER_DOWN = (
+    "We could not reach our payment provider, and nothing was charged. "
+    "Please try again in a minute."
+)
+TOO_MANY = "Too many attempts from your connection. Please try again in {seconds} seconds."
+CROSS_SITE = "This form can only be sent from our own pages."
+
+
+async def contribute_page(request: Request) -> Response:
+    frequency = request.query_params.get("frequency", "")
+    fields = {
+        "frequency": frequency if frequency in Frequency.__members__ else Frequency.one_off.value,
+        "source": request.query_params.get("source", "")[:MAX_SOURCE_LENGTH],
+    }
+    cancelled = request.query_params.get("cancelled") == "1"
+    return await _form(request, fields=fields, cancelled=cancelled)
+
+
+async def contribute(request: Request) -> Response:
+    state = app_state(request)
+    form = await request.form()
+    fields = {name: value for name, value in form.items() if isinstance(value, str)}
+    if not same_site(request, state.settings.SITE_URL):
+        return await _form(request, fields=fields, notice=CROSS_SITE, status_code=403)
+    try:
+        contribution = validate_form(fields, ContributionRules.from_settings(state.settings))
+    except ContributionError as error:
+        field = error.field or "form"
+        return await _form(request, fields=fields, errors={field: error.message}, status_code=422)
+    verdict = await checkout_limiter(state).hit(_client(request))
+    if not verdict.allowed:
+        notice = TOO_MANY.format(seconds=verdict.retry_after)
+        response = await _form(request, fields=fields, notice=notice, status_code=429)
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
+    try:
+        started = await checkout_service.start_checkout(state=state, contribution=contribution)
+    except checkout_service.ProviderUnavailable as error:
+        status = 503 if error.temporary else 502
+        return await _form(request, fields=fields, notice=PROVIDER_DOWN, status_code=status)
+    if started.url is None:
+        return await _form(request, fields=fields, notice=PROVIDER_DOWN, status_code=502)
+    return RedirectResponse(started.url, status_code=303)
+
+
+async def create_session(request: Request) -> Response:
+    state = app_state(request)
+    rules = ContributionRules.from_settings(state.settings)
+    try:
+        body = await _json_body(request)
+        key = request.headers.get("idempotency-key")
+        key = check_idempotency_key(key) if key is not None else None
+        contribution = validate_json(body, rules)
+    except ContributionError as error:
+        return JSONResponse(error.as_json(), status_code=422)
+    verdict = await checkout_limiter(state).hit(_client(request))
+    if not verdict.allowed:
+        message = TOO_MANY.format(seconds=verdict.retry_after)
+        return _api_error(
+            "rate_limited", message, 429, headers={"Retry-After": str(verdict.retry_after)}
+        )
+    return await _start(state, contribution, key)
+
+
+async def _start(state: AppState, contribution: Contribution, key: str | None) -> Response:
+    try:
+        started = await checkout_service.start_checkout(
+            state=state, contribution=contribution, idempotency_key=key
+        )
+    except checkout_service.IdempotencyConflict as error:
+        status = 409 if error.code == checkout_service.KEY_IN_FLIGHT else 422
+        return _api_error(error.code, error.message, status)
+    except checkout_service.ProviderUnavailable as error:
+        status = 503 if error.temporary else 502
+        return _api_error("payment_provider_unavailable", PROVIDER_DOWN, status)
+    return JSONResponse({"id": started.session_id, "url": started.url}, status_code=201)
+
+
+async def thanks(request: Request) -> Response:
+    state = app_state(request)
+    session_id = request.query_params.get("session_id", "")
+    try:
+        given = await checkout_service.find_given(state=state, session_id=session_id)
+    except stripe.StripeError:
+        logger.warning("thanks page: Stripe unavailable", exc_info=True)
+        return templates.TemplateResponse(
+            request, "contribute/unavailable.html", {"message": PROVIDER_DOWN}, status_code=503
+        )
+    if given is None:
+        return templates.TemplateResponse(request, "contribute/not_found.html", status_code=404)
+    context = {
+        "given": given,
+        "summary": describe(given.amount, given.currency, given.frequency),
+        "membership": given.frequency != Frequency.one_off.value,
+    }
+    return templates.TemplateResponse(request, "contribute/thanks.html", context)
+
+
+async def membership_portal(request: Request) -> Response:
+    state = app_state(request)
+    settings = state.settings
+    if not same_site(request, settings.SITE_URL):
+        return templates.TemplateResponse(
+            request, "contribute/membership.html", {"notice": CROSS_SITE}, status_code=403
+        )
+    form = await request.form()
+    session_id = form.get("session_id")
+    if isinstance(session_id, str):
+        url = await checkout_service.portal_url(
+            state=state,
+            session_id=session_id,
+            window=PORTAL_WINDOW,
+            return_url=settings.SITE_URL + "/contribute",
+        )
+        if url is not None:
+            return RedirectResponse(url, status_code=303)
+    fallback = settings.STRIPE_PORTAL_LOGIN_URL or settings.SITE_URL + "/membership"
+    return RedirectResponse(fallback, status_code=303)
+
+
+async def membership(request: Request) -> Response:
+    login_url = app_state(request).settings.STRIPE_PORTAL_LOGIN_URL
+    return templates.TemplateResponse(
+        request, "contribute/membership.html", {"login_url": login_url}
+    )
+
+
+async def _form(
+    request: Request,
+    *,
+    fields: dict[str, str],
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    cancelled: bool = False,
+    status_code: int = 200,
+) -> Response:
+    state = app_state(request)
+    settings = state.settings
+    frequency = fields.get("frequency", "")
+    if frequency not in Frequency.__members__:
+        frequency = Frequency.one_off.value
+    currency = fields.get("currency") or settings.DEFAULT_CURRENCY
+    if currency not in settings.CURRENCIES:
+        currency = settings.DEFAULT_CURRENCY
+    context: dict[str, Any] = {
+        "fields": fields,
+        "errors": errors or {},
+        "notice": notice,
+        "cancelled": cancelled,
+        "frequency": frequency,
+        "frequencies": FREQUENCY_LABELS,
+        "currency": currency,
+        "currencies": settings.CURRENCIES,
+        "suggestions": _suggestions(settings.SUGGESTED_AMOUNTS, frequency, currency),
+        "progress": await _progress(state),
+    }
+    return templates.TemplateResponse(
+        request, "contribute/form.html", context, status_code=status_code
+    )
+
+
+def _suggestions(text: str, frequency: str, currency: str) -> list[tuple[str, str]]:
+    """(value, label) pairs: ("5", "€5.00"). Amounts the currency cannot express are left out."""
+    pairs = []
+    for amount in suggested_amounts(text)[Frequency(frequency)]:
+        try:
+            pairs.append(
+                (amount, money.format_amount(money.parse_amount(amount, currency), currency))
+            )
+        except money.MoneyError:
+            continue
+    return pairs
+
+
+async def _progress(state: AppState) -> dict[str, Any] | None:
+    # The bar is encouragement, not the page: a reporting fault must not stop a gift.
+    try:
+        return await current_progress(state)
+    except Exception:
+        logger.exception("progress unavailable for the contribute page")
+        return None
+
+
+async def _json_body(request: Request) -> object:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ContributionError(
+            "invalid_json", "Send the contribution as Content-Type: application/json.", None
+        )
+    # Read no further than the limit: a body streamed without Content-Length included.
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BODY:
+            raise ContributionError("invalid_json", "The request body is too large.", None)
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ContributionError(
+            "invalid_json", "The request body is not valid JSON.", None
+        ) from None
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _api_error(
+    code: str, message: str, status: int, *, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "field": None}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+routes: list[BaseRoute] = [
+    Route("/contribute", contribute_page, methods=["GET"]),
+    Route("/contribute", contribute, methods=["POST"]),
+    Route("/contribute/thanks", thanks, methods=["GET"]),
+    Route("/api/checkout-sessions", create_session, methods=["POST"]),
+    Route("/membership/portal", membership_portal, methods=["POST"]),
+    Route("/membership", membership, methods=["GET"]),
+    Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+]

@@ -1,11 +1,99 @@
-"""(being written)"""
+"""What wraps every request: the client's address, security headers, CORS for the JSON API.
+
+- The client address is the peer's, or X-Forwarded-For's when the peer is one of
+  TRUSTED_PROXIES (IPs or CIDRs): uvicorn's ProxyHeadersMiddleware, which walks the header
+  from the right and stops at the first untrusted hop, so a reader cannot forge it.
+- Pages get a Content-Security-Policy with no inline script, nosniff and a strict referrer
+  policy. The embeddable widget may be framed and sets its own framing rules; the bundled
+  emulator's pages are Stripe's, not ours, and get no CSP.
+- CORS: /api/checkout-sessions for ALLOWED_ORIGINS only (with preflight). /api/progress is
+  open to any origin and answers CORS itself, so it is left alone here.
+"""
 
 from __future__ import annotations
 
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from donations.settings import Settings
+from donations.stripe_api import EMULATOR_PATH
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'"
+)
+# The same, minus frame-ancestors: news sites embed the widget in their pages.
+FRAMEABLE_POLICY = "default-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'"
+FRAMEABLE_PATHS = ("/widget/",)
+CORS_PATHS = ("/api/checkout-sessions",)
+_ALLOWED_HEADERS = ["Content-Type", "Idempotency-Key"]
+# Browsers cache a preflight for at most 2 hours (Chromium); ten minutes is plenty.
+_PREFLIGHT_MAX_AGE = 600
 
 
 def middleware(settings: Settings) -> list[Middleware]:
-    return []
+    stack = [Middleware(SecurityHeadersMiddleware)]
+    stack.append(
+        Middleware(
+            ScopedCORSMiddleware,
+            paths=CORS_PATHS,
+            allow_origins=[origin.rstrip("/") for origin in settings.ALLOWED_ORIGINS],
+        )
+    )
+    if settings.TRUSTED_PROXIES:
+        # Outermost, so everything below sees the reader's address.
+        stack.insert(
+            0, Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.TRUSTED_PROXIES))
+        )
+    return stack
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        emulator = path == EMULATOR_PATH or path.startswith(EMULATOR_PATH + "/")
+        frameable = path.startswith(FRAMEABLE_PATHS)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                if frameable:
+                    headers.setdefault("Content-Security-Policy", FRAMEABLE_POLICY)
+                elif not emulator:
+                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                    headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class ScopedCORSMiddleware:
+    """Starlette's CORSMiddleware, for the listed path prefixes only."""
+
+    def __init__(self, app: ASGIApp, *, paths: tuple[str, ...], allow_origins: list[str]) -> None:
+        self.app = app
+        self.paths = paths
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=allow_origins,
+            allow_methods=["POST"],
+            allow_headers=_ALLOWED_HEADERS,
+            max_age=_PREFLIGHT_MAX_AGE,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.paths):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

@@ -1,0 +1,243 @@
+"""Starting a checkout: the row first (the funnel), then Stripe, then the row again.
+
+    start_checkout(state=, contribution=, idempotency_key=) -> StartedCheckout
+        raises ProviderUnavailable  Stripe refused or could not be reached; the row is failed
+        raises IdempotencyConflict  the key was used for another contribution, or is in flight
+    find_given(state=, session_id=) -> Given | None     what the thanks page shows
+    portal_url(state=, session_id=, window=, return_url=) -> str | None
+                                a billing portal link for a member who has just joined
+
+The row is committed before Stripe is called, so a crash between the two leaves a `created`
+row (counted in the funnel) and never a Stripe session we know nothing about: the Session
+carries our id in its metadata and client_reference_id, and a retry of the same row reuses
+Stripe's idempotency key (https://docs.stripe.com/api/idempotent_requests).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import stripe
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from donations.checkout import (
+    Contribution,
+    new_checkout_id,
+    session_params,
+    stripe_idempotency_key,
+)
+from donations.models import Checkout, CheckoutStatus, utcnow
+from donations.web.state import AppState
+
+logger = logging.getLogger(__name__)
+
+# Stripe's ids are letters, digits and underscores; anything else is not worth a request.
+SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
+_REASON_LENGTH = 500
+
+KEY_REUSED = "idempotency_key_reused"
+KEY_IN_FLIGHT = "idempotency_key_in_use"
+
+
+class ProviderUnavailable(Exception):
+    """Stripe did not create the session. `temporary`: worth trying again in a moment."""
+
+    def __init__(self, checkout_id: str, reason: str, *, temporary: bool) -> None:
+        super().__init__(reason)
+        self.checkout_id = checkout_id
+        self.reason = reason
+        self.temporary = temporary
+
+
+class IdempotencyConflict(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class StartedCheckout:
+    checkout_id: str
+    session_id: str
+    # None once the session has expired or completed: Stripe drops the URL then.
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Given:
+    """What a reader gave (or is giving) in one Checkout Session."""
+
+    session_id: str
+    amount: int
+    currency: str
+    frequency: str
+
+
+async def start_checkout(
+    *, state: AppState, contribution: Contribution, idempotency_key: str | None = None
+) -> StartedCheckout:
+    row = await _claim_row(state, contribution, idempotency_key)
+    if row.status != CheckoutStatus.created and row.stripe_session_id is not None:
+        # A replay of a request we already answered: the same session.
+        return await _replay(state, row)
+    params = session_params(contribution, checkout_id=row.id, site_url=state.settings.SITE_URL)
+    try:
+        session = await state.stripe.v1.checkout.sessions.create_async(
+            params,  # type: ignore[arg-type]
+            options={"idempotency_key": stripe_idempotency_key(row.id)},
+        )
+    except stripe.StripeError as error:
+        reason = f"{type(error).__name__}: {error.user_message or error}"[:_REASON_LENGTH]
+        logger.warning("stripe refused checkout %s: %s", row.id, reason)
+        await _set_status(state, row.id, CheckoutStatus.failed, failure_reason=reason)
+        temporary = isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
+        raise ProviderUnavailable(row.id, reason, temporary=temporary) from error
+    await _set_status(state, row.id, CheckoutStatus.open, stripe_session_id=session.id)
+    logger.info("checkout %s opened session %s", row.id, session.id)
+    return StartedCheckout(row.id, session.id, session.url)
+
+
+async def find_given(*, state: AppState, session_id: str) -> Given | None:
+    """Our row first; Stripe only for a session we did not start (a Payment Link)."""
+    if not SESSION_ID.match(session_id):
+        return None
+    async with state.db.session() as session:
+        query = select(Checkout).where(Checkout.stripe_session_id == session_id)
+        row = (await session.exec(query)).first()
+    if row is not None:
+        return Given(session_id, row.amount, row.currency, row.frequency)
+    try:
+        found = await state.stripe.v1.checkout.sessions.retrieve_async(session_id)
+    except stripe.InvalidRequestError:
+        return None
+    if found.amount_total is None or found.currency is None:
+        return None
+    frequency = "one_off" if found.mode == "payment" else _frequency_of(found)
+    return Given(session_id, found.amount_total, found.currency, frequency)
+
+
+def _frequency_of(found: stripe.checkout.Session) -> str:
+    # Sessions from a Payment Link carry none of our metadata; most memberships are monthly.
+    metadata = found.metadata
+    if metadata is not None and "frequency" in metadata and metadata["frequency"] == "annual":
+        return "annual"
+    return "monthly"
+
+
+async def _claim_row(
+    state: AppState, contribution: Contribution, idempotency_key: str | None
+) -> Checkout:
+    """A new `created` row, or the row an earlier request with this key wrote."""
+    if idempotency_key is not None:
+        existing = await _by_key(state, idempotency_key)
+        if existing is not None:
+            return _check_same(existing, contribution)
+    row = Checkout(
+        id=new_checkout_id(),
+        idempotency_key=idempotency_key,
+        amount=contribution.amount,
+        currency=contribution.currency,
+        frequency=contribution.frequency.value,
+        email=contribution.email,
+        source=contribution.source,
+        status=CheckoutStatus.created,
+    )
+    async with state.db.session() as session:
+        session.add(row)
+        try:
+            await session.commit()
+        except IntegrityError:
+            # Two requests with one key at the same moment: the other one won.
+            await session.rollback()
+            if idempotency_key is None:
+                raise
+            existing = await _by_key(state, idempotency_key)
+            if existing is None:
+                raise
+            return _check_same(existing, contribution)
+    return row
+
+
+def _check_same(row: Checkout, contribution: Contribution) -> Checkout:
+    same = (row.amount, row.currency, row.frequency, row.email, row.source) == (
+        contribution.amount,
+        contribution.currency,
+        contribution.frequency.value,
+        contribution.email,
+        contribution.source,
+    )
+    if not same:
+        raise IdempotencyConflict(
+            KEY_REUSED,
+            "This Idempotency-Key was already used for a different contribution.",
+        )
+    if row.status == CheckoutStatus.created:
+        raise IdempotencyConflict(
+            KEY_IN_FLIGHT, "A request with this Idempotency-Key is still being processed."
+        )
+    return row
+
+
+async def _replay(state: AppState, row: Checkout) -> StartedCheckout:
+    assert row.stripe_session_id is not None
+    try:
+        session = await state.stripe.v1.checkout.sessions.retrieve_async(row.stripe_session_id)
+    except stripe.StripeError as error:
+        raise ProviderUnavailable(row.id, str(error), temporary=True) from error
+    return StartedCheckout(row.id, session.id, session.url)
+
+
+async def _by_key(state: AppState, key: str) -> Checkout | None:
+    async with state.db.session() as session:
+        return (await session.exec(select(Checkout).where(Checkout.idempotency_key == key))).first()
+
+
+async def _set_status(
+    state: AppState, checkout_id: str, status: CheckoutStatus, **fields: str
+) -> None:
+    async with state.db.session() as session:
+        row = await session.get(Checkout, checkout_id)
+        assert row is not None
+        # Only a row still waiting for Stripe moves: a webhook may already have completed it.
+        if row.status in (CheckoutStatus.created, CheckoutStatus.failed):
+            row.status = status
+        for name, value in fields.items():
+            setattr(row, name, value)
+        if status == CheckoutStatus.open:
+            row.failure_reason = None
+        row.updated_at = utcnow()
+        session.add(row)
+        await session.commit()
+
+
+async def portal_url(
+    *, state: AppState, session_id: str, window: timedelta, return_url: str
+) -> str | None:
+    """A billing portal link for the member who just completed this session, else None.
+
+    Only a membership checkout of ours, started within `window`: the session id is in the
+    reader's address bar, and must not open the portal for long.
+    """
+    if not SESSION_ID.match(session_id):
+        return None
+    async with state.db.session() as session:
+        query = select(Checkout).where(Checkout.stripe_session_id == session_id)
+        row = (await session.exec(query)).first()
+    if row is None or row.frequency == "one_off" or row.created_at < utcnow() - window:
+        return None
+    try:
+        found = await state.stripe.v1.checkout.sessions.retrieve_async(session_id)
+        if found.status != "complete" or not isinstance(found.customer, str):
+            return None
+        portal = await state.stripe.v1.billing_portal.sessions.create_async(
+            {"customer": found.customer, "return_url": return_url}
+        )
+    except stripe.StripeError:
+        logger.warning("billing portal unavailable for checkout %s", row.id, exc_info=True)
+        return None
+    return portal.url
