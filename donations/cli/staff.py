@@ -1,7 +1,47 @@
-"""(being written)"""
+"""`donations staff add NAME`: a finance login for /admin."""
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from donations.cli.common import fail, run_with_db
+from donations.db import Database
+from donations.staff import StaffError, add_staff, check_new_staff
+
+app = typer.Typer(help="Finance logins for the /admin dashboard.", no_args_is_help=True)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        # One line, as `docker login --password-stdin` reads it: the trailing newline is not
+        # part of the password.
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@app.command("add")
+def add(
+    name: str = typer.Argument(..., help="Login name, e.g. ana"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin"
+    ),
+) -> None:
+    """Add a staff user; the password is asked for twice (hidden) or read from stdin."""
+    password = _read_password(password_stdin)
+    try:
+        check_new_staff(name, password)
+    except StaffError as error:
+        fail(str(error))
+
+    async def work(db: Database) -> None:
+        async with db.session() as session:
+            await add_staff(session=session, name=name, password=password)
+
+    try:
+        run_with_db(work)
+    except StaffError as error:
+        fail(str(error))
+    typer.echo(f"staff user {name} added")

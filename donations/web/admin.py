@@ -1,7 +1,487 @@
-"""(being written)"""
+"""/admin: the finance dashboard, behind HTTP Basic against staff users.
+
+    GET /admin                      progress against the target; cumulative net vs pace
+    GET /admin/months               month by month, one-off vs recurring
+    GET /admin/members              joined, cancelled, churn, MRR
+    GET /admin/sources              top sources
+    GET /admin/funnel               checkout sessions and conversion
+    GET /admin/payments             recent payments, emails masked
+    GET /admin/snapshots            stored progress history
+    GET /admin/export/{report}.csv  every report as CSV, streamed; each download audited
+    GET /admin/admin.css            the stylesheet (the CSP allows no inline style)
+
+Pages take ?campaign=slug and ?from=YYYY-MM-DD&to=YYYY-MM-DD (default: the campaign's
+window); bad values answer 400 with the reason. A wrong name or password answers 401 with a
+Basic challenge; a locked login 429 with Retry-After (see donations.staff).
+
+A browser sends the Basic credentials with every request; checking argon2 and writing an
+audit row each time would make every page cost ~50 ms of CPU, so a verified name and
+password are remembered in this process for LOGIN_MEMORY_SECONDS: a "login" (audited) is
+the first request after that.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import base64
+import binascii
+import hashlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-routes: list[BaseRoute] = []
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from donations import charts, money
+from donations.campaigns import find_campaign
+from donations.models import Campaign, utcnow
+from donations.reports import export, funnel, period, recent, sources
+from donations.reports.members import COLUMNS as MEMBER_COLUMNS
+from donations.reports.members import members_report
+from donations.reports.pace import campaign_pace
+from donations.reports.progress import campaign_progress
+from donations.reports.snapshots import snapshot_history
+from donations.reports.windows import (
+    Grain,
+    ReportInputError,
+    buckets,
+    iso_utc,
+    parse_grain,
+    parse_range,
+    report_zone,
+)
+from donations.staff import Action, Outcome, audit, log_in
+from donations.web.state import AppState, app_state
+from donations.web.templates import templates
+
+ADMIN_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+CHALLENGE = 'Basic realm="donations admin", charset="UTF-8"'
+LOGIN_MEMORY_SECONDS = 300.0
+_MEMORY_KEY = __name__ + ".logins"
+_MEMORY_LIMIT = 1000
+RECENT_PAYMENTS = 50
+TOP_SOURCES = 20
+CSS = (Path(__file__).resolve().parent.parent / "templates" / "admin" / "admin.css").read_text()
+
+_WRONG = "Wrong name or password.\n"
+_LOCKED = "Too many failed logins: this login is locked until {until}. Try again later.\n"
+_UNKNOWN_CAMPAIGN = "no campaign {slug!r}"
+_UNKNOWN_REPORT = "no report {name!r}; one of: {names}"
+_NO_CAMPAIGN = "no campaign yet: add one with `donations campaign add`"
+
+
+class PageError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+# --- logging in ------------------------------------------------------------------------------
+
+
+def _credentials(request: Request) -> tuple[str, str] | None:
+    """(name, password) from `Authorization: Basic ...` (RFC 7617), or None."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    name, colon, password = decoded.partition(":")
+    return (name, password) if colon and name else None
+
+
+def _remembered(state: AppState) -> dict[str, float]:
+    memory: dict[str, float] = state.extras.setdefault(_MEMORY_KEY, {})
+    return memory
+
+
+def _fingerprint(name: str, password: str) -> str:
+    # Only a digest is kept in memory, never the password itself.
+    return hashlib.sha256(f"{name}\0{password}".encode()).hexdigest()
+
+
+def _challenge(body: str, status: int = 401, **headers: str) -> Response:
+    return PlainTextResponse(
+        body, status_code=status, headers={"WWW-Authenticate": CHALLENGE, **headers}
+    )
+
+
+async def _staff_name(request: Request) -> str | Response:
+    credentials = _credentials(request)
+    if credentials is None:
+        return _challenge("Log in with your staff name and password.\n")
+    name, password = credentials
+    state = app_state(request)
+    memory = _remembered(state)
+    key = _fingerprint(name, password)
+    if memory.get(key, 0.0) > time.monotonic():
+        return name
+    now = utcnow()
+    async with state.db.session() as session:
+        result = await log_in(
+            session=session,
+            name=name,
+            password=password,
+            client_ip=request.client.host if request.client else None,
+            now=now,
+        )
+    if result.outcome is Outcome.ok:
+        if len(memory) >= _MEMORY_LIMIT:
+            memory.clear()
+        memory[key] = time.monotonic() + LOGIN_MEMORY_SECONDS
+        return name
+    if result.locked_until is not None:
+        wait = max(1, int((result.locked_until - now).total_seconds()))
+        body = _LOCKED.format(until=iso_utc(result.locked_until))
+        return PlainTextResponse(body, status_code=429, headers={"Retry-After": str(wait)})
+    return _challenge(_WRONG)
+
+
+Page = Callable[[Request, str], Awaitable[Response]]
+
+
+def staff_only(page: Page) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        who = await _staff_name(request)
+        if isinstance(who, Response):
+            return who
+        try:
+            response = await page(request, who)
+        except PageError as error:
+            response = templates.TemplateResponse(
+                request,
+                "admin/error.html",
+                {"message": error.message, "staff": who},
+                status_code=error.status,
+            )
+        response.headers["Content-Security-Policy"] = ADMIN_POLICY
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return endpoint
+
+
+# --- what every page needs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    state: AppState
+    campaign: Campaign | None
+    first_day: date
+    last_day: date
+    today: date
+
+    @property
+    def timezone(self) -> str:
+        return self.state.settings.REPORT_TIMEZONE
+
+    def query(self) -> str:
+        slug = f"campaign={self.campaign.slug}&" if self.campaign else ""
+        return f"{slug}from={self.first_day}&to={self.last_day}"
+
+
+async def _scope(request: Request, *, needs_campaign: bool = False) -> Scope:
+    state = app_state(request)
+    timezone = state.settings.REPORT_TIMEZONE
+    today = utcnow().astimezone(ZoneInfo(timezone)).date()
+    slug = request.query_params.get("campaign") or None
+    async with state.reports_db.session() as session:
+        campaign = await find_campaign(session=session, slug=slug, today=today)
+    if campaign is None and (slug or needs_campaign):
+        raise PageError(404, _UNKNOWN_CAMPAIGN.format(slug=slug) if slug else _NO_CAMPAIGN)
+    start = request.query_params.get("from") or (str(campaign.starts_on) if campaign else None)
+    end = request.query_params.get("to") or (str(campaign.ends_on) if campaign else None)
+    try:
+        first_day, last_day = parse_range(start, end, today=today, options=("from", "to"))
+    except ReportInputError as error:
+        raise PageError(400, str(error)) from None
+    return Scope(state, campaign, first_day, last_day, today)
+
+
+def _required(scope: Scope) -> Campaign:
+    if scope.campaign is None:
+        raise PageError(404, _NO_CAMPAIGN)
+    return scope.campaign
+
+
+def _page(request: Request, name: str, who: str, scope: Scope, **context: Any) -> Response:
+    return templates.TemplateResponse(
+        request,
+        f"admin/{name}.html",
+        {"staff": who, "scope": scope, "section": name, "ranged": True, **context},
+    )
+
+
+def _money(currency: str) -> Callable[[int], str]:
+    return lambda amount: money.format_amount(amount, currency)
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@staff_only
+async def overview(request: Request, who: str) -> Response:
+    scope = await _scope(request, needs_campaign=True)
+    campaign = _required(scope)
+    async with scope.state.reports_db.session() as session:
+        progress = await campaign_progress(
+            session=session, campaign=campaign, timezone=scope.timezone, now=utcnow()
+        )
+        pace = await campaign_pace(
+            session=session, campaign=campaign, timezone=scope.timezone, today=scope.today
+        )
+    fmt = _money(campaign.currency)
+    last = pace[-1]
+    chart = charts.line_chart(
+        chart_id="pace",
+        title=f"Cumulative net against the target's pace, {campaign.name}",
+        description=(
+            f"From {campaign.starts_on} to {last.label}: net raised {fmt(last.net)} against "
+            f"{fmt(last.pace)} on a straight line to the target of {fmt(campaign.target)} "
+            f"by {campaign.ends_on}."
+        ),
+        labels=[point.label for point in pace],
+        series=[
+            charts.Series("Net raised", [point.net for point in pace]),
+            charts.Series("Pace to target", [point.pace for point in pace], dashed=True),
+        ],
+        fmt=fmt,
+    )
+    return _page(request, "overview", who, scope, progress=progress.as_json(), chart=chart)
+
+
+@staff_only
+async def months(request: Request, who: str) -> Response:
+    scope = await _scope(request)
+    async with scope.state.reports_db.session() as session:
+        rows = await period.period_report(
+            session=session,
+            first_day=scope.first_day,
+            last_day=scope.last_day,
+            grain=Grain.month,
+            timezone=scope.timezone,
+        )
+    chart = None
+    if scope.campaign is not None:
+        currency = scope.campaign.currency
+        mine = {row.period: row for row in rows if row.currency == currency}
+        # Every month of the range, so that a month without money shows as a gap.
+        labels = [
+            bucket.label
+            for bucket in buckets(
+                scope.first_day, scope.last_day, Grain.month, report_zone(scope.timezone)
+            )
+        ]
+        one_off = [mine[label].one_off_amount if label in mine else 0 for label in labels]
+        recurring = [mine[label].recurring_amount if label in mine else 0 for label in labels]
+        fmt = _money(currency)
+        chart = charts.bar_chart(
+            chart_id="months",
+            title=f"One-off and recurring money by month ({currency.upper()})",
+            description="; ".join(
+                f"{label}: one-off {fmt(gift)}, recurring {fmt(member)}"
+                for label, gift, member in zip(labels, one_off, recurring, strict=True)
+            ),
+            labels=labels,
+            series=[charts.Series("One-off", one_off), charts.Series("Recurring", recurring)],
+            fmt=fmt,
+        )
+    return _page(request, "months", who, scope, rows=rows, chart=chart)
+
+
+@staff_only
+async def members(request: Request, who: str) -> Response:
+    scope = await _scope(request)
+    async with scope.state.reports_db.session() as session:
+        report = await members_report(
+            session=session,
+            first_day=scope.first_day,
+            last_day=scope.last_day,
+            timezone=scope.timezone,
+        )
+    return _page(request, "members", who, scope, report=report, summary=report.summary())
+
+
+@staff_only
+async def top_sources(request: Request, who: str) -> Response:
+    scope = await _scope(request)
+    async with scope.state.reports_db.session() as session:
+        rows = await sources.sources_report(
+            session=session,
+            first_day=scope.first_day,
+            last_day=scope.last_day,
+            timezone=scope.timezone,
+            limit=TOP_SOURCES,
+        )
+    return _page(request, "sources", who, scope, rows=rows)
+
+
+@staff_only
+async def checkout_funnel(request: Request, who: str) -> Response:
+    scope = await _scope(request)
+    async with scope.state.reports_db.session() as session:
+        rows = await funnel.funnel_report(
+            session=session,
+            first_day=scope.first_day,
+            last_day=scope.last_day,
+            timezone=scope.timezone,
+        )
+    return _page(request, "funnel", who, scope, rows=rows)
+
+
+@staff_only
+async def payments(request: Request, who: str) -> Response:
+    scope = await _scope(request)
+    async with scope.state.reports_db.session() as session:
+        rows = await recent.recent_payments(session=session, limit=RECENT_PAYMENTS)
+    return _page(request, "payments", who, scope, rows=rows, ranged=False)
+
+
+@staff_only
+async def snapshots(request: Request, who: str) -> Response:
+    scope = await _scope(request, needs_campaign=True)
+    campaign = _required(scope)
+    async with scope.state.reports_db.session() as session:
+        history = await snapshot_history(session=session, campaign=campaign)
+    fmt = _money(campaign.currency)
+    chart = None
+    if history:
+        chart = charts.line_chart(
+            chart_id="snapshots",
+            title=f"Net raised at each snapshot, {campaign.name}",
+            description=(
+                f"{len(history)} snapshots from {iso_utc(history[0].taken_at)} to "
+                f"{iso_utc(history[-1].taken_at)}; latest net {fmt(history[-1].net)}."
+            ),
+            labels=[snapshot.taken_at.strftime("%m-%d %H:%M") for snapshot in history],
+            series=[charts.Series("Net raised", [snapshot.net for snapshot in history])],
+            fmt=fmt,
+        )
+    return _page(request, "snapshots", who, scope, history=history, chart=chart, ranged=False)
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+async def _dicts(rows: AsyncIterator[Any]) -> AsyncIterator[dict[str, Any]]:
+    async for row in rows:
+        yield row.as_json()
+
+
+def _streamed(
+    name: str, scope: Scope, grain: Grain, session: AsyncSession
+) -> tuple[tuple[str, ...], AsyncIterator[dict[str, Any]]]:
+    """(columns, rows as the cursor yields them) of a report with many rows."""
+    first, last, timezone = scope.first_day, scope.last_day, scope.timezone
+    if name == "period":
+        rows: AsyncIterator[Any] = period.stream_period(
+            session=session, first_day=first, last_day=last, grain=grain, timezone=timezone
+        )
+        return period.COLUMNS, _dicts(rows)
+    if name == "sources":
+        rows = sources.stream_sources(
+            session=session, first_day=first, last_day=last, timezone=timezone
+        )
+        return sources.COLUMNS, _dicts(rows)
+    if name == "funnel":
+        rows = funnel.stream_funnel(
+            session=session, first_day=first, last_day=last, timezone=timezone
+        )
+        return funnel.COLUMNS, _dicts(rows)
+    return recent.COLUMNS, _dicts(recent.stream_recent(session=session, limit=RECENT_PAYMENTS))
+
+
+async def _whole(
+    name: str, scope: Scope, session: AsyncSession
+) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
+    """Reports computed in one go (a few aggregate rows): progress and members."""
+    if name == "progress" and scope.campaign is not None:
+        figures = await campaign_progress(
+            session=session, campaign=scope.campaign, timezone=scope.timezone, now=utcnow()
+        )
+        pairs = export.flatten(figures.as_json())
+        return ("figure", "value"), [{"figure": key, "value": value} for key, value in pairs]
+    report = await members_report(
+        session=session,
+        first_day=scope.first_day,
+        last_day=scope.last_day,
+        timezone=scope.timezone,
+    )
+    return MEMBER_COLUMNS, [row.as_json() for row in report.rows]
+
+
+EXPORTS = ("progress", "period", "members", "sources", "funnel", "payments")
+
+
+@staff_only
+async def export_csv(request: Request, who: str) -> Response:
+    name = request.path_params["report"]
+    if name not in EXPORTS:
+        raise PageError(404, _UNKNOWN_REPORT.format(name=name, names=", ".join(EXPORTS)))
+    scope = await _scope(request, needs_campaign=name == "progress")
+    try:
+        grain = parse_grain(request.query_params.get("by", Grain.month.value), option="by")
+        # Too many buckets must be refused now, not halfway through the download.
+        buckets(scope.first_day, scope.last_day, grain, report_zone(scope.timezone))
+    except ReportInputError as error:
+        raise PageError(400, str(error)) from None
+    detail = f"{name} {scope.query()}" + (f"&by={grain}" if name == "period" else "")
+    async with scope.state.db.session() as session:
+        await audit(
+            session=session,
+            actor=who,
+            action=Action.export,
+            detail=detail,
+            client_ip=request.client.host if request.client else None,
+            at=utcnow(),
+        )
+        await session.commit()
+    filename = f"{name}-{scope.first_day}-{scope.last_day}.csv"
+
+    async def lines() -> AsyncIterator[str]:
+        async with scope.state.reports_db.session() as session:
+            if name in ("progress", "members"):
+                columns, whole = await _whole(name, scope, session)
+                yield export.csv_line(columns)
+                for row in whole:
+                    yield export.csv_line(row[column] for column in columns)
+                return
+            columns, rows = _streamed(name, scope, grain, session)
+            async for line in export.csv_lines(columns, rows):
+                yield line
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def stylesheet(request: Request) -> Response:
+    return Response(CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
+routes: list[BaseRoute] = [
+    Route("/admin", overview, methods=["GET"]),
+    Route("/admin/months", months, methods=["GET"]),
+    Route("/admin/members", members, methods=["GET"]),
+    Route("/admin/sources", top_sources, methods=["GET"]),
+    Route("/admin/funnel", checkout_funnel, methods=["GET"]),
+    Route("/admin/payments", payments, methods=["GET"]),
+    Route("/admin/snapshots", snapshots, methods=["GET"]),
+    Route("/admin/export/{report}.csv", export_csv, methods=["GET"]),
+    Route("/admin/admin.css", stylesheet, methods=["GET"]),
+]

@@ -1,0 +1,78 @@
+"""Report rows out: CSV (streamed line by line), JSON, and a rich table for people.
+
+CSV and JSON carry amounts in minor units, as the ledger does; tables show them formatted
+in their currency (€1,234.50, ¥500).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from rich.table import Table
+
+from donations import money
+
+MONEY_COLUMNS = frozenset({
+    "gross", "refunded", "disputed", "net", "fees", "one_off_amount", "recurring_amount",
+    "amount", "mrr", "target",
+})  # fmt: skip
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def csv_line(values: Iterable[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(["" if v is None else v for v in values])
+    return buffer.getvalue()
+
+
+async def csv_lines(
+    columns: Sequence[str], rows: AsyncIterator[Mapping[str, Any]]
+) -> AsyncIterator[str]:
+    """The header, then one line per row as the rows arrive."""
+    yield csv_line(columns)
+    async for row in rows:
+        yield csv_line(row[name] for name in columns)
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def shown(name: str, value: Any, currency: str | None) -> str:
+    """A cell for people: money formatted in its currency, empty for unknown."""
+    if value is None:
+        return "—"
+    if name in MONEY_COLUMNS and currency and isinstance(value, int):
+        return money.format_amount(value, currency)
+    if isinstance(value, float):
+        return f"{value:.1f}%"
+    return str(value)
+
+
+def rows_table(
+    columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, title: str | None = None
+) -> Table:
+    table = Table(*columns, title=title)
+    for row in rows:
+        currency = row.get("currency")
+        table.add_row(*(shown(name, row[name], currency) for name in columns))
+    return table
+
+
+def flatten(value: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """{"one_off": {"count": 1}} -> ("one_off.count", 1): nested JSON as key/value lines."""
+    for key, item in value.items():
+        if isinstance(item, Mapping):
+            yield from flatten(item, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", item

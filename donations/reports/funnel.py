@@ -1,0 +1,100 @@
+"""The funnel: Checkout Sessions created, and what became of them, by frequency.
+
+Counts every checkout row created in the period (`created_at`), including sessions that
+did not start on our pages and that we learnt of from a webhook. Conversion is completed
+over created, as a percentage with one decimal; null when none were created. Sessions still
+open (or never answered by Stripe) are `open`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, Table, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from donations.models import Checkout, CheckoutStatus
+from donations.reports import ledger
+from donations.reports.ledger import when
+from donations.reports.windows import report_zone, window
+
+checkout: Table = Checkout.__table__  # type: ignore[attr-defined]
+
+COLUMNS = ("frequency", "created", "completed", "expired", "failed", "open", "conversion_percent")
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    frequency: str
+    created: int
+    completed: int
+    expired: int
+    failed: int
+
+    @property
+    def open(self) -> int:
+        return self.created - self.completed - self.expired - self.failed
+
+    @property
+    def conversion_percent(self) -> float | None:
+        return round(100 * self.completed / self.created, 1) if self.created else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+
+def funnel_statement(*, start: Any, end: Any) -> Select[Any]:
+    status = checkout.c.status
+    return (
+        select(
+            checkout.c.frequency,
+            func.count().label("created"),
+            func.sum(when(status == CheckoutStatus.complete.value, 1)).label("completed"),
+            func.sum(when(status == CheckoutStatus.expired.value, 1)).label("expired"),
+            func.sum(when(status == CheckoutStatus.failed.value, 1)).label("failed"),
+        )
+        .where(ledger.between(checkout.c.created_at, start, end))
+        .group_by(checkout.c.frequency)
+        .order_by(checkout.c.frequency)
+    )
+
+
+async def stream_funnel(
+    *, session: AsyncSession, first_day: date, last_day: date, timezone: str
+) -> AsyncIterator[FunnelRow]:
+    span = window(first_day, last_day, report_zone(timezone))
+    connection = await ledger.connection(session)
+    result = await connection.stream(funnel_statement(start=span.start, end=span.end))
+    async for values in result.mappings():
+        yield FunnelRow(
+            values["frequency"],
+            int(values["created"]),
+            int(values["completed"]),
+            int(values["expired"]),
+            int(values["failed"]),
+        )
+
+
+async def funnel_report(
+    *, session: AsyncSession, first_day: date, last_day: date, timezone: str
+) -> list[FunnelRow]:
+    rows = [
+        row
+        async for row in stream_funnel(
+            session=session, first_day=first_day, last_day=last_day, timezone=timezone
+        )
+    ]
+    if rows:
+        rows.append(
+            FunnelRow(
+                "all",
+                sum(row.created for row in rows),
+                sum(row.completed for row in rows),
+                sum(row.expired for row in rows),
+                sum(row.failed for row in rows),
+            )
+        )
+    return rows

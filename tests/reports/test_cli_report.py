@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from donations.cli import app
+from donations.db import Database
+
+
+async def donations(*args: str, database_url: str) -> Result:
+    """The CLI in a thread of this process: it runs its own event loop, as from a shell."""
+    return await invoke(
+        list(args), {"DATABASE_URL": database_url, "REPORT_TIMEZONE": "Europe/Dublin"}
+    )
+
+
+async def invoke(args: list[str], env: dict[str, str]) -> Result:
+    def run() -> Result:
+        return CliRunner().invoke(app, args, env=env)
+
+    return await asyncio.to_thread(run)
+
+
+@pytest.mark.asyncio
+async def test_progress_json_is_the_api_figure(year: Database, database_url: str) -> None:
+    result = await donations("report", "progress", "--format", "json", database_url=database_url)
+    assert result.exit_code == 0, result.stderr
+    figures = json.loads(result.stdout)
+    # The figures of test_progress, worked out there.
+    assert (figures["gross"], figures["refunded"], figures["disputed"], figures["net"]) == (
+        19200,
+        1000,
+        2000,
+        16200,
+    )
+    assert figures["other_currencies"]["jpy"]["net"] == 1000
+
+
+@pytest.mark.asyncio
+async def test_progress_table_formats_money_in_each_currency(
+    year: Database, database_url: str
+) -> None:
+    result = await donations("report", "progress", "--campaign", "2026", database_url=database_url)
+    assert result.exit_code == 0, result.stderr
+    lines = {line.split("│")[1].strip(): line.split("│")[2].strip()
+             for line in result.stdout.splitlines() if line.count("│") == 3}  # fmt: skip
+    assert lines["net"] == "€162.00"
+    assert lines["percent"] == "16.2%"
+    assert lines["one_off.amount"] == "€112.00"
+    assert lines["other_currencies.gbp.gross"] == "£15.00"
+    assert lines["other_currencies.jpy.gross"] == "¥1,000"
+
+
+@pytest.mark.asyncio
+async def test_period_csv_is_written_to_the_output_file(
+    year: Database, database_url: str, tmp_path: Path
+) -> None:
+    output = tmp_path / "spring.csv"
+    result = await donations(
+        "report", "period", "--from", "2026-03-29", "--to", "2026-03-30", "--by", "day",
+        "--format", "csv", "--output", str(output), database_url=database_url,
+    )  # fmt: skip
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert output.read_text() == (
+        "period,currency,gross,refunded,disputed,net,fees,payments,one_off_count,"
+        "one_off_amount,recurring_count,recurring_amount,refunds,disputes\n"
+        "2026-03-29,eur,2500,0,0,2500,,1,1,2500,0,0,0,0\n"
+        "2026-03-30,eur,5000,0,0,5000,,1,1,5000,0,0,0,0\n"
+    )
+
+
+@pytest.mark.asyncio
+async def test_sources_members_and_funnel_answer_in_every_format(
+    year: Database, database_url: str
+) -> None:
+    span = ("--from", "2026-01-01", "--to", "2026-12-31")
+    sources = await donations(
+        "report", "sources", *span, "--format", "csv", database_url=database_url
+    )
+    assert sources.stdout.splitlines()[:2] == [
+        "source,currency,payments,gross",
+        "(none),eur,6,13200",
+    ]
+    members = await donations("report", "members", "--from", "2026-05-01", "--to", "2026-06-30",
+                              "--format", "json", database_url=database_url)  # fmt: skip
+    assert json.loads(members.stdout)["churn_percent"] == 25.0
+    funnel = await donations("report", "funnel", *span, database_url=database_url)
+    assert funnel.exit_code == 0
+    assert "85.7%" in funnel.stdout  # 12 of 14 sessions completed
+
+
+@pytest.mark.asyncio
+async def test_snapshot_stores_each_campaign_for_the_history(
+    year: Database, database_url: str
+) -> None:
+    result = await donations("report", "snapshot", database_url=database_url)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("snapshot 2026: net €162.00, 9 payments, at ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("progress", "--campaign", "nope"), "no campaign with slug 'nope'"),
+        (("period", "--from", "2026-05-01", "--to", "2026-03-01"),
+         "--from 2026-05-01 is after --to 2026-03-01"),
+        (("members", "--from", "2026-02-30"),
+         "--from must be a date like 2026-01-31, not '2026-02-30'"),
+        (("period", "--by", "year"), "--by must be day, week or month, not 'year'"),
+        (("period", "--from", "2000-01-01", "--to", "2026-01-01", "--by", "day"), "too many"),
+    ],
+)  # fmt: skip
+@pytest.mark.asyncio
+async def test_bad_report_input_exits_2_with_one_line(
+    database_url: str, args: tuple[str, ...], message: str
+) -> None:
+    result = await donations("report", *args, database_url=database_url)
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+
+
+@pytest.mark.asyncio
+async def test_reports_read_from_the_replica_when_one_is_configured(
+    year: Database, database_url: str
+) -> None:
+    # The primary is unreachable; the report never needs it.
+    env = {
+        "DATABASE_URL": "sqlite:////nonexistent/primary.db",
+        "REPORTS_DATABASE_URL": database_url,
+        "REPORT_TIMEZONE": "Europe/Dublin",
+    }
+    result = await invoke(["report", "progress", "--format", "json"], env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["net"] == 16200
