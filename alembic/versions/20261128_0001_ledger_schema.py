@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 08:11:53.585217
+Create Date: 2026-11-28 08:57:09.166341
 """
 
 from __future__ import annotations
@@ -257,6 +257,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_payment_membership_id"), ["membership_id"], unique=False
         )
+        batch_op.create_index("ix_payment_paid_at", ["paid_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_source"), ["source"], unique=False)
         batch_op.create_index(batch_op.f("ix_payment_supporter_id"), ["supporter_id"], unique=False)
 
@@ -364,6 +365,7 @@ def downgrade() -> None:
     with op.batch_alter_table("payment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payment_supporter_id"))
         batch_op.drop_index(batch_op.f("ix_payment_source"))
+        batch_op.drop_index("ix_payment_paid_at")
         batch_op.drop_index(batch_op.f("ix_payment_membership_id"))
         batch_op.drop_index("ix_payment_currency_paid_at")
 

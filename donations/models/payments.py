@@ -25,6 +25,8 @@ class Payment(SQLModel, table=True):
         non_negative("payment", "fee"),
         one_of("payment", "kind", PaymentKind),
         Index("ix_payment_currency_paid_at", "currency", "paid_at"),
+        # The cash view and progress take a paid_at range across every currency.
+        Index("ix_payment_paid_at", "paid_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
