@@ -1,7 +1,67 @@
-"""(being written)"""
+"""`donations reconcile fees`: Stripe's fee for every payment that lacks one."""
 
 from __future__ import annotations
 
-import typer
+import logging
+from collections import Counter
 
-app = typer.Typer(no_args_is_help=True)
+import stripe
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from donations.cli.common import run_with_db
+from donations.db import Database
+from donations.fees import fee_of, payments_lacking_fees, record_fee
+from donations.settings import get_settings
+from donations.stripe_api import open_stripe_client
+
+logger = logging.getLogger(__name__)
+
+app = typer.Typer(help="Bring in what Stripe knows after the fact.", no_args_is_help=True)
+
+
+@app.command("fees")
+def fees() -> None:
+    """Fetch the balance transaction of each payment lacking a fee, and store the fee."""
+    settings = get_settings()
+
+    async def work(db: Database) -> Counter[str]:
+        async with open_stripe_client(settings) as client:
+            return await _reconcile(db, client)
+
+    counts = run_with_db(work)
+    typer.echo(
+        f"{counts.total()} payments lacked a fee: {counts['recorded']} recorded, "
+        f"{counts['not settled yet']} not settled yet, "
+        f"{counts['no PaymentIntent yet']} without a PaymentIntent yet, {counts['failed']} failed"
+    )
+
+
+async def _reconcile(db: Database, client: stripe.StripeClient) -> Counter[str]:
+    async with db.session() as session:
+        lacking = await payments_lacking_fees(session)
+    counts: Counter[str] = Counter()
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("fetching fees", total=len(lacking))
+        for payment_id, payment_intent in lacking:
+            progress.advance(task)
+            if payment_intent is None:
+                counts["no PaymentIntent yet"] += 1
+                continue
+            try:
+                fee = await fee_of(client, payment_intent)
+            except stripe.StripeError as error:
+                logger.warning(
+                    "fee lookup failed",
+                    extra={"payment_intent": payment_intent, "error": type(error).__name__},
+                )
+                counts["failed"] += 1
+                continue
+            if fee is None:
+                counts["not settled yet"] += 1
+                continue
+            async with db.session() as session, session.begin():
+                await record_fee(session, payment_id, fee)
+            counts["recorded"] += 1
+    return counts

@@ -1,0 +1,208 @@
+"""A supporter is one person, whatever number of Stripe customers they paid through.
+
+    normalise_email(email)                          -> lower-cased, stripped, or None
+    identify(session, email=, customer=, name=)     -> the supporter's id (None: nothing known)
+    merge(session, survivor=, other=)               move everything of `other` to `survivor`
+    erase(session, email, actor=)                   GDPR: personal data gone, amounts kept
+    masked(email)                                   `a***@example.org`, for logs and messages
+
+A supporter is found by email when Stripe tells us one, else by Stripe customer id
+(`stripe_customer` maps every cus_ id we have seen to a supporter). Checkout creates a new
+customer for each one-off gift, and events name the customer before (or without) the email,
+so one person may first appear as two supporters; when an email arrives for a customer tied
+to another supporter, the two are merged into the one with the lowest id. Whatever the order
+of events, the same people end up as the same supporters.
+
+Every function takes a session inside a transaction and leaves committing to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from sqlalchemy import update
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from donations.models import (
+    AuditLog,
+    Checkout,
+    Membership,
+    Payment,
+    StripeCustomer,
+    StripeEvent,
+    Supporter,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 200
+ERASE_ACTION = "supporter_erased"
+
+
+def normalise_email(email: str | None) -> str | None:
+    if not email or not email.strip():
+        return None
+    return email.strip().lower()[:MAX_EMAIL_LENGTH]
+
+
+def masked(email: str | None) -> str:
+    """For logs: `a***@example.org`, never the whole address."""
+    if not email or "@" not in email:
+        return "-"
+    local, domain = email.split("@", 1)
+    return f"{local[:1]}***@{domain}"
+
+
+async def identify(
+    session: AsyncSession,
+    *,
+    email: str | None,
+    customer: str | None,
+    name: str | None = None,
+) -> int | None:
+    """The supporter for this email and/or Stripe customer, created or merged as needed."""
+    email = normalise_email(email)
+    if email is None and customer is None:
+        return None
+    by_email = await _by_email(session, email) if email else None
+    by_customer = await _by_customer(session, customer) if customer else None
+    supporter_id: int
+    if by_email is not None and by_customer is not None and by_email != by_customer:
+        supporter_id = await merge(
+            session, survivor=min(by_email, by_customer), other=max(by_email, by_customer)
+        )
+    elif by_email is not None:
+        supporter_id = by_email
+    elif by_customer is not None:
+        supporter_id = by_customer
+        if email is not None:
+            await _fill(session, supporter_id, email=email)
+    else:
+        supporter_id = await _create(session, email)
+    if customer is not None and by_customer is None:
+        await _insert(session, StripeCustomer(id=customer, supporter_id=supporter_id))
+    if name:
+        await _fill(session, supporter_id, name=name[:MAX_NAME_LENGTH])
+    return supporter_id
+
+
+async def merge(session: AsyncSession, *, survivor: int, other: int) -> int:
+    """Move `other`'s payments, memberships, customers and checkouts to `survivor`, keep any
+    email or name `survivor` lacks, and delete `other`."""
+    gone = await session.exec(
+        select(Supporter.email, Supporter.name, Supporter.erased_at).where(Supporter.id == other)
+    )
+    email, name, erased = gone.one()
+    for table in (Payment, Membership, Checkout, StripeCustomer):
+        await session.exec(
+            update(table).where(col(table.supporter_id) == other).values(supporter_id=survivor)
+        )
+    await session.exec(delete(Supporter).where(col(Supporter.id) == other))
+    if erased is not None:
+        await session.exec(
+            update(Supporter)
+            .where(col(Supporter.id) == survivor, col(Supporter.erased_at).is_(None))
+            .values(erased_at=erased)
+        )
+    await _fill(session, survivor, email=email, name=name)
+    logger.info("supporters merged", extra={"survivor": survivor, "merged": other})
+    return survivor
+
+
+async def erase(session: AsyncSession, email: str, *, actor: str) -> int | None:
+    """Remove a supporter's email and name everywhere we keep them (the ledger and the raw
+    webhook payloads), keeping every amount. None if no supporter has that email."""
+    address = normalise_email(email)
+    supporter_id = await _by_email(session, address) if address else None
+    if supporter_id is None or address is None:
+        return None
+    await session.exec(
+        update(Supporter)
+        .where(col(Supporter.id) == supporter_id)
+        .values(email=None, name=None, erased_at=utcnow())
+    )
+    await session.exec(
+        update(Checkout)
+        .where((col(Checkout.supporter_id) == supporter_id) | (col(Checkout.email) == address))
+        .values(email=None)
+    )
+    scrubbed = await _scrub_payloads(session, address)
+    session.add(
+        AuditLog(
+            actor=actor,
+            action=ERASE_ACTION,
+            detail=json.dumps({"supporter_id": supporter_id, "events_scrubbed": scrubbed}),
+        )
+    )
+    return supporter_id
+
+
+async def _scrub_payloads(session: AsyncSession, address: str) -> int:
+    # The inbox keeps each event as Stripe sent it, email included; an erased address becomes
+    # JSON null there too, so a replay cannot bring it back.
+    quoted = re.compile('"' + re.escape(address) + '"', re.IGNORECASE)
+    rows = await session.exec(
+        select(StripeEvent.id, StripeEvent.payload).where(
+            col(StripeEvent.payload).icontains(address, autoescape=True)
+        )
+    )
+    scrubbed = 0
+    for event_id, payload in rows.all():
+        cleaned = quoted.sub("null", payload)
+        if cleaned != payload:
+            await session.exec(
+                update(StripeEvent).where(col(StripeEvent.id) == event_id).values(payload=cleaned)
+            )
+            scrubbed += 1
+    return scrubbed
+
+
+async def _by_email(session: AsyncSession, email: str) -> int | None:
+    result = await session.exec(select(Supporter.id).where(Supporter.email == email))
+    return result.first()
+
+
+async def _by_customer(session: AsyncSession, customer: str) -> int | None:
+    result = await session.exec(
+        select(StripeCustomer.supporter_id).where(StripeCustomer.id == customer)
+    )
+    return result.first()
+
+
+async def _create(session: AsyncSession, email: str | None) -> int:
+    supporter = Supporter(email=email)
+    await _insert(session, supporter)
+    assert supporter.id is not None
+    return supporter.id
+
+
+async def _insert(session: AsyncSession, row: Supporter | StripeCustomer) -> None:
+    # Webhook processing is serialized per database (webhooks/inbox.py), so no other
+    # transaction creates this row meanwhile; if some other writer did, the unique violation
+    # fails this transaction and the caller retries it, finding the row the second time.
+    session.add(row)
+    await session.flush()
+
+
+async def _fill(
+    session: AsyncSession, supporter_id: int, *, email: str | None = None, name: str | None = None
+) -> None:
+    """Set what the supporter lacks; never on an erased supporter, never over a known value."""
+    not_erased = col(Supporter.erased_at).is_(None)
+    if email is not None and await _by_email(session, email) is None:
+        await session.exec(
+            update(Supporter)
+            .where(col(Supporter.id) == supporter_id, col(Supporter.email).is_(None), not_erased)
+            .values(email=email)
+        )
+    if name is not None:
+        await session.exec(
+            update(Supporter)
+            .where(col(Supporter.id) == supporter_id, col(Supporter.name).is_(None), not_erased)
+            .values(name=name)
+        )

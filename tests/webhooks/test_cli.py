@@ -1,0 +1,231 @@
+"""`donations webhooks replay|backfill`, `donations reconcile fees`,
+`donations supporters erase`: run as the real command, against the real database."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from click.testing import Result
+from sqlmodel import col, select
+from typer.testing import CliRunner
+
+from donations.cli import app as cli
+from donations.db import Database
+from donations.models import AuditLog, EventStatus, Payment, StripeEvent, Supporter
+from donations.settings import Settings, get_settings
+from donations.stripe_api import open_stripe_client
+from stripe_emulator import EmulatorConfig
+from stripe_emulator import create_app as create_emulator
+from tests.conftest import TEST_WEBHOOK_SECRET
+from tests.support import stripe_events as se
+from tests.support.servers import free_port, serve_in_thread
+from tests.support.webhook_delivery import deliver
+from tests.webhooks.ledger_dump import count
+from webhooks.inbox import receive_dict
+
+
+async def donations(*args: str, database_url: str, **env: str) -> Result:
+    """The `donations` command, in-process (a subprocess costs seconds of imports), in a
+    thread of its own since it runs its own event loop."""
+
+    def run() -> Result:
+        get_settings.cache_clear()
+        return CliRunner().invoke(cli, list(args), env={"DATABASE_URL": database_url, **env})
+
+    return await asyncio.to_thread(run)
+
+
+async def _one(db: Database, statement: Any) -> Any:
+    async with db.session() as session:
+        return (await session.exec(statement)).one()
+
+
+@pytest.mark.asyncio
+async def test_replay_processes_a_failed_event_once_its_cause_is_fixed(
+    client: httpx.AsyncClient, db: Database, database_url: str
+) -> None:
+    gift = se.one_off_gift(1500, "eur", int(time.time()), "rae@example.org")
+    intent_succeeded = gift.events[1]
+    # A hand-imported payment claims the gift's charge: booking the gift fails.
+    async with db.session() as session, session.begin():
+        session.add(
+            Payment(
+                kind="one_off",
+                amount=100,
+                currency="eur",
+                paid_at=datetime(2026, 1, 5, tzinfo=UTC),
+                stripe_payment_intent_id="pi_imported",
+                stripe_charge_id=gift.charge_id,
+            )
+        )
+    assert (await deliver(client, intent_succeeded, TEST_WEBHOOK_SECRET)).status_code == 500
+    async with db.session() as session, session.begin():
+        imported = await session.exec(
+            select(Payment).where(Payment.stripe_payment_intent_id == "pi_imported")
+        )
+        await session.delete(imported.one())
+
+    replayed = await donations("webhooks", "replay", database_url=database_url)
+    assert replayed.exit_code == 0, replayed.output
+    assert replayed.stdout == "replayed 1 failed events: 1 processed, 0 failed, 0 already done\n"
+    stored = await _one(db, select(StripeEvent).where(StripeEvent.id == intent_succeeded["id"]))
+    assert (stored.status, stored.attempts, stored.last_error) == (EventStatus.processed, 2, None)
+    payment = await _one(db, select(Payment))
+    assert (payment.amount, payment.stripe_charge_id) == (1500, gift.charge_id)
+    again = await donations("webhooks", "replay", database_url=database_url)
+    assert again.stdout == "replayed 0 failed events: 0 processed, 0 failed, 0 already done\n"
+
+
+@pytest.mark.asyncio
+async def test_erase_removes_personal_data_and_keeps_the_amounts(
+    db: Database, database_url: str
+) -> None:
+    gift = se.one_off_gift(2200, "eur", int(time.time()), "Sam@Example.org")
+    for event in gift.events:
+        await receive_dict(db, event)
+    erased = await donations("supporters", "erase", "SAM@example.org", database_url=database_url)
+    assert erased.exit_code == 0, erased.output
+    supporter = await _one(db, select(Supporter))
+    assert (
+        erased.stdout == f"supporter {supporter.id} erased: email and name removed, amounts kept\n"
+    )
+    assert (supporter.email, supporter.name) == (None, None)
+    assert supporter.erased_at is not None
+    payment = await _one(db, select(Payment))
+    assert (payment.amount, payment.supporter_id) == (2200, supporter.id)
+    audit = await _one(db, select(AuditLog))
+    assert audit.action == "supporter_erased"
+    assert audit.detail == f'{{"supporter_id": {supporter.id}, "events_scrubbed": 1}}'
+    async with db.session() as session:
+        payloads = (await session.exec(select(StripeEvent.payload))).all()
+    assert not any("sam@example.org" in payload.lower() for payload in payloads)
+
+
+def test_erase_of_an_unknown_email_exits_2_with_one_line(database_url: str) -> None:
+    # Through the installed entry point, once: what an operator actually runs.
+    result = subprocess.run(
+        [sys.executable, "-m", "donations", "supporters", "erase", "nobody@example.org"],
+        capture_output=True,
+        text=True,
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        check=False,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "error: no supporter with email n***@example.org\n"
+
+
+@pytest.mark.asyncio
+async def test_backfill_refuses_a_date_it_cannot_read(database_url: str) -> None:
+    result = await donations(
+        "webhooks", "backfill", "--since", "yesterday", database_url=database_url
+    )
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: --since: 'yesterday' is not a date (YYYY-MM-DD)\n",
+    )
+
+
+@pytest.fixture
+def emulator() -> Iterator[str]:
+    """A standalone emulator that keeps its events to itself (no webhook endpoint): what the
+    app missed, to be backfilled."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serve_in_thread(create_emulator(EmulatorConfig(public_url=url)), port=port):
+        yield url
+
+
+async def _contribute_twice(stripe_client: stripe.StripeClient, emulator: str) -> None:
+    """A one-off gift of 20.00 and a monthly membership of 10.00, paid by card."""
+    metadata = {"checkout_id": "chk_tia", "frequency": "one_off"}
+    await _contribute(
+        stripe_client,
+        emulator,
+        mode="payment",
+        customer_creation="always",
+        line_items=[{"quantity": 1, "price_data": {"currency": "eur", "unit_amount": 2000,
+                                                   "product_data": {"name": "Contribution"}}}],
+        metadata=metadata,
+        payment_intent_data={"metadata": metadata},
+    )  # fmt: skip
+    await _contribute(
+        stripe_client,
+        emulator,
+        mode="subscription",
+        line_items=[{"quantity": 1, "price_data": {"currency": "eur", "unit_amount": 1000,
+                     "recurring": {"interval": "month"}, "product_data": {"name": "Membership"}}}],
+    )  # fmt: skip
+
+
+async def _contribute(stripe_client: stripe.StripeClient, emulator: str, **params: Any) -> None:
+    session = await stripe_client.v1.checkout.sessions.create_async(
+        params={
+            "success_url": "http://127.0.0.1/thanks",
+            "cancel_url": "http://127.0.0.1/contribute",
+            "customer_email": "tia@example.org",
+            **params,
+        }
+    )
+    async with httpx.AsyncClient(base_url=emulator) as http:
+        paid = await http.post(
+            f"/_emulator/checkout/sessions/{session.id}/pay", json={"card": "4242424242424242"}
+        )
+        assert paid.status_code == 200, paid.text
+
+
+@pytest.mark.asyncio
+async def test_backfill_ingests_missed_events_then_reconcile_stores_their_fees(
+    db: Database, database_url: str, emulator: str
+) -> None:
+    env = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_API_BASE": emulator}
+    settings = Settings(STRIPE_SECRET_KEY="sk_test_x", STRIPE_API_BASE=emulator)
+    async with open_stripe_client(settings, retries=0) as stripe_client:
+        await _contribute_twice(stripe_client, emulator)
+
+    first = await donations("webhooks", "backfill", database_url=database_url, **env)
+    assert first.exit_code == 0, first.output
+    fetched = await count(db, StripeEvent)
+    today = datetime.now(UTC).date()
+    since = today.fromordinal(today.toordinal() - 30)
+    assert first.stdout == (
+        f"fetched {fetched} events since {since}: {fetched} new, 0 already had; 0 failed\n"
+    )
+    async with db.session() as session:
+        payments = (await session.exec(select(Payment).order_by(col(Payment.amount)))).all()
+    assert [(p.kind, p.amount, p.fee) for p in payments] == [
+        ("recurring", 1000, None),
+        ("one_off", 2000, None),
+    ]
+    again = await donations(
+        "webhooks", "backfill", "--since", str(today), database_url=database_url, **env
+    )
+    assert again.stdout == (
+        f"fetched {fetched} events since {today}: 0 new, {fetched} already had; 0 failed\n"
+    )
+
+    reconciled = await donations("reconcile", "fees", database_url=database_url, **env)
+    assert reconciled.exit_code == 0, reconciled.output
+    assert reconciled.stdout == (
+        "2 payments lacked a fee: 2 recorded, 0 not settled yet, "
+        "0 without a PaymentIntent yet, 0 failed\n"
+    )
+    async with db.session() as session:
+        fees = (
+            await session.exec(
+                select(Payment.amount, Payment.fee, Payment.fee_currency).order_by(
+                    col(Payment.amount)
+                )
+            )
+        ).all()
+    # The emulator charges 1.5% + 25: 15 + 25 on 10.00, 30 + 25 on 20.00.
+    assert fees == [(1000, 40, "eur"), (2000, 55, "eur")]

@@ -1,0 +1,56 @@
+"""Any permutation of a scenario's events, with any duplicates, leaves the same ledger as
+Stripe's own order, and that ledger's totals are the ones worked out from the scenario."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete
+from sqlmodel import SQLModel
+
+from donations.db import Database
+from tests.support import stripe_events as se
+from tests.webhooks.ledger_dump import dump, totals
+from webhooks.inbox import Outcome, receive_dict
+
+
+async def _empty(db: Database) -> None:
+    async with db.session() as session, session.begin():
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            await session.exec(delete(table))
+
+
+async def _ledger_after(db: Database, events: list[dict[str, Any]]) -> dict[str, Any]:
+    await _empty(db)
+    for event in events:
+        receipt = await receive_dict(db, event)
+        assert receipt.outcome != Outcome.failed, receipt.error
+    return await dump(db)
+
+
+@st.composite
+def deliveries(draw: st.DrawFn) -> tuple[se.Scenario, list[dict[str, Any]]]:
+    scenario = draw(se.scenarios(max_supporters=4, max_happenings=7))
+    events = scenario.events
+    duplicates = draw(st.lists(st.sampled_from(events), max_size=len(events) // 2))
+    shuffled = draw(st.permutations(events + duplicates))
+    return scenario, shuffled
+
+
+@pytest.mark.asyncio
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(delivery=deliveries())
+async def test_any_order_with_duplicates_gives_the_same_ledger_and_the_expected_totals(
+    db: Database, delivery: tuple[se.Scenario, list[dict[str, Any]]]
+) -> None:
+    scenario, shuffled = delivery
+    in_order = await _ledger_after(db, scenario.events)
+    assert await totals(db) == se.expected_totals(scenario)
+    assert await _ledger_after(db, shuffled) == in_order

@@ -1,0 +1,188 @@
+"""Checkout Sessions: the funnel (complete, expired, failed) and one-off gifts paid through them.
+
+A session that did not start on our pages (a Payment Link, a migration) has none of our
+metadata: it gets a checkout row of its own (`started_here` False) and counts the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from sqlalchemy import update
+from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from donations.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
+from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
+from donations.supporters import identify, normalise_email
+from webhooks import ledger, links, memberships
+from webhooks.events import Event, Json, moment, object_id, optional_moment
+from webhooks.registry import handles
+from webhooks.sql import fill_missing, insert_ignoring_conflicts
+
+logger = logging.getLogger(__name__)
+
+STATUS_OF_EVENT = {
+    "checkout.session.completed": CheckoutStatus.complete,
+    "checkout.session.async_payment_succeeded": CheckoutStatus.complete,
+    "checkout.session.async_payment_failed": CheckoutStatus.failed,
+    "checkout.session.expired": CheckoutStatus.expired,
+}
+# A session ends complete or expired, and a completed one with a delayed method may still
+# fail: the furthest state wins, whatever order its events come in.
+STATUS_PRECEDENCE = {
+    CheckoutStatus.created: 0,
+    CheckoutStatus.open: 0,
+    CheckoutStatus.complete: 1,
+    CheckoutStatus.expired: 1,
+    CheckoutStatus.failed: 2,
+}
+DELAYED_PAYMENT_FAILED = "the delayed payment failed"
+EXTERNAL_PREFIX = "ext_"
+NO_CURRENCY = "session {id} has no currency"
+
+
+def external_checkout_id(session_id: str) -> str:
+    """Our id for a session that did not start here: derived from Stripe's, so that two
+    events about it (in any order, in two processes) name the same row."""
+    return EXTERNAL_PREFIX + hashlib.sha256(session_id.encode()).hexdigest()[:32]
+
+
+@handles("checkout.session.completed")
+@handles("checkout.session.async_payment_succeeded")
+@handles("checkout.session.async_payment_failed")
+@handles("checkout.session.expired")
+async def on_session(*, session: AsyncSession, event: Event) -> None:
+    checkout = event.object
+    status = STATUS_OF_EVENT[event.type]
+    customer = object_id(checkout.get("customer"))
+    details = checkout.get("customer_details") or {}
+    email = details.get("email") or checkout.get("customer_email")
+    supporter_id = None
+    if status != CheckoutStatus.expired:
+        supporter_id = await identify(
+            session, email=email, customer=customer, name=details.get("name")
+        )
+    checkout_id = await _record(session, checkout, status, email, customer, supporter_id)
+    if status != CheckoutStatus.complete:
+        return
+    metadata = checkout.get("metadata") or {}
+    mode = checkout.get("mode")
+    if mode == "payment" and checkout.get("payment_status") == "paid":
+        await _book_gift(session, event, checkout_id, customer, supporter_id)
+    elif mode == "subscription" and object_id(checkout.get("subscription")):
+        await memberships.ensure(
+            session,
+            str(object_id(checkout["subscription"])),
+            customer=customer,
+            supporter_id=supporter_id,
+            checkout_id=checkout_id,
+            source=metadata.get(SOURCE),
+            amount=int(checkout.get("amount_total") or 0),
+            currency=_currency(checkout),
+            interval="year" if metadata.get(FREQUENCY) == Frequency.annual else "month",
+        )
+
+
+async def _book_gift(
+    session: AsyncSession,
+    event: Event,
+    checkout_id: str,
+    customer: str | None,
+    supporter_id: int | None,
+) -> None:
+    checkout = event.object
+    payment_intent = object_id(checkout.get("payment_intent"))
+    if payment_intent is None:
+        logger.warning("paid session without a PaymentIntent", extra={"session": checkout["id"]})
+        return
+    metadata = checkout.get("metadata") or {}
+    # Our PaymentIntents carry our metadata and name their charge when they succeed; one from
+    # a Payment Link may have come and gone before this session, unbooked: ask the inbox.
+    charge = None
+    if not is_our_one_off(metadata):
+        charge = await links.charge_of(session, payment_intent, around=event.created)
+    await ledger.book(
+        session,
+        ledger.Booking(
+            kind=PaymentKind.one_off,
+            amount=int(checkout["amount_total"]),
+            currency=_currency(checkout),
+            paid_at=moment(event.created),
+            payment_intent=payment_intent,
+            charge=charge,
+            customer=customer,
+            supporter_id=supporter_id,
+            checkout_id=checkout_id,
+            source=metadata.get(SOURCE),
+        ),
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    checkout: Json,
+    status: CheckoutStatus,
+    email: str | None,
+    customer: str | None,
+    supporter_id: int | None,
+) -> str:
+    """The session's checkout row, created if this is the first we hear of it; its id."""
+    metadata = checkout.get("metadata") or {}
+    ours = metadata.get(CHECKOUT_ID)
+    session_id: str = checkout["id"]
+    checkout_id = ours if isinstance(ours, str) and ours else external_checkout_id(session_id)
+    frequency = metadata.get(FREQUENCY)
+    if frequency not in Frequency.__members__:
+        frequency = Frequency.one_off if checkout.get("mode") == "payment" else Frequency.monthly
+    failure = DELAYED_PAYMENT_FAILED if status == CheckoutStatus.failed else None
+    await insert_ignoring_conflicts(
+        session,
+        Checkout,
+        {
+            "id": checkout_id,
+            "stripe_session_id": session_id,
+            "amount": int(checkout.get("amount_total") or 0),
+            "currency": _currency(checkout),
+            "frequency": str(frequency),
+            "email": normalise_email(email),
+            "source": metadata.get(SOURCE),
+            "status": status.value,
+            "failure_reason": failure,
+            "stripe_customer_id": customer,
+            "supporter_id": supporter_id,
+            "started_here": checkout_id == ours,
+            "created_at": optional_moment(checkout.get("created")) or utcnow(),
+            "updated_at": utcnow(),
+        },
+    )
+    where = or_(col(Checkout.id) == checkout_id, col(Checkout.stripe_session_id) == session_id)
+    current = (await session.exec(select(Checkout.status).where(where))).first()
+    if (
+        current is not None
+        and STATUS_PRECEDENCE[CheckoutStatus(current)] < STATUS_PRECEDENCE[status]
+    ):
+        await session.exec(
+            update(Checkout).where(where).values(status=status.value, updated_at=utcnow())
+        )
+    await fill_missing(
+        session,
+        Checkout,
+        where,
+        {
+            "stripe_session_id": session_id,
+            "email": normalise_email(email),
+            "stripe_customer_id": customer,
+            "supporter_id": supporter_id,
+            "failure_reason": failure,
+        },
+    )
+    return checkout_id
+
+
+def _currency(checkout: Json) -> str:
+    currency = checkout.get("currency")
+    if not isinstance(currency, str) or len(currency) != 3:
+        raise ValueError(NO_CURRENCY.format(id=checkout.get("id")))
+    return currency.lower()

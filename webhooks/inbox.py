@@ -1,0 +1,204 @@
+"""The inbox: every verified event is stored once in `stripe_event`, then processed.
+
+    receive(db, event, payload, livemode=)  -> Receipt   store and process one delivery
+    receive_dict(db, body, livemode=)       -> Receipt   the same from a parsed event dict
+                                                         (benchmarks, backfill)
+    reprocess(db, event_id)                 -> Receipt   run a stored event again (replay)
+
+Receipt.outcome is one of:
+    processed  the ledger reflects the event (this delivery did it)
+    duplicate  already processed or ignored by an earlier delivery: nothing done
+    ignored    stored only: a type no handler reads, or the other mode's event (live/test)
+    failed     a handler raised: nothing it wrote is kept; the event is stored as failed
+               with the error, for Stripe's retry or `donations webhooks replay`
+
+One transaction per delivery holds the inbox insert, the handler's writes and the status
+update, so a crash leaves either all of it or none (Stripe then redelivers). Processing is
+serialized per database: SQLite by `BEGIN IMMEDIATE` (donations/db.py), PostgreSQL by a
+transaction-level advisory lock. A payment's events (session, PaymentIntent, invoice,
+invoice payment, refunds, disputes) and a supporter's (every customer and email of one person)
+meet in rows that no single row lock covers; serializing them makes any interleaving of
+deliveries, across processes, equal to some order of them, and handlers already give the
+same ledger for every order. Deadlocks, serialization failures and unique violations from
+writers outside the lock are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import webhooks.handlers  # noqa: F401  (registers every handler)
+from donations.db import Database
+from donations.models import EventStatus, StripeEvent, utcnow
+from webhooks.events import Event, event_from_dict, parse_event
+from webhooks.registry import Handler, handler_for
+from webhooks.sql import dialect, insert_ignoring_conflicts
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock's key for "the ledger is being written from a Stripe event".
+LEDGER_LOCK = 0x5354524950450001
+ATTEMPTS = 5
+RETRY_PAUSE_SECONDS = 0.05
+MAX_ERROR_LENGTH = 2000
+# SQLSTATEs worth another try: serialization failure, deadlock, unique violation.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+NOT_STORED = "event {id} is not in the inbox"
+
+
+class Outcome(StrEnum):
+    processed = "processed"
+    duplicate = "duplicate"
+    ignored = "ignored"
+    failed = "failed"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    outcome: Outcome
+    error: str | None = None
+
+
+async def receive(db: Database, event: Event, payload: str, *, livemode: bool) -> Receipt:
+    handler = handler_for(event.type)
+    if handler is None or event.livemode != livemode:
+        return await _store_ignored(db, event, payload)
+    return await _process(db, event, payload, handler)
+
+
+async def receive_dict(db: Database, body: dict[str, Any], *, livemode: bool = False) -> Receipt:
+    return await receive(db, event_from_dict(body), json.dumps(body), livemode=livemode)
+
+
+async def reprocess(db: Database, event_id: str) -> Receipt:
+    async with db.session() as session:
+        payload = (
+            await session.exec(select(StripeEvent.payload).where(StripeEvent.id == event_id))
+        ).first()
+    if payload is None:
+        raise LookupError(NOT_STORED.format(id=event_id))
+    event = parse_event(payload)
+    handler = handler_for(event.type)
+    if handler is None:
+        return Receipt(Outcome.ignored)
+    return await _process(db, event, payload, handler)
+
+
+async def _store_ignored(db: Database, event: Event, payload: str) -> Receipt:
+    async with db.session() as session, session.begin():
+        stored = await insert_ignoring_conflicts(
+            session,
+            StripeEvent,
+            _row(event, payload, status=EventStatus.ignored, processed_at=utcnow()),
+        )
+    logger.info("event ignored", extra={"event": event.id, "type": event.type})
+    return Receipt(Outcome.ignored if stored else Outcome.duplicate)
+
+
+async def _process(db: Database, event: Event, payload: str, handler: Handler) -> Receipt:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await _process_once(db, event, payload, handler)
+        except DBAPIError as error:
+            if attempt == ATTEMPTS or not _retryable(error):
+                return await _fail(db, event, payload, error)
+            logger.info("retrying event", extra={"event": event.id, "attempt": attempt})
+            await asyncio.sleep(RETRY_PAUSE_SECONDS * attempt)
+        except Exception as error:
+            return await _fail(db, event, payload, error)
+    raise AssertionError("unreachable: the last attempt returns")
+
+
+async def _process_once(db: Database, event: Event, payload: str, handler: Handler) -> Receipt:
+    async with db.session() as session, session.begin():
+        await _serialize(session)
+        if not await insert_ignoring_conflicts(session, StripeEvent, _row(event, payload)):
+            stored = select(StripeEvent.status).where(StripeEvent.id == event.id)
+            status = (await session.exec(stored)).one()
+            if status in (EventStatus.processed, EventStatus.ignored):
+                return Receipt(Outcome.duplicate)
+        await handler(session=session, event=event)
+        await session.exec(
+            update(StripeEvent)
+            .where(col(StripeEvent.id) == event.id)
+            .values(
+                status=EventStatus.processed.value,
+                attempts=StripeEvent.attempts + 1,
+                last_error=None,
+                processed_at=utcnow(),
+            )
+        )
+    logger.info("event processed", extra={"event": event.id, "type": event.type})
+    return Receipt(Outcome.processed)
+
+
+async def _fail(db: Database, event: Event, payload: str, error: Exception) -> Receipt:
+    """Keep the event as failed with the error, in a transaction of its own (the handler's
+    was rolled back). An earlier or concurrent success is never overwritten."""
+    message = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+    logger.warning(
+        "event failed",
+        extra={"event": event.id, "type": event.type, "error": type(error).__name__},
+    )
+    async with db.session() as session, session.begin():
+        row = _row(event, payload, status=EventStatus.failed)
+        row.update(attempts=1, last_error=message)
+        if not await insert_ignoring_conflicts(session, StripeEvent, row):
+            await session.exec(
+                update(StripeEvent)
+                .where(
+                    col(StripeEvent.id) == event.id,
+                    col(StripeEvent.status) != EventStatus.processed,
+                )
+                .values(
+                    status=EventStatus.failed.value,
+                    attempts=StripeEvent.attempts + 1,
+                    last_error=message,
+                )
+            )
+    return Receipt(Outcome.failed, message)
+
+
+async def _serialize(session: AsyncSession) -> None:
+    if dialect(session) == "postgresql":
+        await session.exec(select(func.pg_advisory_xact_lock(LEDGER_LOCK)))
+
+
+def _retryable(error: DBAPIError) -> bool:
+    original = error.orig
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    # A unique violation means another writer created the row this transaction meant to:
+    # on the next try it is there to be found.
+    unique_violation = isinstance(error, IntegrityError)
+    return unique_violation or state in RETRYABLE_SQLSTATES or "database is locked" in str(original)
+
+
+def _row(
+    event: Event,
+    payload: str,
+    *,
+    status: EventStatus = EventStatus.pending,
+    processed_at: Any = None,
+) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "livemode": event.livemode,
+        "api_version": event.api_version,
+        "created": event.created,
+        "payload": payload,
+        "status": status.value,
+        "attempts": 0,
+        "processed_at": processed_at,
+        "received_at": utcnow(),
+    }
