@@ -63,6 +63,7 @@ async def test_killed_server_loses_nothing_once_unacknowledged_events_are_redeli
     with webhook_server(database_url, port=port) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             answers = [await deliver(http, event, TEST_WEBHOOK_SECRET) for event in redelivered]
-    assert [a.status_code for a in answers] == [200] * len(redelivered)
+        server_log = server.log_text()
+    assert [a.status_code for a in answers] == [200] * len(redelivered), server_log
     assert sum(a.json().get("duplicate", False) for a in answers) >= 5
     assert await totals(db) == se.expected_totals(scenario)

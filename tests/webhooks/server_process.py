@@ -9,10 +9,12 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 
@@ -26,6 +28,13 @@ STARTUP_TIMEOUT = 30.0
 class ServerProcess:
     url: str
     process: subprocess.Popen[bytes]
+    # stderr goes to a file, not a pipe: an unread pipe that fills up stalls the server.
+    log: IO[bytes]
+
+    def log_text(self) -> str:
+        """What the server wrote on stderr so far: for assertion messages."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def kill(self) -> None:
         """SIGKILL the server and its workers at once: no shutdown, no flushing."""
@@ -54,26 +63,25 @@ def webhook_server(
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
         "--workers", str(workers),
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command,
-        env=server_environment(database_url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: kill() reaches every worker
-    )
-    server = ServerProcess(f"http://127.0.0.1:{port}", process)
-    try:
-        _wait_until_ready(server)
-        yield server
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        if process.stderr is not None:
-            process.stderr.close()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command,
+            env=server_environment(database_url),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,  # its own process group: kill() reaches every worker
+        )
+        server = ServerProcess(f"http://127.0.0.1:{port}", process, log)
+        try:
+            _wait_until_ready(server)
+            yield server
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
 
 
 def _wait_until_ready(server: ServerProcess) -> None:
