@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from donations.cli.common import run_with_db
+from donations.cli.common import fail, run_with_db
 from donations.db import Database
 from donations.fees import fee_of, payments_lacking_fees, record_fee
 from donations.settings import get_settings
-from donations.stripe_api import open_stripe_client
+from donations.stripe_api import api_base, open_stripe_client
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,11 @@ def fees() -> None:
         async with open_stripe_client(settings) as client:
             return await _reconcile(db, client)
 
-    counts = run_with_db(work)
+    try:
+        counts = run_with_db(work)
+    except stripe.APIConnectionError:
+        # With the emulator, Stripe is the running service itself: SITE_URL must name it.
+        fail(f"cannot reach Stripe at {api_base(settings) or 'api.stripe.com'}; nothing changed")
     typer.echo(
         f"{counts.total()} payments lacked a fee: {counts['recorded']} recorded, "
         f"{counts['not settled yet']} not settled yet, "
@@ -51,11 +55,10 @@ async def _reconcile(db: Database, client: stripe.StripeClient) -> Counter[str]:
                 continue
             try:
                 fee = await fee_of(client, payment_intent)
+            except stripe.APIConnectionError:
+                raise
             except stripe.StripeError as error:
-                logger.warning(
-                    "fee lookup failed",
-                    extra={"payment_intent": payment_intent, "error": type(error).__name__},
-                )
+                logger.warning("fee lookup failed for %s: %s", payment_intent, error.user_message)
                 counts["failed"] += 1
                 continue
             if fee is None:

@@ -135,6 +135,25 @@ async def test_backfill_refuses_a_date_it_cannot_read(database_url: str) -> None
     )
 
 
+@pytest.mark.asyncio
+async def test_reconcile_says_when_stripe_cannot_be_reached_and_changes_nothing(
+    db: Database, database_url: str
+) -> None:
+    gift = se.one_off_gift(2200, "eur", int(time.time()), "kim@example.org")
+    for event in gift.events:
+        await receive_dict(db, event)
+    # Nothing listens on port 9: every request to "Stripe" is refused.
+    unreachable = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_API_BASE": "http://127.0.0.1:9"}
+    result = await donations("reconcile", "fees", database_url=database_url, **unreachable)
+    # (The progress bar, not a terminal here, leaves a blank line before it.)
+    assert (result.exit_code, result.stderr.strip()) == (
+        2,
+        "error: cannot reach Stripe at http://127.0.0.1:9; nothing changed",
+    )
+    payment = await _one(db, select(Payment))
+    assert (payment.fee, payment.fee_currency) == (None, None)
+
+
 @pytest.fixture
 def emulator() -> Iterator[str]:
     """A standalone emulator that keeps its events to itself (no webhook endpoint): what the
