@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,9 +32,14 @@ MIN_PASSWORD_LENGTH = 12
 NAME_LENGTH = 64
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so that a wrong name costs as long as a wrong
-# password and response times do not tell which names exist.
-_DUMMY_HASH = _hasher.hash("not a real password, never matches")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so that a wrong name costs as long as a
+    wrong password and response times do not tell which names exist. Made on first use: a
+    hash takes a third of a second, which every CLI command would otherwise pay at import."""
+    return _hasher.hash("not a real password, never matches")
 
 _EMPTY_NAME = "the staff name must not be empty"
 _LONG_NAME = f"the staff name must be at most {NAME_LENGTH} characters"
@@ -124,7 +130,7 @@ async def log_in(
     user = (await session.exec(select(StaffUser).where(StaffUser.name == name))).first()
     # Read what is needed now: the rollback below expires the loaded row.
     user_id = user.id if user is not None else None
-    password_hash = user.password_hash if user is not None else _DUMMY_HASH
+    password_hash = user.password_hash if user is not None else _dummy_hash()
     locked_until = user.locked_until if user is not None else None
     await session.rollback()  # no transaction (nor SQLite write lock) held while hashing
     if locked_until is not None and locked_until > now:

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
 
-from donations import migrations
 from donations.db import Database
 from donations.settings import get_settings
 
@@ -23,6 +22,23 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(BAD_INPUT)
 
 
+async def _require_ledger(db: Database) -> None:
+    async with db.engine.connect() as connection:
+        exists = await connection.run_sync(lambda sync: sync.dialect.has_table(sync, "payment"))
+    if not exists:
+        fail("the database has no ledger yet: run `donations db upgrade` (or `donations serve`)")
+
+
+async def _migrate_if_behind(db: Database) -> None:
+    """As `serve` does: a first command on a new database creates the schema."""
+    # Imported here: Alembic is heavy, and report commands never migrate.
+    from donations import migrations
+
+    if await migrations.current_revision(db.engine) != migrations.head_revision():
+        await db.engine.dispose()
+        migrations.upgrade(db.url)
+
+
 def run_with_db(work: Callable[[Database], Awaitable[T]], *, reports: bool = False) -> T:
     """Run `work` on a fresh engine for this command, and dispose of it after."""
     settings = get_settings()
@@ -31,13 +47,10 @@ def run_with_db(work: Callable[[Database], Awaitable[T]], *, reports: bool = Fal
     async def main() -> T:
         db = Database(url, writes=not reports)
         try:
-            if (
-                not reports
-                and await migrations.current_revision(db.engine) != migrations.head_revision()
-            ):
-                # As `serve` does: a first command on a new database creates the schema.
-                await db.engine.dispose()
-                migrations.upgrade(url)
+            if reports:
+                await _require_ledger(db)
+            else:
+                await _migrate_if_behind(db)
             return await work(db)
         finally:
             await db.dispose()
