@@ -1,9 +1,11 @@
-"""Things a test needs from the machine: a browser, Redis. Missing: skip with the reason,
-unless CI asked for them (REQUIRE_BROWSER=1, REQUIRE_REDIS=1), where missing fails."""
+"""Things a test needs from the machine: a browser, Redis, the sqlite3 client. Missing: skip
+with the reason, unless CI asked for them (REQUIRE_BROWSER=1, REQUIRE_REDIS=1,
+REQUIRE_SQLITE3=1), where missing fails."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -32,3 +34,11 @@ def require_redis() -> str:
     except OSError:
         _missing("no Redis at 127.0.0.1:6379", "REQUIRE_REDIS")
     return REDIS_URL
+
+
+def require_sqlite3_client() -> str:
+    """The benchmark's baseline runs the hand-written SQL through SQLite's own client."""
+    client = shutil.which("sqlite3")
+    if client is None:
+        _missing("no sqlite3 client; apt-get install sqlite3", "REQUIRE_SQLITE3")
+    return str(client)

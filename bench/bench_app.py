@@ -1,0 +1,150 @@
+"""The app under test, plus two bench-only baseline routes, in one uvicorn process.
+
+    python -m bench.bench_app --port P --database-url URL --stripe-api-base URL
+
+The app is `create_app(settings)`, unchanged; the baselines are added as extra routes so they
+run behind the same middleware, in the same process, on the same engine:
+
+- `POST /bench/floor`, the *durable floor* for the webhook intake: check the Stripe-Signature
+  HMAC, parse the JSON, insert the raw body into one table in one commit. Nothing cheaper can
+  still claim "verified and stored", so the intake's events/s is reported as a share of it.
+- `GET /bench/constant`, a constant JSON of the progress shape: what serving
+  `GET /api/progress` costs with no work at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import time
+
+import uvicorn
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from bench.ledger import FLOOR_TABLE
+from donations.app import create_app
+from donations.settings import Settings
+from donations.web.state import app_state
+
+BENCH_WEBHOOK_SECRET = "whsec_bench_secret"
+BENCH_STRIPE_KEY = "sk_test_bench"
+# The session-creation limit is not what is measured here.
+BENCH_RATE_LIMIT = "1000000/second"
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+CONSTANT_PROGRESS = {
+    "campaign": "2026",
+    "name": "Reader support 2026",
+    "currency": "eur",
+    "starts_on": "2026-01-01",
+    "ends_on": "2026-12-31",
+    "target": 50000000,
+    "gross": 31234500,
+    "refunded": 123400,
+    "disputed": 5600,
+    "net": 31105500,
+    "fees": None,
+    "percent": 62.2,
+    "payments": 4321,
+    "supporters": 3210,
+    "one_off": {"count": 1234, "amount": 12345600},
+    "recurring": {"count": 3087, "amount": 18888900},
+    "active_members": 2100,
+    "past_due_members": 21,
+    "mrr": 2100000,
+    "other_currencies": {
+        "gbp": {"gross": 100000, "refunded": 0, "disputed": 0, "net": 100000, "payments": 12}
+    },
+    "as_of": "2026-11-28T07:00:00Z",
+}
+
+
+def _signature_is_valid(header: str, body: bytes, secret: str) -> bool:
+    """Stripe's scheme: v1 = HMAC-SHA256(secret, f"{t}.{body}") (docs.stripe.com/webhooks)."""
+    parts = [item.partition("=") for item in header.split(",")]
+    timestamps = [value for key, _, value in parts if key == "t"]
+    signatures = [value for key, _, value in parts if key == "v1"]
+    if not timestamps or not signatures or not timestamps[0].isdigit():
+        return False
+    if abs(time.time() - int(timestamps[0])) > SIGNATURE_TOLERANCE_SECONDS:
+        return False
+    payload = timestamps[0].encode() + b"." + body
+    expected = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, signature) for signature in signatures)
+
+
+async def durable_floor(request: Request) -> JSONResponse | PlainTextResponse:
+    body = await request.body()
+    if not _signature_is_valid(
+        request.headers.get("stripe-signature", ""), body, BENCH_WEBHOOK_SECRET
+    ):
+        return PlainTextResponse("bad signature", status_code=400)
+    event = json.loads(body)
+    async with app_state(request).db.engine.begin() as connection:
+        await connection.execute(
+            text(f"INSERT INTO {FLOOR_TABLE} (event_id, body) VALUES (:event_id, :body)"),
+            {"event_id": event["id"], "body": body.decode()},
+        )
+    return JSONResponse({"received": True})
+
+
+async def constant_progress(request: Request) -> JSONResponse:
+    return JSONResponse(CONSTANT_PROGRESS)
+
+
+def bench_settings(database_url: str, *, stripe_api_base: str, site_url: str) -> Settings:
+    """Stripe is the standalone emulator at `stripe_api_base`, reached as Stripe would be."""
+    return Settings(
+        DATABASE_URL=database_url,
+        STRIPE_WEBHOOK_SECRET=BENCH_WEBHOOK_SECRET,
+        STRIPE_SECRET_KEY=BENCH_STRIPE_KEY,
+        STRIPE_API_BASE=stripe_api_base,
+        SITE_URL=site_url,
+        CURRENCIES=["eur", "gbp", "usd"],
+        DEFAULT_CURRENCY="eur",
+        CHECKOUT_RATE_LIMIT=BENCH_RATE_LIMIT,
+        REDIS_URL=None,
+    )
+
+
+def create_bench_app(settings: Settings) -> Starlette:
+    app = create_app(settings)
+    app.router.routes[0:0] = [
+        Route("/bench/floor", durable_floor, methods=["POST"]),
+        Route("/bench/constant", constant_progress, methods=["GET"]),
+    ]
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_app")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--stripe-api-base", required=True)
+    args = parser.parse_args(argv)
+    settings = bench_settings(
+        args.database_url,
+        stripe_api_base=args.stripe_api_base,
+        site_url=f"http://127.0.0.1:{args.port}",
+    )
+    # The same uvicorn setup as `donations serve`: one worker, uvloop and httptools when
+    # installed (uvicorn[standard]); access logs off, as a production deployment would run.
+    uvicorn.run(
+        create_bench_app(settings),
+        host="127.0.0.1",
+        port=args.port,
+        workers=1,
+        proxy_headers=False,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

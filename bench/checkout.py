@@ -1,0 +1,116 @@
+"""Checkout: POST /api/checkout-sessions against the emulator's own POST /v1/checkout/sessions.
+
+The emulator runs standalone (its own uvicorn process) and the app reaches it through
+STRIPE_API_BASE, as it would reach Stripe. The baseline sends the emulator the very form
+the app sends: the same `session_params`, encoded by the stripe library, with a fresh
+Idempotency-Key each time (the app always sends one). Two runs each:
+
+- at the bench's concurrency, for sessions/s and p99;
+- one connection at a time, where p50(ours) - p50(emulator) is what the app adds to a
+  reader's wait: its two commits, validation, the rate limiter and the stripe library.
+Each pair alternates in rounds (bench/measure.py, run_paired).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import urllib.parse
+from typing import Any
+
+from stripe._encode import _api_encode
+
+from bench.bench_app import BENCH_STRIPE_KEY
+from bench.figures import Figure, Goal, Target
+from bench.load import encode_request
+from bench.measure import Contender, check_answers, json_post, run_paired
+from bench.servers import Server
+from bench.sizes import Size
+from donations.checkout import Contribution, new_checkout_id, session_params, stripe_idempotency_key
+from donations.models import Frequency
+
+API_PATH = "/api/checkout-sessions"
+EMULATOR_PATH = "/v1/checkout/sessions"
+OVERHEAD_TARGET = Target(Goal.difference_under, 2.0, " ms")
+# Enough distinct requests that the emulator never replays an idempotent one.
+REQUESTS_PER_SECOND_CAP = 3000
+
+CONTRIBUTIONS = (
+    Contribution(1000, "eur", Frequency.one_off, "ana@example.org", "article-footer"),
+    Contribution(2500, "eur", Frequency.one_off, None, "newsletter"),
+    Contribution(500, "eur", Frequency.monthly, "ben@example.org", "homepage"),
+    Contribution(5000, "gbp", Frequency.annual, "cleo@example.org", None),
+)
+
+
+def _api_body(contribution: Contribution) -> bytes:
+    body: dict[str, Any] = {
+        "amount": contribution.amount,
+        "currency": contribution.currency,
+        "frequency": contribution.frequency.value,
+    }
+    if contribution.email:
+        body["email"] = contribution.email
+    if contribution.source:
+        body["source"] = contribution.source
+    return json.dumps(body).encode()
+
+
+def ours_requests(count: int) -> list[bytes]:
+    bodies = [_api_body(c) for c in CONTRIBUTIONS]
+    return [json_post(API_PATH, body) for body, _ in zip(itertools.cycle(bodies), range(count))]
+
+
+def emulator_requests(count: int, *, site_url: str) -> list[bytes]:
+    requests = []
+    for contribution, _ in zip(itertools.cycle(CONTRIBUTIONS), range(count)):
+        checkout_id = new_checkout_id()
+        params = session_params(contribution, checkout_id=checkout_id, site_url=site_url)
+        body = urllib.parse.urlencode(list(_api_encode(params))).encode()
+        headers = {
+            "Authorization": f"Bearer {BENCH_STRIPE_KEY}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Idempotency-Key": stripe_idempotency_key(checkout_id),
+        }
+        requests.append(encode_request("POST", EMULATOR_PATH, body=body, headers=headers))
+    return requests
+
+
+def measure_checkout(
+    app: Server, emulator: Server, size: Size, *, database: str, warnings: list[str]
+) -> list[Figure]:
+    section = f"checkout ({database})"
+    count = int(REQUESTS_PER_SECOND_CAP * (size.checkout_duration + size.warmup))
+    runs: dict[str, dict[str, Any]] = {}
+    for connections in (size.connections, 1):
+        paired = run_paired(
+            {
+                # Each emulator request carries its own Idempotency-Key: sent once each.
+                "emulator": Contender(emulator, emulator_requests(count, site_url=app.url)),
+                # Ours carry none: every one opens a new session, so they may repeat.
+                "ours": Contender(app, ours_requests(len(CONTRIBUTIONS)), cycle=True),
+            },
+            rounds=size.rounds,
+            connections=connections,
+            duration=size.checkout_duration,
+            warmup=size.warmup,
+        )
+        for name, result in paired.items():
+            key = f"{name} x{connections}"
+            runs[key] = result
+            check_answers(f"{section} {key}", result, warnings)
+    loaded, single = f"x{size.connections}", "x1"
+    return [
+        Figure(
+            section, f"sessions/s {loaded}", "1/s", runs[f"ours {loaded}"]["ok_per_second"],
+            runs[f"emulator {loaded}"]["ok_per_second"], "emulator direct", [], runs,
+        ),
+        Figure(
+            section, f"p99 {loaded}", "ms", runs[f"ours {loaded}"]["p99_ms"],
+            runs[f"emulator {loaded}"]["p99_ms"], "emulator direct",
+        ),
+        Figure(
+            section, f"p50 {single}", "ms", runs[f"ours {single}"]["p50_ms"],
+            runs[f"emulator {single}"]["p50_ms"], "emulator direct", [OVERHEAD_TARGET],
+        ),
+    ]  # fmt: skip
