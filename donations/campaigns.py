@@ -82,7 +82,9 @@ async def add_campaign(*, session: AsyncSession, campaign: NewCampaign) -> Campa
 
 
 async def list_campaigns(*, session: AsyncSession) -> list[Campaign]:
-    result = await session.exec(select(Campaign).order_by(col(Campaign.starts_on), col(Campaign.slug)))
+    result = await session.exec(
+        select(Campaign).order_by(col(Campaign.starts_on), col(Campaign.slug))
+    )
     return list(result.all())
 
 

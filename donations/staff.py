@@ -41,6 +41,7 @@ def _dummy_hash() -> str:
     hash takes a third of a second, which every CLI command would otherwise pay at import."""
     return _hasher.hash("not a real password, never matches")
 
+
 _EMPTY_NAME = "the staff name must not be empty"
 _LONG_NAME = f"the staff name must be at most {NAME_LENGTH} characters"
 _COLON = "the staff name must not contain ':' (HTTP Basic separates name and password with it)"

@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, Executable, bindparam, insert, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,8 +70,8 @@ async def identify(
     email = normalise_email(email)
     if email is None and customer is None:
         return None
-    by_email = await _by_email(session, email) if email else None
-    by_customer = await _by_customer(session, customer) if customer else None
+    by_email, by_customer = await _known(session, email, customer)
+    name = name[:MAX_NAME_LENGTH] if name else None
     supporter_id: int
     if by_email is not None and by_customer is not None and by_email != by_customer:
         supporter_id = await merge(
@@ -81,33 +82,38 @@ async def identify(
     elif by_customer is not None:
         supporter_id = by_customer
         if email is not None:
-            await _fill(session, supporter_id, email=email)
+            # No supporter has this email (by_email): it is free to take.
+            await _set_missing(session, supporter_id, email=email)
     else:
-        supporter_id = await _create(session, email)
+        supporter_id = await _create(session, email, name)
+        name = None
     if customer is not None and by_customer is None:
-        await _insert(session, StripeCustomer(id=customer, supporter_id=supporter_id))
+        await _add_customer(session, customer, supporter_id)
     if name:
-        await _fill(session, supporter_id, name=name[:MAX_NAME_LENGTH])
+        await _set_missing(session, supporter_id, name=name)
     return supporter_id
 
 
 async def merge(session: AsyncSession, *, survivor: int, other: int) -> int:
     """Move `other`'s payments, memberships, customers and checkouts to `survivor`, keep any
     email or name `survivor` lacks, and delete `other`."""
-    gone = await session.exec(
-        select(Supporter.email, Supporter.name, Supporter.erased_at).where(Supporter.id == other)
+    gone = await execute(
+        session,
+        select(Supporter.email, Supporter.name, Supporter.erased_at).where(Supporter.id == other),
     )
     email, name, erased = gone.one()
     for table in (Payment, Membership, Checkout, StripeCustomer):
-        await session.exec(
-            update(table).where(col(table.supporter_id) == other).values(supporter_id=survivor)
+        await execute(
+            session,
+            update(table).where(col(table.supporter_id) == other).values(supporter_id=survivor),
         )
-    await session.exec(delete(Supporter).where(col(Supporter.id) == other))
+    await execute(session, delete(Supporter).where(col(Supporter.id) == other))
     if erased is not None:
-        await session.exec(
+        await execute(
+            session,
             update(Supporter)
             .where(col(Supporter.id) == survivor, col(Supporter.erased_at).is_(None))
-            .values(erased_at=erased)
+            .values(erased_at=erased),
         )
     await _fill(session, survivor, email=email, name=name)
     logger.info("supporters merged", extra={"survivor": survivor, "merged": other})
@@ -121,15 +127,17 @@ async def erase(session: AsyncSession, email: str, *, actor: str) -> int | None:
     supporter_id = await _by_email(session, address) if address else None
     if supporter_id is None or address is None:
         return None
-    await session.exec(
+    await execute(
+        session,
         update(Supporter)
         .where(col(Supporter.id) == supporter_id)
-        .values(email=None, name=None, erased_at=utcnow())
+        .values(email=None, name=None, erased_at=utcnow()),
     )
-    await session.exec(
+    await execute(
+        session,
         update(Checkout)
         .where((col(Checkout.supporter_id) == supporter_id) | (col(Checkout.email) == address))
-        .values(email=None)
+        .values(email=None),
     )
     scrubbed = await _scrub_payloads(session, address)
     session.add(
@@ -146,63 +154,114 @@ async def _scrub_payloads(session: AsyncSession, address: str) -> int:
     # The inbox keeps each event as Stripe sent it, email included; an erased address becomes
     # JSON null there too, so a replay cannot bring it back.
     quoted = re.compile('"' + re.escape(address) + '"', re.IGNORECASE)
-    rows = await session.exec(
+    rows = await execute(
+        session,
         select(StripeEvent.id, StripeEvent.payload).where(
             col(StripeEvent.payload).icontains(address, autoescape=True)
-        )
+        ),
     )
     scrubbed = 0
     for event_id, payload in rows.all():
         cleaned = quoted.sub("null", payload)
         if cleaned != payload:
-            await session.exec(
-                update(StripeEvent).where(col(StripeEvent.id) == event_id).values(payload=cleaned)
+            await execute(
+                session,
+                update(StripeEvent).where(col(StripeEvent.id) == event_id).values(payload=cleaned),
             )
             scrubbed += 1
     return scrubbed
 
 
+# Built once: building a statement costs more than running it (webhooks/sql.py).
+_BY_EMAIL = select(Supporter.id).where(col(Supporter.email) == bindparam("email"))
+_BY_CUSTOMER = select(StripeCustomer.supporter_id).where(
+    col(StripeCustomer.id) == bindparam("customer")
+)
+_BY_EMAIL_AND_CUSTOMER = select(
+    _BY_EMAIL.scalar_subquery().label("by_email"),
+    _BY_CUSTOMER.scalar_subquery().label("by_customer"),
+)
+_CREATE = (
+    insert(Supporter)
+    .values(email=bindparam("email"), name=bindparam("name"), created_at=bindparam("at"))
+    .returning(col(Supporter.id))
+)
+_ADD_CUSTOMER = insert(StripeCustomer).values(
+    id=bindparam("customer"), supporter_id=bindparam("supporter")
+)
+
+
+def _set_if_missing(column: str) -> Any:
+    """Never on an erased supporter, never over a known value."""
+    return (
+        update(Supporter)
+        .where(
+            col(Supporter.id) == bindparam("supporter"),
+            getattr(Supporter, column).is_(None),
+            col(Supporter.erased_at).is_(None),
+        )
+        .values({column: bindparam("value")})
+    )
+
+
+_SET_IF_MISSING = {column: _set_if_missing(column) for column in ("email", "name")}
+
+
+async def _known(
+    session: AsyncSession, email: str | None, customer: str | None
+) -> tuple[int | None, int | None]:
+    """(supporter with this email, supporter of this customer), in one round trip."""
+    if email is None or customer is None:
+        by_email = await _by_email(session, email) if email else None
+        return by_email, await _by_customer(session, customer) if customer else None
+    found = await execute(session, _BY_EMAIL_AND_CUSTOMER, {"email": email, "customer": customer})
+    by_email, by_customer = found.one()
+    return by_email, by_customer
+
+
 async def _by_email(session: AsyncSession, email: str) -> int | None:
-    result = await session.exec(select(Supporter.id).where(Supporter.email == email))
-    return result.first()
+    return (await execute(session, _BY_EMAIL, {"email": email})).scalar()
 
 
 async def _by_customer(session: AsyncSession, customer: str) -> int | None:
-    result = await session.exec(
-        select(StripeCustomer.supporter_id).where(StripeCustomer.id == customer)
-    )
-    return result.first()
+    return (await execute(session, _BY_CUSTOMER, {"customer": customer})).scalar()
 
 
-async def _create(session: AsyncSession, email: str | None) -> int:
-    supporter = Supporter(email=email)
-    await _insert(session, supporter)
-    assert supporter.id is not None
-    return supporter.id
+# Webhook processing is serialized per database (webhooks/inbox.py), so no other transaction
+# creates these rows meanwhile; if some other writer did, the unique violation fails this
+# transaction and the caller retries it, finding the row the second time.
 
 
-async def _insert(session: AsyncSession, row: Supporter | StripeCustomer) -> None:
-    # Webhook processing is serialized per database (webhooks/inbox.py), so no other
-    # transaction creates this row meanwhile; if some other writer did, the unique violation
-    # fails this transaction and the caller retries it, finding the row the second time.
-    session.add(row)
-    await session.flush()
+async def _create(session: AsyncSession, email: str | None, name: str | None) -> int:
+    params = {"email": email, "name": name, "at": utcnow()}
+    supporter_id: int = (await execute(session, _CREATE, params)).scalar_one()
+    return supporter_id
+
+
+async def _add_customer(session: AsyncSession, customer: str, supporter_id: int) -> None:
+    await execute(session, _ADD_CUSTOMER, {"customer": customer, "supporter": supporter_id})
+
+
+async def execute(
+    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a Core statement on the session's connection, inside its transaction: nothing here
+    loads ORM objects, so the ORM's per-statement bookkeeping would be pure cost."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 async def _fill(
     session: AsyncSession, supporter_id: int, *, email: str | None = None, name: str | None = None
 ) -> None:
-    """Set what the supporter lacks; never on an erased supporter, never over a known value."""
-    not_erased = col(Supporter.erased_at).is_(None)
+    """Set what the supporter lacks, an email only if no other supporter has it."""
     if email is not None and await _by_email(session, email) is None:
-        await session.exec(
-            update(Supporter)
-            .where(col(Supporter.id) == supporter_id, col(Supporter.email).is_(None), not_erased)
-            .values(email=email)
-        )
+        await _set_missing(session, supporter_id, email=email)
     if name is not None:
-        await session.exec(
-            update(Supporter)
-            .where(col(Supporter.id) == supporter_id, col(Supporter.name).is_(None), not_erased)
-            .values(name=name)
-        )
+        await _set_missing(session, supporter_id, name=name)
+
+
+async def _set_missing(session: AsyncSession, supporter_id: int, **values: str) -> None:
+    ((column, value),) = values.items()
+    params = {"supporter": supporter_id, "value": value}
+    await execute(session, _SET_IF_MISSING[column], params)

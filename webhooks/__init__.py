@@ -11,7 +11,8 @@ handlers/        the handlers, one module per object family (rules in its docstr
 ledger.py        payments: book one, link it to its PaymentIntent/charge, match waiting
                  refunds and disputes
 memberships.py   a membership row per subscription, its state applied newest-first
-links.py         what other stored events say about an invoice or a PaymentIntent
+links.py         `stripe_link`: an invoice's PaymentIntent and a PaymentIntent's charge,
+                 recorded as their events arrive, looked up by key
 sql.py           INSERT ... ON CONFLICT DO NOTHING on both databases, fill-if-NULL,
-                 the newer-state condition
+                 the newer-state condition; statements built once per shape
 """

@@ -14,8 +14,11 @@ Receipt.outcome is one of:
 
 One transaction per delivery holds the inbox insert, the handler's writes and the status
 update, so a crash leaves either all of it or none (Stripe then redelivers). Processing is
-serialized per database: SQLite by `BEGIN IMMEDIATE` (donations/db.py), PostgreSQL by a
-transaction-level advisory lock. A payment's events (session, PaymentIntent, invoice,
+serialized per database: across processes by SQLite's `BEGIN IMMEDIATE` (donations/db.py) or
+PostgreSQL's transaction-level advisory lock, and first within a process by an asyncio lock, so
+that a process's own concurrent deliveries wait their turn in memory rather than in SQLite's
+busy handler (which sleeps up to 100 ms between tries) or on the advisory lock holding a
+pooled connection each. A payment's events (session, PaymentIntent, invoice,
 invoice payment, refunds, disputes) and a supporter's (every customer and email of one person)
 meet in rows that no single row lock covers; serializing them makes any interleaving of
 deliveries, across processes, equal to some order of them, and handlers already give the
@@ -28,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -42,7 +46,7 @@ from donations.db import Database
 from donations.models import EventStatus, StripeEvent, utcnow
 from webhooks.events import Event, event_from_dict, parse_event
 from webhooks.registry import Handler, handler_for
-from webhooks.sql import dialect, insert_ignoring_conflicts
+from webhooks.sql import dialect, execute, insert_ignoring_conflicts
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,12 @@ MAX_ERROR_LENGTH = 2000
 # SQLSTATEs worth another try: serialization failure, deadlock, unique violation.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
 NOT_STORED = "event {id} is not in the inbox"
+
+_LEDGER_LOCK = select(func.pg_advisory_xact_lock(LEDGER_LOCK))
+# The in-process writer lock of each Database, with the event loop it belongs to.
+_writers: weakref.WeakKeyDictionary[Database, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Outcome(StrEnum):
@@ -83,8 +93,8 @@ async def receive_dict(db: Database, body: dict[str, Any], *, livemode: bool = F
 async def reprocess(db: Database, event_id: str) -> Receipt:
     async with db.session() as session:
         payload = (
-            await session.exec(select(StripeEvent.payload).where(StripeEvent.id == event_id))
-        ).first()
+            await execute(session, select(StripeEvent.payload).where(StripeEvent.id == event_id))
+        ).scalar()
     if payload is None:
         raise LookupError(NOT_STORED.format(id=event_id))
     event = parse_event(payload)
@@ -95,7 +105,7 @@ async def reprocess(db: Database, event_id: str) -> Receipt:
 
 
 async def _store_ignored(db: Database, event: Event, payload: str) -> Receipt:
-    async with db.session() as session, session.begin():
+    async with _writer(db), db.session() as session, session.begin():
         stored = await insert_ignoring_conflicts(
             session,
             StripeEvent,
@@ -108,7 +118,8 @@ async def _store_ignored(db: Database, event: Event, payload: str) -> Receipt:
 async def _process(db: Database, event: Event, payload: str, handler: Handler) -> Receipt:
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return await _process_once(db, event, payload, handler)
+            async with _writer(db):
+                return await _process_once(db, event, payload, handler)
         except DBAPIError as error:
             if attempt == ATTEMPTS or not _retryable(error):
                 return await _fail(db, event, payload, error)
@@ -122,22 +133,30 @@ async def _process(db: Database, event: Event, payload: str, handler: Handler) -
 async def _process_once(db: Database, event: Event, payload: str, handler: Handler) -> Receipt:
     async with db.session() as session, session.begin():
         await _serialize(session)
-        if not await insert_ignoring_conflicts(session, StripeEvent, _row(event, payload)):
+        # Stored as processed at once: if the handler raises, the transaction, this row with
+        # it, is rolled back. Only an event met before (failed, or pending after a crash)
+        # needs its row updated.
+        row = _row(event, payload, status=EventStatus.processed, processed_at=utcnow())
+        row["attempts"] = 1
+        if await insert_ignoring_conflicts(session, StripeEvent, row):
+            await handler(session=session, event=event)
+        else:
             stored = select(StripeEvent.status).where(StripeEvent.id == event.id)
-            status = (await session.exec(stored)).one()
+            status = (await execute(session, stored)).scalar_one()
             if status in (EventStatus.processed, EventStatus.ignored):
                 return Receipt(Outcome.duplicate)
-        await handler(session=session, event=event)
-        await session.exec(
-            update(StripeEvent)
-            .where(col(StripeEvent.id) == event.id)
-            .values(
-                status=EventStatus.processed.value,
-                attempts=StripeEvent.attempts + 1,
-                last_error=None,
-                processed_at=utcnow(),
+            await handler(session=session, event=event)
+            await execute(
+                session,
+                update(StripeEvent)
+                .where(col(StripeEvent.id) == event.id)
+                .values(
+                    status=EventStatus.processed.value,
+                    attempts=StripeEvent.attempts + 1,
+                    last_error=None,
+                    processed_at=utcnow(),
+                ),
             )
-        )
     logger.info("event processed", extra={"event": event.id, "type": event.type})
     return Receipt(Outcome.processed)
 
@@ -150,11 +169,12 @@ async def _fail(db: Database, event: Event, payload: str, error: Exception) -> R
         "event failed",
         extra={"event": event.id, "type": event.type, "error": type(error).__name__},
     )
-    async with db.session() as session, session.begin():
+    async with _writer(db), db.session() as session, session.begin():
         row = _row(event, payload, status=EventStatus.failed)
         row.update(attempts=1, last_error=message)
         if not await insert_ignoring_conflicts(session, StripeEvent, row):
-            await session.exec(
+            await execute(
+                session,
                 update(StripeEvent)
                 .where(
                     col(StripeEvent.id) == event.id,
@@ -164,14 +184,23 @@ async def _fail(db: Database, event: Event, payload: str, error: Exception) -> R
                     status=EventStatus.failed.value,
                     attempts=StripeEvent.attempts + 1,
                     last_error=message,
-                )
+                ),
             )
     return Receipt(Outcome.failed, message)
 
 
+def _writer(db: Database) -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    known = _writers.get(db)
+    if known is None or known[0] is not loop:
+        known = (loop, asyncio.Lock())
+        _writers[db] = known
+    return known[1]
+
+
 async def _serialize(session: AsyncSession) -> None:
     if dialect(session) == "postgresql":
-        await session.exec(select(func.pg_advisory_xact_lock(LEDGER_LOCK)))
+        await execute(session, _LEDGER_LOCK)
 
 
 def _retryable(error: DBAPIError) -> bool:

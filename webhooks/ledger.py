@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, exists, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Dispute, Payment, PaymentKind, Refund
-from webhooks.sql import fill_missing, insert_ignoring_conflicts
+from webhooks.sql import execute, fill_missing, insert_new
 
 NO_KEY = "a payment needs an invoice or a PaymentIntent id"
 KEY_TAKEN = "payment {key} conflicts with another payment's PaymentIntent or charge"
@@ -47,28 +49,68 @@ class Booking:
     source: str | None = None
 
 
+_BY_INVOICE = select(Payment.id, Payment.paid_at).where(
+    col(Payment.stripe_invoice_id) == bindparam("key")
+)
+_BY_PAYMENT_INTENT = select(Payment.id, Payment.paid_at).where(
+    col(Payment.stripe_payment_intent_id) == bindparam("key")
+)
+_EARLIER_PAID_AT = (
+    update(Payment).where(col(Payment.id) == bindparam("payment")).values(paid_at=bindparam("at"))
+)
+
+
+def _waiting_for_payment(table: type[Refund] | type[Dispute]) -> Any:
+    payment = select(Payment).where(col(Payment.id) == bindparam("payment"))
+    payment_intent = payment.with_only_columns(col(Payment.stripe_payment_intent_id))
+    charge = payment.with_only_columns(col(Payment.stripe_charge_id))
+    return (
+        update(table)
+        .where(
+            col(table.payment_id).is_(None),
+            or_(
+                col(table.stripe_payment_intent_id) == payment_intent.scalar_subquery(),
+                col(table.stripe_charge_id) == charge.scalar_subquery(),
+            ),
+        )
+        .values(payment_id=bindparam("payment"))
+    )
+
+
+_MATCH_WAITING = (_waiting_for_payment(Refund), _waiting_for_payment(Dispute))
+
+
+def _waits_for_payment(table: type[Refund] | type[Dispute]) -> Any:
+    waiting: Any = _waiting_for_payment(table)
+    return select(table.id).where(waiting.whereclause)
+
+
+# One round trip to learn that nothing waits (the usual case) instead of one per table.
+_ANY_WAITING = select(exists(_waits_for_payment(Refund)) | exists(_waits_for_payment(Dispute)))
+
+
 async def book(session: AsyncSession, booking: Booking) -> int:
     if booking.invoice is not None:
-        key = col(Payment.stripe_invoice_id) == booking.invoice
+        by_key, key = _BY_INVOICE, booking.invoice
     elif booking.payment_intent is not None:
-        key = col(Payment.stripe_payment_intent_id) == booking.payment_intent
+        by_key, key = _BY_PAYMENT_INTENT, booking.payment_intent
     else:
         raise LedgerConflict(NO_KEY)
     fields = _columns(booking)
-    await insert_ignoring_conflicts(session, Payment, {"kind": booking.kind.value, **fields})
-    found = (await session.exec(select(Payment.id, Payment.paid_at).where(key))).first()
+    new_id = await insert_new(session, Payment, {"kind": booking.kind.value, **fields})
+    if new_id is not None:
+        await match_waiting(session, new_id)
+        return new_id
+    found = (await execute(session, by_key, {"key": key})).first()
     if found is None:
-        raise LedgerConflict(KEY_TAKEN.format(key=booking.invoice or booking.payment_intent))
-    payment_id, paid_at = found
-    assert payment_id is not None
+        raise LedgerConflict(KEY_TAKEN.format(key=key))
+    payment_id: int = found.id
     # Two events may date one payment a second apart: keep the earliest, whatever the order.
-    if booking.paid_at < paid_at:
-        await session.exec(
-            update(Payment).where(col(Payment.id) == payment_id).values(paid_at=booking.paid_at)
-        )
+    if booking.paid_at < found.paid_at:
+        await execute(session, _EARLIER_PAID_AT, {"payment": payment_id, "at": booking.paid_at})
     fillable = {k: v for k, v in fields.items() if k not in ("amount", "currency", "paid_at")}
-    await fill_missing(session, Payment, col(Payment.id) == payment_id, fillable)
-    await match_waiting(session, payment_id)
+    if await fill_missing(session, Payment, {"id": payment_id}, fillable):
+        await match_waiting(session, payment_id)
     return payment_id
 
 
@@ -79,17 +121,22 @@ async def find(
     charge: str | None = None,
     invoice: str | None = None,
 ) -> int | None:
-    keys = []
-    if invoice:
-        keys.append(col(Payment.stripe_invoice_id) == invoice)
-    if payment_intent:
-        keys.append(col(Payment.stripe_payment_intent_id) == payment_intent)
-    if charge:
-        keys.append(col(Payment.stripe_charge_id) == charge)
-    if not keys:
+    keys = {
+        "stripe_invoice_id": invoice,
+        "stripe_payment_intent_id": payment_intent,
+        "stripe_charge_id": charge,
+    }
+    known = {name: value for name, value in keys.items() if value}
+    if not known:
         return None
-    result = await session.exec(select(Payment.id).where(or_(*keys)).order_by(col(Payment.id)))
-    return result.first()
+    result = await execute(session, _find(tuple(known)), known)
+    return result.scalar()
+
+
+@cache
+def _find(columns: tuple[str, ...]) -> Any:
+    matching = or_(*(getattr(Payment, name) == bindparam(name) for name in columns))
+    return select(Payment.id).where(matching).order_by(col(Payment.id))
 
 
 async def link(
@@ -105,26 +152,17 @@ async def link(
         "stripe_charge_id": charge,
         "stripe_customer_id": customer,
     }
-    await fill_missing(session, Payment, col(Payment.id) == payment_id, values)
-    await match_waiting(session, payment_id)
+    # Refunds and disputes that came meanwhile found the payment by what it already had: only
+    # a newly learnt PaymentIntent or charge can match more.
+    if await fill_missing(session, Payment, {"id": payment_id}, values):
+        await match_waiting(session, payment_id)
 
 
 async def match_waiting(session: AsyncSession, payment_id: int) -> None:
-    payment = select(Payment).where(col(Payment.id) == payment_id)
-    payment_intent = payment.with_only_columns(col(Payment.stripe_payment_intent_id))
-    charge = payment.with_only_columns(col(Payment.stripe_charge_id))
-    for table in (Refund, Dispute):
-        await session.exec(
-            update(table)
-            .where(
-                col(table.payment_id).is_(None),
-                or_(
-                    col(table.stripe_payment_intent_id) == payment_intent.scalar_subquery(),
-                    col(table.stripe_charge_id) == charge.scalar_subquery(),
-                ),
-            )
-            .values(payment_id=payment_id)
-        )
+    if not (await execute(session, _ANY_WAITING, {"payment": payment_id})).scalar():
+        return
+    for statement in _MATCH_WAITING:
+        await execute(session, statement, {"payment": payment_id})
 
 
 def _columns(booking: Booking) -> dict[str, object]:

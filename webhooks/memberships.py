@@ -16,14 +16,14 @@ terminal states rank highest, so a late "active" never revives a canceled member
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Interval, Membership, MembershipStatus
 from webhooks.events import Json, moment, object_id, optional_moment
-from webhooks.sql import fill_missing, insert_ignoring_conflicts, newer_state
+from webhooks.sql import execute, fill_missing, insert_new, newer_state
 
 # Precedence at equal `created`: the further along a subscription's life, the higher.
 STATUS_PRECEDENCE = {
@@ -39,6 +39,32 @@ STATUS_PRECEDENCE = {
 UNKNOWN_STATUS = "subscription {id} has status {status!r}, not one Stripe documents"
 UNSUPPORTED_INTERVAL = "subscription {id} renews every {interval!r}; memberships are month or year"
 NO_PRICE = "subscription {id} has no priced item"
+
+
+_BY_SUBSCRIPTION = select(Membership.id).where(
+    col(Membership.stripe_subscription_id) == bindparam("subscription")
+)
+_STATE_COLUMNS = (
+    "status",
+    "amount",
+    "currency",
+    "interval",
+    "cancel_at_period_end",
+    "current_period_end",
+    "started_at",
+    "canceled_at",
+    "ended_at",
+    "state_event_created",
+    "state_event_rank",
+)
+_APPLY_STATE = (
+    update(Membership)
+    .where(
+        col(Membership.id) == bindparam("membership"),
+        newer_state(Membership, bindparam("created"), bindparam("rank")),
+    )
+    .values({name: bindparam(f"new_{name}") for name in _STATE_COLUMNS})
+)
 
 
 class MembershipError(ValueError):
@@ -57,7 +83,7 @@ async def ensure(
     currency: str,
     interval: str,
 ) -> int:
-    await insert_ignoring_conflicts(
+    new_id = await insert_new(
         session,
         Membership,
         {
@@ -72,11 +98,12 @@ async def ensure(
             "interval": interval,
         },
     )
-    where = col(Membership.stripe_subscription_id) == subscription
+    if new_id is not None:
+        return new_id
     await fill_missing(
         session,
         Membership,
-        where,
+        {"stripe_subscription_id": subscription},
         {
             "stripe_customer_id": customer,
             "supporter_id": supporter_id,
@@ -84,8 +111,8 @@ async def ensure(
             "source": source,
         },
     )
-    membership_id = (await session.exec(select(Membership.id).where(where))).one()
-    assert membership_id is not None
+    found = await execute(session, _BY_SUBSCRIPTION, {"subscription": subscription})
+    membership_id: int = found.scalar_one()
     return membership_id
 
 
@@ -117,22 +144,24 @@ async def apply_state(
         if isinstance(item.get("current_period_end"), int)
     ]
     started = subscription.get("start_date") or subscription.get("created")
-    await session.exec(
-        update(Membership)
-        .where(col(Membership.id) == membership_id, newer_state(Membership, event_created, rank))
-        .values(
-            status=status,
-            amount=amount,
-            currency=currency,
-            interval=interval,
-            cancel_at_period_end=cancel_at_period_end,
-            current_period_end=moment(max(period_ends)) if period_ends else None,
-            started_at=optional_moment(started),
-            canceled_at=optional_moment(subscription.get("canceled_at")),
-            ended_at=optional_moment(subscription.get("ended_at")),
-            state_event_created=event_created,
-            state_event_rank=rank,
-        )
+    state = {
+        "status": status,
+        "amount": amount,
+        "currency": currency,
+        "interval": interval,
+        "cancel_at_period_end": cancel_at_period_end,
+        "current_period_end": moment(max(period_ends)) if period_ends else None,
+        "started_at": optional_moment(started),
+        "canceled_at": optional_moment(subscription.get("canceled_at")),
+        "ended_at": optional_moment(subscription.get("ended_at")),
+        "state_event_created": event_created,
+        "state_event_rank": rank,
+    }
+    params = {f"new_{name}": value for name, value in state.items()}
+    await execute(
+        session,
+        _APPLY_STATE,
+        {"membership": membership_id, "created": event_created, "rank": rank, **params},
     )
     return membership_id
 

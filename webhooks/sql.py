@@ -1,24 +1,55 @@
 """Writes that tolerate any order and any race, on SQLite and PostgreSQL alike.
 
+    execute(session, statement, params=) -> CursorResult   on the session's connection
     insert_ignoring_conflicts(session, model, values) -> inserted?   INSERT ... ON CONFLICT
                                                                      DO NOTHING
-    fill_missing(session, model, where, values)       set columns still NULL (COALESCE)
+    insert_new(session, model, values) -> id | None   the same, RETURNING the new row's id
+    fill_missing(session, model, keys, values) -> filled?   set columns still NULL on the
+                                                            row(s) matching any of `keys`
     newer_state(model, created, rank)                 WHERE the row's state is older
 
 Two deliveries racing to create the same row (the same payment from checkout.session.completed
 and payment_intent.succeeded, say) must not fail: the loser's insert does nothing and it reads
 the winner's row. PostgreSQL and SQLite spell it the same way; SQLAlchemy needs the dialect's
 own `insert` to say it.
+
+Statements are built once per shape and run with bound parameters: building and hashing a
+statement costs more than running it (twice the time of a prebuilt UPDATE on SQLite, measured),
+and a handler runs several per event. Modules keep their fixed statements at module level,
+written with `bindparam`, for the same reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import CursorResult, Executable, and_, bindparam, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+_statements: dict[tuple[Any, ...], Any] = {}
+_CONNECTION = "webhooks.sql.connection"
+
+
+async def execute(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a Core statement on the session's connection, inside its transaction. Handlers
+    never load ORM objects, so the ORM's bookkeeping for each statement (an identity map to
+    keep in step with every UPDATE, ORM result processing) is pure cost."""
+    # The transaction's connection, asked of the session once per transaction: each ask is
+    # a trip through SQLAlchemy's greenlet bridge.
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_CONNECTION)
+    if transaction is not None and known is not None and known[0] is transaction:
+        connection: AsyncConnection = known[1]
+    else:
+        connection = await session.connection()
+        session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection)
+    return await connection.execute(statement, params)
 
 
 def dialect(session: AsyncSession) -> str:
@@ -30,31 +61,77 @@ async def insert_ignoring_conflicts(
     session: AsyncSession, model: type[SQLModel], values: dict[str, Any]
 ) -> bool:
     """Insert one row unless it conflicts with any unique key; True if it was inserted."""
-    table = model.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect(session) == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values).on_conflict_do_nothing()
-    result = await session.exec(statement)
+    statement = _insert(dialect(session), model, tuple(values), returning_id=False)
+    result = await execute(session, statement, values)
     return bool(result.rowcount)
 
 
+async def insert_new(
+    session: AsyncSession, model: type[SQLModel], values: dict[str, Any]
+) -> int | None:
+    """Insert one row unless it conflicts with any unique key: its id, or None (one round
+    trip where inserting then reading the id would take two)."""
+    statement = _insert(dialect(session), model, tuple(values), returning_id=True)
+    new_id: int | None = (await execute(session, statement, values)).scalar()
+    return new_id
+
+
 async def fill_missing(
-    session: AsyncSession, model: type[SQLModel], where: Any, values: dict[str, Any]
-) -> None:
-    """Set each column in `values` on the row(s) matching `where` only where it is still NULL:
-    the later of two events describing one thing adds what it knows, never overwrites."""
-    known = {
-        name: func.coalesce(getattr(model, name), value)
-        for name, value in values.items()
-        if value is not None
-    }
-    if known:
-        await session.exec(update(model).where(where).values(known))
+    session: AsyncSession,
+    model: type[SQLModel],
+    keys: dict[str, Any],
+    values: dict[str, Any],
+) -> bool:
+    """Set each column in `values` on the row(s) whose column in `keys` has that value (any of
+    them) only where it is still NULL: the later of two events describing one thing adds what
+    it knows, never overwrites. True if a row lacked one of them (so may have changed)."""
+    known = {name: value for name, value in values.items() if value is not None}
+    if not known:
+        return False
+    statement = _fill(model, tuple(keys), tuple(known))
+    params = {f"key_{name}": value for name, value in keys.items()}
+    params.update({f"value_{name}": value for name, value in known.items()})
+    result = await execute(session, statement, params)
+    return bool(result.rowcount)
 
 
-def newer_state(model: Any, created: int, rank: int) -> Any:
+def newer_state(model: Any, created: Any, rank: Any) -> Any:
     """The row's last applied state is older than (created, rank): events apply newest-first,
     ties broken by a fixed precedence (terminal states rank highest)."""
     return or_(
         model.state_event_created < created,
         and_(model.state_event_created == created, model.state_event_rank < rank),
     )
+
+
+def _insert(
+    dialect_name: str, model: type[SQLModel], columns: tuple[str, ...], *, returning_id: bool
+) -> Any:
+    def build() -> Any:
+        table = model.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        statement = insert(table).values({name: bindparam(name) for name in columns})
+        statement = statement.on_conflict_do_nothing()
+        return statement.returning(table.c.id) if returning_id else statement
+
+    return _cached(("insert", dialect_name, model, columns, returning_id), build)
+
+
+def _fill(model: type[SQLModel], keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    def build() -> Any:
+        matching = or_(*(getattr(model, name) == bindparam(f"key_{name}") for name in keys))
+        lacking = or_(*(getattr(model, name).is_(None) for name in columns))
+        filled = {
+            name: func.coalesce(getattr(model, name), bindparam(f"value_{name}"))
+            for name in columns
+        }
+        return update(model).where(matching, lacking).values(filled)
+
+    return _cached(("fill", model, keys, columns), build)
+
+
+def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    statement = _statements.get(key)
+    if statement is None:
+        statement = _statements[key] = build()
+    return statement

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 08:57:09.166341
+Create Date: 2026-11-28 09:10:00.363477
 """
 
 from __future__ import annotations
@@ -87,6 +87,20 @@ def upgrade() -> None:
     with op.batch_alter_table("stripe_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_stripe_event_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_stripe_event_type"), ["type"], unique=False)
+
+    op.create_table(
+        "stripe_link",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("invoice", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("payment_intent", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("charge", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("stripe_link", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_stripe_link_invoice"), ["invoice"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_stripe_link_payment_intent"), ["payment_intent"], unique=False
+        )
 
     op.create_table(
         "supporter",
@@ -392,6 +406,11 @@ def downgrade() -> None:
 
     op.drop_table("checkout")
     op.drop_table("supporter")
+    with op.batch_alter_table("stripe_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_stripe_link_payment_intent"))
+        batch_op.drop_index(batch_op.f("ix_stripe_link_invoice"))
+
+    op.drop_table("stripe_link")
     with op.batch_alter_table("stripe_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stripe_event_type"))
         batch_op.drop_index(batch_op.f("ix_stripe_event_status"))

@@ -6,6 +6,7 @@ from donations.models.base import Frequency, utcnow
 from donations.models.campaigns import Campaign
 from donations.models.checkouts import Checkout, CheckoutStatus
 from donations.models.events import EventStatus, StripeEvent
+from donations.models.links import StripeLink
 from donations.models.memberships import Interval, Membership, MembershipStatus
 from donations.models.payments import (
     Dispute,
@@ -39,6 +40,7 @@ __all__ = [
     "StaffUser",
     "StripeCustomer",
     "StripeEvent",
+    "StripeLink",
     "Supporter",
     "utcnow",
 ]

@@ -24,6 +24,7 @@ LEDGER_TABLES = {
     "staff_user",
     "stripe_customer",
     "stripe_event",
+    "stripe_link",
     "supporter",
 }
 

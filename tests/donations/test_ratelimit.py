@@ -60,7 +60,6 @@ async def test_a_redis_outage_lets_readers_through() -> None:
     await limiter.aclose()
 
 
-
 @contextmanager
 def app_instance(database_url: str, **overrides: str) -> Iterator[str]:
     port = free_port()

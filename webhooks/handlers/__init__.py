@@ -3,7 +3,7 @@ registers them all.
 
 Every handler obeys these rules:
 
-1. It works from the event payload alone (and what the ledger and inbox already hold). It
+1. It works from the event payload alone (and what the ledger already holds). It
    never calls Stripe: a snapshot event carries the object as it was, and enrichment such as
    fees is a separate job (`donations reconcile fees`).
 2. It runs inside the event's transaction, with the inbox row's status update; it never

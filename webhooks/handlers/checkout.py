@@ -19,7 +19,7 @@ from donations.supporters import identify, normalise_email
 from webhooks import ledger, links, memberships
 from webhooks.events import Event, Json, moment, object_id, optional_moment
 from webhooks.registry import handles
-from webhooks.sql import fill_missing, insert_ignoring_conflicts
+from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +99,10 @@ async def _book_gift(
         return
     metadata = checkout.get("metadata") or {}
     # Our PaymentIntents carry our metadata and name their charge when they succeed; one from
-    # a Payment Link may have come and gone before this session, unbooked: ask the inbox.
+    # a Payment Link may have come and gone before this session, unbooked: its link says.
     charge = None
     if not is_our_one_off(metadata):
-        charge = await links.charge_of(session, payment_intent, around=event.created)
+        charge = await links.charge_of(session, payment_intent)
     await ledger.book(
         session,
         ledger.Booking(
@@ -137,7 +137,7 @@ async def _record(
     if frequency not in Frequency.__members__:
         frequency = Frequency.one_off if checkout.get("mode") == "payment" else Frequency.monthly
     failure = DELAYED_PAYMENT_FAILED if status == CheckoutStatus.failed else None
-    await insert_ignoring_conflicts(
+    inserted = await insert_ignoring_conflicts(
         session,
         Checkout,
         {
@@ -157,19 +157,21 @@ async def _record(
             "updated_at": utcnow(),
         },
     )
+    if inserted:
+        return checkout_id
     where = or_(col(Checkout.id) == checkout_id, col(Checkout.stripe_session_id) == session_id)
-    current = (await session.exec(select(Checkout.status).where(where))).first()
+    current = (await execute(session, select(Checkout.status).where(where))).scalar()
     if (
         current is not None
         and STATUS_PRECEDENCE[CheckoutStatus(current)] < STATUS_PRECEDENCE[status]
     ):
-        await session.exec(
-            update(Checkout).where(where).values(status=status.value, updated_at=utcnow())
+        await execute(
+            session, update(Checkout).where(where).values(status=status.value, updated_at=utcnow())
         )
     await fill_missing(
         session,
         Checkout,
-        where,
+        {"id": checkout_id, "stripe_session_id": session_id},
         {
             "stripe_session_id": session_id,
             "email": normalise_email(email),

@@ -35,11 +35,7 @@ async def on_invoice_paid(*, session: AsyncSession, event: Event) -> None:
         logger.info("invoice not booked", extra={"invoice": invoice["id"], "amount": amount})
         return
     membership_id, supporter_id = await _membership(session, invoice, subscription)
-    payment_intent, charge = await links.invoice_payment_of(
-        session, invoice["id"], around=event.created
-    )
-    if payment_intent is not None and charge is None:
-        charge = await links.charge_of(session, payment_intent, around=event.created)
+    payment_intent, charge = await links.invoice_payment_of(session, invoice["id"])
     metadata = _subscription_details(invoice).get("metadata") or {}
     paid_at = (invoice.get("status_transitions") or {}).get("paid_at") or event.created
     await ledger.book(
@@ -75,12 +71,20 @@ async def on_invoice_payment_paid(*, session: AsyncSession, event: Event) -> Non
     payment = invoice_payment.get("payment") or {}
     payment_intent = object_id(payment.get("payment_intent"))
     charge = object_id(payment.get("charge"))
-    payment_id = await ledger.find(session, invoice=object_id(invoice_payment.get("invoice")))
+    invoice = object_id(invoice_payment.get("invoice"))
+    await links.record(
+        session,
+        invoice_payment["id"],
+        invoice=invoice,
+        payment_intent=payment_intent,
+        charge=charge,
+    )
+    payment_id = await ledger.find(session, invoice=invoice)
     if payment_id is None:
-        # The invoice is not booked yet: invoice.paid will find this event in the inbox.
+        # The invoice is not booked yet: invoice.paid will find this link.
         return
     if payment_intent is not None and charge is None:
-        charge = await links.charge_of(session, payment_intent, around=event.created)
+        charge = await links.charge_of(session, payment_intent)
     await ledger.link(session, payment_id, payment_intent=payment_intent, charge=charge)
 
 

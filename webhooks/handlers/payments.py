@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from donations.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
 from donations.models import PaymentKind
 from donations.supporters import identify
-from webhooks import ledger
+from webhooks import ledger, links
 from webhooks.events import Event, moment, object_id
 from webhooks.registry import handles
 
@@ -48,7 +48,8 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> None:
         )
         return
     # Not ours to book: the payment that owns it (its invoice, or a Payment Link session)
-    # takes the charge id now if it is already here, or from the inbox when it arrives.
+    # takes the charge id now if it is already here, or from this link when it arrives.
+    await links.record(session, payment_intent, payment_intent=payment_intent, charge=charge)
     payment_id = await ledger.find(session, payment_intent=payment_intent)
     if payment_id is not None:
         await ledger.link(session, payment_id, charge=charge, customer=customer)

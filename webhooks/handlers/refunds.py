@@ -8,7 +8,7 @@ the charge's refunds in `refunds.data`: each is recorded as if it came on its ow
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,7 +16,7 @@ from donations.models import Refund, RefundStatus
 from webhooks import ledger
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import handles
-from webhooks.sql import fill_missing, insert_ignoring_conflicts, newer_state
+from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts, newer_state
 
 STATUS_PRECEDENCE = {
     RefundStatus.pending: 1,
@@ -26,6 +26,19 @@ STATUS_PRECEDENCE = {
     RefundStatus.canceled: 5,
 }
 UNKNOWN_STATUS = "refund {id} has status {status!r}, not one Stripe documents"
+_APPLY_STATE = (
+    update(Refund)
+    .where(
+        col(Refund.stripe_refund_id) == bindparam("refund"),
+        newer_state(Refund, bindparam("created"), bindparam("rank")),
+    )
+    .values(
+        status=bindparam("new_status"),
+        amount=bindparam("new_amount"),
+        state_event_created=bindparam("created"),
+        state_event_rank=bindparam("rank"),
+    )
+)
 
 
 @handles("refund.created")
@@ -83,21 +96,21 @@ async def record(
     )
     if inserted:
         return
-    where = col(Refund.stripe_refund_id) == refund_id
-    await session.exec(
-        update(Refund)
-        .where(where, newer_state(Refund, event_created, rank))
-        .values(
-            status=status,
-            amount=int(refund["amount"]),
-            state_event_created=event_created,
-            state_event_rank=rank,
-        )
+    await execute(
+        session,
+        _APPLY_STATE,
+        {
+            "refund": refund_id,
+            "created": event_created,
+            "rank": rank,
+            "new_status": status,
+            "new_amount": int(refund["amount"]),
+        },
     )
     await fill_missing(
         session,
         Refund,
-        where,
+        {"stripe_refund_id": refund_id},
         {
             "stripe_charge_id": charge,
             "stripe_payment_intent_id": payment_intent,
