@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import weakref
 from dataclasses import dataclass
 from enum import StrEnum
@@ -80,10 +81,16 @@ class Receipt:
 
 
 async def receive(db: Database, event: Event, payload: str, *, livemode: bool) -> Receipt:
+    started = time.perf_counter()
     handler = handler_for(event.type)
     if handler is None or event.livemode != livemode:
-        return await _store_ignored(db, event, payload)
-    return await _process(db, event, payload, handler)
+        receipt = await _store_ignored(db, event, payload)
+    else:
+        receipt = await _process(db, event, payload, handler)
+    # One line per delivery, never the payload: ids and types only.
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    logger.info("stripe event %s %s %s %.1f ms", event.id, event.type, receipt.outcome, elapsed_ms)
+    return receipt
 
 
 async def receive_dict(db: Database, body: dict[str, Any], *, livemode: bool = False) -> Receipt:
@@ -111,7 +118,6 @@ async def _store_ignored(db: Database, event: Event, payload: str) -> Receipt:
             StripeEvent,
             _row(event, payload, status=EventStatus.ignored, processed_at=utcnow()),
         )
-    logger.info("event ignored", extra={"event": event.id, "type": event.type})
     return Receipt(Outcome.ignored if stored else Outcome.duplicate)
 
 
@@ -157,7 +163,6 @@ async def _process_once(db: Database, event: Event, payload: str, handler: Handl
                     processed_at=utcnow(),
                 ),
             )
-    logger.info("event processed", extra={"event": event.id, "type": event.type})
     return Receipt(Outcome.processed)
 
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "supporters": ("donations.cli.supporters", "app"),
     "staff": ("donations.cli.staff", "app"),
     "demo": ("donations.cli.demo", "demo"),
+    "emulator": ("donations.cli.emulator", "emulator"),
 }
 
 

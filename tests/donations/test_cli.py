@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import stripe
+
+from tests.support.servers import free_port
 
 
 def test_a_report_loads_neither_stripe_nor_alembic_nor_the_web_server() -> None:
@@ -22,7 +27,7 @@ def test_every_command_is_listed_in_help() -> None:
         [sys.executable, "-m", "donations", "--help"], capture_output=True, text=True, check=True
     )
     for command in ("serve", "db", "campaign", "report", "webhooks", "reconcile", "supporters",
-                    "staff", "demo"):  # fmt: skip
+                    "staff", "demo", "emulator"):  # fmt: skip
         assert f"│ {command} " in result.stdout
 
 
@@ -38,3 +43,35 @@ def test_a_report_on_a_database_without_a_ledger_exits_2_with_one_line(tmp_path:
     assert result.stderr == (
         "error: the database has no ledger yet: run `donations db upgrade` (or `donations serve`)\n"
     )
+
+
+def test_emulator_command_serves_the_stripe_api_on_its_own_port() -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "donations", "emulator", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    http = stripe.HTTPXClient(allow_sync_methods=True)
+    try:
+        client = stripe.StripeClient(
+            "sk_test_local",
+            base_addresses={"api": f"http://127.0.0.1:{port}"},
+            http_client=http,
+            max_network_retries=0,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                events = client.v1.events.list()
+                break
+            except stripe.APIConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert (events.object, events.data) == ("list", [])
+    finally:
+        http.close()
+        server.terminate()
+        server.wait(timeout=10)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -206,3 +208,19 @@ async def test_handler_error_answers_500_and_keeps_the_event_as_failed(
     assert stored.last_error is not None
     assert stored.last_error.startswith("LedgerConflict: payment pi_")
     assert await count(db, Payment) == 1
+
+
+async def test_each_delivery_logs_one_line_with_id_type_outcome_and_milliseconds(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = _gift_event()
+    with caplog.at_level(logging.INFO, logger="webhooks.inbox"):
+        await deliver(client, event, TEST_WEBHOOK_SECRET)
+        await deliver(client, event, TEST_WEBHOOK_SECRET)
+    lines = [record.getMessage() for record in caplog.records if record.name == "webhooks.inbox"]
+    pattern = rf"stripe event {event['id']} {re.escape(event['type'])} (\w+) \d+\.\d ms"
+    assert [re.fullmatch(pattern, line).group(1) for line in lines] == [  # type: ignore[union-attr]
+        "processed",
+        "duplicate",
+    ]
+    assert not any("@" in line for line in lines)
