@@ -1,16 +1,25 @@
 """The progress figure for public pages (the reader's /contribute, /api/progress, the widget).
 
-Every page view wants it and it only moves when money does, so each process computes it
-at most once every TTL_SECONDS per campaign: the first request after expiry computes it
-under a lock while concurrent requests for the same campaign wait for that one result
-(no stampede of identical aggregate queries). Nothing here needs to agree across
-processes: each serves a figure at most TTL_SECONDS old.
+Every page view wants it and it only moves when money does, so each process keeps, per
+campaign, the figure together with its encoded JSON body and strong ETag: a request is a
+dict lookup. The figure is stale-while-revalidate (RFC 5861's idea, inside the process):
+once it is older than TTL_SECONDS the next request starts ONE background recompute and
+every request goes on getting the previous figure until the new one is ready, so no reader
+waits behind a recompute (which takes most of a second on a million-payment ledger). Only
+the very first request for a campaign waits, and concurrent first requests share that one
+computation. A failed recompute is logged and the previous figure is served for another
+TTL. So a figure is at most TTL_SECONDS plus one recompute old; nothing here needs to agree
+across processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,28 +33,27 @@ from donations.web.state import AppState
 TTL_SECONDS = 5.0
 EXTRAS_KEY = __name__
 
+logger = logging.getLogger(__name__)
 
-@dataclass
-class _Entry:
-    figure: dict[str, Any] | None
-    expires: float
+Compute = Callable[[AppState, str | None, datetime], Awaitable[dict[str, Any] | None]]
 
 
-@dataclass
-class ProgressCache:
-    ttl: float = TTL_SECONDS
-    entries: dict[str | None, _Entry] = field(default_factory=dict)
-    locks: dict[str | None, asyncio.Lock] = field(default_factory=dict)
+@dataclass(frozen=True)
+class Figure:
+    """A progress figure as served: the JSON, its encoded body and its strong ETag."""
+
+    progress: dict[str, Any]
+    body: bytes
+    etag: str
 
 
-def _cache(state: AppState) -> ProgressCache:
-    cache = state.extras.get(EXTRAS_KEY)
-    if not isinstance(cache, ProgressCache):
-        cache = state.extras[EXTRAS_KEY] = ProgressCache()
-    return cache
+def encoded(progress: dict[str, Any]) -> Figure:
+    body = json.dumps(progress, separators=(",", ":")).encode()
+    # Strong: the same bytes always get the same tag (RFC 9110 §8.8.3).
+    return Figure(progress, body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
-async def _compute(
+async def compute_progress(
     state: AppState, campaign_slug: str | None, now: datetime
 ) -> dict[str, Any] | None:
     timezone = state.settings.REPORT_TIMEZONE
@@ -60,25 +68,91 @@ async def _compute(
         return progress.as_json()
 
 
-async def current_progress(
-    state: AppState, campaign_slug: str | None = None
-) -> dict[str, Any] | None:
-    """The progress JSON of DESIGN.md for the campaign (or the current one); None if none."""
+@dataclass
+class _Entry:
+    figure: Figure | None  # None: no campaign at all yet (only for the current campaign)
+    expires: float
+
+
+@dataclass
+class ProgressCache:
+    ttl: float = TTL_SECONDS
+    # What computes a figure; tests pass one that waits, to hold a recompute open.
+    compute: Compute = compute_progress
+    entries: dict[str | None, _Entry] = field(default_factory=dict)
+    # First computations, which requests wait for.
+    locks: dict[str | None, asyncio.Lock] = field(default_factory=dict)
+    # Background recomputes in flight: at most one per campaign. Holding the task here also
+    # keeps it from being garbage-collected while it runs (asyncio.create_task's docs).
+    refreshes: dict[str | None, asyncio.Task[None]] = field(default_factory=dict)
+
+
+def _cache(state: AppState) -> ProgressCache:
+    cache = state.extras.get(EXTRAS_KEY)
+    if not isinstance(cache, ProgressCache):
+        cache = state.extras[EXTRAS_KEY] = ProgressCache()
+    return cache
+
+
+async def _computed(
+    state: AppState, cache: ProgressCache, campaign_slug: str | None
+) -> Figure | None:
+    progress = await cache.compute(state, campaign_slug, utcnow())
+    return None if progress is None else encoded(progress)
+
+
+def _remember(cache: ProgressCache, campaign_slug: str | None, figure: Figure | None) -> None:
+    if figure is None and campaign_slug is not None:
+        # Unknown slugs are not remembered: anyone can make up endless ones. Looking one up
+        # is a unique-index probe, not a scan.
+        cache.entries.pop(campaign_slug, None)
+        cache.locks.pop(campaign_slug, None)
+        return
+    cache.entries[campaign_slug] = _Entry(figure, time.monotonic() + cache.ttl)
+
+
+async def _refresh(state: AppState, cache: ProgressCache, campaign_slug: str | None) -> None:
+    try:
+        figure = await _computed(state, cache, campaign_slug)
+    except Exception:
+        # Readers keep the previous figure; try again after another TTL rather than at once,
+        # so a database in trouble is not asked again on every request.
+        logger.exception("recomputing progress of %s failed", campaign_slug or "current campaign")
+        entry = cache.entries.get(campaign_slug)
+        if entry is not None:
+            entry.expires = time.monotonic() + cache.ttl
+    else:
+        _remember(cache, campaign_slug, figure)
+    finally:
+        cache.refreshes.pop(campaign_slug, None)
+
+
+async def cached_figure(state: AppState, campaign_slug: str | None = None) -> Figure | None:
+    """The campaign's (or the current one's) figure as served; None if there is none."""
     cache = _cache(state)
     entry = cache.entries.get(campaign_slug)
-    if entry is not None and entry.expires > time.monotonic():
+    if entry is not None:
+        if entry.expires <= time.monotonic() and campaign_slug not in cache.refreshes:
+            cache.refreshes[campaign_slug] = asyncio.create_task(
+                _refresh(state, cache, campaign_slug)
+            )
         return entry.figure
     lock = cache.locks.setdefault(campaign_slug, asyncio.Lock())
     async with lock:
         # Another request may have computed it while this one waited for the lock.
         entry = cache.entries.get(campaign_slug)
-        if entry is not None and entry.expires > time.monotonic():
+        if entry is not None:
             return entry.figure
-        figure = await _compute(state, campaign_slug, utcnow())
-        if figure is None and campaign_slug is not None:
-            # Unknown slugs are not remembered: anyone can make up endless ones. Looking one
-            # up is a unique-index probe, not a scan.
-            cache.locks.pop(campaign_slug, None)
-            return None
-        cache.entries[campaign_slug] = _Entry(figure, time.monotonic() + cache.ttl)
+        figure = await _computed(state, cache, campaign_slug)
+        _remember(cache, campaign_slug, figure)
         return figure
+
+
+async def current_progress(
+    state: AppState, campaign_slug: str | None = None
+) -> dict[str, Any] | None:
+    """The progress JSON of DESIGN.md for the campaign (or the current one); None if none.
+
+    The dict is shared by every reader: don't change it."""
+    figure = await cached_figure(state, campaign_slug)
+    return None if figure is None else figure.progress

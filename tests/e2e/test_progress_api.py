@@ -81,7 +81,8 @@ async def test_many_concurrent_readers_cost_one_query(server: tuple[str, Starlet
     assert {r.status_code for r in responses} == {200}
     # At most one aggregate per TTL (5 s) however many readers: on a quiet machine the 300
     # requests take well under a second and cost exactly one. Each computation stamps a new
-    # as_of, so the ETags tell the computations apart.
+    # as_of, so the ETags tell the computations apart; a recompute started after expiry may
+    # still be running when the last request is answered (with the previous figure).
     assert 1 <= len(queries) <= 1 + int(elapsed / TTL_SECONDS)
-    assert len({r.headers["etag"] for r in responses}) == len(queries)
+    assert 1 <= len({r.headers["etag"] for r in responses}) <= len(queries)
     print(f"\n300 /api/progress requests, 20 connections: {300 / elapsed:.0f} requests/s")
