@@ -86,6 +86,13 @@ class ProgressCache:
     # keeps it from being garbage-collected while it runs (asyncio.create_task's docs).
     refreshes: dict[str | None, asyncio.Task[None]] = field(default_factory=dict)
 
+    async def aclose(self) -> None:
+        """On shutdown (AppState.aclose): stop recomputes before the database goes away."""
+        for task in self.refreshes.values():
+            task.cancel()
+        await asyncio.gather(*self.refreshes.values(), return_exceptions=True)
+        self.refreshes.clear()
+
 
 def _cache(state: AppState) -> ProgressCache:
     cache = state.extras.get(EXTRAS_KEY)
