@@ -50,6 +50,8 @@ NOT_STARTED = "the demo's web server did not start"
 STARTUP_TIMEOUT = 15.0
 DEMO_TARGET = 5_000_000  # €50,000.00
 CURRENCY = "eur"
+# A few readers abroad pay in their own currency: shown beside the campaign, never converted.
+ABROAD = {"gbp": 0.08, "usd": 0.05}
 # Requests in flight at once: a busy evening, not a load test.
 CONCURRENCY = 8
 # A month and a day: every monthly membership renews once; unpaid sessions (24 h) expire.
@@ -77,6 +79,7 @@ class Visit:
     """One reader: what they chose, and what happens to their payment."""
 
     amount: int
+    currency: str
     frequency: str
     source: str
     email: str | None
@@ -100,6 +103,8 @@ class Tally:
     refunds: int = 0
     disputes: int = 0
     outside_window: int = 0
+    # Paid in other currencies: (currency -> minor units), for the summary only.
+    abroad: dict[str, int] = field(default_factory=dict)
     payment_intents: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -126,7 +131,8 @@ def demo(
         site = f"http://127.0.0.1:{sock.getsockname()[1]}"
         demo_settings = settings.model_copy(
             update={"SITE_URL": site, "CHECKOUT_RATE_LIMIT": DEMO_RATE_LIMIT, "REDIS_URL": None,
-                    "STRIPE_API_BASE": None}
+                    "STRIPE_API_BASE": None,
+                    "CURRENCIES": sorted({*settings.CURRENCIES, CURRENCY, *ABROAD})}
         )  # fmt: skip
         with _serving(demo_settings, sock):
             console.print(f"demo: the app and the Stripe emulator are at {site}")
@@ -155,8 +161,18 @@ def plan(count: int, rng: random.Random) -> list[Visit]:
             amounts = MONTHLY_AMOUNTS if frequency == "monthly" else ANNUAL_AMOUNTS
             amount = rng.choice(amounts) * 100
         email = f"reader{number + 1}@example.com" if rng.random() < 0.85 else None
-        visits.append(Visit(amount, frequency, rng.choice(SOURCES), email, fate))
+        # Refunds and disputes stay in the campaign's currency, where the summary shows them.
+        currency = _currency(rng.random()) if fate == "paid" else CURRENCY
+        visits.append(Visit(amount, currency, frequency, rng.choice(SOURCES), email, fate))
     return visits
+
+
+def _currency(roll: float) -> str:
+    for currency, share in ABROAD.items():
+        if roll < share:
+            return currency
+        roll -= share
+    return CURRENCY
 
 
 def _frequency(roll: float) -> str:
@@ -222,7 +238,7 @@ async def _run(settings: Settings, visits: list[Visit], span: Window, console: C
 
 
 async def _visit(http: httpx.AsyncClient, emulator: str, visit: Visit, tally: Tally) -> None:
-    body: dict[str, Any] = {"amount": visit.amount, "currency": CURRENCY,
+    body: dict[str, Any] = {"amount": visit.amount, "currency": visit.currency,
                             "frequency": visit.frequency, "source": visit.source or None}  # fmt: skip
     if visit.email:
         body["email"] = visit.email
@@ -242,6 +258,9 @@ async def _visit(http: httpx.AsyncClient, emulator: str, visit: Visit, tally: Ta
         tally.declined += 1
         return
     tally.paid += 1
+    if visit.currency != CURRENCY:
+        tally.abroad[visit.currency] = tally.abroad.get(visit.currency, 0) + visit.amount
+        return
     tally.gross += visit.amount
     if visit.fate == "disputed":
         tally.disputes += 1
@@ -271,10 +290,13 @@ async def _advance_clock(
         invoice = (await client.v1.events.retrieve_async(event["id"])).data.object
         paid_at = datetime.fromtimestamp(invoice["status_transitions"]["paid_at"], UTC)
         tally.renewals += 1
-        if invoice["currency"] == CURRENCY and span.start <= paid_at < span.end:
-            tally.gross += invoice["amount_paid"]
+        currency, amount = invoice["currency"], invoice["amount_paid"]
+        if currency != CURRENCY:
+            tally.abroad[currency] = tally.abroad.get(currency, 0) + amount
+        elif span.start <= paid_at < span.end:
+            tally.gross += amount
         else:
-            tally.outside_window += invoice["amount_paid"]
+            tally.outside_window += amount
 
 
 async def _post(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -303,6 +325,10 @@ def _report(console: Console, campaign: Campaign, span: Window, tally: Tally) ->
     table.add_row("net", eur(tally.net))
     if tally.outside_window:
         table.add_row("paid outside the campaign window", eur(tally.outside_window))
+    for currency, amount in sorted(tally.abroad.items()):
+        table.add_row(
+            f"paid in {currency.upper()} (not converted)", money.format_amount(amount, currency)
+        )
     console.print(table)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[of]}"),
                   console=console, auto_refresh=False) as bar:  # fmt: skip

@@ -37,22 +37,23 @@ def run(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess
     )
 
 
-async def ledger(database_url: str) -> tuple[Campaign, dict[str, int]]:
+async def ledger(database_url: str) -> tuple[Campaign, dict[str, int], dict[str, int]]:
+    """The campaign, and its figures in euros and in pounds, summed from the ledger."""
     db = Database(database_url)
     try:
         async with db.session() as session:
             campaign = (await session.exec(select(Campaign))).one()
-        return campaign, await ledger_totals(db, campaign)
+        return campaign, await ledger_totals(db, campaign), await ledger_totals(db, campaign, "gbp")
     finally:
         await db.dispose()
 
 
-async def ledger_totals(db: Database, campaign: Campaign) -> dict[str, int]:
+async def ledger_totals(db: Database, campaign: Campaign, currency: str = "eur") -> dict[str, int]:
     """The campaign's figures summed in SQL straight from the ledger tables."""
     start = datetime.combine(campaign.starts_on, time(0), tzinfo=UTC)
     end = datetime.combine(campaign.ends_on + timedelta(days=1), time(0), tzinfo=UTC)
     in_window = (
-        (col(Payment.currency) == "eur")
+        (col(Payment.currency) == currency)
         & (col(Payment.paid_at) >= start)
         & (col(Payment.paid_at) < end)
     )
@@ -88,7 +89,7 @@ def test_demo_totals_equal_the_ledger_and_the_progress_report(
     # The shares the demo deals: 30 readers include a refund and a dispute.
     assert totals["gross"] > 0 and totals["refunded"] > 0 and totals["disputed"] > 0
 
-    campaign, summed = asyncio.run(ledger(database_url))
+    campaign, summed, in_pounds = asyncio.run(ledger(database_url))
     assert (campaign.slug, campaign.currency, campaign.target) == (
         printed["slug"], "eur", 5_000_000,
     )  # fmt: skip
@@ -101,6 +102,11 @@ def test_demo_totals_equal_the_ledger_and_the_progress_report(
     progress = json.loads(report.stdout)
     assert {name: progress[name] for name in totals} == totals
     assert progress["campaign"] == campaign.slug
+    # Seed 1 deals one reader abroad, a £5 monthly member: listed beside, never converted.
+    assert set(progress["other_currencies"]) == {"gbp"}
+    pounds = progress["other_currencies"]["gbp"]
+    assert {name: pounds[name] for name in in_pounds} == in_pounds
+    assert pounds["gross"] == 500 * pounds["payments"] > 0
 
 
 def test_demo_refuses_a_real_stripe_key(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
