@@ -104,6 +104,24 @@ def newer_state(model: Any, created: Any, rank: Any) -> Any:
     )
 
 
+def state_update(model: Any, stripe_id: Any) -> Any:
+    """UPDATE of a refund's or a dispute's status and amount where the event is newer than the
+    state applied last. Binds: `stripe_id`, `created`, `rank`, `new_status`, `new_amount`."""
+    return (
+        update(model)
+        .where(
+            stripe_id == bindparam("stripe_id"),
+            newer_state(model, bindparam("created"), bindparam("rank")),
+        )
+        .values(
+            status=bindparam("new_status"),
+            amount=bindparam("new_amount"),
+            state_event_created=bindparam("created"),
+            state_event_rank=bindparam("rank"),
+        )
+    )
+
+
 def _insert(
     dialect_name: str, model: type[SQLModel], columns: tuple[str, ...], *, returning_id: bool
 ) -> Any:

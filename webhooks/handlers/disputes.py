@@ -7,7 +7,6 @@ broken by a fixed precedence in which the outcomes (won, lost) rank highest.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,7 +14,7 @@ from donations.models import Dispute, DisputeStatus
 from webhooks import ledger
 from webhooks.events import Event, moment, object_id
 from webhooks.registry import handles
-from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts, newer_state
+from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts, state_update
 
 STATUS_PRECEDENCE = {
     DisputeStatus.warning_needs_response: 1,
@@ -28,19 +27,7 @@ STATUS_PRECEDENCE = {
     DisputeStatus.lost: 8,
 }
 UNKNOWN_STATUS = "dispute {id} has status {status!r}, not one Stripe documents"
-_APPLY_STATE = (
-    update(Dispute)
-    .where(
-        col(Dispute.stripe_dispute_id) == bindparam("dispute"),
-        newer_state(Dispute, bindparam("created"), bindparam("rank")),
-    )
-    .values(
-        status=bindparam("new_status"),
-        amount=bindparam("new_amount"),
-        state_event_created=bindparam("created"),
-        state_event_rank=bindparam("rank"),
-    )
-)
+_APPLY_STATE = state_update(Dispute, col(Dispute.stripe_dispute_id))
 
 
 @handles("charge.dispute.created")
@@ -81,7 +68,7 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> None:
         session,
         _APPLY_STATE,
         {
-            "dispute": dispute_id,
+            "stripe_id": dispute_id,
             "created": event.created,
             "rank": rank,
             "new_status": status,

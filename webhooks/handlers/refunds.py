@@ -8,7 +8,6 @@ the charge's refunds in `refunds.data`: each is recorded as if it came on its ow
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,7 +15,7 @@ from donations.models import Refund, RefundStatus
 from webhooks import ledger
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import handles
-from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts, newer_state
+from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts, state_update
 
 STATUS_PRECEDENCE = {
     RefundStatus.pending: 1,
@@ -26,19 +25,7 @@ STATUS_PRECEDENCE = {
     RefundStatus.canceled: 5,
 }
 UNKNOWN_STATUS = "refund {id} has status {status!r}, not one Stripe documents"
-_APPLY_STATE = (
-    update(Refund)
-    .where(
-        col(Refund.stripe_refund_id) == bindparam("refund"),
-        newer_state(Refund, bindparam("created"), bindparam("rank")),
-    )
-    .values(
-        status=bindparam("new_status"),
-        amount=bindparam("new_amount"),
-        state_event_created=bindparam("created"),
-        state_event_rank=bindparam("rank"),
-    )
-)
+_APPLY_STATE = state_update(Refund, col(Refund.stripe_refund_id))
 
 
 @handles("refund.created")
@@ -100,7 +87,7 @@ async def record(
         session,
         _APPLY_STATE,
         {
-            "refund": refund_id,
+            "stripe_id": refund_id,
             "created": event_created,
             "rank": rank,
             "new_status": status,
