@@ -8,10 +8,10 @@ import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
-from donations.app import create_app
 from donations.db import Database
 from donations.settings import Settings, get_settings
 from tests.support import databases
+from tests.support.apps import asgi_client, running_app
 
 TEST_WEBHOOK_SECRET = "whsec_test_secret"
 
@@ -57,13 +57,11 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest_asyncio.fixture
 async def app(settings: Settings) -> AsyncIterator[Starlette]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
+    async with running_app(settings) as application:
         yield application
 
 
 @pytest_asyncio.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with asgi_client(app) as http:
         yield http

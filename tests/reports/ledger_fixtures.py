@@ -12,12 +12,12 @@ import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
-from donations.app import create_app
 from donations.campaigns import add_campaign, validate_campaign
 from donations.db import Database
 from donations.settings import Settings
 from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.reports.scenario import newsroom_year
+from tests.support.apps import asgi_client, running_app
 from tests.support.webhook_delivery import deliver_all
 
 TIMEZONE = "Europe/Dublin"
@@ -30,15 +30,13 @@ def dublin_settings(settings: Settings) -> Settings:
 
 @pytest_asyncio.fixture
 async def dublin_app(dublin_settings: Settings) -> AsyncIterator[Starlette]:
-    application = create_app(dublin_settings)
-    async with application.router.lifespan_context(application):
+    async with running_app(dublin_settings) as application:
         yield application
 
 
 @pytest_asyncio.fixture
 async def dublin_client(dublin_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=dublin_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with asgi_client(dublin_app) as http:
         yield http
 
 
