@@ -22,7 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlmodel import SQLModel
 
 import donations.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -133,10 +133,24 @@ def create_floor_table(url: str) -> None:
         engine.dispose()
 
 
+def create_postgres_database(url: str) -> None:
+    """Create the bench database on its server unless it exists (a fresh server has only
+    the databases it was set up with)."""
+    target = make_url(libpq_url(url))
+    server = target.set(database="postgres")
+    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as db:
+        found = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target.database,))
+        if found.fetchone() is None:
+            logger.info("creating database %s", target.database)
+            db.execute(f'CREATE DATABASE "{target.database}"')
+
+
 def ensure_loaded(url: str, size: LedgerSize) -> dict[str, float | bool]:
     """Load the ledger unless it is there already; says whether it loaded, and how long."""
     if is_sqlite(url):
         sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        create_postgres_database(url)
     if _counts(url, size) is not None:
         restore(url, size)
     if is_loaded(url, size):

@@ -12,18 +12,23 @@ Receipt.outcome is one of:
     failed     a handler raised: nothing it wrote is kept; the event is stored as failed
                with the error, for Stripe's retry or `donations webhooks replay`
 
-One transaction per delivery holds the inbox insert, the handler's writes and the status
-update, so a crash leaves either all of it or none (Stripe then redelivers). Processing is
-serialized per database: across processes by SQLite's `BEGIN IMMEDIATE` (donations/db.py) or
-PostgreSQL's transaction-level advisory lock, and first within a process by an asyncio lock, so
-that a process's own concurrent deliveries wait their turn in memory rather than in SQLite's
-busy handler (which sleeps up to 100 ms between tries) or on the advisory lock holding a
-pooled connection each. A payment's events (session, PaymentIntent, invoice,
-invoice payment, refunds, disputes) and a supporter's (every customer and email of one person)
-meet in rows that no single row lock covers; serializing them makes any interleaving of
-deliveries, across processes, equal to some order of them, and handlers already give the
-same ledger for every order. Deadlocks, serialization failures and unique violations from
-writers outside the lock are retried.
+Deliveries are written in groups (group commit): while one transaction is being written,
+the deliveries that arrive queue in memory, and the next transaction writes all of them, one
+after another, then commits once; each waits for that commit before it is answered, so a 200
+always means "stored". A crash leaves either all of a group or none of it (Stripe redelivers
+what was not answered). If any event of a group fails, the group is rolled back and its events
+are written one transaction each, so one bad event never costs the others.
+
+Writing is serialized per database: across processes by SQLite's `BEGIN IMMEDIATE`
+(donations/db.py) or PostgreSQL's transaction-level advisory lock, and first within a process
+by the queue, so that a process's own concurrent deliveries wait their turn in memory rather
+than in SQLite's busy handler (which sleeps up to 100 ms between tries) or on the advisory lock
+holding a pooled connection each. A payment's events (session, PaymentIntent, invoice, invoice
+payment, refunds, disputes) and a supporter's (every customer and email of one person) meet in
+rows that no single row lock covers; serializing them makes any interleaving of deliveries,
+across processes, equal to some order of them, and handlers already give the same ledger for
+every order. Deadlocks, serialization failures and unique violations from writers outside the
+lock are retried.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ import json
 import logging
 import time
 import weakref
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -60,11 +66,11 @@ MAX_ERROR_LENGTH = 2000
 RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
 NOT_STORED = "event {id} is not in the inbox"
 
+# The most deliveries one transaction writes: enough to amortize a commit, few enough that
+# the first of them is not kept waiting long.
+MAX_GROUP = 64
+
 _LEDGER_LOCK = select(func.pg_advisory_xact_lock(LEDGER_LOCK))
-# The in-process writer lock of each Database, with the event loop it belongs to.
-_writers: weakref.WeakKeyDictionary[Database, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 class Outcome(StrEnum):
@@ -80,13 +86,34 @@ class Receipt:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class _Delivery:
+    event: Event
+    payload: str
+    # None: stored as ignored, never processed.
+    handler: Handler | None
+    receipt: asyncio.Future[Receipt]
+
+
+@dataclass
+class _Queue:
+    """The deliveries of one Database waiting to be written, on one event loop."""
+
+    loop: asyncio.AbstractEventLoop
+    waiting: deque[_Delivery] = field(default_factory=deque)
+    # Held by whichever delivery is writing a group; asyncio.Lock is first come, first served.
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_queues: weakref.WeakKeyDictionary[Database, _Queue] = weakref.WeakKeyDictionary()
+
+
 async def receive(db: Database, event: Event, payload: str, *, livemode: bool) -> Receipt:
     started = time.perf_counter()
     handler = handler_for(event.type)
-    if handler is None or event.livemode != livemode:
-        receipt = await _store_ignored(db, event, payload)
-    else:
-        receipt = await _process(db, event, payload, handler)
+    if event.livemode != livemode:
+        handler = None
+    receipt = await _write(db, event, payload, handler)
     # One line per delivery, never the payload: ids and types only.
     elapsed_ms = (time.perf_counter() - started) * 1000
     logger.info("stripe event %s %s %s %.1f ms", event.id, event.type, receipt.outcome, elapsed_ms)
@@ -108,24 +135,64 @@ async def reprocess(db: Database, event_id: str) -> Receipt:
     handler = handler_for(event.type)
     if handler is None:
         return Receipt(Outcome.ignored)
-    return await _process(db, event, payload, handler)
+    return await _write(db, event, payload, handler)
 
 
-async def _store_ignored(db: Database, event: Event, payload: str) -> Receipt:
-    async with _writer(db), db.session() as session, session.begin():
-        stored = await insert_ignoring_conflicts(
-            session,
-            StripeEvent,
-            _row(event, payload, status=EventStatus.ignored, processed_at=utcnow()),
-        )
-    return Receipt(Outcome.ignored if stored else Outcome.duplicate)
+async def _write(db: Database, event: Event, payload: str, handler: Handler | None) -> Receipt:
+    """Queue the delivery; the first in line writes everything queued, in one transaction."""
+    queue = _queue(db)
+    delivery = _Delivery(event, payload, handler, queue.loop.create_future())
+    queue.waiting.append(delivery)
+    while not delivery.receipt.done():
+        async with queue.writing:
+            if delivery.receipt.done():
+                break
+            count = min(len(queue.waiting), MAX_GROUP)
+            group = [queue.waiting.popleft() for _ in range(count)]
+            # Shielded: if the request that happens to write is cancelled (its client went
+            # away), the group is still written and every other delivery in it answered.
+            await asyncio.shield(_write_group(db, group))
+    return delivery.receipt.result()
 
 
-async def _process(db: Database, event: Event, payload: str, handler: Handler) -> Receipt:
+async def _write_group(db: Database, group: list[_Delivery]) -> None:
+    try:
+        if len(group) > 1:
+            try:
+                receipts = await _write_together(db, group)
+            except Exception as error:
+                logger.info(
+                    "group of %d events rolled back (%s); writing them one by one",
+                    len(group),
+                    type(error).__name__,
+                )
+            else:
+                for delivery, receipt in zip(group, receipts, strict=True):
+                    delivery.receipt.set_result(receipt)
+                return
+        for delivery in group:
+            delivery.receipt.set_result(await _write_alone(db, delivery))
+    except BaseException as error:
+        # Never leave a delivery waiting for an answer that will not come.
+        for delivery in group:
+            if not delivery.receipt.done():
+                delivery.receipt.set_exception(error)
+        raise
+
+
+async def _write_together(db: Database, group: list[_Delivery]) -> list[Receipt]:
+    async with db.session() as session, session.begin():
+        await _serialize(session)
+        return [await _apply(session, d.event, d.payload, d.handler) for d in group]
+
+
+async def _write_alone(db: Database, delivery: _Delivery) -> Receipt:
+    event, payload, handler = delivery.event, delivery.payload, delivery.handler
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            async with _writer(db):
-                return await _process_once(db, event, payload, handler)
+            async with db.session() as session, session.begin():
+                await _serialize(session)
+                return await _apply(session, event, payload, handler)
         except DBAPIError as error:
             if attempt == ATTEMPTS or not _retryable(error):
                 return await _fail(db, event, payload, error)
@@ -136,33 +203,38 @@ async def _process(db: Database, event: Event, payload: str, handler: Handler) -
     raise AssertionError("unreachable: the last attempt returns")
 
 
-async def _process_once(db: Database, event: Event, payload: str, handler: Handler) -> Receipt:
-    async with db.session() as session, session.begin():
-        await _serialize(session)
-        # Stored as processed at once: if the handler raises, the transaction, this row with
-        # it, is rolled back. Only an event met before (failed, or pending after a crash)
-        # needs its row updated.
-        row = _row(event, payload, status=EventStatus.processed, processed_at=utcnow())
-        row["attempts"] = 1
-        if await insert_ignoring_conflicts(session, StripeEvent, row):
-            await handler(session=session, event=event)
-        else:
-            stored = select(StripeEvent.status).where(StripeEvent.id == event.id)
-            status = (await execute(session, stored)).scalar_one()
-            if status in (EventStatus.processed, EventStatus.ignored):
-                return Receipt(Outcome.duplicate)
-            await handler(session=session, event=event)
-            await execute(
-                session,
-                update(StripeEvent)
-                .where(col(StripeEvent.id) == event.id)
-                .values(
-                    status=EventStatus.processed.value,
-                    attempts=StripeEvent.attempts + 1,
-                    last_error=None,
-                    processed_at=utcnow(),
-                ),
-            )
+async def _apply(
+    session: AsyncSession, event: Event, payload: str, handler: Handler | None
+) -> Receipt:
+    """Store one event and run its handler, inside the caller's transaction."""
+    if handler is None:
+        row = _row(event, payload, status=EventStatus.ignored, processed_at=utcnow())
+        inserted = await insert_ignoring_conflicts(session, StripeEvent, row)
+        return Receipt(Outcome.ignored if inserted else Outcome.duplicate)
+    # Stored as processed at once: if the handler raises, the transaction, this row with it,
+    # is rolled back. Only an event met before (failed, or pending after a crash) needs its
+    # row updated.
+    row = _row(event, payload, status=EventStatus.processed, processed_at=utcnow())
+    row["attempts"] = 1
+    if await insert_ignoring_conflicts(session, StripeEvent, row):
+        await handler(session=session, event=event)
+        return Receipt(Outcome.processed)
+    stored = select(StripeEvent.status).where(StripeEvent.id == event.id)
+    status = (await execute(session, stored)).scalar_one()
+    if status in (EventStatus.processed, EventStatus.ignored):
+        return Receipt(Outcome.duplicate)
+    await handler(session=session, event=event)
+    await execute(
+        session,
+        update(StripeEvent)
+        .where(col(StripeEvent.id) == event.id)
+        .values(
+            status=EventStatus.processed.value,
+            attempts=StripeEvent.attempts + 1,
+            last_error=None,
+            processed_at=utcnow(),
+        ),
+    )
     return Receipt(Outcome.processed)
 
 
@@ -174,7 +246,7 @@ async def _fail(db: Database, event: Event, payload: str, error: Exception) -> R
         "event failed",
         extra={"event": event.id, "type": event.type, "error": type(error).__name__},
     )
-    async with _writer(db), db.session() as session, session.begin():
+    async with db.session() as session, session.begin():
         row = _row(event, payload, status=EventStatus.failed)
         row.update(attempts=1, last_error=message)
         if not await insert_ignoring_conflicts(session, StripeEvent, row):
@@ -194,13 +266,12 @@ async def _fail(db: Database, event: Event, payload: str, error: Exception) -> R
     return Receipt(Outcome.failed, message)
 
 
-def _writer(db: Database) -> asyncio.Lock:
+def _queue(db: Database) -> _Queue:
     loop = asyncio.get_running_loop()
-    known = _writers.get(db)
-    if known is None or known[0] is not loop:
-        known = (loop, asyncio.Lock())
-        _writers[db] = known
-    return known[1]
+    queue = _queues.get(db)
+    if queue is None or queue.loop is not loop:
+        queue = _queues[db] = _Queue(loop)
+    return queue
 
 
 async def _serialize(session: AsyncSession) -> None:

@@ -1,0 +1,115 @@
+"""Group commit (webhooks/inbox.py): deliveries that arrive while a transaction is being
+written share the next one, and one bad event in a group never costs the others."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event as sqlalchemy_event
+from sqlmodel import select
+
+from donations.db import Database
+from donations.models import EventStatus, Payment, StripeEvent
+from tests.support import stripe_events as se
+from webhooks.inbox import Outcome, Receipt, receive_dict
+
+pytestmark = pytest.mark.asyncio
+
+NOW = int(time.time())
+
+
+@contextmanager
+def counting_commits(db: Database) -> Iterator[list[int]]:
+    """How many transactions the engine commits meanwhile (one entry per commit)."""
+    commits: list[int] = []
+
+    def on_commit(connection: Any) -> None:
+        commits.append(1)
+
+    sqlalchemy_event.listen(db.engine.sync_engine, "commit", on_commit)
+    try:
+        yield commits
+    finally:
+        sqlalchemy_event.remove(db.engine.sync_engine, "commit", on_commit)
+
+
+async def deliver_at_once(db: Database, events: list[dict[str, Any]]) -> list[Receipt]:
+    return list(await asyncio.gather(*(receive_dict(db, event) for event in events)))
+
+
+def gifts(count: int) -> list[se.Gift]:
+    return [
+        se.one_off_gift(1000 + n, "eur", NOW - n, f"reader{n}@example.org") for n in range(count)
+    ]
+
+
+async def test_deliveries_waiting_for_the_writer_share_one_transaction(db: Database) -> None:
+    events = [event for gift in gifts(10) for event in gift.events]
+    with counting_commits(db) as commits:
+        receipts = await deliver_at_once(db, events)
+    assert [receipt.outcome for receipt in receipts] == [Outcome.processed] * 20
+    # The first delivery finds the writer idle and is written alone; the other 19 queue
+    # behind it and are written together.
+    assert len(commits) == 2
+    async with db.session() as session:
+        amounts = (await session.exec(select(Payment.amount).order_by(Payment.amount))).all()
+    assert amounts == [1000 + n for n in range(10)]
+
+
+async def test_a_failing_event_in_a_group_fails_alone(db: Database) -> None:
+    first, good, bad, also_good = gifts(4)
+    # A payment imported by hand already claims `bad`'s charge: booking it must fail.
+    async with db.session() as session, session.begin():
+        session.add(
+            Payment(
+                kind="one_off",
+                amount=100,
+                currency="eur",
+                paid_at=datetime(2026, 1, 5, tzinfo=UTC),
+                stripe_payment_intent_id="pi_imported",
+                stripe_charge_id=bad.charge_id,
+            )
+        )
+    intent_succeeded = [gift.events[1] for gift in (first, good, bad, also_good)]
+    receipts = await deliver_at_once(db, intent_succeeded)
+    assert [receipt.outcome for receipt in receipts] == [
+        Outcome.processed,
+        Outcome.processed,
+        Outcome.failed,
+        Outcome.processed,
+    ]
+    async with db.session() as session:
+        booked = (await session.exec(select(Payment.amount).order_by(Payment.amount))).all()
+        statuses = dict(
+            (await session.exec(select(StripeEvent.id, StripeEvent.status))).all()  # type: ignore[arg-type]
+        )
+    assert booked == [100, 1000, 1001, 1003]
+    assert statuses == {
+        first.events[1]["id"]: EventStatus.processed,
+        good.events[1]["id"]: EventStatus.processed,
+        bad.events[1]["id"]: EventStatus.failed,
+        also_good.events[1]["id"]: EventStatus.processed,
+    }
+
+
+async def test_a_duplicate_inside_one_group_is_answered_as_a_duplicate(db: Database) -> None:
+    first, gift = gifts(2)
+    paid = gift.events[1]
+    receipts = await deliver_at_once(db, [first.events[1], paid, paid, paid])
+    assert [receipt.outcome for receipt in receipts] == [
+        Outcome.processed,
+        Outcome.processed,
+        Outcome.duplicate,
+        Outcome.duplicate,
+    ]
+    async with db.session() as session:
+        assert (await session.exec(select(Payment.amount).order_by(Payment.amount))).all() == [
+            1000,
+            1001,
+        ]
