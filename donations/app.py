@@ -8,11 +8,15 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
-from stripe import HTTPXClient
 
 from donations.db import Database
 from donations.settings import Settings, get_settings
-from donations.stripe_api import EMULATOR_PATH, make_stripe_client, webhook_secret
+from donations.stripe_api import (
+    EMULATOR_PATH,
+    make_stripe_client,
+    stripe_transport,
+    webhook_secret,
+)
 from donations.web import admin, checkout, health, public
 from donations.web.middleware import middleware
 from donations.web.state import AppState
@@ -57,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.REPORTS_DATABASE_URL
             else db
         )
-        stripe_http = HTTPXClient()
+        stripe_http = stripe_transport()
         state = AppState(
             settings=settings,
             db=db,

@@ -19,10 +19,13 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 import stripe
+from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from donations.checkout import (
     Contribution,
@@ -38,6 +41,8 @@ logger = logging.getLogger(__name__)
 # Stripe's ids are letters, digits and underscores; anything else is not worth a request.
 SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 _REASON_LENGTH = 500
+
+_NEW_CHECKOUT = insert(Checkout)
 
 KEY_REUSED = "idempotency_key_reused"
 KEY_IN_FLIGHT = "idempotency_key_in_use"
@@ -147,19 +152,19 @@ async def _claim_row(
         source=contribution.source,
         status=CheckoutStatus.created,
     )
-    async with state.db.session() as session:
-        session.add(row)
-        try:
-            await session.commit()
-        except IntegrityError:
-            # Two requests with one key at the same moment: the other one won.
-            await session.rollback()
-            if idempotency_key is None:
-                raise
-            existing = await _by_key(state, idempotency_key)
-            if existing is None:
-                raise
-            return _check_same(existing, contribution)
+    # One INSERT on the engine: the ORM's unit of work would add a flush and a session for
+    # a row nothing else in this request reads back.
+    try:
+        async with state.db.engine.begin() as connection:
+            await connection.execute(_NEW_CHECKOUT, row.model_dump())
+    except IntegrityError:
+        # Two requests with one key at the same moment: the other one won.
+        if idempotency_key is None:
+            raise
+        existing = await _by_key(state, idempotency_key)
+        if existing is None:
+            raise
+        return _check_same(existing, contribution)
     return row
 
 
@@ -200,19 +205,27 @@ async def _by_key(state: AppState, key: str) -> Checkout | None:
 async def _set_status(
     state: AppState, checkout_id: str, status: CheckoutStatus, **fields: str
 ) -> None:
-    async with state.db.session() as session:
-        row = await session.get(Checkout, checkout_id)
-        assert row is not None
-        # Only a row still waiting for Stripe moves: a webhook may already have completed it.
-        if row.status in (CheckoutStatus.created, CheckoutStatus.failed):
-            row.status = status
-        for name, value in fields.items():
-            setattr(row, name, value)
-        if status == CheckoutStatus.open:
-            row.failure_reason = None
-        row.updated_at = utcnow()
-        session.add(row)
-        await session.commit()
+    values: dict[str, Any] = {"updated_at": utcnow(), **fields}
+    if status == CheckoutStatus.open:
+        values["failure_reason"] = None
+    params = {f"new_{name}": value for name, value in values.items()}
+    params.update(checkout=checkout_id, new_status=status.value)
+    async with state.db.engine.begin() as connection:
+        await connection.execute(_status_update(tuple(values)), params)
+
+
+@cache
+def _status_update(columns: tuple[str, ...]) -> Any:
+    """UPDATE of one row's status and `columns`, built once per set of columns."""
+    # Only a row still waiting for Stripe moves: a webhook may already have completed it.
+    waiting = col(Checkout.status).in_([CheckoutStatus.created, CheckoutStatus.failed])
+    status = case((waiting, bindparam("new_status")), else_=col(Checkout.status))
+    others: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
+    return (
+        update(Checkout)
+        .where(col(Checkout.id) == bindparam("checkout"))
+        .values(status=status, **others)
+    )
 
 
 async def portal_url(

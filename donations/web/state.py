@@ -7,7 +7,7 @@ from typing import Any
 
 import stripe
 from starlette.requests import Request
-from stripe import HTTPXClient
+from stripe import HTTPClient
 
 from donations.db import Database
 from donations.settings import Settings
@@ -21,7 +21,7 @@ class AppState:
     reports_db: Database
     stripe: stripe.StripeClient
     # The connection pool under `stripe`, closed with the app.
-    stripe_http: HTTPXClient
+    stripe_http: HTTPClient
     # Per-feature extras (rate limiter, caches), keyed by the feature's module. Those with an
     # `aclose()` coroutine method are closed on shutdown.
     extras: dict[str, Any] = field(default_factory=dict)
