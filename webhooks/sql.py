@@ -3,6 +3,8 @@
     execute(session, statement, params=) -> CursorResult   on the session's connection
     insert_ignoring_conflicts(session, model, values) -> inserted?   INSERT ... ON CONFLICT
                                                                      DO NOTHING
+    insert_many_ignoring_conflicts(session, model, rows) -> ids   the same for many rows, in
+                                                                  one statement
     insert_new(session, model, values) -> id | None   the same, RETURNING the new row's id
     fill_missing(session, model, keys, values) -> filled?   set columns still NULL on the
                                                             row(s) matching any of `keys`
@@ -21,7 +23,7 @@ written with `bindparam`, for the same reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import CursorResult, Executable, and_, bindparam, func, or_, update
@@ -35,7 +37,9 @@ _CONNECTION = "webhooks.sql.connection"
 
 
 async def execute(
-    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+    session: AsyncSession,
+    statement: Executable,
+    params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
 ) -> CursorResult[*tuple[Any, ...]]:
     """Run a Core statement on the session's connection, inside its transaction. Handlers
     never load ORM objects, so the ORM's bookkeeping for each statement (an identity map to
@@ -64,6 +68,16 @@ async def insert_ignoring_conflicts(
     statement = _insert(dialect(session), model, tuple(values), returning_id=False)
     result = await execute(session, statement, values)
     return bool(result.rowcount)
+
+
+async def insert_many_ignoring_conflicts(
+    session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]]
+) -> set[Any]:
+    """Insert rows (each with the same columns, `id` among them) in one statement, skipping
+    any that conflict with a unique key: the ids of those inserted."""
+    statement = _insert(dialect(session), model, tuple(rows[0]), returning_id=True)
+    result = await execute(session, statement, rows)
+    return set(result.scalars())
 
 
 async def insert_new(
