@@ -3,6 +3,7 @@
     start_checkout(state=, contribution=, idempotency_key=) -> StartedCheckout
         raises ProviderUnavailable  Stripe refused or could not be reached; the row is failed
         raises IdempotencyConflict  the key was used for another contribution, or is in flight
+    record_opened(state, started)   notes the open session on the row, after the answer
     find_given(state=, session_id=) -> Given | None     what the thanks page shows
     portal_url(state=, session_id=, window=, return_url=) -> str | None
                                 a billing portal link for a member who has just joined
@@ -71,6 +72,8 @@ class StartedCheckout:
     session_id: str
     # None once the session has expired or completed: Stripe drops the URL then.
     url: str | None
+    # Opened by this request: `record_opened` has yet to note it on the row.
+    newly_opened: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,19 @@ async def start_checkout(
         await _set_status(state, row.id, CheckoutStatus.failed, failure_reason=reason)
         temporary = isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
         raise ProviderUnavailable(row.id, reason, temporary=temporary) from error
-    await _set_status(state, row.id, CheckoutStatus.open, stripe_session_id=session.id)
     logger.info("checkout %s opened session %s", row.id, session.id)
-    return StartedCheckout(row.id, session.id, session.url)
+    return StartedCheckout(row.id, session.id, session.url, newly_opened=True)
+
+
+async def record_opened(state: AppState, started: StartedCheckout) -> None:
+    """Note the open session on the row. Callers run it once the reader has been answered
+    (a BackgroundTask): the redirect to Stripe need not wait for a second commit. Should it
+    never run (a crash in between), the session's `completed` or `expired` event fills in
+    the same (webhooks/handlers/checkout.py), and the thanks page asks Stripe meanwhile."""
+    if started.newly_opened:
+        await _set_status(
+            state, started.checkout_id, CheckoutStatus.open, stripe_session_id=started.session_id
+        )
 
 
 async def find_given(*, state: AppState, session_id: str) -> Given | None:
@@ -155,7 +168,7 @@ async def _claim_row(
     # One INSERT on the engine: the ORM's unit of work would add a flush and a session for
     # a row nothing else in this request reads back.
     try:
-        async with state.db.engine.begin() as connection:
+        async with state.db.writing() as connection:
             await connection.execute(_NEW_CHECKOUT, row.model_dump())
     except IntegrityError:
         # Two requests with one key at the same moment: the other one won.
@@ -210,7 +223,7 @@ async def _set_status(
         values["failure_reason"] = None
     params = {f"new_{name}": value for name, value in values.items()}
     params.update(checkout=checkout_id, new_status=status.value)
-    async with state.db.engine.begin() as connection:
+    async with state.db.writing() as connection:
         await connection.execute(_status_update(tuple(values)), params)
 
 

@@ -13,13 +13,20 @@ SQLite is tuned for a web server with concurrent writers:
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -83,7 +90,15 @@ def create_sync_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class Database:
-    """The app's engine and session factory; one per process."""
+    """The app's engine and session factory; one per process.
+
+    Write transactions on the request path go through `writing()` (a connection) or
+    `writing_session()`: on SQLite, this process's writers queue for the one write lock in
+    memory, first come first served. Left to SQLite, a writer that finds the lock taken
+    polls it with growing sleeps (up to 100 ms each): 32 concurrent checkouts had a p99 of
+    2.4 s that way (bench, 2026-11-28). Other processes still meet at SQLite's lock.
+    PostgreSQL locks rows, not the database: nothing to queue for.
+    """
 
     def __init__(self, url: str, *, writes: bool = True, **engine_kwargs: Any) -> None:
         self.url = url
@@ -91,11 +106,40 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._queues_for_writing = is_sqlite(url)
+        # One lock per event loop (tests run many loops; an asyncio.Lock belongs to one).
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction on a connection, committed on leaving."""
+        async with self._turn_to_write(), self.engine.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def writing_session(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction in a session, committed on leaving."""
+        async with self._turn_to_write(), self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def _turn_to_write(self) -> AsyncIterator[None]:
+        if not self._queues_for_writing:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            lock = self._write_locks[loop] = asyncio.Lock()
+        async with lock:
+            yield
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -181,7 +181,7 @@ async def _write_group(db: Database, group: list[_Delivery]) -> None:
 
 
 async def _write_together(db: Database, group: list[_Delivery]) -> list[Receipt]:
-    async with db.session() as session, session.begin():
+    async with db.writing_session() as session:
         await _serialize(session)
         return await _store_and_apply(session, group)
 
@@ -190,7 +190,7 @@ async def _write_alone(db: Database, delivery: _Delivery) -> Receipt:
     event, payload = delivery.event, delivery.payload
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            async with db.session() as session, session.begin():
+            async with db.writing_session() as session:
                 await _serialize(session)
                 [receipt] = await _store_and_apply(session, [delivery])
                 return receipt
@@ -270,7 +270,7 @@ async def _fail(db: Database, event: Event, payload: str, error: Exception) -> R
         "event failed",
         extra={"event": event.id, "type": event.type, "error": type(error).__name__},
     )
-    async with db.session() as session, session.begin():
+    async with db.writing_session() as session:
         row = _row(event, payload, status=EventStatus.failed)
         row.update(attempts=1, last_error=message)
         if not await insert_ignoring_conflicts(session, StripeEvent, row):

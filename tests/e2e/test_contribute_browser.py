@@ -30,7 +30,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PROGRESS_WAIT_MS = 15_000
 
 
-
 @pytest.fixture
 def site(database_url: str) -> Iterator[str]:
     port = free_port()

@@ -282,3 +282,31 @@ async def test_expired_checkout_records_the_funnel_and_no_supporter(db: Database
     checkout = await only(db, Checkout)
     assert (checkout.id, checkout.status, checkout.email) == ("chk_1", "expired", "pia@example.org")
     assert await count(db, Supporter) == 0
+
+
+async def test_a_row_left_created_by_a_crash_learns_its_session_from_the_webhook(
+    db: Database,
+) -> None:
+    # The reader was sent to Stripe, then the process died before `record_opened` ran:
+    # the row has no session id and still says created.
+    async with db.writing_session() as session:
+        session.add(
+            Checkout(
+                id="chk_crash",
+                amount=1500,
+                currency="eur",
+                frequency="one_off",
+                email="ida@example.org",
+                status="created",
+            )
+        )
+    gift = se.one_off_gift(1500, "eur", T, "ida@example.org", checkout_id="chk_crash")
+    await deliver(db, gift.events)
+    checkout = await only(db, Checkout)
+    assert (checkout.id, checkout.status, checkout.stripe_session_id) == (
+        "chk_crash",
+        "complete",
+        gift.session_id,
+    )
+    payment = await only(db, Payment)
+    assert (payment.amount, payment.checkout_id) == (1500, "chk_crash")
