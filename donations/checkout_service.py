@@ -3,7 +3,6 @@
     start_checkout(state=, contribution=, idempotency_key=) -> StartedCheckout
         raises ProviderUnavailable  Stripe refused or could not be reached; the row is failed
         raises IdempotencyConflict  the key was used for another contribution, or is in flight
-    record_opened(state, started)   notes the open session on the row, after the answer
     find_given(state=, session_id=) -> Given | None     what the thanks page shows
     portal_url(state=, session_id=, window=, return_url=) -> str | None
                                 a billing portal link for a member who has just joined
@@ -72,8 +71,6 @@ class StartedCheckout:
     session_id: str
     # None once the session has expired or completed: Stripe drops the URL then.
     url: str | None
-    # Opened by this request: `record_opened` has yet to note it on the row.
-    newly_opened: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,19 +102,9 @@ async def start_checkout(
         await _set_status(state, row.id, CheckoutStatus.failed, failure_reason=reason)
         temporary = isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
         raise ProviderUnavailable(row.id, reason, temporary=temporary) from error
+    await _set_status(state, row.id, CheckoutStatus.open, stripe_session_id=session.id)
     logger.info("checkout %s opened session %s", row.id, session.id)
-    return StartedCheckout(row.id, session.id, session.url, newly_opened=True)
-
-
-async def record_opened(state: AppState, started: StartedCheckout) -> None:
-    """Note the open session on the row. Callers run it once the reader has been answered
-    (a BackgroundTask): the redirect to Stripe need not wait for a second commit. Should it
-    never run (a crash in between), the session's `completed` or `expired` event fills in
-    the same (webhooks/handlers/checkout.py), and the thanks page asks Stripe meanwhile."""
-    if started.newly_opened:
-        await _set_status(
-            state, started.checkout_id, CheckoutStatus.open, stripe_session_id=started.session_id
-        )
+    return StartedCheckout(row.id, session.id, session.url)
 
 
 async def find_given(*, state: AppState, session_id: str) -> Given | None:

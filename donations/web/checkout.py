@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import stripe
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -101,7 +100,7 @@ async def contribute(request: Request) -> Response:
         return await _form(request, fields=fields, notice=PROVIDER_DOWN, status_code=status)
     if started.url is None:
         return await _form(request, fields=fields, notice=PROVIDER_DOWN, status_code=502)
-    return RedirectResponse(started.url, status_code=303, background=_record_opened(state, started))
+    return RedirectResponse(started.url, status_code=303)
 
 
 async def create_session(request: Request) -> Response:
@@ -134,15 +133,7 @@ async def _start(state: AppState, contribution: Contribution, key: str | None) -
     except checkout_service.ProviderUnavailable as error:
         status = 503 if error.temporary else 502
         return _api_error("payment_provider_unavailable", PROVIDER_DOWN, status)
-    return JSONResponse(
-        {"id": started.session_id, "url": started.url},
-        status_code=201,
-        background=_record_opened(state, started),
-    )
-
-
-def _record_opened(state: AppState, started: checkout_service.StartedCheckout) -> BackgroundTask:
-    return BackgroundTask(checkout_service.record_opened, state, started)
+    return JSONResponse({"id": started.session_id, "url": started.url}, status_code=201)
 
 
 async def thanks(request: Request) -> Response:

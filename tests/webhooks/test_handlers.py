@@ -287,8 +287,8 @@ async def test_expired_checkout_records_the_funnel_and_no_supporter(db: Database
 async def test_a_row_left_created_by_a_crash_learns_its_session_from_the_webhook(
     db: Database,
 ) -> None:
-    # The reader was sent to Stripe, then the process died before `record_opened` ran:
-    # the row has no session id and still says created.
+    # Stripe opened the session, then the process died before noting it on the row
+    # (donations/checkout_service.py): the row has no session id and still says created.
     async with db.writing_session() as session:
         session.add(
             Checkout(
