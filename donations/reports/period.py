@@ -2,8 +2,8 @@
 
 Payments count by `paid_at`, succeeded refunds by `refunded_at`, disputes not won by
 `disputed_at` (unlike progress, which attributes refunds and disputes to their payment).
-One statement: a UNION ALL of the three movements, each tagged with its bucket by a CASE
-over the bucket boundaries, then one GROUP BY bucket, currency.
+One statement: each movement summed per bucket and currency (its rows joined to the bucket
+whose [start, end) holds them), the three sums put together with UNION ALL, then added up.
 """
 
 from __future__ import annotations
@@ -13,7 +13,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, case, func, literal, null, select, union_all
+from sqlalchemy import (
+    CTE,
+    Integer,
+    Select,
+    Table,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+    values,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import PaymentKind
@@ -49,60 +63,56 @@ class PeriodRow:
         return {name: getattr(self, name) for name in COLUMNS}
 
 
-def _bucket_of(column: Any, boundaries: list[Bucket]) -> ColumnElement[int]:
-    """The index of the bucket holding `column`: CASE WHEN column < end_0 THEN 0 ..."""
-    return case(
-        *((column < bucket.end, index) for index, bucket in enumerate(boundaries)),
-        else_=None,
+def _buckets(boundaries: list[Bucket], moment_type: Any) -> CTE:
+    """The buckets as a table (index, start, end), to join each movement to its bucket by range."""
+    rows = values(
+        column("bucket", Integer),
+        column("starts", moment_type),
+        column("ends", moment_type),
+        name="bucket",
+    ).data([(index, bucket.start, bucket.end) for index, bucket in enumerate(boundaries)])
+    return rows.cte("bucket")
+
+
+def _per_bucket(
+    table: Table, moment: Any, b: CTE, *figures: Any, counted: Any = None
+) -> Select[Any]:
+    """`figures` of `table`'s rows per bucket and currency. A range join walks the index on
+    `moment` once per bucket; a CASE over every boundary for each row took twice as long
+    on SQLite at a million payments (bench, 2026-11-28)."""
+    in_bucket = and_(moment >= b.c.starts, moment < b.c.ends)
+    statement = (
+        select(b.c.bucket, table.c.currency, *figures)
+        .select_from(b.join(table, in_bucket))
+        .group_by(b.c.bucket, table.c.currency)
     )
+    return statement if counted is None else statement.where(counted)
 
 
 def period_statement(boundaries: list[Bucket]) -> Select[Any]:
-    start, end = boundaries[0].start, boundaries[-1].end
+    b = _buckets(boundaries, payment.c.paid_at.type)
     one_off = payment.c.kind == PaymentKind.one_off.value
     zero = literal(0, Integer)
-    payments = select(
-        _bucket_of(payment.c.paid_at, boundaries).label("bucket"),
-        payment.c.currency.label("currency"),
-        payment.c.amount.label("gross"),
-        zero.label("refunded"),
-        zero.label("disputed"),
-        payment.c.fee.label("fee"),
-        case((payment.c.fee.is_(None), 1), else_=0).label("fee_unknown"),
-        literal(1, Integer).label("payments"),
-        when(one_off, 1).label("one_off_count"),
-        when(one_off, payment.c.amount).label("one_off_amount"),
-        zero.label("refunds"),
-        zero.label("disputes"),
-    ).where(ledger.between(payment.c.paid_at, start, end))
-    refunds = select(
-        _bucket_of(refund.c.refunded_at, boundaries),
-        refund.c.currency,
-        zero,
-        refund.c.amount,
-        zero,
-        null(),
-        zero,
-        zero,
-        zero,
-        zero,
-        literal(1, Integer),
-        zero,
-    ).where(ledger.COUNTED_REFUND, ledger.between(refund.c.refunded_at, start, end))
-    disputes = select(
-        _bucket_of(dispute.c.disputed_at, boundaries),
-        dispute.c.currency,
-        zero,
-        zero,
-        dispute.c.amount,
-        null(),
-        zero,
-        zero,
-        zero,
-        zero,
-        zero,
-        literal(1, Integer),
-    ).where(ledger.COUNTED_DISPUTE, ledger.between(dispute.c.disputed_at, start, end))
+    count = func.count()
+    payments = _per_bucket(
+        payment, payment.c.paid_at, b,
+        func.sum(payment.c.amount).label("gross"), zero.label("refunded"),
+        zero.label("disputed"), func.sum(payment.c.fee).label("fee"),
+        func.sum(case((payment.c.fee.is_(None), 1), else_=0)).label("fee_unknown"),
+        count.label("payments"), func.sum(when(one_off, 1)).label("one_off_count"),
+        func.sum(when(one_off, payment.c.amount)).label("one_off_amount"),
+        zero.label("refunds"), zero.label("disputes"),
+    )  # fmt: skip
+    refunds = _per_bucket(
+        refund, refund.c.refunded_at, b,
+        zero, func.sum(refund.c.amount), zero, null(), zero, zero, zero, zero, count, zero,
+        counted=ledger.COUNTED_REFUND,
+    )  # fmt: skip
+    disputes = _per_bucket(
+        dispute, dispute.c.disputed_at, b,
+        zero, zero, func.sum(dispute.c.amount), null(), zero, zero, zero, zero, zero, count,
+        counted=ledger.COUNTED_DISPUTE,
+    )  # fmt: skip
     movements = union_all(payments, refunds, disputes).subquery("movement")
     m = movements.c
     return (
@@ -125,29 +135,29 @@ def period_statement(boundaries: list[Bucket]) -> Select[Any]:
     )
 
 
-def _row(values: Any, boundaries: list[Bucket]) -> PeriodRow:
-    gross = int(values["gross"])
-    refunded = int(values["refunded"])
-    disputed = int(values["disputed"])
-    payments = int(values["payments"])
-    one_off_count = int(values["one_off_count"])
-    one_off_amount = int(values["one_off_amount"])
+def _row(sums: Any, boundaries: list[Bucket]) -> PeriodRow:
+    gross = int(sums["gross"])
+    refunded = int(sums["refunded"])
+    disputed = int(sums["disputed"])
+    payments = int(sums["payments"])
+    one_off_count = int(sums["one_off_count"])
+    one_off_amount = int(sums["one_off_amount"])
     return PeriodRow(
-        period=boundaries[int(values["bucket"])].label,
-        currency=values["currency"],
+        period=boundaries[int(sums["bucket"])].label,
+        currency=sums["currency"],
         gross=gross,
         refunded=refunded,
         disputed=disputed,
         net=gross - refunded - disputed,
         # Known only when every payment's fee is (`donations reconcile fees`).
-        fees=int(values["fees"] or 0) if payments and not values["fees_unknown"] else None,
+        fees=int(sums["fees"] or 0) if payments and not sums["fees_unknown"] else None,
         payments=payments,
         one_off_count=one_off_count,
         one_off_amount=one_off_amount,
         recurring_count=payments - one_off_count,
         recurring_amount=gross - one_off_amount,
-        refunds=int(values["refunds"]),
-        disputes=int(values["disputes"]),
+        refunds=int(sums["refunds"]),
+        disputes=int(sums["disputes"]),
     )
 
 
@@ -158,8 +168,8 @@ async def stream_period(
     boundaries = buckets(first_day, last_day, grain, report_zone(timezone))
     connection = await ledger.connection(session)
     result = await connection.stream(period_statement(boundaries))
-    async for values in result.mappings():
-        yield _row(values, boundaries)
+    async for sums in result.mappings():
+        yield _row(sums, boundaries)
 
 
 async def period_report(
