@@ -79,3 +79,12 @@ async def test_weeks_are_labelled_by_their_monday(year: Database) -> None:
         ("2026-03-23", "eur", 2500, 1),
         ("2026-03-30", "eur", 5500, 2),
     ]
+
+
+@pytest.mark.asyncio
+async def test_a_day_with_only_a_won_dispute_or_a_pending_refund_has_no_row(
+    year: Database,
+) -> None:
+    # D's dispute was won on 07-05 and E's refund is still pending on 05-10: no money moved.
+    assert await report(year, date(2026, 7, 5), date(2026, 7, 5), Grain.day) == []
+    assert await report(year, date(2026, 5, 10), date(2026, 5, 10), Grain.day) == []
