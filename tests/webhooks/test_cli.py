@@ -29,6 +29,7 @@ from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.support import stripe_events as se
 from tests.support.servers import free_port, serve_in_thread
 from tests.support.webhook_delivery import deliver
+from tests.webhooks.conflicts import IMPORTED_PAYMENT_INTENT, import_payment_claiming
 from tests.webhooks.ledger_dump import count
 from webhooks.inbox import receive_dict
 
@@ -55,22 +56,11 @@ async def test_replay_processes_a_failed_event_once_its_cause_is_fixed(
 ) -> None:
     gift = se.one_off_gift(1500, "eur", int(time.time()), "rae@example.org")
     intent_succeeded = gift.events[1]
-    # A hand-imported payment claims the gift's charge: booking the gift fails.
-    async with db.session() as session, session.begin():
-        session.add(
-            Payment(
-                kind="one_off",
-                amount=100,
-                currency="eur",
-                paid_at=datetime(2026, 1, 5, tzinfo=UTC),
-                stripe_payment_intent_id="pi_imported",
-                stripe_charge_id=gift.charge_id,
-            )
-        )
+    await import_payment_claiming(db, gift.charge_id)
     assert (await deliver(client, intent_succeeded, TEST_WEBHOOK_SECRET)).status_code == 500
     async with db.session() as session, session.begin():
         imported = await session.exec(
-            select(Payment).where(Payment.stripe_payment_intent_id == "pi_imported")
+            select(Payment).where(Payment.stripe_payment_intent_id == IMPORTED_PAYMENT_INTENT)
         )
         await session.delete(imported.one())
 

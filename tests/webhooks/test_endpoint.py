@@ -7,7 +7,6 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,12 +19,12 @@ from donations.models import EventStatus, Payment, StripeEvent
 from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.support import stripe_events
 from tests.support.webhook_delivery import WEBHOOK_PATH, deliver, signed
+from tests.webhooks.conflicts import import_payment_claiming
 from tests.webhooks.ledger_dump import count
 
 pytestmark = pytest.mark.asyncio
 
 MIB = 1024 * 1024
-IMPORTED_AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 async def _post(client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -185,18 +184,7 @@ async def test_handler_error_answers_500_and_keeps_the_event_as_failed(
 ) -> None:
     event = _gift_event()
     charge = event["data"]["object"]["latest_charge"]  # type: ignore[index]
-    # A payment imported by hand that already claims this charge: the gift cannot be booked.
-    async with db.session() as session, session.begin():
-        session.add(
-            Payment(
-                kind="one_off",
-                amount=100,
-                currency="eur",
-                paid_at=IMPORTED_AT,
-                stripe_payment_intent_id="pi_imported",
-                stripe_charge_id=charge,
-            )
-        )
+    await import_payment_claiming(db, charge)
     response = await deliver(client, event, TEST_WEBHOOK_SECRET)
     assert (response.status_code, response.json()) == (
         500,

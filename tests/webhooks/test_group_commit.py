@@ -7,7 +7,6 @@ import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from sqlmodel import select
 from donations.db import Database
 from donations.models import EventStatus, Payment, StripeEvent
 from tests.support import stripe_events as se
+from tests.webhooks.conflicts import import_payment_claiming
 from webhooks.inbox import Outcome, Receipt, receive_dict
 
 pytestmark = pytest.mark.asyncio
@@ -64,18 +64,7 @@ async def test_deliveries_waiting_for_the_writer_share_one_transaction(db: Datab
 
 async def test_a_failing_event_in_a_group_fails_alone(db: Database) -> None:
     first, good, bad, also_good = gifts(4)
-    # A payment imported by hand already claims `bad`'s charge: booking it must fail.
-    async with db.session() as session, session.begin():
-        session.add(
-            Payment(
-                kind="one_off",
-                amount=100,
-                currency="eur",
-                paid_at=datetime(2026, 1, 5, tzinfo=UTC),
-                stripe_payment_intent_id="pi_imported",
-                stripe_charge_id=bad.charge_id,
-            )
-        )
+    await import_payment_claiming(db, bad.charge_id)
     intent_succeeded = [gift.events[1] for gift in (first, good, bad, also_good)]
     receipts = await deliver_at_once(db, intent_succeeded)
     assert [receipt.outcome for receipt in receipts] == [
