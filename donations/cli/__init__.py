@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -17,18 +18,54 @@ from pydantic import ValidationError
 
 from donations.settings import ConfigurationError
 
-# name -> (module, attribute); a Typer is a group, a function a single command. In help order.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("donations.cli.serve", "serve"),
-    "db": ("donations.cli.db", "app"),
-    "campaign": ("donations.cli.campaign", "app"),
-    "report": ("donations.cli.report", "app"),
-    "webhooks": ("donations.cli.webhooks", "app"),
-    "reconcile": ("donations.cli.reconcile", "app"),
-    "supporters": ("donations.cli.supporters", "app"),
-    "staff": ("donations.cli.staff", "app"),
-    "demo": ("donations.cli.demo", "demo"),
-    "emulator": ("donations.cli.emulator", "emulator"),
+
+@dataclass(frozen=True)
+class Command:
+    module: str
+    # A Typer is a group, a function a single command.
+    attribute: str
+    help: str
+
+
+# In help order. The help lives here, not in the modules, so that `donations --help` can list
+# every command without importing any of them.
+COMMANDS: dict[str, Command] = {
+    "serve": Command(
+        "donations.cli.serve",
+        "serve",
+        "Run the web app. Without STRIPE_SECRET_KEY, Stripe is the bundled emulator.",
+    ),
+    "db": Command("donations.cli.db", "app", "Create or migrate the database schema."),
+    "campaign": Command(
+        "donations.cli.campaign", "app", "Funding targets: what progress is measured against."
+    ),
+    "report": Command(
+        "donations.cli.report",
+        "app",
+        "Finance reports: progress, periods, members, sources, funnel.",
+    ),
+    "webhooks": Command(
+        "donations.cli.webhooks",
+        "app",
+        "Stripe webhook events: replay stored ones, fetch missed ones.",
+    ),
+    "reconcile": Command(
+        "donations.cli.reconcile", "app", "Bring in what Stripe knows after the fact."
+    ),
+    "supporters": Command(
+        "donations.cli.supporters", "app", "Supporters: the people behind the payments."
+    ),
+    "staff": Command("donations.cli.staff", "app", "Finance logins for the /admin dashboard."),
+    "demo": Command(
+        "donations.cli.demo",
+        "demo",
+        "Realistic activity through the Stripe emulator, then a summary and the totals.",
+    ),
+    "emulator": Command(
+        "donations.cli.emulator",
+        "emulator",
+        "Run the local Stripe emulator standalone; webhooks are signed with STRIPE_WEBHOOK_SECRET.",
+    ),
 }
 
 
@@ -36,18 +73,36 @@ def _root() -> None:
     """Reader donations and memberships: run the service, manage campaigns, report."""
 
 
-def build(names: Iterable[str] = COMMANDS) -> typer.Typer:
+def _root_app() -> typer.Typer:
     root = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
     # A callback keeps `donations` a group even when only one command is loaded.
     root.callback()(_root)
-    for name in names:
-        module, attribute = COMMANDS[name]
-        command = getattr(importlib.import_module(module), attribute)
-        if isinstance(command, typer.Typer):
-            root.add_typer(command, name=name)
-        else:
-            root.command(name)(command)
     return root
+
+
+def build(names: Iterable[str] = COMMANDS) -> typer.Typer:
+    root = _root_app()
+    for name in names:
+        entry = COMMANDS[name]
+        command = getattr(importlib.import_module(entry.module), entry.attribute)
+        if isinstance(command, typer.Typer):
+            root.add_typer(command, name=name, help=entry.help)
+        else:
+            root.command(name, help=entry.help)(command)
+    return root
+
+
+def directory() -> typer.Typer:
+    """Every command's name and help, none of them loaded: for `donations --help`, a bare
+    `donations` and a mistyped command (loading them all took over a second)."""
+    root = _root_app()
+    for name, entry in COMMANDS.items():
+        root.command(name, help=entry.help)(_not_loaded)
+    return root
+
+
+def _not_loaded() -> None:
+    raise AssertionError("the directory lists commands; main() loads the one asked for")
 
 
 def __getattr__(name: str) -> Any:
@@ -59,7 +114,7 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     asked = sys.argv[1] if len(sys.argv) > 1 else None
-    app = build([asked] if asked in COMMANDS else COMMANDS)
+    app = build([asked]) if asked in COMMANDS else directory()
     try:
         app()
     except ConfigurationError as error:

@@ -12,7 +12,7 @@ from donations.cli.common import fail, run_with_db
 from donations.db import Database
 from donations.models import Campaign
 
-app = typer.Typer(help="Funding targets: what progress is measured against.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("add")

@@ -7,7 +7,7 @@ import typer
 from donations import migrations
 from donations.settings import get_settings
 
-app = typer.Typer(help="Create or migrate the database schema.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()

@@ -18,7 +18,7 @@ from donations.stripe_api import api_base, open_stripe_client
 
 logger = logging.getLogger(__name__)
 
-app = typer.Typer(help="Bring in what Stripe knows after the fact.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("fees")

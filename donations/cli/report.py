@@ -47,7 +47,7 @@ from donations.reports.windows import (
 )
 from donations.settings import get_settings
 
-app = typer.Typer(help="Finance reports: progress, periods, members, sources, funnel.")
+app = typer.Typer()
 
 FORMAT = typer.Option(Format.table, "--format", help="table, json or csv")
 OUTPUT = typer.Option(None, "--output", help="Write to this file instead of the terminal")

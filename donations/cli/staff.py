@@ -10,7 +10,7 @@ from donations.cli.common import fail, run_with_db
 from donations.db import Database
 from donations.staff import StaffError, add_staff, check_new_staff
 
-app = typer.Typer(help="Finance logins for the /admin dashboard.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -11,7 +11,7 @@ from donations.db import Database
 from donations.supporters import erase as erase_supporter
 from donations.supporters import masked
 
-app = typer.Typer(help="Supporters: the people behind the payments.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 UNKNOWN = "no supporter with email {email}"
 

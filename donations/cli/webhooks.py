@@ -19,9 +19,7 @@ from donations.settings import get_settings
 from donations.stripe_api import open_stripe_client
 from webhooks.inbox import Outcome, receive_dict, reprocess
 
-app = typer.Typer(
-    help="Stripe webhook events: replay stored ones, fetch missed ones.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
 
 # Stripe keeps events for 30 days (https://docs.stripe.com/api/events/list).
 DEFAULT_BACKFILL_DAYS = 30

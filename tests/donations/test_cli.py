@@ -22,6 +22,20 @@ def test_a_report_loads_neither_stripe_nor_alembic_nor_the_web_server() -> None:
     assert result.stdout == "[]\n"
 
 
+def test_help_lists_the_commands_without_loading_any() -> None:
+    probe = (
+        "import sys; from donations.cli import main; sys.argv = ['donations', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('donations.cli.')"
+        " or m in ('stripe', 'sqlmodel', 'uvicorn')), file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert "│ report " in result.stdout
+    assert result.stderr == "[]\n"
+
+
 def test_every_command_is_listed_in_help() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "donations", "--help"], capture_output=True, text=True, check=True
