@@ -237,14 +237,11 @@ def update(store: Store, subscription_id: str, params: Json) -> Json:
     if "cancellation_details" in params:
         previous["cancellation_details"] = dict(sub["cancellation_details"])
         sub["cancellation_details"].update(params["cancellation_details"])
-    cancel = bool(params.get("cancel_at_period_end", sub["cancel_at_period_end"]))
-    if cancel != sub["cancel_at_period_end"]:
-        if previous:
-            store.emit("customer.subscription.updated", sub, previous)
-        _set_cancel_at_period_end(store, sub, cancel)
-        return sub
     if previous:
         store.emit("customer.subscription.updated", sub, previous)
+    cancel = bool(params.get("cancel_at_period_end", sub["cancel_at_period_end"]))
+    if cancel != sub["cancel_at_period_end"]:
+        _set_cancel_at_period_end(store, sub, cancel)
     return sub
 
 

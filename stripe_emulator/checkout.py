@@ -4,7 +4,7 @@
     pay(store, id, number, email, name)
                                     the reader submits the hosted page; -> PayResult
     expire(store, id)               POST /v1/checkout/sessions/:id/expire, or the clock
-    settle(store, pending)          a delayed one-off payment finishes
+    settle(store, pending)          a delayed payment finishes
 
 Events, in the order Stripe sends them (https://docs.stripe.com/checkout/fulfillment):
 payment mode, card: [customer.created] charge.succeeded, payment_intent.succeeded,
@@ -23,7 +23,7 @@ from typing import Any
 
 from stripe_emulator import billing, disputes, payments, prices, shapes
 from stripe_emulator.cards import SETTLE_AFTER, Outcome, TestMethod
-from stripe_emulator.errors import StripeError, invalid_param
+from stripe_emulator.errors import MISSING_PARAMETER, StripeError, invalid_param
 from stripe_emulator.money import MAX_AMOUNT, format_amount, minimum_charge
 from stripe_emulator.state import Json, PendingPayment, SessionRecord, Store
 
@@ -68,8 +68,9 @@ def create(store: Store, params: Json) -> Json:
     if params.get("ui_mode", "hosted_page") != "hosted_page":
         raise invalid_param(ONLY_HOSTED, "ui_mode")
     if "success_url" not in params:
+        # Optional in the package's types (embedded sessions have none); required here.
         raise invalid_param(
-            "Missing required param: success_url.", "success_url", "parameter_missing"
+            MISSING_PARAMETER.format(param="success_url"), "success_url", "parameter_missing"
         )
     for url_param in ("success_url", "cancel_url"):
         if url_param in params:
@@ -228,14 +229,7 @@ def _complete(
         payment_status="paid" if paid else "unpaid",
         customer=customer,
         customer_details={
-            "address": {
-                "city": None,
-                "country": None,
-                "line1": None,
-                "line2": None,
-                "postal_code": None,
-                "state": None,
-            },
+            "address": shapes.empty_address(),
             "email": billing_details["email"],
             "name": billing_details["name"],
             "phone": None,
@@ -249,8 +243,12 @@ def _complete(
 
 
 def settle(store: Store, pending: PendingPayment) -> None:
-    """A delayed one-off payment finishes; its session reports it (async_payment_*)."""
-    succeeded = payments.settle(store, pending.payment_intent, pending.method)
+    """A delayed payment finishes (a one-off, or a membership's first invoice: billing.py);
+    its session, if any, reports it (async_payment_*)."""
+    if pending.invoice is not None:
+        succeeded = billing.settle(store, pending)
+    else:
+        succeeded = payments.settle(store, pending.payment_intent, pending.method)
     if pending.session is None:
         return
     session = store.get(pending.session, "checkout.session")

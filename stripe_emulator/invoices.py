@@ -101,17 +101,7 @@ def create(store: Store, sub: Json, billing_reason: str, *, period: tuple[int, i
         discountable=True,
         pretax_credit_amounts=[],
         taxes=[],
-        parent={
-            "type": "subscription_item_details",
-            "invoice_item_details": None,
-            "subscription_item_details": {
-                "invoice_item": None,
-                "proration": False,
-                "proration_details": {"credited_items": None},
-                "subscription": sub["id"],
-                "subscription_item": item["id"],
-            },
-        },
+        parent=shapes.subscription_line_parent(sub["id"], item["id"]),
         pricing={
             "type": "price_details",
             "unit_amount_decimal": price["unit_amount_decimal"],

@@ -87,23 +87,26 @@ def routes(store: Store) -> list[Route]:
             },
         )
 
+    def open_session(request: Request) -> Json | Response:
+        """The open session the URL names, or the page to show instead."""
+        session = _session(store, request.path_params["id"])
+        if session is None:
+            return _render("gone.html", 404, title="Checkout session not found")
+        if session["status"] != "open":
+            return _render("closed.html", session=session)
+        return session
+
     async def show_checkout(request: Request) -> Response:
         with store.lock:
-            session = _session(store, request.path_params["id"])
-            if session is None:
-                return _render("gone.html", 404, title="Checkout session not found")
-            if session["status"] != "open":
-                return _render("closed.html", session=session)
-            return checkout_page(session)
+            session = open_session(request)
+            return session if isinstance(session, Response) else checkout_page(session)
 
     async def submit_checkout(request: Request) -> Response:
         form = await _form(request)
         with store.lock:
-            session = _session(store, request.path_params["id"])
-            if session is None:
-                return _render("gone.html", 404, title="Checkout session not found")
-            if session["status"] != "open":
-                return _render("closed.html", session=session)
+            session = open_session(request)
+            if isinstance(session, Response):
+                return session
             method = cards.lookup(form.get("card", ""))
             email = form.get("email", "").strip()
             if not email:

@@ -245,14 +245,7 @@ def _payment_method(
     store: Store, method: TestMethod, customer: str | None, billing: Json | None
 ) -> Json:
     details: dict[str, Any] = {
-        "address": {
-            "city": None,
-            "country": None,
-            "line1": None,
-            "line2": None,
-            "postal_code": None,
-            "state": None,
-        },
+        "address": shapes.empty_address(),
         "email": None,
         "name": None,
         "phone": None,

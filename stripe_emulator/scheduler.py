@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 
 from stripe_emulator import billing, checkout
-from stripe_emulator.state import Json, PendingPayment, Store
+from stripe_emulator.state import Json, Store
 
 # Far more than any test or demo needs; stops a runaway loop (a zero-length interval).
 _MAX_STEPS = 100_000
@@ -40,7 +40,7 @@ def run_due(store: Store, *, until: int) -> None:
             if kind == "settle":
                 pending = store.pending.pop(id, None)
                 if pending is not None:
-                    _settle(store, pending)
+                    checkout.settle(store, pending)
             elif kind == "expire":
                 if store.objects[id]["status"] == "open":
                     checkout.expire(store, id)
@@ -62,21 +62,8 @@ def settle_now(store: Store, ids: list[str] | None = None) -> list[str]:
     ]
     for pending in chosen:
         del store.pending[pending.payment_intent]
-        _settle(store, pending)
-    return [p.payment_intent for p in chosen]
-
-
-def _settle(store: Store, pending: PendingPayment) -> None:
-    if pending.invoice is not None:
-        succeeded = billing.settle(store, pending)
-        if pending.session is not None:
-            session = store.get(pending.session, "checkout.session")
-            if succeeded:
-                session["payment_status"] = "paid"
-            kind = "succeeded" if succeeded else "failed"
-            store.emit(f"checkout.session.async_payment_{kind}", session)
-    else:
         checkout.settle(store, pending)
+    return [p.payment_intent for p in chosen]
 
 
 def _candidates(store: Store) -> list[tuple[int, str, str]]:

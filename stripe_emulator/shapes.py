@@ -21,7 +21,16 @@ import string
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["API_VERSION", "OBJECT_TYPES", "clone", "event", "new_id", "shape"]
+__all__ = [
+    "API_VERSION",
+    "OBJECT_TYPES",
+    "clone",
+    "empty_address",
+    "event",
+    "new_id",
+    "shape",
+    "subscription_line_parent",
+]
 
 # The version stripe-python 16.1.0 pins; events are rendered in it and it never changes.
 API_VERSION = "2026-10-28.endive"
@@ -36,6 +45,8 @@ _DEFAULT_ID_LENGTH = 24
 # A plausible moment for the examples' timestamps: 2026-01-01T00:00:00Z.
 _EPOCH = 1767225600
 _MONTH = 30 * 86400
+# The subscription the invoice examples bill, once `parent` replaces `subscription`.
+_EXAMPLE_SUBSCRIPTION = "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"
 
 Json = dict[str, Any]
 
@@ -64,6 +75,11 @@ def shape(object_type: str, **fields: Any) -> dict[str, Any]:
     obj: Json = marshal.loads(base)
     obj.update(clone(fields))
     return obj
+
+
+def empty_address() -> Json:
+    """The address of a customer or payer who gave none (every field null)."""
+    return dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state"))
 
 
 def event(
@@ -133,16 +149,13 @@ def _fix_invoice(o: Json) -> None:
     # Basil (2025-03-31) removed Invoice.subscription: it lives in parent.subscription_details.
     # https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects
     o.pop("subscription", None)
-    subscription = "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"
     o["parent"] = {
         "type": "subscription_details",
         "quote_details": None,
-        "subscription_details": {"metadata": {}, "subscription": subscription},
+        "subscription_details": {"metadata": {}, "subscription": _EXAMPLE_SUBSCRIPTION},
     }
     for line in o["lines"]["data"]:
-        line["parent"] = _subscription_line_parent(subscription)
-        line["period"] = {"start": _EPOCH, "end": _EPOCH + _MONTH}
-        line["subtotal"] = line["amount"]
+        _fix_line_item(line)
     o.update(
         amount_overpaid=0,
         billing_reason="subscription_create",
@@ -160,7 +173,8 @@ def _fix_invoice(o: Json) -> None:
     )
 
 
-def _subscription_line_parent(subscription: str) -> Json:
+def subscription_line_parent(subscription: str, subscription_item: str) -> Json:
+    """An invoice line's `parent` (basil and later) when it bills a subscription item."""
     return {
         "type": "subscription_item_details",
         "invoice_item_details": None,
@@ -169,13 +183,13 @@ def _subscription_line_parent(subscription: str) -> Json:
             "proration": False,
             "proration_details": {"credited_items": None},
             "subscription": subscription,
-            "subscription_item": "si_QXhVnC2h0Jczwc",
+            "subscription_item": subscription_item,
         },
     }
 
 
 def _fix_line_item(o: Json) -> None:
-    o["parent"] = _subscription_line_parent("sub_1Pgc6rB7WZ01zgkWNy0Cn5nw")
+    o["parent"] = subscription_line_parent(_EXAMPLE_SUBSCRIPTION, "si_QXhVnC2h0Jczwc")
     o["period"] = {"start": _EPOCH, "end": _EPOCH + _MONTH}
     o["subtotal"] = o["amount"]
 

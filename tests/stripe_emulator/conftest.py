@@ -2,15 +2,17 @@
 session, each test plugs in a fresh emulator and receiver), and the real stripe client.
 
     stack     -> Stack: .base (emulator URL), .receiver (verified events), .control(...)
-    client    -> stripe.StripeClient against the emulator, sync and async, no retries
+    client    -> stripe.StripeClient against the emulator, sync methods, no retries
+    async_client -> the same for the *_async methods, closed on the test's loop
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+import pytest_asyncio
 import stripe
 
 from stripe_emulator import create_app
@@ -59,3 +61,15 @@ def client(stack: Stack) -> Iterator[stripe.StripeClient]:
         max_network_retries=0,
     )
     http_client.close()  # type: ignore[no-untyped-call]
+
+
+@pytest_asyncio.fixture
+async def async_client(stack: Stack) -> AsyncIterator[stripe.StripeClient]:
+    http_client = stripe.HTTPXClient()
+    yield stripe.StripeClient(
+        API_KEY,
+        base_addresses={"api": stack.base},
+        http_client=http_client,
+        max_network_retries=0,
+    )
+    await http_client.close_async()  # type: ignore[no-untyped-call]

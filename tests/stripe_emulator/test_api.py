@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
 from importlib import resources
@@ -154,23 +155,19 @@ def test_events_list_pages_newest_first_with_auto_paging_iter(
 
 
 @pytest.mark.asyncio
-async def test_events_list_filters_by_created_range_async(stack: Stack) -> None:
-    http_client = stripe.HTTPXClient()
-    client = stripe.StripeClient(
-        API_KEY, base_addresses={"api": stack.base}, http_client=http_client, max_network_retries=0
-    )
-    try:
-        session = await client.v1.checkout.sessions.create_async(params=donation_params())
-        await client.v1.checkout.sessions.expire_async(session.id)
-        created = (await client.v1.events.list_async()).data[0].created
-        stack.advance(3600)
-        late = await client.v1.checkout.sessions.create_async(params=donation_params())
-        await client.v1.checkout.sessions.expire_async(late.id)
-        page = await client.v1.events.list_async(params={"created": {"gt": created}})
-        found = [e async for e in page.auto_paging_iter()]
-        before = await client.v1.events.list_async(params={"created": {"lte": created}})
-    finally:
-        await http_client.close_async()  # type: ignore[no-untyped-call]
+async def test_events_list_filters_by_created_range_async(
+    stack: Stack, async_client: stripe.StripeClient
+) -> None:
+    client = async_client
+    session = await client.v1.checkout.sessions.create_async(params=donation_params())
+    await client.v1.checkout.sessions.expire_async(session.id)
+    created = (await client.v1.events.list_async()).data[0].created
+    stack.advance(3600)
+    late = await client.v1.checkout.sessions.create_async(params=donation_params())
+    await client.v1.checkout.sessions.expire_async(late.id)
+    page = await client.v1.events.list_async(params={"created": {"gt": created}})
+    found = [e async for e in page.auto_paging_iter()]
+    before = await client.v1.events.list_async(params={"created": {"lte": created}})
     assert [e.data.object.id for e in found] == [late.id]
     assert [e.data.object.id for e in before.data] == [session.id]
 
@@ -301,19 +298,15 @@ def test_events_name_the_api_request_that_caused_them(
 
 
 @pytest.mark.asyncio
-async def test_concurrent_async_requests_each_get_their_own_session(stack: Stack) -> None:
-    import asyncio
-
-    http_client = stripe.HTTPXClient()
-    client = stripe.StripeClient(
-        API_KEY, base_addresses={"api": stack.base}, http_client=http_client, max_network_retries=0
-    )
-    try:
-        sessions = await asyncio.gather(
-            *(client.v1.checkout.sessions.create_async(params=donation_params()) for _ in range(20))
+async def test_concurrent_async_requests_each_get_their_own_session(
+    async_client: stripe.StripeClient,
+) -> None:
+    sessions = await asyncio.gather(
+        *(
+            async_client.v1.checkout.sessions.create_async(params=donation_params())
+            for _ in range(20)
         )
-        events = await client.v1.events.list_async(params={"limit": 100})
-    finally:
-        await http_client.close_async()  # type: ignore[no-untyped-call]
+    )
+    events = await async_client.v1.events.list_async(params={"limit": 100})
     assert len({s.id for s in sessions}) == 20
     assert events.data == []

@@ -142,6 +142,11 @@ def test_annual_membership_renews_after_a_year_not_a_month(
     assert sub["items"]["data"][0]["current_period_end"] == period_end(
         sub["created"], {"interval": "year"}, 1
     )
+    stack.flush()
+    renewed = stack.receiver.one("customer.subscription.updated")
+    assert renewed["items"]["data"][0]["current_period_end"] == period_end(
+        sub["created"], {"interval": "year"}, 2
+    )
 
 
 def test_renewal_declined_card_makes_membership_past_due(
@@ -175,6 +180,31 @@ def test_declined_first_payment_creates_no_membership(
     result = _start_membership(stack, client, card="4000000000000002")
     assert result["outcome"] == "declined"
     assert stack.receiver.types() == ["payment_intent.payment_failed"]
+
+
+def test_delayed_first_payment_pays_the_invoice_and_the_session_on_settle(
+    stack: Stack, client: stripe.StripeClient
+) -> None:
+    result = _start_membership(stack, client, card="DE89370400440532013000")
+    assert result["outcome"] == "processing"
+    assert stack.receiver.types() == [
+        "customer.created",
+        "customer.subscription.created",
+        "checkout.session.completed",
+    ]
+    assert stack.receiver.one("checkout.session.completed")["payment_status"] == "unpaid"
+    stack.advance(3 * DAY)
+    stack.flush()
+    assert stack.receiver.types()[3:] == [
+        "charge.succeeded",
+        "payment_intent.succeeded",
+        "invoice.paid",
+        "invoice_payment.paid",
+        "checkout.session.async_payment_succeeded",
+    ]
+    paid = stack.receiver.one("checkout.session.async_payment_succeeded")
+    assert paid["payment_status"] == "paid"
+    assert paid["invoice"] == stack.receiver.one("invoice.paid")["id"]
 
 
 def test_cancel_at_period_end_then_deleted_when_the_period_ends(
@@ -214,8 +244,9 @@ def test_cancel_now_sends_deleted_and_a_second_cancel_is_an_error(
     assert canceled.ended_at == canceled.canceled_at
     deleted = stack.receiver.one("customer.subscription.deleted")
     assert (deleted["status"], deleted["ended_at"]) == ("canceled", canceled.ended_at)
-    with pytest.raises(stripe.InvalidRequestError):
+    with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.subscriptions.cancel(sub["id"])
+    assert raised.value.user_message == "This subscription has already been canceled."
     assert stack.advance(40 * DAY)["events"] == []
 
 

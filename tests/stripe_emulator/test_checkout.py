@@ -271,19 +271,11 @@ def test_session_rules_are_enforced_with_stripe_errors(
 
 
 @pytest.mark.asyncio
-async def test_async_client_creates_and_retrieves_sessions(stack: Stack) -> None:
-    http_client = stripe.HTTPXClient()
-    client = stripe.StripeClient(
-        "sk_test_async",
-        base_addresses={"api": stack.base},
-        http_client=http_client,
-        max_network_retries=0,
+async def test_async_client_creates_and_retrieves_sessions(
+    async_client: stripe.StripeClient,
+) -> None:
+    created = await async_client.v1.checkout.sessions.create_async(
+        params=membership_params(), options={"idempotency_key": "async-1"}
     )
-    try:
-        created = await client.v1.checkout.sessions.create_async(
-            params=membership_params(), options={"idempotency_key": "async-1"}
-        )
-        fetched = await client.v1.checkout.sessions.retrieve_async(created.id)
-    finally:
-        await http_client.close_async()  # type: ignore[no-untyped-call]
+    fetched = await async_client.v1.checkout.sessions.retrieve_async(created.id)
     assert (fetched.id, fetched.mode, fetched.amount_total) == (created.id, "subscription", 1000)

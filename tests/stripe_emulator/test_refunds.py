@@ -8,11 +8,9 @@ import stripe
 from tests.stripe_emulator.support import Stack, donation_params
 
 
-def _paid_payment_intent(
-    stack: Stack, client: stripe.StripeClient, card: str = "4242424242424242"
-) -> str:
+def _paid_payment_intent(stack: Stack, client: stripe.StripeClient) -> str:
     session = client.v1.checkout.sessions.create(params=donation_params())
-    stack.pay(session.id, card=card)
+    stack.pay(session.id)
     return str(client.v1.checkout.sessions.retrieve(session.id).payment_intent)
 
 

@@ -9,7 +9,7 @@ import pytest
 import stripe
 
 from stripe_emulator.webhooks import sign
-from tests.stripe_emulator.support import SECRET, Stack, donation_params
+from tests.stripe_emulator.support import SECRET, Stack, donation_params, membership_params
 
 
 def test_signature_is_accepted_by_the_stripe_library_and_rejects_tampering() -> None:
@@ -133,8 +133,6 @@ def test_delivery_delay_holds_events_until_flush(stack: Stack, client: stripe.St
 def test_events_carry_previous_attributes_only_on_updates(
     stack: Stack, client: stripe.StripeClient
 ) -> None:
-    from tests.stripe_emulator.support import membership_params
-
     session = client.v1.checkout.sessions.create(params=membership_params())
     stack.pay(session.id)
     sub = str(client.v1.checkout.sessions.retrieve(session.id).subscription)
