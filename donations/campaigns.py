@@ -14,6 +14,8 @@ from donations import money
 from donations.models import Campaign
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# What the reports say, on the command line and in /admin, before any campaign exists.
+NO_CAMPAIGN = "no campaign yet: add one with `donations campaign add`"
 
 
 class CampaignError(ValueError):

@@ -40,7 +40,7 @@ from donations.campaigns import NewCampaign, add_campaign, find_campaign
 from donations.cli.common import fail
 from donations.db import Database
 from donations.models import Campaign, utcnow
-from donations.reports.windows import Window, report_zone, window
+from donations.reports.windows import Window, local_today, report_zone, window
 from donations.settings import Settings, get_settings
 from donations.stripe_api import EMULATOR_PATH, open_stripe_client
 
@@ -189,7 +189,7 @@ def _deal(count: int, shares: dict[str, float], rng: random.Random) -> list[str]
 
 async def _campaign(settings: Settings) -> Campaign:
     """The campaign running today, or a new one for this calendar year."""
-    today = utcnow().astimezone(report_zone(settings.REPORT_TIMEZONE)).date()
+    today = local_today(utcnow(), report_zone(settings.REPORT_TIMEZONE))
     db = Database(settings.DATABASE_URL)
     try:
         async with db.session() as session:

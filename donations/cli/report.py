@@ -12,14 +12,14 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
-from donations.campaigns import find_campaign
+from donations.campaigns import NO_CAMPAIGN, find_campaign
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
 from donations.models import Campaign, utcnow
@@ -39,9 +39,9 @@ from donations.reports.progress import campaign_progress
 from donations.reports.snapshots import take_snapshots
 from donations.reports.windows import (
     ReportInputError,
-    buckets,
+    checked_grain,
     iso_utc,
-    parse_grain,
+    local_today,
     parse_range,
     report_zone,
 )
@@ -55,7 +55,6 @@ FROM = typer.Option(None, "--from", help="First day, YYYY-MM-DD (default: 30 day
 TO = typer.Option(None, "--to", help="Last day, inclusive, YYYY-MM-DD (default: today)")
 
 _UNKNOWN_CAMPAIGN = "no campaign with slug {slug!r} (see `donations campaign list`)"
-_NO_CAMPAIGN = "no campaign yet: add one with `donations campaign add`"
 
 
 def _timezone() -> str:
@@ -68,7 +67,7 @@ def _timezone() -> str:
 
 
 def _today(timezone: str) -> date:
-    return utcnow().astimezone(ZoneInfo(timezone)).date()
+    return local_today(utcnow(), report_zone(timezone))
 
 
 def _range(start: str | None, end: str | None, timezone: str) -> tuple[date, date]:
@@ -103,7 +102,7 @@ async def _find(db: Database, slug: str | None, timezone: str) -> Campaign:
     async with db.session() as session:
         campaign = await find_campaign(session=session, slug=slug, today=_today(timezone))
     if campaign is None:
-        fail(_UNKNOWN_CAMPAIGN.format(slug=slug) if slug else _NO_CAMPAIGN)
+        fail(_UNKNOWN_CAMPAIGN.format(slug=slug) if slug else NO_CAMPAIGN)
     return campaign
 
 
@@ -124,6 +123,23 @@ async def _write_rows(
         out.write(json_text(collected))
     else:
         _print_table(rows_table(columns, collected, title=title), out)
+
+
+def _report_rows(
+    rows: Callable[[AsyncSession], AsyncIterator[Any]],
+    columns: Sequence[str],
+    title: str,
+    format_: Format,
+    output: Path | None,
+) -> None:
+    """Run a report of many rows (period, sources, funnel) and write them as they come."""
+
+    async def work(db: Database) -> None:
+        async with db.session() as session:
+            with _opened(output) as out:
+                await _write_rows(rows(session), columns, format_, out, title)
+
+    _run(work)
 
 
 @app.command("progress")
@@ -181,23 +197,19 @@ def period_command(
     timezone = _timezone()
     first, last = _range(start, end, timezone)
     try:
-        grain = parse_grain(by)
         # Checked before connecting: too many buckets is bad input, not a slow query.
-        buckets(first, last, grain, report_zone(timezone))
+        grain = checked_grain(by, first, last, report_zone(timezone))
     except ReportInputError as error:
         fail(str(error))
-
-    async def work(db: Database) -> None:
-        async with db.session() as session:
-            rows = period.stream_period(
-                session=session, first_day=first, last_day=last, grain=grain, timezone=timezone
-            )
-            with _opened(output) as out:
-                await _write_rows(
-                    rows, period.COLUMNS, format_, out, f"By {grain}, {first} to {last}"
-                )
-
-    _run(work)
+    _report_rows(
+        lambda session: period.stream_period(
+            session=session, first_day=first, last_day=last, grain=grain, timezone=timezone
+        ),
+        period.COLUMNS,
+        f"By {grain}, {first} to {last}",
+        format_,
+        output,
+    )
 
 
 @app.command("members")
@@ -250,17 +262,15 @@ def sources_command(
     timezone = _timezone()
     first, last = _range(start, end, timezone)
 
-    async def work(db: Database) -> None:
-        async with db.session() as session:
-            rows = sources.stream_sources(
-                session=session, first_day=first, last_day=last, timezone=timezone
-            )
-            with _opened(output) as out:
-                await _write_rows(
-                    rows, sources.COLUMNS, format_, out, f"Sources, {first} to {last}"
-                )
-
-    _run(work)
+    _report_rows(
+        lambda session: sources.stream_sources(
+            session=session, first_day=first, last_day=last, timezone=timezone
+        ),
+        sources.COLUMNS,
+        f"Sources, {first} to {last}",
+        format_,
+        output,
+    )
 
 
 @app.command("funnel")
@@ -274,20 +284,14 @@ def funnel_command(
     timezone = _timezone()
     first, last = _range(start, end, timezone)
 
-    async def work(db: Database) -> None:
-        async with db.session() as session:
-            found = await funnel.funnel_report(
-                session=session, first_day=first, last_day=last, timezone=timezone
-            )
+    async def rows(session: AsyncSession) -> AsyncIterator[funnel.FunnelRow]:
+        # The whole report, not stream_funnel: its last row adds up the others ("all").
+        for row in await funnel.funnel_report(
+            session=session, first_day=first, last_day=last, timezone=timezone
+        ):
+            yield row
 
-        async def rows() -> AsyncIterator[funnel.FunnelRow]:
-            for row in found:
-                yield row
-
-        with _opened(output) as out:
-            await _write_rows(rows(), funnel.COLUMNS, format_, out, f"Funnel, {first} to {last}")
-
-    _run(work)
+    _report_rows(rows, funnel.COLUMNS, f"Funnel, {first} to {last}", format_, output)
 
 
 @app.command("snapshot")

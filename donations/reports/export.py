@@ -34,8 +34,9 @@ CHUNK_ROWS = 1000
 
 
 def csv_line(values: Iterable[Any]) -> str:
+    """One CSV line; None is written as "" (the csv module's own rule)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(["" if v is None else v for v in values])
+    csv.writer(buffer, lineterminator="\n").writerow(values)
     return buffer.getvalue()
 
 

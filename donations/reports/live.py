@@ -23,11 +23,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from donations.campaigns import find_campaign
 from donations.models import utcnow
 from donations.reports.progress import campaign_progress
+from donations.reports.windows import local_today, report_zone
 from donations.web.state import AppState
 
 TTL_SECONDS = 5.0
@@ -57,7 +57,7 @@ async def compute_progress(
     state: AppState, campaign_slug: str | None, now: datetime
 ) -> dict[str, Any] | None:
     timezone = state.settings.REPORT_TIMEZONE
-    today = now.astimezone(ZoneInfo(timezone)).date()
+    today = local_today(now, report_zone(timezone))
     async with state.reports_db.session() as session:
         campaign = await find_campaign(session=session, slug=campaign_slug, today=today)
         if campaign is None:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
-    and_,
     case,
     column,
     func,
@@ -78,10 +77,9 @@ def _per_bucket(table: Table, moment: Any, b: CTE, *figures: Any) -> Select[Any]
     """`figures` of `table`'s rows per bucket and currency. A range join walks the index on
     `moment` once per bucket; a CASE over every boundary for each row took twice as long
     on SQLite at a million payments (bench, 2026-11-28)."""
-    in_bucket = and_(moment >= b.c.starts, moment < b.c.ends)
     return (
         select(b.c.bucket, table.c.currency, *figures)
-        .select_from(b.join(table, in_bucket))
+        .select_from(b.join(table, ledger.between(moment, b.c.starts, b.c.ends)))
         .group_by(b.c.bucket, table.c.currency)
     )
 

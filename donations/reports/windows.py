@@ -57,6 +57,11 @@ def report_zone(name: str) -> ZoneInfo:
         raise ReportInputError(_BAD_ZONE.format(name=name)) from None
 
 
+def local_today(now: datetime, zone: ZoneInfo) -> date:
+    """The date in `zone` at the instant `now`: what "today" means to every report."""
+    return now.astimezone(zone).date()
+
+
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant at which `day` begins in `zone`."""
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
@@ -84,6 +89,16 @@ def parse_grain(text: str, *, option: str = "--by") -> Grain:
         return Grain(text)
     except ValueError:
         raise ReportInputError(_BAD_BY.format(option=option, text=text)) from None
+
+
+def checked_grain(
+    text: str, first_day: date, last_day: date, zone: ZoneInfo, *, option: str = "--by"
+) -> Grain:
+    """The grain, refused up front when it would cut the range into too many buckets: that
+    is bad input, to be said before a query starts (or a download is half sent)."""
+    grain = parse_grain(text, option=option)
+    buckets(first_day, last_day, grain, zone)
+    return grain
 
 
 def parse_range(

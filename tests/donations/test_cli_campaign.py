@@ -53,6 +53,7 @@ def test_bad_campaign_input_exits_2_with_one_line_and_writes_nothing(
     assert result.stderr.startswith("error: ")
     assert message in result.stderr
     listed = donations("campaign", "list", database_url=database_url)
+    assert listed.returncode == 0, listed.stderr
     assert "2026" not in listed.stdout
 
 

@@ -4,11 +4,16 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner, Result
 
 from donations.cli import app
 from donations.db import Database
+from donations.models import Campaign
+from donations.reports.members import COLUMNS as MEMBER_COLUMNS
+from donations.reports.snapshots import snapshot_history
 
 
 async def donations(*args: str, database_url: str) -> Result:
@@ -26,7 +31,9 @@ async def invoke(args: list[str], env: dict[str, str]) -> Result:
 
 
 @pytest.mark.asyncio
-async def test_progress_json_is_the_api_figure(year: Database, database_url: str) -> None:
+async def test_progress_json_is_the_api_figure(
+    year: Database, database_url: str, dublin_client: httpx.AsyncClient
+) -> None:
     result = await donations("report", "progress", "--format", "json", database_url=database_url)
     assert result.exit_code == 0, result.stderr
     figures = json.loads(result.stdout)
@@ -38,6 +45,10 @@ async def test_progress_json_is_the_api_figure(year: Database, database_url: str
         16200,
     )
     assert figures["other_currencies"]["jpy"]["net"] == 1000
+    api = await dublin_client.get("/api/progress")
+    assert api.status_code == 200
+    # Computed a moment apart: every figure agrees, only the time of computing may not.
+    assert {**figures, "as_of": None} == {**api.json(), "as_of": None}
 
 
 @pytest.mark.asyncio
@@ -78,19 +89,34 @@ async def test_sources_members_and_funnel_answer_in_every_format(
     year: Database, database_url: str
 ) -> None:
     span = ("--from", "2026-01-01", "--to", "2026-12-31")
-    sources = await donations(
-        "report", "sources", *span, "--format", "csv", database_url=database_url
-    )
-    assert sources.stdout.splitlines()[:2] == [
+    may_june = ("--from", "2026-05-01", "--to", "2026-06-30")
+
+    async def report(name: str, *args: str) -> str:
+        result = await donations("report", name, *args, database_url=database_url)
+        assert result.exit_code == 0, (name, args, result.stderr)
+        return result.stdout
+
+    sources = await report("sources", *span, "--format", "csv")
+    assert sources.splitlines()[:2] == [
         "source,currency,payments,gross",
         "(none),eur,6,13200",
     ]
-    members = await donations("report", "members", "--from", "2026-05-01", "--to", "2026-06-30",
-                              "--format", "json", database_url=database_url)  # fmt: skip
-    assert json.loads(members.stdout)["churn_percent"] == 25.0
-    funnel = await donations("report", "funnel", *span, database_url=database_url)
-    assert funnel.exit_code == 0
-    assert "85.7%" in funnel.stdout  # 12 of 14 sessions completed
+    sources_json = json.loads(await report("sources", *span, "--format", "json"))
+    assert sources_json[0] == {"source": "(none)", "currency": "eur", "payments": 6, "gross": 13200}
+    assert "€132.00" in await report("sources", *span)
+    members = await report("members", *may_june, "--format", "json")
+    assert json.loads(members)["churn_percent"] == 25.0
+    assert (await report("members", *may_june, "--format", "csv")).splitlines()[0] == ",".join(
+        MEMBER_COLUMNS
+    )
+    assert "25.0%" in await report("members", *may_june)
+    funnel = await report("funnel", *span)
+    assert "85.7%" in funnel  # 12 of 14 sessions completed
+    funnel_json = json.loads(await report("funnel", *span, "--format", "json"))
+    assert funnel_json[-1]["frequency"] == "all"
+    assert (await report("funnel", *span, "--format", "csv")).splitlines()[-1] == (
+        "all,14,12,1,1,0,85.7"
+    )
 
 
 @pytest.mark.asyncio
@@ -100,6 +126,11 @@ async def test_snapshot_stores_each_campaign_for_the_history(
     result = await donations("report", "snapshot", database_url=database_url)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("snapshot 2026: net €162.00, 9 payments, at ")
+    async with year.session() as session:
+        campaign = (await session.exec(select(Campaign))).one()
+        history = await snapshot_history(session=session, campaign=campaign)
+    assert [(snapshot.net, snapshot.payments) for snapshot in history] == [(16200, 9)]
+    assert json.loads(history[0].payload)["gross"] == 19200
 
 
 @pytest.mark.parametrize(

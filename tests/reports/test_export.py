@@ -10,9 +10,6 @@ import pytest
 from donations.db import Database
 from donations.reports import recent
 from donations.reports.export import csv_lines
-from tests.reports.ledger_fixtures import dublin_app, dublin_client, dublin_settings, year
-
-__all__ = ["dublin_app", "dublin_client", "dublin_settings", "year"]  # fixtures used here
 
 # The five newest payments of tests/reports/scenario.py: gifts G, H, D, C and F (H is
 # ANA@example.org, the supporter first seen as ana@example.org; emails are kept lowercased).
