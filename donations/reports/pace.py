@@ -7,7 +7,7 @@ they happened) falls on the day or week it was paid.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from donations.models import Campaign
 from donations.reports import ledger
 from donations.reports.ledger import payment
-from donations.reports.windows import Bucket, Grain, buckets, report_zone
+from donations.reports.windows import Bucket, Grain, buckets, local_midnight, report_zone
 
 # Up to about a quarter, one point a day; longer campaigns, one a week.
 DAILY_UP_TO_DAYS = 92
@@ -38,7 +38,10 @@ async def campaign_pace(
     grain = Grain.day if days <= DAILY_UP_TO_DAYS else Grain.week
     every = buckets(campaign.starts_on, campaign.ends_on, grain, zone)
     whole = int((every[-1].end - every[0].start).total_seconds())
-    shown = [bucket for bucket in every if bucket.start.date() <= today] or every[:1]
+    # Buckets that have begun by the end of `today` in the report's zone (bucket starts are
+    # UTC instants: in summer Dublin's tomorrow starts at 23:00 UTC today).
+    tomorrow = local_midnight(today + timedelta(days=1), zone)
+    shown = [bucket for bucket in every if bucket.start < tomorrow] or every[:1]
     net = await _net_by_bucket(session=session, campaign=campaign, boundaries=shown)
     points: list[PacePoint] = []
     running = 0
