@@ -23,7 +23,7 @@ import logging
 import re
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, bindparam, insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,6 +37,7 @@ from donations.models import (
     Supporter,
     utcnow,
 )
+from webhooks.sql import execute
 
 logger = logging.getLogger(__name__)
 
@@ -240,15 +241,6 @@ async def _create(session: AsyncSession, email: str | None, name: str | None) ->
 
 async def _add_customer(session: AsyncSession, customer: str, supporter_id: int) -> None:
     await execute(session, _ADD_CUSTOMER, {"customer": customer, "supporter": supporter_id})
-
-
-async def execute(
-    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
-) -> CursorResult[*tuple[Any, ...]]:
-    """Run a Core statement on the session's connection, inside its transaction: nothing here
-    loads ORM objects, so the ORM's per-statement bookkeeping would be pure cost."""
-    connection = await session.connection()
-    return await connection.execute(statement, params)
 
 
 async def _fill(

@@ -101,7 +101,7 @@ class _Queue:
 
     loop: asyncio.AbstractEventLoop
     waiting: deque[_Delivery] = field(default_factory=deque)
-    # Held by whichever delivery is writing a group; asyncio.Lock is first come, first served.
+    # Held while a group is being written; asyncio.Lock is first come, first served.
     writing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -144,14 +144,18 @@ async def _write(db: Database, event: Event, payload: str, handler: Handler | No
     delivery = _Delivery(event, payload, handler, queue.loop.create_future())
     queue.waiting.append(delivery)
     while not delivery.receipt.done():
-        async with queue.writing:
-            if delivery.receipt.done():
-                break
-            count = min(len(queue.waiting), MAX_GROUP)
-            group = [queue.waiting.popleft() for _ in range(count)]
-            # Shielded: if the request that happens to write is cancelled (its client went
-            # away), the group is still written and every other delivery in it answered.
-            await asyncio.shield(_write_group(db, group))
+        await queue.writing.acquire()
+        if delivery.receipt.done():
+            queue.writing.release()
+            break
+        count = min(len(queue.waiting), MAX_GROUP)
+        group = [queue.waiting.popleft() for _ in range(count)]
+        # Shielded: if the request that happens to write is cancelled (its client went
+        # away), the group is still written and every other delivery in it answered. The
+        # lock goes with the write, not with this request, so no second group starts meanwhile.
+        writing = asyncio.ensure_future(_write_group(db, group))
+        writing.add_done_callback(lambda _: queue.writing.release())
+        await asyncio.shield(writing)
     return delivery.receipt.result()
 
 

@@ -9,6 +9,8 @@
     fill_missing(session, model, keys, values) -> filled?   set columns still NULL on the
                                                             row(s) matching any of `keys`
     newer_state(model, created, rank)                 WHERE the row's state is older
+    record_state(session, model, key, row)            a refund's or dispute's row: insert it,
+                                                      or apply its state if the event is newer
 
 Two deliveries racing to create the same row (the same payment from checkout.session.completed
 and payment_intent.succeeded, say) must not fail: the loser's insert does nothing and it reads
@@ -118,22 +120,25 @@ def newer_state(model: Any, created: Any, rank: Any) -> Any:
     )
 
 
-def state_update(model: Any, stripe_id: Any) -> Any:
-    """UPDATE of a refund's or a dispute's status and amount where the event is newer than the
-    state applied last. Binds: `stripe_id`, `created`, `rank`, `new_status`, `new_amount`."""
-    return (
-        update(model)
-        .where(
-            stripe_id == bindparam("stripe_id"),
-            newer_state(model, bindparam("created"), bindparam("rank")),
-        )
-        .values(
-            status=bindparam("new_status"),
-            amount=bindparam("new_amount"),
-            state_event_created=bindparam("created"),
-            state_event_rank=bindparam("rank"),
-        )
-    )
+async def record_state(session: AsyncSession, model: Any, key: str, row: dict[str, Any]) -> None:
+    """Insert a refund's or a dispute's row (`key` names its Stripe id column); if it is there
+    already, apply this event's status and amount where the event is newer than the state
+    applied last, and fill in the charge, PaymentIntent and payment the row still lacks."""
+    if await insert_ignoring_conflicts(session, model, row):
+        return
+    stripe_id = row[key]
+    params = {
+        "stripe_id": stripe_id,
+        "created": row["state_event_created"],
+        "rank": row["state_event_rank"],
+        "new_status": row["status"],
+        "new_amount": row["amount"],
+    }
+    await execute(session, _state_update(model, key), params)
+    links = {
+        name: row[name] for name in ("stripe_charge_id", "stripe_payment_intent_id", "payment_id")
+    }
+    await fill_missing(session, model, {key: stripe_id}, links)
 
 
 def _insert(
@@ -147,6 +152,25 @@ def _insert(
         return statement.returning(table.c.id) if returning_id else statement
 
     return _cached(("insert", dialect_name, model, columns, returning_id), build)
+
+
+def _state_update(model: Any, key: str) -> Any:
+    def build() -> Any:
+        return (
+            update(model)
+            .where(
+                getattr(model, key) == bindparam("stripe_id"),
+                newer_state(model, bindparam("created"), bindparam("rank")),
+            )
+            .values(
+                status=bindparam("new_status"),
+                amount=bindparam("new_amount"),
+                state_event_created=bindparam("created"),
+                state_event_rank=bindparam("rank"),
+            )
+        )
+
+    return _cached(("state", model, key), build)
 
 
 def _fill(model: type[SQLModel], keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:

@@ -88,8 +88,8 @@ def _wait_until_ready(server: ServerProcess) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            error = server.process.stderr.read().decode() if server.process.stderr else ""
-            raise RuntimeError(f"uvicorn exited: {error[-2000:]}")
+            # stderr went to the log file (process.stderr is None): read it from there.
+            raise RuntimeError(f"uvicorn exited: {server.log_text()[-2000:]}")
         try:
             response = httpx.get(server.url + "/readyz", timeout=1.0)
         except httpx.TransportError:

@@ -31,7 +31,7 @@ from tests.support.servers import free_port, serve_in_thread
 from tests.support.webhook_delivery import deliver
 from tests.webhooks.conflicts import IMPORTED_PAYMENT_INTENT, import_payment_claiming
 from tests.webhooks.ledger_dump import count
-from webhooks.inbox import receive_dict
+from webhooks.inbox import Outcome, receive_dict
 
 
 async def donations(*args: str, database_url: str, **env: str) -> Result:
@@ -48,6 +48,12 @@ async def donations(*args: str, database_url: str, **env: str) -> Result:
 async def _one(db: Database, statement: Any) -> Any:
     async with db.session() as session:
         return (await session.exec(statement)).one()
+
+
+async def _receive_all(db: Database, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        receipt = await receive_dict(db, event)
+        assert receipt.outcome == Outcome.processed, receipt.error
 
 
 @pytest.mark.asyncio
@@ -80,8 +86,7 @@ async def test_erase_removes_personal_data_and_keeps_the_amounts(
     db: Database, database_url: str
 ) -> None:
     gift = se.one_off_gift(2200, "eur", int(time.time()), "Sam@Example.org")
-    for event in gift.events:
-        await receive_dict(db, event)
+    await _receive_all(db, gift.events)
     erased = await donations("supporters", "erase", "SAM@example.org", database_url=database_url)
     assert erased.exit_code == 0, erased.output
     supporter = await _one(db, select(Supporter))
@@ -130,8 +135,7 @@ async def test_reconcile_says_when_stripe_cannot_be_reached_and_changes_nothing(
     db: Database, database_url: str
 ) -> None:
     gift = se.one_off_gift(2200, "eur", int(time.time()), "kim@example.org")
-    for event in gift.events:
-        await receive_dict(db, event)
+    await _receive_all(db, gift.events)
     # Nothing listens on port 9: every request to "Stripe" is refused.
     unreachable = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_API_BASE": "http://127.0.0.1:9"}
     result = await donations("reconcile", "fees", database_url=database_url, **unreachable)

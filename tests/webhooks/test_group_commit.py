@@ -17,6 +17,7 @@ from donations.db import Database
 from donations.models import EventStatus, Payment, StripeEvent
 from tests.support import stripe_events as se
 from tests.webhooks.conflicts import import_payment_claiming
+from webhooks import inbox
 from webhooks.inbox import Outcome, Receipt, receive_dict
 
 pytestmark = pytest.mark.asyncio
@@ -102,3 +103,38 @@ async def test_a_duplicate_inside_one_group_is_answered_as_a_duplicate(db: Datab
             1000,
             1001,
         ]
+
+
+async def test_a_cancelled_writer_still_writes_its_group_before_the_next_one_starts(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writing = inbox._write_group
+    started = asyncio.Event()
+    at_once: list[int] = []
+    active = 0
+
+    async def watched(db: Database, group: list[Any]) -> None:
+        nonlocal active
+        active += 1
+        at_once.append(active)
+        started.set()
+        try:
+            await writing(db, group)
+        finally:
+            active -= 1
+
+    monkeypatch.setattr(inbox, "_write_group", watched)
+    events = [gift.events[1] for gift in gifts(5)]
+    deliveries = [asyncio.create_task(receive_dict(db, event)) for event in events]
+    await started.wait()
+    # The first delivery is writing (alone); its client goes away.
+    deliveries[0].cancel()
+    receipts = await asyncio.gather(*deliveries[1:])
+    assert [receipt.outcome for receipt in receipts] == [Outcome.processed] * 4
+    with pytest.raises(asyncio.CancelledError):
+        await deliveries[0]
+    # One group at a time, the cancelled one included, and every event written.
+    assert at_once == [1, 1]
+    async with db.session() as session:
+        amounts = (await session.exec(select(Payment.amount).order_by(Payment.amount))).all()
+    assert amounts == [1000 + n for n in range(5)]

@@ -7,14 +7,13 @@ broken by a fixed precedence in which the outcomes (won, lost) rank highest.
 
 from __future__ import annotations
 
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Dispute, DisputeStatus
 from webhooks import ledger
 from webhooks.events import Event, moment, object_id
 from webhooks.registry import handles
-from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts, state_update
+from webhooks.sql import record_state
 
 STATUS_PRECEDENCE = {
     DisputeStatus.warning_needs_response: 1,
@@ -27,7 +26,6 @@ STATUS_PRECEDENCE = {
     DisputeStatus.lost: 8,
 }
 UNKNOWN_STATUS = "dispute {id} has status {status!r}, not one Stripe documents"
-_APPLY_STATE = state_update(Dispute, col(Dispute.stripe_dispute_id))
 
 
 @handles("charge.dispute.created")
@@ -46,9 +44,10 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> None:
     payment_intent = object_id(dispute.get("payment_intent"))
     payment_id = await ledger.find(session, payment_intent=payment_intent, charge=charge)
     amount = int(dispute["amount"])
-    inserted = await insert_ignoring_conflicts(
+    await record_state(
         session,
         Dispute,
+        "stripe_dispute_id",
         {
             "stripe_dispute_id": dispute_id,
             "stripe_charge_id": charge,
@@ -60,28 +59,5 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> None:
             "disputed_at": moment(dispute.get("created") or event.created),
             "state_event_created": event.created,
             "state_event_rank": rank,
-        },
-    )
-    if inserted:
-        return
-    await execute(
-        session,
-        _APPLY_STATE,
-        {
-            "stripe_id": dispute_id,
-            "created": event.created,
-            "rank": rank,
-            "new_status": status,
-            "new_amount": amount,
-        },
-    )
-    await fill_missing(
-        session,
-        Dispute,
-        {"stripe_dispute_id": dispute_id},
-        {
-            "stripe_charge_id": charge,
-            "stripe_payment_intent_id": payment_intent,
-            "payment_id": payment_id,
         },
     )

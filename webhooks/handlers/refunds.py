@@ -8,14 +8,13 @@ the charge's refunds in `refunds.data`: each is recorded as if it came on its ow
 
 from __future__ import annotations
 
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Refund, RefundStatus
 from webhooks import ledger
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import handles
-from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts, state_update
+from webhooks.sql import record_state
 
 STATUS_PRECEDENCE = {
     RefundStatus.pending: 1,
@@ -25,7 +24,6 @@ STATUS_PRECEDENCE = {
     RefundStatus.canceled: 5,
 }
 UNKNOWN_STATUS = "refund {id} has status {status!r}, not one Stripe documents"
-_APPLY_STATE = state_update(Refund, col(Refund.stripe_refund_id))
 
 
 @handles("refund.created")
@@ -65,9 +63,10 @@ async def record(
     charge = object_id(refund.get("charge")) or charge
     payment_intent = object_id(refund.get("payment_intent")) or payment_intent
     payment_id = await ledger.find(session, payment_intent=payment_intent, charge=charge)
-    inserted = await insert_ignoring_conflicts(
+    await record_state(
         session,
         Refund,
+        "stripe_refund_id",
         {
             "stripe_refund_id": refund_id,
             "stripe_charge_id": charge,
@@ -79,28 +78,5 @@ async def record(
             "refunded_at": moment(refund.get("created") or event_created),
             "state_event_created": event_created,
             "state_event_rank": rank,
-        },
-    )
-    if inserted:
-        return
-    await execute(
-        session,
-        _APPLY_STATE,
-        {
-            "stripe_id": refund_id,
-            "created": event_created,
-            "rank": rank,
-            "new_status": status,
-            "new_amount": int(refund["amount"]),
-        },
-    )
-    await fill_missing(
-        session,
-        Refund,
-        {"stripe_refund_id": refund_id},
-        {
-            "stripe_charge_id": charge,
-            "stripe_payment_intent_id": payment_intent,
-            "payment_id": payment_id,
         },
     )
