@@ -15,11 +15,9 @@ run behind the same middleware, in the same process, on the same engine:
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import json
-import time
 
+import stripe
 import uvicorn
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -31,12 +29,14 @@ from bench.ledger import FLOOR_TABLE
 from donations.app import create_app
 from donations.settings import Settings
 from donations.web.state import app_state
+from webhooks.verification import TOLERANCE_SECONDS
 
 BENCH_WEBHOOK_SECRET = "whsec_bench_secret"
 BENCH_STRIPE_KEY = "sk_test_bench"
 # The session-creation limit is not what is measured here.
 BENCH_RATE_LIMIT = "1000000/second"
-SIGNATURE_TOLERANCE_SECONDS = 300
+FLOOR_PATH = "/bench/floor"
+CONSTANT_PATH = "/bench/constant"
 
 CONSTANT_PROGRESS = {
     "campaign": "2026",
@@ -65,31 +65,23 @@ CONSTANT_PROGRESS = {
 }
 
 
-def _signature_is_valid(header: str, body: bytes, secret: str) -> bool:
-    """Stripe's scheme: v1 = HMAC-SHA256(secret, f"{t}.{body}") (docs.stripe.com/webhooks)."""
-    parts = [item.partition("=") for item in header.split(",")]
-    timestamps = [value for key, _, value in parts if key == "t"]
-    signatures = [value for key, _, value in parts if key == "v1"]
-    if not timestamps or not signatures or not timestamps[0].isdigit():
-        return False
-    if abs(time.time() - int(timestamps[0])) > SIGNATURE_TOLERANCE_SECONDS:
-        return False
-    payload = timestamps[0].encode() + b"." + body
-    expected = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
-    return any(hmac.compare_digest(expected, signature) for signature in signatures)
-
-
 async def durable_floor(request: Request) -> JSONResponse | PlainTextResponse:
-    body = await request.body()
-    if not _signature_is_valid(
-        request.headers.get("stripe-signature", ""), body, BENCH_WEBHOOK_SECRET
-    ):
+    body = (await request.body()).decode()
+    # The same check as the app's (webhooks/verification.py): Stripe's library, same tolerance.
+    try:
+        stripe.WebhookSignature.verify_header(
+            body,
+            request.headers.get("stripe-signature", ""),
+            BENCH_WEBHOOK_SECRET,
+            TOLERANCE_SECONDS,
+        )
+    except stripe.SignatureVerificationError:
         return PlainTextResponse("bad signature", status_code=400)
     event = json.loads(body)
     async with app_state(request).db.engine.begin() as connection:
         await connection.execute(
             text(f"INSERT INTO {FLOOR_TABLE} (event_id, body) VALUES (:event_id, :body)"),
-            {"event_id": event["id"], "body": body.decode()},
+            {"event_id": event["id"], "body": body},
         )
     return JSONResponse({"received": True})
 
@@ -116,8 +108,8 @@ def bench_settings(database_url: str, *, stripe_api_base: str, site_url: str) ->
 def create_bench_app(settings: Settings) -> Starlette:
     app = create_app(settings)
     app.router.routes[0:0] = [
-        Route("/bench/floor", durable_floor, methods=["POST"]),
-        Route("/bench/constant", constant_progress, methods=["GET"]),
+        Route(FLOOR_PATH, durable_floor, methods=["POST"]),
+        Route(CONSTANT_PATH, constant_progress, methods=["GET"]),
     ]
     return app
 

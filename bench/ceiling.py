@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from bench.bench_app import CONSTANT_PATH
 from bench.figures import Figure, Goal, Target
 from bench.load import write_requests
 from bench.measure import check_answers, get_request, run_load
@@ -18,7 +19,6 @@ from bench.servers import Server
 from bench.sizes import Size
 from bench.wrk import run_wrk, wrk_path
 
-CONSTANT_PATH = "/bench/constant"
 # Within 10%: more load generator does not move the server.
 KEEPS_UP = Target(Goal.ratio_at_least, 0.9)
 

@@ -14,17 +14,15 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from bench.bench_app import BENCH_WEBHOOK_SECRET
+from bench.bench_app import BENCH_WEBHOOK_SECRET, FLOOR_PATH
 from bench.figures import Figure, Goal, Target
 from bench.load import encode_request
 from bench.measure import Contender, check_answers, run_paired
 from bench.servers import Server
 from bench.sizes import Size
 from tests.support.stripe_events import random_scenario
-from tests.support.webhook_delivery import signed
+from tests.support.webhook_delivery import WEBHOOK_PATH, signed
 
-WEBHOOK_PATH = "/webhooks/stripe"
-FLOOR_PATH = "/bench/floor"
 INTAKE_TARGET = Target(Goal.ratio_at_least, 0.35)
 
 

@@ -25,6 +25,7 @@ from bench.ledger import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
 from bench.measure import get_request, run_load
 from bench.servers import app_and_emulator
 from bench.sizes import SIZES
+from tests.support.webhook_delivery import WEBHOOK_PATH
 
 SAMPLE_RATE = 200
 TOP = 25
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     ledger.ensure_loaded(url, size.ledger)
     count = int(REQUESTS_PER_SECOND_GUESS * (args.seconds + 5))
     if args.target == "intake":
-        requests = intake.signed_requests(intake.WEBHOOK_PATH, count, seed=3)
+        requests = intake.signed_requests(WEBHOOK_PATH, count, seed=3)
     elif args.target == "checkout":
         requests = checkout.ours_requests(count)
     else:

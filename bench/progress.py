@@ -6,13 +6,13 @@ recomputation (donations/reports/live.py) runs on a realistic ledger inside the 
 
 from __future__ import annotations
 
+from bench.bench_app import CONSTANT_PATH
 from bench.figures import Figure, Goal, Target
 from bench.measure import Contender, check_answers, get_request, run_paired
 from bench.servers import Server
 from bench.sizes import Size
 
 PROGRESS_PATH = "/api/progress?campaign=2026"
-CONSTANT_PATH = "/bench/constant"
 PROGRESS_TARGET = Target(Goal.ratio_at_least, 0.8)
 
 

@@ -51,6 +51,15 @@ def dialect_of(url: str) -> str:
     return SQLITE if is_sqlite(url) else POSTGRESQL
 
 
+def baseline_sql(url: str) -> dict[str, list[str]]:
+    """Each report's hand-written statements, by the name its figures carry."""
+    dialect = dialect_of(url)
+    return {
+        "progress": progress_sql(dialect, slug=CAMPAIGN, window=CAMPAIGN_WINDOW, currency="eur"),
+        "period --by month": period_by_month_sql(dialect, window=PERIOD_WINDOW),
+    }
+
+
 def donations_command(*args: str) -> list[str]:
     """The installed `donations` script beside this interpreter, as a user would run it."""
     script = Path(sys.executable).parent / "donations"
@@ -99,21 +108,21 @@ def _statements(db: Database, statements: list[str]) -> Callable[[], Awaitable[N
     return run
 
 
-async def _in_process(url: str, size: Size) -> dict[str, tuple[Timing, Timing]]:
-    dialect = dialect_of(url)
+async def _in_process(
+    url: str, size: Size, baselines: dict[str, list[str]]
+) -> dict[str, tuple[Timing, Timing]]:
     db = Database(url, writes=False)
+    ours: dict[str, Callable[[], Awaitable[None]]] = {
+        "progress": lambda: _progress(db),
+        "period --by month": lambda: _period(db),
+    }
     try:
-        progress = progress_sql(dialect, slug=CAMPAIGN, window=CAMPAIGN_WINDOW, currency="eur")
-        period = period_by_month_sql(dialect, window=PERIOD_WINDOW)
         return {
-            "progress": (
-                await time_awaitable(lambda: _progress(db), repeats=size.repeats),
-                await time_awaitable(_statements(db, progress), repeats=size.repeats),
-            ),
-            "period --by month": (
-                await time_awaitable(lambda: _period(db), repeats=size.repeats),
-                await time_awaitable(_statements(db, period), repeats=size.repeats),
-            ),
+            name: (
+                await time_awaitable(work, repeats=size.repeats),
+                await time_awaitable(_statements(db, baselines[name]), repeats=size.repeats),
+            )
+            for name, work in ours.items()
         }
     finally:
         await db.dispose()
@@ -121,10 +130,10 @@ async def _in_process(url: str, size: Size) -> dict[str, tuple[Timing, Timing]]:
 
 def measure_reports(url: str, size: Size, *, database: str, scratch: Path) -> list[Figure]:
     section = f"reports ({database})"
-    dialect = dialect_of(url)
+    baselines = baseline_sql(url)
     environment = child_environment(DATABASE_URL=url, REPORT_TIMEZONE=TIMEZONE)
     figures: list[Figure] = []
-    for name, (ours, sql) in asyncio.run(_in_process(url, size)).items():
+    for name, (ours, sql) in asyncio.run(_in_process(url, size, baselines)).items():
         figures.append(
             Figure(
                 section, f"{name}, function", "s", ours.median_seconds, sql.median_seconds,
@@ -133,10 +142,7 @@ def measure_reports(url: str, size: Size, *, database: str, scratch: Path) -> li
             )
         )  # fmt: skip
 
-    scripts = {
-        "progress": progress_sql(dialect, slug=CAMPAIGN, window=CAMPAIGN_WINDOW, currency="eur"),
-        "period --by month": period_by_month_sql(dialect, window=PERIOD_WINDOW),
-    }
+    client = database_client(url)
     commands = {
         "progress": donations_command(
             "report", "progress", "--campaign", CAMPAIGN, "--format", "json"
@@ -148,15 +154,13 @@ def measure_reports(url: str, size: Size, *, database: str, scratch: Path) -> li
     }  # fmt: skip
     for name, command in commands.items():
         script = scratch / f"{name.split()[0]}.sql"
-        script.write_text(as_script(scripts[name]))
+        script.write_text(as_script(baselines[name]))
         ours = time_command(command, repeats=size.repeats, env=environment)
-        sql = time_command(
-            database_client(url), repeats=size.repeats, env=environment, stdin=script
-        )
+        sql = time_command(client, repeats=size.repeats, env=environment, stdin=script)
         figures.append(
             Figure(
                 section, f"{name}, CLI", "s", ours.median_seconds, sql.median_seconds,
-                f"{Path(database_client(url)[0]).name} with the same SQL",
+                f"{Path(client[0]).name} with the same SQL",
                 [WITHIN_SQL, UNDER_TWO_SECONDS], {"ours": ours.as_json(), "sql": sql.as_json()},
             )
         )  # fmt: skip

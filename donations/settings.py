@@ -16,7 +16,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # Secrets that ship in .env.example; running production with one of them is a mistake.
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "xxx", "your_")
 MISSING_SECRET = "{name} must be set to a real value when ENVIRONMENT=production"
-FREQUENCIES = ("one_off", "monthly", "annual")
 
 
 class ConfigurationError(RuntimeError):

@@ -197,13 +197,14 @@ class Membership(Happening):
 
     @property
     def metadata(self) -> dict[str, str]:
-        if self.checkout_id is None:
-            return {}
-        return checkout_metadata(
-            checkout_id=self.checkout_id,
-            frequency=FREQUENCY_OF_INTERVAL[self.interval],
-            source=self.source,
-        )
+        return _our_metadata(self.checkout_id, FREQUENCY_OF_INTERVAL[self.interval], self.source)
+
+
+def _our_metadata(checkout_id: str | None, frequency: str, source: str | None) -> dict[str, str]:
+    """What our Checkout puts on Stripe's objects; nothing for sessions we did not start."""
+    if checkout_id is None:
+        return {}
+    return checkout_metadata(checkout_id=checkout_id, frequency=frequency, source=source)
 
 
 # --- objects ---------------------------------------------------------------------------------
@@ -586,9 +587,7 @@ def _gift(
 
 
 def _gift_metadata(gift: Gift) -> dict[str, str]:
-    if gift.checkout_id is None:
-        return {}
-    return checkout_metadata(checkout_id=gift.checkout_id, frequency="one_off", source=gift.source)
+    return _our_metadata(gift.checkout_id, "one_off", gift.source)
 
 
 def _gift_session(gift: Gift, *, created: int, paid: bool) -> Json:
@@ -946,13 +945,9 @@ class Scenario:
     memberships: list[Membership] = field(default_factory=list)
     others: list[Happening] = field(default_factory=list)
     events: list[Json] = field(default_factory=list)
-    # Every payment as it happened, for refunds and disputes to pick from.
-    payment_list: list[Paid] = field(default_factory=list)
-
-    @property
-    def payments(self) -> list[Paid]:
-        paid: list[Paid] = [gift for gift in self.gifts if gift.paid]
-        return paid + [p for m in self.memberships for p in m.payments]
+    # Every payment (paid gifts, membership invoices) as it happened, for refunds and
+    # disputes to pick from and for the expected totals.
+    payments: list[Paid] = field(default_factory=list)
 
 
 def _amount(choose: Chooser, currency: str) -> int:
@@ -988,10 +983,10 @@ def _happen(choose: Chooser, scenario: Scenario, kind: str, at: int) -> Happenin
     amount = _amount(choose, currency)
     source = choose.pick(SOURCES)
     live = _sample(choose, scenario.memberships, lambda m: m.status != "canceled")
-    payment = _sample(choose, scenario.payment_list, lambda p: p.refundable > 0)
+    payment = _sample(choose, scenario.payments, lambda p: p.refundable > 0)
     if kind == "renewal" and live:
         renewal = membership_renewal(live, at)
-        scenario.payment_list.append(renewal)
+        scenario.payments.append(renewal)
         return renewal
     if kind == "failed_renewal" and live:
         happening = failed_renewal(live, at)
@@ -1010,7 +1005,7 @@ def _happen(choose: Chooser, scenario: Scenario, kind: str, at: int) -> Happenin
             amount, currency, interval, at, _email(choose, scenario.emails), source=source
         )
         scenario.memberships.append(membership)
-        scenario.payment_list += membership.payments
+        scenario.payments += membership.payments
         return membership
     elif kind == "failed_gift":
         gift = failed_delayed_gift(amount, currency, at, _email(choose, scenario.emails))
@@ -1031,7 +1026,7 @@ def _happen(choose: Chooser, scenario: Scenario, kind: str, at: int) -> Happenin
             started_here=kind != "payment_link_gift",
         )
         scenario.gifts.append(gift)
-        scenario.payment_list.append(gift)
+        scenario.payments.append(gift)
         return gift
     scenario.others.append(happening)
     return happening
