@@ -66,7 +66,8 @@ _TOO_LARGE = "The largest amount we can take online is {maximum}."
 _CURRENCY = "We take {allowed}."
 _FREQUENCY = "Choose one-off, monthly or annual."
 _EMAIL_MESSAGE = "That does not look like an email address."
-_SOURCE_MESSAGE = "source must be at most 200 printable characters."
+_SOURCE_MESSAGE = f"source must be at most {MAX_SOURCE_LENGTH} printable characters."
+_KEY_MESSAGE = f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters."
 
 
 class ContributionError(ValueError):
@@ -79,7 +80,12 @@ class ContributionError(ValueError):
         self.field = field
 
     def as_json(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+        return error_body(self.code, self.message, self.field)
+
+
+def error_body(code: str, message: str, field: str | None) -> dict[str, Any]:
+    """The JSON API's error answer; clients switch on `code`."""
+    return {"error": {"code": code, "message": message, "field": field}}
 
 
 @dataclass(frozen=True)
@@ -223,11 +229,7 @@ def suggested_amounts(text: str) -> dict[Frequency, list[str]]:
 
 def check_idempotency_key(key: str) -> str:
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
-        raise ContributionError(
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 255 printable characters.",
-            "Idempotency-Key",
-        )
+        raise ContributionError("invalid_idempotency_key", _KEY_MESSAGE, "Idempotency-Key")
     return key
 
 

@@ -111,9 +111,7 @@ async def find_given(*, state: AppState, session_id: str) -> Given | None:
     """Our row first; Stripe only for a session we did not start (a Payment Link)."""
     if not SESSION_ID.match(session_id):
         return None
-    async with state.db.session() as session:
-        query = select(Checkout).where(Checkout.stripe_session_id == session_id)
-        row = (await session.exec(query)).first()
+    row = await _by_session(state, session_id)
     if row is not None:
         return Given(session_id, row.amount, row.currency, row.frequency)
     try:
@@ -202,6 +200,12 @@ async def _by_key(state: AppState, key: str) -> Checkout | None:
         return (await session.exec(select(Checkout).where(Checkout.idempotency_key == key))).first()
 
 
+async def _by_session(state: AppState, session_id: str) -> Checkout | None:
+    async with state.db.session() as session:
+        query = select(Checkout).where(Checkout.stripe_session_id == session_id)
+        return (await session.exec(query)).first()
+
+
 async def _set_status(
     state: AppState, checkout_id: str, status: CheckoutStatus, **fields: str
 ) -> None:
@@ -238,9 +242,7 @@ async def portal_url(
     """
     if not SESSION_ID.match(session_id):
         return None
-    async with state.db.session() as session:
-        query = select(Checkout).where(Checkout.stripe_session_id == session_id)
-        row = (await session.exec(query)).first()
+    row = await _by_session(state, session_id)
     if row is None or row.frequency == "one_off" or row.created_at < utcnow() - window:
         return None
     try:

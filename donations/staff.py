@@ -107,7 +107,7 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-async def audit(
+def audit(
     *,
     session: AsyncSession,
     actor: str,
@@ -135,16 +135,14 @@ async def log_in(
     locked_until = user.locked_until if user is not None else None
     await session.rollback()  # no transaction (nor SQLite write lock) held while hashing
     if locked_until is not None and locked_until > now:
-        await audit(
-            session=session, actor=name, action=Action.login_locked, client_ip=client_ip, at=now
-        )
+        audit(session=session, actor=name, action=Action.login_locked, client_ip=client_ip, at=now)
         await session.commit()
         return LoginResult(Outcome.locked, locked_until)
     # argon2 takes tens of milliseconds of CPU: off the event loop.
     matches = await asyncio.to_thread(_verify, password_hash, password)
     if user_id is None or not matches:
         result = await _count_failure(session=session, user_id=user_id, now=now)
-        await audit(
+        audit(
             session=session,
             actor=name,
             action=Action.login_failed,
@@ -160,7 +158,7 @@ async def log_in(
         .where(col(StaffUser.id) == user_id)
         .values(failed_logins=0, locked_until=None, last_login_at=now)
     )
-    await audit(session=session, actor=name, action=Action.login, client_ip=client_ip, at=now)
+    audit(session=session, actor=name, action=Action.login, client_ip=client_ip, at=now)
     await session.commit()
     return LoginResult(Outcome.ok)
 

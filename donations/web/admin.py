@@ -30,8 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
@@ -51,8 +50,9 @@ from donations.reports.windows import (
     Grain,
     ReportInputError,
     buckets,
+    checked_grain,
     iso_utc,
-    parse_grain,
+    local_today,
     parse_range,
     report_zone,
 )
@@ -77,6 +77,8 @@ _LOCKED = "Too many failed logins: this login is locked until {until}. Try again
 _UNKNOWN_CAMPAIGN = "no campaign {slug!r}"
 _UNKNOWN_REPORT = "no report {name!r}; one of: {names}"
 _NO_CAMPAIGN = "no campaign yet: add one with `donations campaign add`"
+
+T = TypeVar("T")
 
 
 class PageError(Exception):
@@ -112,6 +114,10 @@ def _fingerprint(name: str, password: str) -> str:
     return hashlib.sha256(f"{name}\0{password}".encode()).hexdigest()
 
 
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 def _challenge(body: str, status: int = 401, **headers: str) -> Response:
     return PlainTextResponse(
         body, status_code=status, headers={"WWW-Authenticate": CHALLENGE, **headers}
@@ -134,7 +140,7 @@ async def _staff_name(request: Request) -> str | Response:
             session=session,
             name=name,
             password=password,
-            client_ip=request.client.host if request.client else None,
+            client_ip=_client_ip(request),
             now=now,
         )
     if result.outcome is Outcome.ok:
@@ -192,11 +198,15 @@ class Scope:
         slug = f"campaign={self.campaign.slug}&" if self.campaign else ""
         return f"{slug}from={self.first_day}&to={self.last_day}"
 
+    def range(self) -> dict[str, Any]:
+        """The keywords every ranged report takes."""
+        return {"first_day": self.first_day, "last_day": self.last_day, "timezone": self.timezone}
+
 
 async def _scope(request: Request, *, needs_campaign: bool = False) -> Scope:
     state = app_state(request)
     timezone = state.settings.REPORT_TIMEZONE
-    today = utcnow().astimezone(ZoneInfo(timezone)).date()
+    today = local_today(utcnow(), report_zone(timezone))
     slug = request.query_params.get("campaign") or None
     async with state.reports_db.session() as session:
         campaign = await find_campaign(session=session, slug=slug, today=today)
@@ -215,6 +225,12 @@ def _required(scope: Scope) -> Campaign:
     if scope.campaign is None:
         raise PageError(404, _NO_CAMPAIGN)
     return scope.campaign
+
+
+async def _ranged(scope: Scope, report: Callable[..., Awaitable[T]], **extra: Any) -> T:
+    """`report` over the page's range, read from the reports database."""
+    async with scope.state.reports_db.session() as session:
+        return await report(session=session, **scope.range(), **extra)
 
 
 def _page(request: Request, name: str, who: str, scope: Scope, **context: Any) -> Response:
@@ -266,14 +282,7 @@ async def overview(request: Request, who: str) -> Response:
 @staff_only
 async def months(request: Request, who: str) -> Response:
     scope = await _scope(request)
-    async with scope.state.reports_db.session() as session:
-        rows = await period.period_report(
-            session=session,
-            first_day=scope.first_day,
-            last_day=scope.last_day,
-            grain=Grain.month,
-            timezone=scope.timezone,
-        )
+    rows = await _ranged(scope, period.period_report, grain=Grain.month)
     chart = None
     if scope.campaign is not None:
         currency = scope.campaign.currency
@@ -305,40 +314,21 @@ async def months(request: Request, who: str) -> Response:
 @staff_only
 async def members(request: Request, who: str) -> Response:
     scope = await _scope(request)
-    async with scope.state.reports_db.session() as session:
-        report = await members_report(
-            session=session,
-            first_day=scope.first_day,
-            last_day=scope.last_day,
-            timezone=scope.timezone,
-        )
+    report = await _ranged(scope, members_report)
     return _page(request, "members", who, scope, report=report, summary=report.summary())
 
 
 @staff_only
 async def top_sources(request: Request, who: str) -> Response:
     scope = await _scope(request)
-    async with scope.state.reports_db.session() as session:
-        rows = await sources.sources_report(
-            session=session,
-            first_day=scope.first_day,
-            last_day=scope.last_day,
-            timezone=scope.timezone,
-            limit=TOP_SOURCES,
-        )
+    rows = await _ranged(scope, sources.sources_report, limit=TOP_SOURCES)
     return _page(request, "sources", who, scope, rows=rows)
 
 
 @staff_only
 async def checkout_funnel(request: Request, who: str) -> Response:
     scope = await _scope(request)
-    async with scope.state.reports_db.session() as session:
-        rows = await funnel.funnel_report(
-            session=session,
-            first_day=scope.first_day,
-            last_day=scope.last_day,
-            timezone=scope.timezone,
-        )
+    rows = await _ranged(scope, funnel.funnel_report)
     return _page(request, "funnel", who, scope, rows=rows)
 
 
@@ -381,46 +371,40 @@ async def _dicts(rows: AsyncIterator[Any]) -> AsyncIterator[dict[str, Any]]:
         yield row.as_json()
 
 
-def _streamed(
+async def _progress_rows(
+    scope: Scope, campaign: Campaign, session: AsyncSession
+) -> AsyncIterator[dict[str, Any]]:
+    figures = await campaign_progress(
+        session=session, campaign=campaign, timezone=scope.timezone, now=utcnow()
+    )
+    for key, value in export.flatten(figures.as_json()):
+        yield {"figure": key, "value": value}
+
+
+async def _member_rows(scope: Scope, session: AsyncSession) -> AsyncIterator[dict[str, Any]]:
+    report = await members_report(session=session, **scope.range())
+    for row in report.rows:
+        yield row.as_json()
+
+
+def _export_rows(
     name: str, scope: Scope, grain: Grain, session: AsyncSession
 ) -> tuple[tuple[str, ...], AsyncIterator[dict[str, Any]]]:
-    """(columns, rows as the cursor yields them) of a report with many rows."""
-    first, last, timezone = scope.first_day, scope.last_day, scope.timezone
+    """(columns, rows as they come): the cursor's rows for the long reports, a few aggregate
+    rows computed in one go for progress and members."""
+    if name == "progress":
+        return ("figure", "value"), _progress_rows(scope, _required(scope), session)
+    if name == "members":
+        return MEMBER_COLUMNS, _member_rows(scope, session)
+    rows: AsyncIterator[Any]
     if name == "period":
-        rows: AsyncIterator[Any] = period.stream_period(
-            session=session, first_day=first, last_day=last, grain=grain, timezone=timezone
-        )
+        rows = period.stream_period(session=session, grain=grain, **scope.range())
         return period.COLUMNS, _dicts(rows)
     if name == "sources":
-        rows = sources.stream_sources(
-            session=session, first_day=first, last_day=last, timezone=timezone
-        )
-        return sources.COLUMNS, _dicts(rows)
+        return sources.COLUMNS, _dicts(sources.stream_sources(session=session, **scope.range()))
     if name == "funnel":
-        rows = funnel.stream_funnel(
-            session=session, first_day=first, last_day=last, timezone=timezone
-        )
-        return funnel.COLUMNS, _dicts(rows)
+        return funnel.COLUMNS, _dicts(funnel.stream_funnel(session=session, **scope.range()))
     return recent.COLUMNS, _dicts(recent.stream_recent(session=session, limit=RECENT_PAYMENTS))
-
-
-async def _whole(
-    name: str, scope: Scope, session: AsyncSession
-) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
-    """Reports computed in one go (a few aggregate rows): progress and members."""
-    if name == "progress" and scope.campaign is not None:
-        figures = await campaign_progress(
-            session=session, campaign=scope.campaign, timezone=scope.timezone, now=utcnow()
-        )
-        pairs = export.flatten(figures.as_json())
-        return ("figure", "value"), [{"figure": key, "value": value} for key, value in pairs]
-    report = await members_report(
-        session=session,
-        first_day=scope.first_day,
-        last_day=scope.last_day,
-        timezone=scope.timezone,
-    )
-    return MEMBER_COLUMNS, [row.as_json() for row in report.rows]
 
 
 EXPORTS = ("progress", "period", "members", "sources", "funnel", "payments")
@@ -432,20 +416,20 @@ async def export_csv(request: Request, who: str) -> Response:
     if name not in EXPORTS:
         raise PageError(404, _UNKNOWN_REPORT.format(name=name, names=", ".join(EXPORTS)))
     scope = await _scope(request, needs_campaign=name == "progress")
+    by = request.query_params.get("by", Grain.month.value)
     try:
-        grain = parse_grain(request.query_params.get("by", Grain.month.value), option="by")
-        # Too many buckets must be refused now, not halfway through the download.
-        buckets(scope.first_day, scope.last_day, grain, report_zone(scope.timezone))
+        zone = report_zone(scope.timezone)
+        grain = checked_grain(by, scope.first_day, scope.last_day, zone, option="by")
     except ReportInputError as error:
         raise PageError(400, str(error)) from None
     detail = f"{name} {scope.query()}" + (f"&by={grain}" if name == "period" else "")
     async with scope.state.db.session() as session:
-        await audit(
+        audit(
             session=session,
             actor=who,
             action=Action.export,
             detail=detail,
-            client_ip=request.client.host if request.client else None,
+            client_ip=_client_ip(request),
             at=utcnow(),
         )
         await session.commit()
@@ -453,13 +437,7 @@ async def export_csv(request: Request, who: str) -> Response:
 
     async def lines() -> AsyncIterator[str]:
         async with scope.state.reports_db.session() as session:
-            if name in ("progress", "members"):
-                columns, whole = await _whole(name, scope, session)
-                yield export.csv_line(columns)
-                for row in whole:
-                    yield export.csv_line(row[column] for column in columns)
-                return
-            columns, rows = _streamed(name, scope, grain, session)
+            columns, rows = _export_rows(name, scope, grain, session)
             async for line in export.csv_lines(columns, rows):
                 yield line
 

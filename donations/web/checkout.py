@@ -34,6 +34,7 @@ from donations.checkout import (
     ContributionRules,
     check_idempotency_key,
     describe,
+    error_body,
     suggested_amounts,
     validate_form,
     validate_json,
@@ -67,9 +68,9 @@ CROSS_SITE = "This form can only be sent from our own pages."
 
 
 async def contribute_page(request: Request) -> Response:
-    frequency = request.query_params.get("frequency", "")
+    # _form falls back to one-off for a frequency it does not know.
     fields = {
-        "frequency": frequency if frequency in Frequency.__members__ else Frequency.one_off.value,
+        "frequency": request.query_params.get("frequency", ""),
         "source": request.query_params.get("source", "")[:MAX_SOURCE_LENGTH],
     }
     cancelled = request.query_params.get("cancelled") == "1"
@@ -268,8 +269,7 @@ def _client(request: Request) -> str:
 def _api_error(
     code: str, message: str, status: int, *, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "field": None}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(error_body(code, message, None), status_code=status, headers=headers)
 
 
 routes: list[BaseRoute] = [

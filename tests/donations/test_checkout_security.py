@@ -88,6 +88,7 @@ async def test_widget_may_be_framed(http: httpx.AsyncClient) -> None:
     assert "x-frame-options" not in response.headers
     # The widget's route sets its own framing policy; ours must not forbid it.
     assert "frame-ancestors 'none'" not in response.headers.get("content-security-policy", "")
+    assert "frame-ancestors *" in response.headers["content-security-policy"]
 
 
 @pytest.mark.asyncio
@@ -123,6 +124,10 @@ async def test_progress_api_cors_is_left_to_its_route(http: httpx.AsyncClient) -
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
     )
     assert response.headers.get("access-control-allow-origin") in (None, "*")
+    # The route answered, not a CORS middleware (which would say 200 or 400 to a preflight).
+    assert response.status_code == 405
+    answer = await http.get("/api/progress", headers={"Origin": "https://evil.example"})
+    assert answer.headers["access-control-allow-origin"] == "*"
 
 
 @pytest.mark.asyncio

@@ -6,6 +6,8 @@ from sqlmodel import col, select
 
 from donations.db import Database
 from donations.models import AuditLog
+from donations.reports import funnel, recent, sources
+from donations.reports.members import COLUMNS as MEMBER_COLUMNS
 from donations.staff import add_staff
 
 NAME, PASSWORD = "ana", "correct horse battery"
@@ -92,10 +94,20 @@ async def test_csv_downloads_stream_the_report_and_are_audited(
         "2026-10-25,eur,1200,0,0,1200,,1,1,1200,0,0,0,0",
         "2026-10-26,eur,4000,0,0,4000,,1,1,4000,0,0,0,0",
     ]
-    for report in ("progress", "members", "sources", "funnel", "payments"):
-        assert (
-            await dublin_client.get(f"/admin/export/{report}.csv", auth=AUTH)
-        ).status_code == 200
+    headers = {
+        "progress": ("figure", "value"),
+        "members": MEMBER_COLUMNS,
+        "sources": sources.COLUMNS,
+        "funnel": funnel.COLUMNS,
+        "payments": recent.COLUMNS,
+    }
+    downloads = {}
+    for report, columns in headers.items():
+        download = await dublin_client.get(f"/admin/export/{report}.csv", auth=AUTH)
+        assert download.status_code == 200
+        downloads[report] = download.text.splitlines()
+        assert downloads[report][0] == ",".join(columns) and len(downloads[report]) > 1, report
+    assert "net,16200" in downloads["progress"]
     actions = await audit_actions(year)
     assert actions[:2] == [
         ("login", None),
