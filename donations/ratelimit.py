@@ -55,11 +55,11 @@ class CheckoutRateLimiter:
         try:
             if await self.limiter.hit(self.item, NAMESPACE, client):
                 return Verdict(allowed=True, retry_after=0)
+            stats = await self.limiter.get_window_stats(self.item, NAMESPACE, client)
         except RedisError:
             # Fail open: a Redis outage must not stop readers giving; Stripe's own limits stay.
             logger.warning("rate limiter unavailable; letting the checkout through", exc_info=True)
             return Verdict(allowed=True, retry_after=0)
-        stats = await self.limiter.get_window_stats(self.item, NAMESPACE, client)
         return Verdict(allowed=False, retry_after=max(1, math.ceil(stats.reset_time - time.time())))
 
     async def aclose(self) -> None:
