@@ -49,7 +49,7 @@ class Stripe:
         result: dict[str, Any] = response.json()
         return result
 
-    async def contribute(self, amount: int, email: str, card: str, **params: Any) -> str:
+    async def contribute(self, amount: int, email: str, card: str, **params: Any) -> str | None:
         """A paid Checkout Session's PaymentIntent (None for a membership)."""
         price: dict[str, Any] = {"currency": "eur", "unit_amount": amount,
                                  "product_data": {"name": "Contribution"}}  # fmt: skip
@@ -66,7 +66,7 @@ class Stripe:
         )
         await self.control(f"/checkout/sessions/{session.id}/pay", {"card": card, "email": email})
         paid = await self.client.v1.checkout.sessions.retrieve_async(session.id)
-        return str(paid.payment_intent)
+        return None if paid.payment_intent is None else str(paid.payment_intent)
 
 
 async def test_emulated_stripe_deliveries_shuffled_and_duplicated_build_the_ledger(
@@ -85,6 +85,7 @@ async def test_emulated_stripe_deliveries_shuffled_and_duplicated_build_the_ledg
             2000, "Uma@example.org", "4242424242424242",
             metadata=metadata, payment_intent_data={"metadata": metadata},
         )  # fmt: skip
+        assert gift is not None and gift.startswith("pi_"), gift
         await emulated.contribute(1500, "vic@example.org", "4000000000000259")
         await emulated.contribute(1000, "uma@example.org", "4242424242424242", mode="subscription")
         # SEPA: completes unpaid, settles three days later (on the clock's advance).
