@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -51,6 +52,22 @@ def async_url(url: str) -> str:
 
 def sync_url(url: str) -> str:
     return _with_driver(url, _SYNC_DRIVERS)
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# What opening a connection raises when the database is not there: the driver's error
+# (wrapped by SQLAlchemy), or asyncpg's OSError when no server answers at that address.
+OPEN_ERRORS = (DBAPIError, OSError)
+
+
+def cannot_open(url: str, error: Exception) -> str:
+    """One line for whoever set DATABASE_URL, in place of a driver's traceback."""
+    reason = error.orig if isinstance(error, DBAPIError) else error
+    return f"cannot open the database {shown_url(url)}: {' '.join(str(reason).split())}"
 
 
 def is_sqlite(url: str) -> bool:

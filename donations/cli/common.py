@@ -7,7 +7,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
 
-from donations.db import Database
+from donations.db import OPEN_ERRORS, Database, cannot_open
 from donations.settings import get_settings
 
 T = TypeVar("T")
@@ -20,6 +20,14 @@ def fail(message: str) -> NoReturn:
     """Stop with one clear line on stderr and exit code 2; nothing has been written."""
     sys.stderr.write(f"error: {message}\n")
     raise SystemExit(BAD_INPUT)
+
+
+async def _open(db: Database) -> None:
+    try:
+        async with db.engine.connect():
+            pass
+    except OPEN_ERRORS as error:
+        fail(cannot_open(db.url, error))
 
 
 async def _require_ledger(db: Database) -> None:
@@ -47,6 +55,7 @@ def run_with_db(work: Callable[[Database], Awaitable[T]], *, reports: bool = Fal
     async def main() -> T:
         db = Database(url, writes=not reports)
         try:
+            await _open(db)
             if reports:
                 await _require_ledger(db)
             else:

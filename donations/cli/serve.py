@@ -9,6 +9,8 @@ import typer
 import uvicorn
 
 from donations import migrations
+from donations.cli.common import fail
+from donations.db import OPEN_ERRORS, cannot_open
 from donations.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -26,7 +28,10 @@ def serve(
         get_settings.cache_clear()
     settings = get_settings()
     settings.check_production()
-    migrations.upgrade(settings.DATABASE_URL)
+    try:
+        migrations.upgrade(settings.DATABASE_URL)
+    except OPEN_ERRORS as error:
+        fail(cannot_open(settings.DATABASE_URL, error))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     typer.echo(f"serving on http://{host}:{port}/contribute  (admin: /admin)")
     uvicorn.run(

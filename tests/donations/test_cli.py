@@ -59,6 +59,42 @@ def test_a_report_on_a_database_without_a_ledger_exits_2_with_one_line(tmp_path:
     )
 
 
+def _donations(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "donations", *args],
+        capture_output=True,
+        text=True,
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        check=False,
+        timeout=60,
+    )
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    missing_folder = f"sqlite:///{tmp_path / 'no-such-folder' / 'donations.db'}"
+    for command in (["report", "progress"], ["campaign", "list"], ["serve", "--port", "1"]):
+        result = _donations(*command, database_url=missing_folder)
+        assert (result.returncode, result.stdout) == (2, ""), command
+        assert result.stderr == (
+            f"error: cannot open the database {missing_folder}: unable to open database file\n"
+        ), command
+    assert not (tmp_path / "no-such-folder").exists()
+
+
+def test_an_unreachable_postgresql_is_named_without_its_password() -> None:
+    # Nothing listens on port 1: the connection is refused at once.
+    result = _donations(
+        "report", "progress", database_url="postgresql://finance:s3cret@127.0.0.1:1/ledger"
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(
+        "error: cannot open the database postgresql://finance:***@127.0.0.1:1/ledger: "
+    )
+    assert "Connect call failed ('127.0.0.1', 1)" in result.stderr
+    assert "s3cret" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
 def test_emulator_command_serves_the_stripe_api_on_its_own_port() -> None:
     port = free_port()
     server = subprocess.Popen(
