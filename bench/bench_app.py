@@ -10,6 +10,10 @@ run behind the same middleware, in the same process, on the same engine:
   still claim "verified and stored", so the intake's events/s is reported as a share of it.
 - `GET /bench/constant`, a constant JSON of the progress shape: what serving
   `GET /api/progress` costs with no work at all.
+- `POST /bench/stripe-relay`, a checkout with no database: the reader's JSON in, the app's
+  own Stripe call (same client, same parameters), the session out. The least a checkout
+  endpoint built on Starlette and the stripe library can cost; what ours adds beyond it is
+  its validation and its two commits.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ from starlette.routing import Route
 
 from bench.ledger import FLOOR_TABLE
 from donations.app import create_app
+from donations.checkout import (
+    Contribution,
+    new_checkout_id,
+    session_params,
+    stripe_idempotency_key,
+)
+from donations.models import Frequency
 from donations.settings import Settings
 from donations.web.state import app_state
 from webhooks.verification import TOLERANCE_SECONDS
@@ -37,6 +48,7 @@ BENCH_STRIPE_KEY = "sk_test_bench"
 BENCH_RATE_LIMIT = "1000000/second"
 FLOOR_PATH = "/bench/floor"
 CONSTANT_PATH = "/bench/constant"
+RELAY_PATH = "/bench/stripe-relay"
 
 CONSTANT_PROGRESS = {
     "campaign": "2026",
@@ -90,6 +102,27 @@ async def constant_progress(request: Request) -> JSONResponse:
     return JSONResponse(CONSTANT_PROGRESS)
 
 
+async def stripe_relay(request: Request) -> JSONResponse:
+    body = await request.json()
+    contribution = Contribution(
+        body["amount"],
+        body["currency"],
+        Frequency(body["frequency"]),
+        body.get("email"),
+        body.get("source"),
+    )
+    state = app_state(request)
+    checkout_id = new_checkout_id()
+    session = await state.stripe.v1.checkout.sessions.create_async(
+        session_params(contribution, checkout_id=checkout_id, site_url=state.settings.SITE_URL),  # type: ignore[arg-type]
+        options={"idempotency_key": stripe_idempotency_key(checkout_id)},
+    )
+    return JSONResponse(
+        {"checkout_id": checkout_id, "session_id": session.id, "url": session.url},
+        status_code=201,
+    )
+
+
 def bench_settings(database_url: str, *, stripe_api_base: str, site_url: str) -> Settings:
     """Stripe is the standalone emulator at `stripe_api_base`, reached as Stripe would be."""
     return Settings(
@@ -110,6 +143,7 @@ def create_bench_app(settings: Settings) -> Starlette:
     app.router.routes[0:0] = [
         Route(FLOOR_PATH, durable_floor, methods=["POST"]),
         Route(CONSTANT_PATH, constant_progress, methods=["GET"]),
+        Route(RELAY_PATH, stripe_relay, methods=["POST"]),
     ]
     return app
 

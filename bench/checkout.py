@@ -9,6 +9,11 @@ Idempotency-Key each time (the app always sends one). Two runs each:
 - one connection at a time, where p50(ours) - p50(emulator) is what the app adds to a
   reader's wait: its two commits, validation, the rate limiter and the stripe library.
 Each pair alternates in rounds (bench/measure.py, run_paired).
+
+A third contender at one connection, the stripe relay (bench_app.py), does only what no
+checkout built on Starlette and the stripe library can skip: take the JSON, make the same
+Stripe call, answer. Its p50 over the emulator's is the stack's floor for the overhead, and
+ours over the relay's is what our validation and two commits cost.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 
 from stripe._encode import _api_encode
 
-from bench.bench_app import BENCH_STRIPE_KEY
+from bench.bench_app import BENCH_STRIPE_KEY, RELAY_PATH
 from bench.figures import Figure, Goal, Target
 from bench.load import encode_request
 from bench.measure import Contender, check_answers, json_post, run_paired
@@ -56,9 +61,9 @@ def _api_body(contribution: Contribution) -> bytes:
     return json.dumps(body).encode()
 
 
-def ours_requests(count: int) -> list[bytes]:
+def ours_requests(count: int, *, path: str = API_PATH) -> list[bytes]:
     bodies = [_api_body(c) for c in CONTRIBUTIONS]
-    return [json_post(API_PATH, body) for body, _ in zip(itertools.cycle(bodies), range(count))]
+    return [json_post(path, body) for body, _ in zip(itertools.cycle(bodies), range(count))]
 
 
 def emulator_requests(count: int, *, site_url: str) -> list[bytes]:
@@ -83,13 +88,17 @@ def measure_checkout(
     count = int(REQUESTS_PER_SECOND_CAP * (size.checkout_duration + size.warmup))
     runs: dict[str, dict[str, Any]] = {}
     for connections in (size.connections, 1):
+        contenders = {
+            # Each emulator request carries its own Idempotency-Key: sent once each.
+            "emulator": Contender(emulator, emulator_requests(count, site_url=app.url)),
+            # Ours carry none: every one opens a new session, so they may repeat.
+            "ours": Contender(app, ours_requests(len(CONTRIBUTIONS)), cycle=True),
+        }
+        if connections == 1:
+            relay = ours_requests(len(CONTRIBUTIONS), path=RELAY_PATH)
+            contenders["relay"] = Contender(app, relay, cycle=True)
         paired = run_paired(
-            {
-                # Each emulator request carries its own Idempotency-Key: sent once each.
-                "emulator": Contender(emulator, emulator_requests(count, site_url=app.url)),
-                # Ours carry none: every one opens a new session, so they may repeat.
-                "ours": Contender(app, ours_requests(len(CONTRIBUTIONS)), cycle=True),
-            },
+            contenders,
             rounds=size.rounds,
             connections=connections,
             duration=size.checkout_duration,
@@ -112,5 +121,14 @@ def measure_checkout(
         Figure(
             section, f"p50 {single}", "ms", runs[f"ours {single}"]["p50_ms"],
             runs[f"emulator {single}"]["p50_ms"], "emulator direct", [OVERHEAD_TARGET],
+        ),
+        Figure(
+            section, f"p50 {single}, stripe relay (no database)", "ms",
+            runs[f"relay {single}"]["p50_ms"], runs[f"emulator {single}"]["p50_ms"],
+            "emulator direct",
+        ),
+        Figure(
+            section, f"p50 {single}, ours over the relay", "ms", runs[f"ours {single}"]["p50_ms"],
+            runs[f"relay {single}"]["p50_ms"], "stripe relay (no database)",
         ),
     ]  # fmt: skip

@@ -4,7 +4,9 @@ Two pairs per report, each the median of N runs:
 - in process: the report function (donations/reports) on a reports engine, against the
   hand-written statements through the same engine and driver;
 - as commands: `donations report ...` as a child process, against the statements run by
-  the database's own client (`sqlite3`, `psql`), timed the same way, start-up included.
+  the database's own client (`sqlite3`, `psql`), timed the same way, start-up included;
+  and against the same statements run by the least Python command on our stack
+  (bench/sql_command.py), to tell what our code adds from what Python and SQLAlchemy cost.
 """
 
 from __future__ import annotations
@@ -157,13 +159,22 @@ def measure_reports(url: str, size: Size, *, database: str, scratch: Path) -> li
         script.write_text(as_script(baselines[name]))
         ours = time_command(command, repeats=size.repeats, env=environment)
         sql = time_command(client, repeats=size.repeats, env=environment, stdin=script)
-        figures.append(
+        python = time_command(
+            [sys.executable, "-m", "bench.sql_command", "--database-url", url],
+            repeats=size.repeats, env=environment, stdin=script,
+        )  # fmt: skip
+        detail = {"ours": ours.as_json(), "sql": sql.as_json(), "python": python.as_json()}
+        figures += [
             Figure(
                 section, f"{name}, CLI", "s", ours.median_seconds, sql.median_seconds,
-                f"{Path(client[0]).name} with the same SQL",
-                [WITHIN_SQL, UNDER_TWO_SECONDS], {"ours": ours.as_json(), "sql": sql.as_json()},
-            )
-        )  # fmt: skip
+                f"{Path(client[0]).name} with the same SQL", [WITHIN_SQL, UNDER_TWO_SECONDS],
+                detail,
+            ),
+            Figure(
+                section, f"{name}, CLI over Python", "s", ours.median_seconds,
+                python.median_seconds, "python + SQLAlchemy, same SQL", [], detail,
+            ),
+        ]  # fmt: skip
     figures += _csv_export(url, size, section=section, environment=environment, scratch=scratch)
     figures.append(_start_up(size, section=section, environment=environment))
     return figures

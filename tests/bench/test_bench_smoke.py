@@ -25,6 +25,8 @@ EXPECTED = [
     ("reports (sqlite)", "period --by month, function"),
     ("reports (sqlite)", "progress, CLI"),
     ("reports (sqlite)", "period --by month, CLI"),
+    ("reports (sqlite)", "progress, CLI over Python"),
+    ("reports (sqlite)", "period --by month, CLI over Python"),
     ("reports (sqlite)", "CSV export of 2,000 payments, peak RSS"),
     ("reports (sqlite)", "CSV export of 2,000 payments, time"),
     ("reports (sqlite)", "CLI start-up (donations --help)"),
@@ -37,6 +39,8 @@ EXPECTED = [
     ("checkout (sqlite)", "sessions/s x32"),
     ("checkout (sqlite)", "p99 x32"),
     ("checkout (sqlite)", "p50 x1"),
+    ("checkout (sqlite)", "p50 x1, stripe relay (no database)"),
+    ("checkout (sqlite)", "p50 x1, ours over the relay"),
 ]
 # Only where wrk is installed is there a second load generator to compare with.
 CEILING = ("load generator (sqlite)", "bare endpoint requests/s, wrk -t1")

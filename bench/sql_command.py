@@ -1,0 +1,45 @@
+"""The least a Python report command on our stack can do, as a baseline for `donations report`.
+
+    python -m bench.sql_command --database-url URL < statements.sql
+
+Starts Python, imports SQLAlchemy's asyncio engine and the driver the app uses, runs the
+hand-written statements and prints their rows: no settings, no models, no CLI framework, no
+formatting. `donations report ...` over this is what our own code adds; this over `sqlite3`
+or `psql` is what Python and the required stack cost before any of ours runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+# The app's async drivers (donations/db.py), named here so as not to import the app.
+DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+async def run(url: str, statements: list[str]) -> None:
+    parsed = make_url(url)
+    engine = create_async_engine(parsed.set(drivername=DRIVERS[parsed.get_backend_name()]))
+    try:
+        async with engine.connect() as connection:
+            for statement in statements:
+                for row in await connection.exec_driver_sql(statement):
+                    print("|".join(str(value) for value in row))
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.sql_command")
+    parser.add_argument("--database-url", required=True)
+    args = parser.parse_args()
+    statements = [part.strip() for part in sys.stdin.read().split(";\n") if part.strip()]
+    asyncio.run(run(args.database_url, statements))
+
+
+if __name__ == "__main__":
+    main()
