@@ -28,7 +28,8 @@ payment, refunds, disputes) and a supporter's (every customer and email of one p
 rows that no single row lock covers; serializing them makes any interleaving of deliveries,
 across processes, equal to some order of them, and handlers already give the same ledger for
 every order. Deadlocks, serialization failures and unique violations from writers outside the
-lock are retried.
+lock are retried; any other constraint violation (NOT NULL, CHECK, foreign key) is a bug that
+would fail the same way every time, so the event fails at once.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,6 +65,9 @@ RETRY_PAUSE_SECONDS = 0.05
 MAX_ERROR_LENGTH = 2000
 # SQLSTATEs worth another try: serialization failure, deadlock, unique violation.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
+# SQLite's extended result codes for a unique violation (a primary key is one too):
+# https://www.sqlite.org/rescode.html#constraint_unique
+SQLITE_UNIQUE_VIOLATIONS = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 NOT_STORED = "event {id} is not in the inbox"
 
 # The most deliveries one transaction writes: enough to amortize a commit, few enough that
@@ -308,12 +312,23 @@ async def _serialize(session: AsyncSession) -> None:
 
 
 def _retryable(error: DBAPIError) -> bool:
+    """A deadlock, a serialization failure, SQLite's lock, or a unique violation: another
+    writer created the row this transaction meant to, and on the next try it is there to be
+    found. Any other constraint violation fails the same way on every try."""
     original = error.orig
+    # asyncpg through SQLAlchemy's adapter names it sqlstate, psycopg pgcode.
     state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-    # A unique violation means another writer created the row this transaction meant to:
-    # on the next try it is there to be found.
-    unique_violation = isinstance(error, IntegrityError)
-    return unique_violation or state in RETRYABLE_SQLSTATES or "database is locked" in str(original)
+    return (
+        state in RETRYABLE_SQLSTATES
+        or _sqlite_unique_violation(original)
+        or "database is locked" in str(original)
+    )
+
+
+def _sqlite_unique_violation(original: Exception | None) -> bool:
+    # SQLite has no SQLSTATE; sqlite3's errors (aiosqlite raises them unwrapped) carry the
+    # extended result code's name (Python 3.11+).
+    return getattr(original, "sqlite_errorname", None) in SQLITE_UNIQUE_VIOLATIONS
 
 
 def _row(

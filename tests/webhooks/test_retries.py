@@ -1,0 +1,98 @@
+"""Which database errors earn a delivery another try (webhooks/inbox.py): a unique violation
+may be a race with another writer and is retried; any other constraint violation is a bug
+that fails the same way every time, so the event fails at once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event as sqlalchemy_event
+from sqlmodel import col, select
+
+from donations.db import Database
+from donations.models import EventStatus, Payment, StripeEvent
+from tests.support import stripe_events as se
+from tests.webhooks.conflicts import IMPORTED_PAYMENT_INTENT, import_payment_claiming
+from webhooks.inbox import ATTEMPTS, Outcome, Receipt, receive_dict
+
+pytestmark = pytest.mark.asyncio
+
+NOW = int(time.time())
+
+
+@contextmanager
+def counting_statements(db: Database, beginning: str) -> Iterator[list[str]]:
+    """The statements beginning with `beginning` that the engine sends meanwhile: one per
+    attempt at the statement that fails."""
+    sent: list[str] = []
+
+    def before_cursor_execute(connection: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if statement.startswith(beginning):
+            sent.append(statement)
+
+    engine = db.engine.sync_engine
+    sqlalchemy_event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield sent
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", before_cursor_execute)
+
+
+async def stored(db: Database, event_id: str) -> tuple[str, int, str | None]:
+    async with db.session() as session:
+        row = (await session.exec(select(StripeEvent).where(StripeEvent.id == event_id))).one()
+    return row.status, row.attempts, row.last_error
+
+
+def reason(receipt: Receipt) -> str:
+    """The first line of the stored error: the driver's own words differ between databases."""
+    assert receipt.error is not None
+    return receipt.error.splitlines()[0]
+
+
+async def test_a_check_violation_is_attempted_once_and_stored_failed(db: Database) -> None:
+    # Stripe never sends a negative amount; booking one breaks ck_payment_amount_non_negative.
+    gift = se.one_off_gift(-100, "eur", NOW, "reader@example.org")
+    intent_succeeded = gift.events[1]
+    with counting_statements(db, "INSERT INTO payment ") as inserts:
+        receipt = await receive_dict(db, intent_succeeded)
+    assert len(inserts) == 1
+    assert receipt.outcome is Outcome.failed
+    assert reason(receipt).startswith("IntegrityError: (")
+    assert "ck_payment_amount_non_negative" in reason(receipt)
+    assert await stored(db, intent_succeeded["id"]) == (EventStatus.failed, 1, receipt.error)
+    async with db.session() as session:
+        assert (await session.exec(select(Payment.amount))).all() == []
+
+
+async def test_a_unique_violation_is_retried_then_stored_failed(db: Database) -> None:
+    membership = se.membership_signup(500, "eur", "month", NOW, "member@example.org")
+    [payment] = membership.payments
+    # The invoice's PaymentIntent brings the charge id to the membership's payment; the
+    # imported payment holds it already, so that UPDATE breaks payment.stripe_charge_id's
+    # unique key on every try: the tries a race with another writer would be given.
+    await import_payment_claiming(db, payment.charge_id)
+    *before, intent_succeeded = payment.events
+    for event in [membership.events[0], *before]:
+        assert (await receive_dict(db, event)).outcome is Outcome.processed
+    with counting_statements(db, "UPDATE payment SET stripe_charge_id") as updates:
+        receipt = await receive_dict(db, intent_succeeded)
+    assert len(updates) == ATTEMPTS == 5
+    assert receipt.outcome is Outcome.failed
+    assert reason(receipt).startswith("IntegrityError: (")
+    assert "stripe_charge_id" in reason(receipt)
+    assert await stored(db, intent_succeeded["id"]) == (EventStatus.failed, 1, receipt.error)
+    async with db.session() as session:
+        charges = await session.exec(
+            select(Payment.stripe_payment_intent_id, Payment.stripe_charge_id).order_by(
+                col(Payment.id)
+            )
+        )
+        assert charges.all() == [
+            (IMPORTED_PAYMENT_INTENT, payment.charge_id),
+            (payment.payment_intent_id, None),
+        ]
