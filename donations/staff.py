@@ -74,6 +74,11 @@ class LoginResult:
 
 
 def check_new_staff(name: str, password: str) -> None:
+    check_staff_name(name)
+    check_password(password)
+
+
+def check_staff_name(name: str) -> None:
     if not name.strip():
         raise StaffError(_EMPTY_NAME)
     if len(name) > NAME_LENGTH:
@@ -82,6 +87,9 @@ def check_new_staff(name: str, password: str) -> None:
     # cannot be sent.
     if ":" in name:
         raise StaffError(_COLON)
+
+
+def check_password(password: str) -> None:
     if not password:
         raise StaffError(_EMPTY_PASSWORD)
     if len(password) < MIN_PASSWORD_LENGTH:

@@ -8,7 +8,7 @@ import typer
 
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
-from donations.staff import StaffError, add_staff, check_new_staff
+from donations.staff import StaffError, add_staff, check_password, check_staff_name
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -18,7 +18,23 @@ def _read_password(from_stdin: bool) -> str:
         # One line, as `docker login --password-stdin` reads it: the trailing newline is not
         # part of the password.
         return sys.stdin.readline().rstrip("\r\n")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    # Checked as soon as it is typed, so a password that will be refused is not typed twice;
+    # its StaffError passes through click's prompt (which catches only UsageError) to `add`.
+    # `default=""` lets an empty password reach the check: click alone would ask again
+    # without saying why.
+    password: str = typer.prompt(
+        "Password",
+        hide_input=True,
+        confirmation_prompt=True,
+        default="",
+        show_default=False,
+        value_proc=_checked_password,
+    )
+    return password
+
+
+def _checked_password(password: str) -> str:
+    check_password(password)
     return password
 
 
@@ -30,9 +46,11 @@ def add(
     ),
 ) -> None:
     """Add a staff user; the password is asked for twice (hidden) or read from stdin."""
-    password = _read_password(password_stdin)
     try:
-        check_new_staff(name, password)
+        # The name first: nobody should type a password for a login that cannot be made.
+        check_staff_name(name)
+        password = _read_password(password_stdin)
+        check_password(password)
     except StaffError as error:
         fail(str(error))
 
