@@ -387,24 +387,45 @@ async def _member_rows(scope: Scope, session: AsyncSession) -> AsyncIterator[dic
         yield row.as_json()
 
 
+async def _funnel_rows(scope: Scope, session: AsyncSession) -> AsyncIterator[dict[str, Any]]:
+    # The whole report, not stream_funnel: its last row adds up the others ("all"), as on
+    # the page and in `donations report funnel`. A few rows, one per frequency.
+    for row in await funnel.funnel_report(session=session, **scope.range()):
+        yield row.as_json()
+
+
 def _export_rows(
-    name: str, scope: Scope, grain: Grain, session: AsyncSession
+    name: str, scope: Scope, grain: Grain | None, session: AsyncSession
 ) -> tuple[tuple[str, ...], AsyncIterator[dict[str, Any]]]:
     """(columns, rows as they come): the cursor's rows for the long reports, a few aggregate
-    rows computed in one go for progress and members."""
+    rows computed in one go for progress, members and the funnel. `grain` is the period
+    export's ?by=, None for the others."""
     if name == "progress":
         return ("figure", "value"), _progress_rows(scope, _required(scope), session)
     if name == "members":
         return MEMBER_COLUMNS, _member_rows(scope, session)
+    if name == "funnel":
+        return funnel.COLUMNS, _funnel_rows(scope, session)
     rows: AsyncIterator[Any]
     if name == "period":
+        assert grain is not None, "export_csv checks ?by= for the period export"
         rows = period.stream_period(session=session, grain=grain, **scope.range())
         return period.COLUMNS, _dicts(rows)
     if name == "sources":
         return sources.COLUMNS, _dicts(sources.stream_sources(session=session, **scope.range()))
-    if name == "funnel":
-        return funnel.COLUMNS, _dicts(funnel.stream_funnel(session=session, **scope.range()))
     return recent.COLUMNS, _dicts(recent.stream_recent(session=session, limit=RECENT_PAYMENTS))
+
+
+def _period_grain(request: Request, scope: Scope) -> Grain:
+    """The period export's ?by= (default month), checked before the download starts: a bad
+    value, or one that cuts the range into too many buckets, is a 400 with the reason, not a
+    file broken halfway."""
+    by = request.query_params.get("by", Grain.month.value)
+    try:
+        zone = report_zone(scope.timezone)
+        return checked_grain(by, scope.first_day, scope.last_day, zone, option="by")
+    except ReportInputError as error:
+        raise PageError(400, str(error)) from None
 
 
 EXPORTS = ("progress", "period", "members", "sources", "funnel", "payments")
@@ -416,13 +437,10 @@ async def export_csv(request: Request, who: str) -> Response:
     if name not in EXPORTS:
         raise PageError(404, _UNKNOWN_REPORT.format(name=name, names=", ".join(EXPORTS)))
     scope = await _scope(request, needs_campaign=name == "progress")
-    by = request.query_params.get("by", Grain.month.value)
-    try:
-        zone = report_zone(scope.timezone)
-        grain = checked_grain(by, scope.first_day, scope.last_day, zone, option="by")
-    except ReportInputError as error:
-        raise PageError(400, str(error)) from None
-    detail = f"{name} {scope.query()}" + (f"&by={grain}" if name == "period" else "")
+    # Only the period export is cut by day, week or month: the others never read ?by=, so a
+    # stray one (a link copied from the period export) must not refuse their download.
+    grain = _period_grain(request, scope) if name == "period" else None
+    detail = f"{name} {scope.query()}" + (f"&by={grain}" if grain is not None else "")
     async with scope.state.db.session() as session:
         audit(
             session=session,

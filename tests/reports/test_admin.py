@@ -1,17 +1,33 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
+from sqlalchemy import text as sql
+from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
-from donations.db import Database
+from donations import migrations
+from donations.campaigns import add_campaign, validate_campaign
+from donations.db import Database, create_sync_engine, is_sqlite
 from donations.models import AuditLog
 from donations.reports import funnel, recent, sources
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
+from donations.settings import Settings
 from donations.staff import add_staff
+from tests.conftest import TEST_WEBHOOK_SECRET
+from tests.reports.scenario import at
+from tests.reports.test_cli_report import donations as run_cli
+from tests.support import databases
+from tests.support import stripe_events as se
+from tests.support.apps import asgi_client, running_app
+from tests.support.webhook_delivery import deliver_all
 
 NAME, PASSWORD = "ana", "correct horse battery"
 AUTH = (NAME, PASSWORD)
+# The whole year of the newsroom (tests/reports/scenario.py).
+YEAR = "from=2026-01-01&to=2026-12-31"
 
 
 async def add_ana(db: Database) -> None:
@@ -135,3 +151,143 @@ async def test_bad_admin_input_is_a_4xx_with_the_reason(
     for path, (status, reason) in cases.items():
         response = await dublin_client.get(path, auth=AUTH)
         assert (response.status_code, reason in response.text) == (status, True), path
+
+
+@pytest.mark.asyncio
+async def test_funnel_csv_has_the_all_row_of_the_page_and_the_cli(
+    year: Database, database_url: str, dublin_client: httpx.AsyncClient
+) -> None:
+    await add_ana(year)
+    download = await dublin_client.get(f"/admin/export/funnel.csv?{YEAR}", auth=AUTH)
+    assert download.status_code == 200
+    # The rows of test_funnel_counts_sessions_by_frequency_and_outcome, "all" last.
+    assert download.text.splitlines() == [
+        "frequency,created,completed,expired,failed,open,conversion_percent",
+        "annual,1,1,0,0,0,100.0",
+        "monthly,4,3,1,0,0,75.0",
+        "one_off,9,8,0,1,0,88.9",
+        "all,14,12,1,1,0,85.7",
+    ]
+    cli = await run_cli(
+        "report", "funnel", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "csv",
+        database_url=database_url,
+    )  # fmt: skip
+    assert cli.exit_code == 0, cli.stderr
+    assert download.text == cli.stdout
+
+
+@pytest.mark.asyncio
+async def test_by_is_checked_only_by_the_period_export(
+    year: Database, dublin_client: httpx.AsyncClient
+) -> None:
+    await add_ana(year)
+    # Exports not cut by time ignore a stray ?by=, whatever it says.
+    for report in ("members", "sources", "funnel", "payments"):
+        plain = await dublin_client.get(f"/admin/export/{report}.csv?{YEAR}", auth=AUTH)
+        stray = await dublin_client.get(
+            f"/admin/export/{report}.csv?{YEAR}&by=fortnight", auth=AUTH
+        )
+        assert (stray.status_code, stray.text) == (200, plain.text), report
+    # Progress is worked out at the moment of asking: its figures, not its whole text.
+    progress = await dublin_client.get("/admin/export/progress.csv?by=fortnight", auth=AUTH)
+    assert progress.status_code == 200 and "net,16200" in progress.text.splitlines()
+    stray = await dublin_client.get(f"/admin/export/sources.csv?{YEAR}&by=fortnight", auth=AUTH)
+    assert stray.text.splitlines() == [
+        "source,currency,payments,gross",
+        "(none),eur,6,13200",
+        "article-footer,eur,2,9000",
+        "newsletter,eur,1,2500",
+        "homepage,eur,2,1000",
+        "newsletter,gbp,1,1500",
+        "(none),jpy,1,1000",
+    ]
+    # The period export is cut by it: a bad one is refused before anything is sent.
+    period = await dublin_client.get(f"/admin/export/period.csv?{YEAR}&by=fortnight", auth=AUTH)
+    assert period.status_code == 400
+    assert period.headers["content-type"] == "text/html; charset=utf-8"
+    assert "by must be day, week or month, not &#39;fortnight&#39;" in period.text
+    actions = await audit_actions(year)
+    # Ten downloads, audited without the ?by= they did not use; the refusal is not audited.
+    assert actions[-1] == ("export", "sources campaign=2026&from=2026-01-01&to=2026-12-31")
+    assert [action for action, _ in actions] == ["login"] + ["export"] * 10
+
+
+# --- the reports database ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def reports_template_url(template_database_url: str) -> str:
+    """A second migrated database, beside the test database, to stand for the replica.
+
+    On SQLite each test copies the template to a file of its own. On PostgreSQL it is the
+    test database's name with "b" added (test -> testb), created if missing.
+    """
+    if is_sqlite(template_database_url):
+        return template_database_url
+    primary = make_url(template_database_url)
+    replica = primary.set(database=f"{primary.database}b")
+    engine = create_sync_engine(template_database_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        known = "SELECT 1 FROM pg_database WHERE datname = :name"
+        if connection.execute(sql(known), {"name": replica.database}).first() is None:
+            connection.execute(sql(f'CREATE DATABASE "{replica.database}"'))
+    engine.dispose()
+    url = replica.render_as_string(hide_password=False)
+    databases.reset_schema(url)
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def reports_database_url(reports_template_url: str, tmp_path: Path) -> str:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    return databases.fresh_database(reports_template_url, folder)
+
+
+async def add_the_campaign(db: Database) -> None:
+    """The campaign of the `year` fixture: a replica holds the same campaigns."""
+    async with db.session() as session:
+        await add_campaign(
+            session=session,
+            campaign=validate_campaign(
+                slug="2026",
+                name="Reader support 2026",
+                target="1000.00",
+                currency="eur",
+                starts="2026-03-30",
+                ends="2026-10-25",
+            ),
+        )
+
+
+@pytest.mark.asyncio
+async def test_the_dashboard_and_the_public_figure_read_the_reports_database(
+    year: Database, dublin_settings: Settings, reports_database_url: str
+) -> None:
+    # The primary holds the login and the newsroom's year (net €162.00); the reports
+    # database only the campaign and one €40.00 gift, booked there by an app of its own.
+    await add_ana(year)
+    reports = Database(reports_database_url)
+    try:
+        await add_the_campaign(reports)
+    finally:
+        await reports.dispose()
+    gift = se.one_off_gift(4000, "eur", at("2026-06-01T10:00:00"), "lu@example.org")
+    booking = dublin_settings.model_copy(update={"DATABASE_URL": reports_database_url})
+    async with running_app(booking) as app, asgi_client(app) as http:
+        booked = await deliver_all(http, gift.events, TEST_WEBHOOK_SECRET)
+        assert [response.status_code for response in booked] == [200] * len(booked)
+
+    settings = dublin_settings.model_copy(update={"REPORTS_DATABASE_URL": reports_database_url})
+    async with running_app(settings) as app, asgi_client(app) as http:
+        overview = await http.get("/admin?campaign=2026", auth=AUTH)
+        progress = await http.get("/api/progress?campaign=2026")
+    assert overview.status_code == 200
+    assert "Reader support 2026: 4.0% of the target" in overview.text
+    assert "€40.00" in overview.text and "€162.00" not in overview.text
+    assert progress.status_code == 200
+    figures = progress.json()
+    assert (figures["gross"], figures["net"], figures["percent"]) == (4000, 4000, 4.0)
+    # The login was checked against the primary, where staff live.
+    assert await audit_actions(year) == [("login", None)]
