@@ -7,6 +7,7 @@ from pathlib import Path
 
 import stripe
 
+from tests.support.cli import donations
 from tests.support.servers import free_port
 
 
@@ -46,34 +47,17 @@ def test_every_command_is_listed_in_help() -> None:
 
 
 def test_a_report_on_a_database_without_a_ledger_exits_2_with_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "donations", "report", "progress"],
-        capture_output=True,
-        text=True,
-        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    result = donations("report", "progress", database_url=f"sqlite:///{tmp_path / 'empty.db'}")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         "error: the database has no ledger yet: run `donations db upgrade` (or `donations serve`)\n"
     )
 
 
-def _donations(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "donations", *args],
-        capture_output=True,
-        text=True,
-        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        check=False,
-        timeout=60,
-    )
-
-
 def test_a_database_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     missing_folder = f"sqlite:///{tmp_path / 'no-such-folder' / 'donations.db'}"
     for command in (["report", "progress"], ["campaign", "list"], ["serve", "--port", "1"]):
-        result = _donations(*command, database_url=missing_folder)
+        result = donations(*command, database_url=missing_folder)
         assert (result.returncode, result.stdout) == (2, ""), command
         assert result.stderr == (
             f"error: cannot open the database {missing_folder}: unable to open database file\n"
@@ -83,7 +67,7 @@ def test_a_database_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path: 
 
 def test_an_unreachable_postgresql_is_named_without_its_password() -> None:
     # Nothing listens on port 1: the connection is refused at once.
-    result = _donations(
+    result = donations(
         "report", "progress", database_url="postgresql://finance:s3cret@127.0.0.1:1/ledger"
     )
     assert (result.returncode, result.stdout) == (2, "")

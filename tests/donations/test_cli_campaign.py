@@ -1,24 +1,13 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+
+from tests.support.cli import donations
 
 GOOD = [
     "--slug", "2026", "--name", "Reader support 2026", "--target", "500000.00",
     "--currency", "eur", "--starts", "2026-01-01", "--ends", "2026-12-31",
 ]  # fmt: skip
-
-
-def donations(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "donations", *args],
-        capture_output=True,
-        text=True,
-        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
 
 
 def test_campaign_add_then_list(database_url: str) -> None:

@@ -40,9 +40,8 @@ async def dublin_client(dublin_app: Starlette) -> AsyncIterator[httpx.AsyncClien
         yield http
 
 
-@pytest_asyncio.fixture
-async def year(dublin_client: httpx.AsyncClient, db: Database) -> Database:
-    """The campaign, and the newsroom's year delivered as signed webhooks: the ledger."""
+async def add_the_campaign(db: Database) -> None:
+    """The campaign of the `year` fixture (a reports replica holds the same campaigns)."""
     async with db.session() as session:
         await add_campaign(
             session=session,
@@ -55,6 +54,12 @@ async def year(dublin_client: httpx.AsyncClient, db: Database) -> Database:
                 ends="2026-10-25",
             ),
         )
+
+
+@pytest_asyncio.fixture
+async def year(dublin_client: httpx.AsyncClient, db: Database) -> Database:
+    """The campaign, and the newsroom's year delivered as signed webhooks: the ledger."""
+    await add_the_campaign(db)
     responses = await deliver_all(dublin_client, newsroom_year(), TEST_WEBHOOK_SECRET)
     refused = [(r.status_code, r.text) for r in responses if r.status_code != 200]
     assert refused == []

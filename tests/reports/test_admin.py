@@ -9,7 +9,6 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from donations import migrations
-from donations.campaigns import add_campaign, validate_campaign
 from donations.db import Database, create_sync_engine, is_sqlite
 from donations.models import AuditLog
 from donations.reports import funnel, recent, sources
@@ -17,6 +16,7 @@ from donations.reports.members import COLUMNS as MEMBER_COLUMNS
 from donations.settings import Settings
 from donations.staff import add_staff
 from tests.conftest import TEST_WEBHOOK_SECRET
+from tests.reports.ledger_fixtures import add_the_campaign
 from tests.reports.scenario import at
 from tests.reports.test_cli_report import donations as run_cli
 from tests.support import databases
@@ -243,22 +243,6 @@ def reports_database_url(reports_template_url: str, tmp_path: Path) -> str:
     folder = tmp_path / "reports"
     folder.mkdir()
     return databases.fresh_database(reports_template_url, folder)
-
-
-async def add_the_campaign(db: Database) -> None:
-    """The campaign of the `year` fixture: a replica holds the same campaigns."""
-    async with db.session() as session:
-        await add_campaign(
-            session=session,
-            campaign=validate_campaign(
-                slug="2026",
-                name="Reader support 2026",
-                target="1000.00",
-                currency="eur",
-                starts="2026-03-30",
-                ends="2026-10-25",
-            ),
-        )
 
 
 @pytest.mark.asyncio
