@@ -11,7 +11,7 @@ run behind the same middleware, in the same process, on the same engine:
 - `GET /bench/constant`, a constant JSON of the progress shape: what serving
   `GET /api/progress` costs with no work at all.
 - `POST /bench/stripe-relay`, a checkout with no database: the reader's JSON in, the app's
-  own Stripe call (same client, same parameters), the session out. The least a checkout
+  own Stripe call (`checkout_service.open_session`), the session out. The least a checkout
   endpoint built on Starlette and the stripe library can cost; what ours adds beyond it is
   its validation and its two commits.
 """
@@ -31,12 +31,8 @@ from starlette.routing import Route
 
 from bench.ledger import FLOOR_TABLE
 from donations.app import create_app
-from donations.checkout import (
-    Contribution,
-    new_checkout_id,
-    session_params,
-    stripe_idempotency_key,
-)
+from donations.checkout import Contribution, new_checkout_id
+from donations.checkout_service import open_session
 from donations.models import Frequency
 from donations.settings import Settings
 from donations.web.state import app_state
@@ -111,15 +107,10 @@ async def stripe_relay(request: Request) -> JSONResponse:
         body.get("email"),
         body.get("source"),
     )
-    state = app_state(request)
     checkout_id = new_checkout_id()
-    session = await state.stripe.v1.checkout.sessions.create_async(
-        session_params(contribution, checkout_id=checkout_id, site_url=state.settings.SITE_URL),  # type: ignore[arg-type]
-        options={"idempotency_key": stripe_idempotency_key(checkout_id)},
-    )
+    session_id, url = await open_session(app_state(request), contribution, checkout_id=checkout_id)
     return JSONResponse(
-        {"checkout_id": checkout_id, "session_id": session.id, "url": session.url},
-        status_code=201,
+        {"checkout_id": checkout_id, "session_id": session_id, "url": url}, status_code=201
     )
 
 

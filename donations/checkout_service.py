@@ -43,6 +43,7 @@ SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 _REASON_LENGTH = 500
 
 _NEW_CHECKOUT = insert(Checkout)
+SESSIONS_PATH = "/v1/checkout/sessions"
 
 KEY_REUSED = "idempotency_key_reused"
 KEY_IN_FLIGHT = "idempotency_key_in_use"
@@ -90,21 +91,32 @@ async def start_checkout(
     if row.status != CheckoutStatus.created and row.stripe_session_id is not None:
         # A replay of a request we already answered: the same session.
         return await _replay(state, row)
-    params = session_params(contribution, checkout_id=row.id, site_url=state.settings.SITE_URL)
     try:
-        session = await state.stripe.v1.checkout.sessions.create_async(
-            params,  # type: ignore[arg-type]
-            options={"idempotency_key": stripe_idempotency_key(row.id)},
-        )
+        session_id, url = await open_session(state, contribution, checkout_id=row.id)
     except stripe.StripeError as error:
         reason = f"{type(error).__name__}: {error.user_message or error}"[:_REASON_LENGTH]
         logger.warning("stripe refused checkout %s: %s", row.id, reason)
         await _set_status(state, row.id, CheckoutStatus.failed, failure_reason=reason)
         temporary = isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
         raise ProviderUnavailable(row.id, reason, temporary=temporary) from error
-    await _set_status(state, row.id, CheckoutStatus.open, stripe_session_id=session.id)
-    logger.info("checkout %s opened session %s", row.id, session.id)
-    return StartedCheckout(row.id, session.id, session.url)
+    await _set_status(state, row.id, CheckoutStatus.open, stripe_session_id=session_id)
+    logger.info("checkout %s opened session %s", row.id, session_id)
+    return StartedCheckout(row.id, session_id, url)
+
+
+async def open_session(
+    state: AppState, contribution: Contribution, *, checkout_id: str
+) -> tuple[str, str | None]:
+    """Create the Checkout Session for `checkout_id` at Stripe: its id and URL.
+
+    A raw request through the app's client (its key, retries, and errors raised as
+    StripeError), read as plain JSON: building a StripeObject of the whole Session cost as
+    much CPU as everything else in the call (bench/PROFILE.md, third pass)."""
+    params = session_params(contribution, checkout_id=checkout_id, site_url=state.settings.SITE_URL)
+    created = await state.stripe.raw_request_async(
+        "post", SESSIONS_PATH, **params, idempotency_key=stripe_idempotency_key(checkout_id)
+    )
+    return created.data["id"], created.data.get("url")
 
 
 async def find_given(*, state: AppState, session_id: str) -> Given | None:
