@@ -3,6 +3,7 @@
     start_checkout(state=, contribution=, idempotency_key=) -> StartedCheckout
         raises ProviderUnavailable  Stripe refused or could not be reached; the row is failed
         raises IdempotencyConflict  the key was used for another contribution, or is in flight
+    open_session(state, contribution, checkout_id=) -> (session id, url)   the Stripe call alone
     find_given(state=, session_id=) -> Given | None     what the thanks page shows
     portal_url(state=, session_id=, window=, return_url=) -> str | None
                                 a billing portal link for a member who has just joined
