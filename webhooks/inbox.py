@@ -165,21 +165,10 @@ async def _write(db: Database, event: Event, payload: str, handler: Handler | No
 
 async def _write_group(db: Database, group: list[_Delivery]) -> None:
     try:
-        if len(group) > 1:
-            try:
-                receipts = await _write_together(db, group)
-            except Exception as error:
-                logger.info(
-                    "group of %d events rolled back (%s); writing them one by one",
-                    len(group),
-                    type(error).__name__,
-                )
-            else:
-                for delivery, receipt in zip(group, receipts, strict=True):
-                    delivery.receipt.set_result(receipt)
-                return
-        for delivery in group:
-            delivery.receipt.set_result(await _write_alone(db, delivery))
+        if len(group) == 1 or not await _wrote_together(db, group):
+            # Each answered as soon as it is written, not when the last one is.
+            for delivery in group:
+                delivery.receipt.set_result(await _write_alone(db, delivery))
     except BaseException as error:
         # Never leave a delivery waiting for an answer that will not come.
         for delivery in group:
@@ -188,7 +177,24 @@ async def _write_group(db: Database, group: list[_Delivery]) -> None:
         raise
 
 
-async def _write_together(db: Database, group: list[_Delivery]) -> list[Receipt]:
+async def _wrote_together(db: Database, group: list[_Delivery]) -> bool:
+    """Write the group in one transaction and answer each delivery; False, with nothing
+    answered, if the transaction rolled back (an event failed, or the database said no)."""
+    try:
+        receipts = await _write_in_one_transaction(db, group)
+    except Exception as error:
+        logger.info(
+            "group of %d events rolled back (%s); writing them one by one",
+            len(group),
+            type(error).__name__,
+        )
+        return False
+    for delivery, receipt in zip(group, receipts, strict=True):
+        delivery.receipt.set_result(receipt)
+    return True
+
+
+async def _write_in_one_transaction(db: Database, group: list[_Delivery]) -> list[Receipt]:
     async with db.writing_session() as session:
         await _serialize(session)
         return await _store_and_apply(session, group)
@@ -198,10 +204,8 @@ async def _write_alone(db: Database, delivery: _Delivery) -> Receipt:
     event, payload = delivery.event, delivery.payload
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            async with db.writing_session() as session:
-                await _serialize(session)
-                [receipt] = await _store_and_apply(session, [delivery])
-                return receipt
+            [receipt] = await _write_in_one_transaction(db, [delivery])
+            return receipt
         except DBAPIError as error:
             if attempt == ATTEMPTS or not _retryable(error):
                 return await _fail(db, event, payload, error)

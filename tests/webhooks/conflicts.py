@@ -1,4 +1,4 @@
-"""A ledger row that makes an event fail: the one way tests provoke a handler error."""
+"""A ledger row that makes an event fail: how most tests provoke a handler error."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ written share the next one, and one bad event in a group never costs the others.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event as sqlalchemy_event
-from sqlmodel import select
+from sqlmodel import col, select
 
 from donations.db import Database
 from donations.models import EventStatus, Payment, StripeEvent
@@ -44,6 +45,17 @@ async def deliver_at_once(db: Database, events: list[dict[str, Any]]) -> list[Re
     return list(await asyncio.gather(*(receive_dict(db, event) for event in events)))
 
 
+def outcomes(receipts: list[Receipt]) -> list[Outcome]:
+    return [receipt.outcome for receipt in receipts]
+
+
+async def booked(db: Database) -> list[int]:
+    """The amount of every payment in the ledger, smallest first."""
+    amounts = select(Payment.amount).order_by(col(Payment.amount))
+    async with db.session() as session:
+        return list((await session.exec(amounts)).all())
+
+
 def gifts(count: int) -> list[se.Gift]:
     return [
         se.one_off_gift(1000 + n, "eur", NOW - n, f"reader{n}@example.org") for n in range(count)
@@ -54,32 +66,36 @@ async def test_deliveries_waiting_for_the_writer_share_one_transaction(db: Datab
     events = [event for gift in gifts(10) for event in gift.events]
     with counting_commits(db) as commits:
         receipts = await deliver_at_once(db, events)
-    assert [receipt.outcome for receipt in receipts] == [Outcome.processed] * 20
+    assert outcomes(receipts) == [Outcome.processed] * 20
     # The first delivery finds the writer idle and is written alone; the other 19 queue
     # behind it and are written together.
     assert len(commits) == 2
-    async with db.session() as session:
-        amounts = (await session.exec(select(Payment.amount).order_by(Payment.amount))).all()
-    assert amounts == [1000 + n for n in range(10)]
+    assert await booked(db) == [1000 + n for n in range(10)]
 
 
-async def test_a_failing_event_in_a_group_fails_alone(db: Database) -> None:
+async def test_a_failing_event_in_a_group_fails_alone(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     first, good, bad, also_good = gifts(4)
     await import_payment_claiming(db, bad.charge_id)
     intent_succeeded = [gift.events[1] for gift in (first, good, bad, also_good)]
-    receipts = await deliver_at_once(db, intent_succeeded)
-    assert [receipt.outcome for receipt in receipts] == [
+    with caplog.at_level(logging.INFO, logger="webhooks.inbox"):
+        receipts = await deliver_at_once(db, intent_succeeded)
+    assert outcomes(receipts) == [
         Outcome.processed,
         Outcome.processed,
         Outcome.failed,
         Outcome.processed,
     ]
+    # The last three were tried as one group first: the bad one rolled it back.
+    assert "group of 3 events rolled back (LedgerConflict); writing them one by one" in [
+        record.getMessage() for record in caplog.records if record.name == "webhooks.inbox"
+    ]
     async with db.session() as session:
-        booked = (await session.exec(select(Payment.amount).order_by(Payment.amount))).all()
         statuses = dict(
             (await session.exec(select(StripeEvent.id, StripeEvent.status))).all()  # type: ignore[arg-type]
         )
-    assert booked == [100, 1000, 1001, 1003]
+    assert await booked(db) == [100, 1000, 1001, 1003]
     assert statuses == {
         first.events[1]["id"]: EventStatus.processed,
         good.events[1]["id"]: EventStatus.processed,
@@ -91,18 +107,17 @@ async def test_a_failing_event_in_a_group_fails_alone(db: Database) -> None:
 async def test_a_duplicate_inside_one_group_is_answered_as_a_duplicate(db: Database) -> None:
     first, gift = gifts(2)
     paid = gift.events[1]
-    receipts = await deliver_at_once(db, [first.events[1], paid, paid, paid])
-    assert [receipt.outcome for receipt in receipts] == [
+    with counting_commits(db) as commits:
+        receipts = await deliver_at_once(db, [first.events[1], paid, paid, paid])
+    assert outcomes(receipts) == [
         Outcome.processed,
         Outcome.processed,
         Outcome.duplicate,
         Outcome.duplicate,
     ]
-    async with db.session() as session:
-        assert (await session.exec(select(Payment.amount).order_by(Payment.amount))).all() == [
-            1000,
-            1001,
-        ]
+    # The three deliveries of `paid` were one group: one transaction.
+    assert len(commits) == 2
+    assert await booked(db) == [1000, 1001]
 
 
 async def test_a_cancelled_writer_still_writes_its_group_before_the_next_one_starts(
@@ -130,11 +145,9 @@ async def test_a_cancelled_writer_still_writes_its_group_before_the_next_one_sta
     # The first delivery is writing (alone); its client goes away.
     deliveries[0].cancel()
     receipts = await asyncio.gather(*deliveries[1:])
-    assert [receipt.outcome for receipt in receipts] == [Outcome.processed] * 4
+    assert outcomes(receipts) == [Outcome.processed] * 4
     with pytest.raises(asyncio.CancelledError):
         await deliveries[0]
     # One group at a time, the cancelled one included, and every event written.
     assert at_once == [1, 1]
-    async with db.session() as session:
-        amounts = (await session.exec(select(Payment.amount).order_by(Payment.amount))).all()
-    assert amounts == [1000 + n for n in range(5)]
+    assert await booked(db) == [1000 + n for n in range(5)]
