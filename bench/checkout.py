@@ -13,7 +13,7 @@ Each pair alternates in rounds (bench/measure.py, run_paired).
 A third contender at one connection, the stripe relay (bench_app.py), does only what no
 checkout built on Starlette and the stripe library can skip: take the JSON, make the same
 Stripe call, answer. Its p50 over the emulator's is the stack's floor for the overhead, and
-ours over the relay's is what our validation and two commits cost.
+ours over the relay's is what our validation, the rate limiter and two commits cost.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from bench.ledger_rows import COLUMNS, LOAD_ORDER, Row, build, expected_counts, 
 from bench.sizes import LedgerSize, Size
 from donations import migrations
 from donations.db import create_sync_engine, is_sqlite
+from tests.support.databases import reset_schema
 
 logger = logging.getLogger(__name__)
 
@@ -203,11 +204,7 @@ def _load_sqlite(url: str, size: LedgerSize, *, ledger_tables: list[tuple[str, l
 def _load_postgres(
     url: str, size: LedgerSize, *, ledger_tables: list[tuple[str, list[Row]]]
 ) -> None:
-    engine = create_sync_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    reset_schema(url)
     migrations.upgrade(url)
     with psycopg.connect(libpq_url(url)) as connection:
         with connection.cursor() as cursor:
