@@ -23,7 +23,7 @@ from typing import Any
 
 from stripe_emulator import billing, disputes, payments, prices, shapes
 from stripe_emulator.cards import SETTLE_AFTER, Outcome, TestMethod
-from stripe_emulator.errors import MISSING_PARAMETER, StripeError, invalid_param
+from stripe_emulator.errors import StripeError, invalid_param, missing_param
 from stripe_emulator.money import MAX_AMOUNT, format_amount, minimum_charge
 from stripe_emulator.state import Json, PendingPayment, SessionRecord, Store
 
@@ -69,9 +69,7 @@ def create(store: Store, params: Json) -> Json:
         raise invalid_param(ONLY_HOSTED, "ui_mode")
     if "success_url" not in params:
         # Optional in the package's types (embedded sessions have none); required here.
-        raise invalid_param(
-            MISSING_PARAMETER.format(param="success_url"), "success_url", "parameter_missing"
-        )
+        raise missing_param("success_url")
     for url_param in ("success_url", "cancel_url"):
         if url_param in params:
             _check_url(params[url_param], url_param)

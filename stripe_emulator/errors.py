@@ -84,6 +84,11 @@ def invalid_param(message: str, param: str, code: str = "parameter_invalid") -> 
     return StripeError(message, code=code, param=param, replayable=False)
 
 
+def missing_param(param: str) -> StripeError:
+    """A required parameter is absent: Stripe's message and code."""
+    return invalid_param(MISSING_PARAMETER.format(param=param), param, "parameter_missing")
+
+
 def no_such(kind: str, id: str, param: str) -> StripeError:
     return StripeError(
         NO_SUCH.format(kind=kind, id=id), status=404, code="resource_missing", param=param

@@ -32,10 +32,10 @@ from stripe_emulator.errors import (
     INVALID_HASH,
     INVALID_INTEGER,
     INVALID_STRING,
-    MISSING_PARAMETER,
     UNKNOWN_PARAMETER,
     StripeError,
     invalid_param,
+    missing_param,
 )
 
 _INTEGER = re.compile(r"^-?\d+$")
@@ -76,8 +76,7 @@ def _check_typeddict(value: Any, typeddict: Any, path: str, *, top: bool = False
             raise invalid_param(UNKNOWN_PARAMETER.format(param=param), param, "parameter_unknown")
     for key in sorted(required):
         if key not in value:
-            param = _name(path, key)
-            raise invalid_param(MISSING_PARAMETER.format(param=param), param, "parameter_missing")
+            raise missing_param(_name(path, key))
     return {key: _check(item, hints[key], _name(path, key)) for key, item in value.items()}
 
 

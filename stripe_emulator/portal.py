@@ -8,7 +8,7 @@ follow `return_url` back. Sessions do not expire here (Stripe's last about five 
 from __future__ import annotations
 
 from stripe_emulator import shapes
-from stripe_emulator.errors import MISSING_PARAMETER, invalid_param
+from stripe_emulator.errors import invalid_param, missing_param
 from stripe_emulator.state import Json, Store
 
 CONFIGURATION = "bpc_1EmulatorDefaultPortalCfg"
@@ -16,9 +16,7 @@ CONFIGURATION = "bpc_1EmulatorDefaultPortalCfg"
 
 def create(store: Store, params: Json) -> Json:
     if "customer" not in params:
-        raise invalid_param(
-            MISSING_PARAMETER.format(param="customer"), "customer", "parameter_missing"
-        )
+        raise missing_param("customer")
     if "flow_data" in params:
         raise invalid_param("stripe_emulator does not emulate portal flows.", "flow_data")
     customer = store.get(params["customer"], "customer", param="customer")

@@ -51,25 +51,25 @@ def stack(servers: Servers, receiver: Receiver) -> Iterator[Stack]:
     servers.emulator_board.app = servers.hooks_board.app = None
 
 
-@pytest.fixture
-def client(stack: Stack) -> Iterator[stripe.StripeClient]:
-    http_client = stripe.HTTPXClient(allow_sync_methods=True)
-    yield stripe.StripeClient(
+def _emulator_client(stack: Stack, http_client: stripe.HTTPXClient) -> stripe.StripeClient:
+    return stripe.StripeClient(
         API_KEY,
         base_addresses={"api": stack.base},
         http_client=http_client,
         max_network_retries=0,
     )
+
+
+@pytest.fixture
+def client(stack: Stack) -> Iterator[stripe.StripeClient]:
+    http_client = stripe.HTTPXClient(allow_sync_methods=True)
+    yield _emulator_client(stack, http_client)
     http_client.close()  # type: ignore[no-untyped-call]
 
 
 @pytest_asyncio.fixture
 async def async_client(stack: Stack) -> AsyncIterator[stripe.StripeClient]:
+    # Its own HTTPX client: async connections are closed on the loop of the test using them.
     http_client = stripe.HTTPXClient()
-    yield stripe.StripeClient(
-        API_KEY,
-        base_addresses={"api": stack.base},
-        http_client=http_client,
-        max_network_retries=0,
-    )
+    yield _emulator_client(stack, http_client)
     await http_client.close_async()  # type: ignore[no-untyped-call]

@@ -171,9 +171,12 @@ def test_session_expires_when_the_clock_passes_expires_at(
 ) -> None:
     now = stack.http.get(f"{stack.base}/_emulator/clock").json()["now"]
     # A margin over Stripe's 30-minute minimum: the clock may tick between the two calls.
-    expires_at = now + 1800 + 30
+    margin = 30
+    expires_at = now + 1800 + margin
     session = client.v1.checkout.sessions.create(params=donation_params(expires_at=expires_at))
-    events = stack.advance(1800 + 30)["events"]
+    assert stack.advance(1800)["events"] == []
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    events = stack.advance(margin)["events"]
     assert [e["type"] for e in events] == ["checkout.session.expired"]
     assert client.v1.checkout.sessions.retrieve(session.id).status == "expired"
 

@@ -60,7 +60,7 @@ from typing import Any, Protocol, TypeVar
 from hypothesis import strategies as st
 
 from donations.metadata import checkout_metadata
-from stripe_emulator.shapes import shape
+from stripe_emulator.shapes import empty_address, shape
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -212,14 +212,7 @@ def _our_metadata(checkout_id: str | None, frequency: str, source: str | None) -
 
 def _customer_details(email: str | None, name: str | None = None) -> Json:
     return {
-        "address": {
-            "city": None,
-            "country": "DE",
-            "line1": None,
-            "line2": None,
-            "postal_code": None,
-            "state": None,
-        },
+        "address": {**empty_address(), "country": "DE"},
         "business_name": None,
         "email": email,
         "individual_name": None,
