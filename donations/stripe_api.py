@@ -49,16 +49,17 @@ def stripe_transport() -> stripe.HTTPClient:
 def make_stripe_client(
     settings: Settings,
     *,
-    http_client: stripe.HTTPClient | None = None,
+    http_client: stripe.HTTPClient,
     retries: int = NETWORK_RETRIES,
 ) -> stripe.StripeClient:
-    """The client for `settings`; pass `http_client` to close its connections yourself."""
+    """The client for `settings`, sending through `http_client` (from `stripe_transport`),
+    whose connections the caller closes: the app on shutdown, `open_stripe_client` after."""
     base = api_base(settings)
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY or EMULATOR_KEY,
         base_addresses={"api": base} if base else None,
         max_network_retries=retries,
-        http_client=http_client or stripe_transport(),
+        http_client=http_client,
     )
 
 

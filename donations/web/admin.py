@@ -38,7 +38,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from donations import charts, money
-from donations.campaigns import find_campaign
+from donations.campaigns import NO_CAMPAIGN, find_campaign
 from donations.models import Campaign, utcnow
 from donations.reports import export, funnel, period, recent, sources
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
@@ -76,7 +76,6 @@ _WRONG = "Wrong name or password.\n"
 _LOCKED = "Too many failed logins: this login is locked until {until}. Try again later.\n"
 _UNKNOWN_CAMPAIGN = "no campaign {slug!r}"
 _UNKNOWN_REPORT = "no report {name!r}; one of: {names}"
-_NO_CAMPAIGN = "no campaign yet: add one with `donations campaign add`"
 
 T = TypeVar("T")
 
@@ -211,7 +210,7 @@ async def _scope(request: Request, *, needs_campaign: bool = False) -> Scope:
     async with state.reports_db.session() as session:
         campaign = await find_campaign(session=session, slug=slug, today=today)
     if campaign is None and (slug or needs_campaign):
-        raise PageError(404, _UNKNOWN_CAMPAIGN.format(slug=slug) if slug else _NO_CAMPAIGN)
+        raise PageError(404, _UNKNOWN_CAMPAIGN.format(slug=slug) if slug else NO_CAMPAIGN)
     start = request.query_params.get("from") or (str(campaign.starts_on) if campaign else None)
     end = request.query_params.get("to") or (str(campaign.ends_on) if campaign else None)
     try:
@@ -223,7 +222,7 @@ async def _scope(request: Request, *, needs_campaign: bool = False) -> Scope:
 
 def _required(scope: Scope) -> Campaign:
     if scope.campaign is None:
-        raise PageError(404, _NO_CAMPAIGN)
+        raise PageError(404, NO_CAMPAIGN)
     return scope.campaign
 
 
@@ -441,7 +440,7 @@ async def export_csv(request: Request, who: str) -> Response:
     # stray one (a link copied from the period export) must not refuse their download.
     grain = _period_grain(request, scope) if name == "period" else None
     detail = f"{name} {scope.query()}" + (f"&by={grain}" if grain is not None else "")
-    async with scope.state.db.session() as session:
+    async with scope.state.db.writing_session() as session:
         audit(
             session=session,
             actor=who,
@@ -450,7 +449,6 @@ async def export_csv(request: Request, who: str) -> Response:
             client_ip=_client_ip(request),
             at=utcnow(),
         )
-        await session.commit()
     filename = f"{name}-{scope.first_day}-{scope.last_day}.csv"
 
     async def lines() -> AsyncIterator[str]:

@@ -1,4 +1,5 @@
-"""Database.writing(): a process's writers take turns in memory before SQLite's own lock."""
+"""Database.writing() and writing_session(): a process's writers take turns in memory before
+SQLite's own lock."""
 
 from __future__ import annotations
 
@@ -27,6 +28,13 @@ async def _write_slowly(db: Database, number: int) -> None:
         await asyncio.sleep(0.005)
 
 
+async def _write_slowly_in_a_session(db: Database, number: int) -> None:
+    async with db.writing_session() as session:
+        session.add(AuditLog(actor="test", action="write", detail=str(number)))
+        await session.flush()
+        await asyncio.sleep(0.005)
+
+
 async def _audit_rows(db: Database) -> int:
     async with db.engine.connect() as connection:
         return int(await connection.scalar(select(func.count()).select_from(AuditLog)) or 0)
@@ -40,7 +48,9 @@ async def test_concurrent_writers_of_one_process_never_meet_at_the_database_lock
     monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 0)
     db = Database(database_url)
     try:
-        await asyncio.gather(*(_write_slowly(db, n) for n in range(WRITERS)))
+        # Both ways in, interleaved: they queue in one line, not one line each.
+        writers = (_write_slowly, _write_slowly_in_a_session)
+        await asyncio.gather(*(writers[n % 2](db, n) for n in range(WRITERS)))
         assert await _audit_rows(db) == WRITERS
     finally:
         await db.dispose()
