@@ -10,7 +10,7 @@ import uvicorn
 
 from donations import migrations
 from donations.cli.common import fail
-from donations.db import OPEN_ERRORS, cannot_open
+from donations.db import OPEN_ERRORS, cannot_open, create_sync_engine
 from donations.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -28,10 +28,8 @@ def serve(
         get_settings.cache_clear()
     settings = get_settings()
     settings.check_production()
-    try:
-        migrations.upgrade(settings.DATABASE_URL)
-    except OPEN_ERRORS as error:
-        fail(cannot_open(settings.DATABASE_URL, error))
+    _require_database(settings.DATABASE_URL)
+    migrations.upgrade(settings.DATABASE_URL)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     typer.echo(f"serving on http://{host}:{port}/contribute  (admin: /admin)")
     uvicorn.run(
@@ -42,3 +40,16 @@ def serve(
         workers=workers,
         proxy_headers=False,
     )
+
+
+def _require_database(url: str) -> None:
+    """One line if the database cannot be opened. Only the opening is caught: a migration
+    that fails raises the same driver errors, and must keep its own message and traceback."""
+    engine = create_sync_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except OPEN_ERRORS as error:
+        fail(cannot_open(url, error))
+    finally:
+        engine.dispose()

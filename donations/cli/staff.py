@@ -14,10 +14,11 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def _read_password(from_stdin: bool) -> str:
+    """The password, checked: before the database is opened (or migrated) for it."""
     if from_stdin:
         # One line, as `docker login --password-stdin` reads it: the trailing newline is not
         # part of the password.
-        return sys.stdin.readline().rstrip("\r\n")
+        return _checked_password(sys.stdin.readline().rstrip("\r\n"))
     # Checked as soon as it is typed, so a password that will be refused is not typed twice;
     # its StaffError passes through click's prompt (which catches only UsageError) to `add`.
     # `default=""` lets an empty password reach the check: click alone would ask again
@@ -50,7 +51,6 @@ def add(
         # The name first: nobody should type a password for a login that cannot be made.
         check_staff_name(name)
         password = _read_password(password_stdin)
-        check_password(password)
     except StaffError as error:
         fail(str(error))
 

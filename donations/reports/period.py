@@ -100,18 +100,18 @@ def period_statement(boundaries: list[Bucket]) -> Select[Any]:
     # Which refunds and disputes count is decided inside the sums, not in WHERE: given a
     # status condition, SQLite searched refunds by status and checked every one's date in
     # every bucket. HAVING drops the buckets where none counted.
-    counted_refund = ledger.COUNTED_REFUND
+    refund_count = func.sum(when(ledger.COUNTED_REFUND, 1))
     refunds = _per_bucket(
         refund, refund.c.refunded_at, b,
-        zero, func.sum(when(counted_refund, refund.c.amount)), zero, null(), zero, zero,
-        zero, zero, func.sum(when(counted_refund, 1)), zero,
-    ).having(func.sum(when(counted_refund, 1)) > 0)  # fmt: skip
-    counted_dispute = ledger.COUNTED_DISPUTE
+        zero, func.sum(when(ledger.COUNTED_REFUND, refund.c.amount)), zero, null(), zero, zero,
+        zero, zero, refund_count, zero,
+    ).having(refund_count > 0)  # fmt: skip
+    dispute_count = func.sum(when(ledger.COUNTED_DISPUTE, 1))
     disputes = _per_bucket(
         dispute, dispute.c.disputed_at, b,
-        zero, zero, func.sum(when(counted_dispute, dispute.c.amount)), null(), zero, zero,
-        zero, zero, zero, func.sum(when(counted_dispute, 1)),
-    ).having(func.sum(when(counted_dispute, 1)) > 0)  # fmt: skip
+        zero, zero, func.sum(when(ledger.COUNTED_DISPUTE, dispute.c.amount)), null(), zero, zero,
+        zero, zero, zero, dispute_count,
+    ).having(dispute_count > 0)  # fmt: skip
     movements = union_all(payments, refunds, disputes).subquery("movement")
     m = movements.c
     return (

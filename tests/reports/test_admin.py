@@ -4,24 +4,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text as sql
-from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from donations import migrations
-from donations.db import Database, create_sync_engine, is_sqlite
+from donations.db import Database, is_sqlite
 from donations.models import AuditLog
 from donations.reports import funnel, recent, sources
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
 from donations.settings import Settings
 from donations.staff import add_staff
 from tests.conftest import TEST_WEBHOOK_SECRET
-from tests.reports.ledger_fixtures import add_the_campaign
+from tests.reports.ledger_fixtures import TIMEZONE, add_the_campaign
 from tests.reports.scenario import at
-from tests.reports.test_cli_report import donations as run_cli
 from tests.support import databases
 from tests.support import stripe_events as se
 from tests.support.apps import asgi_client, running_app
+from tests.support.cli import in_process
 from tests.support.webhook_delivery import deliver_all
 
 NAME, PASSWORD = "ana", "correct horse battery"
@@ -168,9 +166,9 @@ async def test_funnel_csv_has_the_all_row_of_the_page_and_the_cli(
         "one_off,9,8,0,1,0,88.9",
         "all,14,12,1,1,0,85.7",
     ]
-    cli = await run_cli(
+    cli = await in_process(
         "report", "funnel", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "csv",
-        database_url=database_url,
+        env={"DATABASE_URL": database_url, "REPORT_TIMEZONE": TIMEZONE},
     )  # fmt: skip
     assert cli.exit_code == 0, cli.stderr
     assert download.text == cli.stdout
@@ -181,18 +179,19 @@ async def test_by_is_checked_only_by_the_period_export(
     year: Database, dublin_client: httpx.AsyncClient
 ) -> None:
     await add_ana(year)
+    # Progress is worked out at the moment of asking: its figures, not its whole text.
+    progress = await dublin_client.get("/admin/export/progress.csv?by=fortnight", auth=AUTH)
+    assert progress.status_code == 200 and "net,16200" in progress.text.splitlines()
     # Exports not cut by time ignore a stray ?by=, whatever it says.
+    strays = {}
     for report in ("members", "sources", "funnel", "payments"):
         plain = await dublin_client.get(f"/admin/export/{report}.csv?{YEAR}", auth=AUTH)
         stray = await dublin_client.get(
             f"/admin/export/{report}.csv?{YEAR}&by=fortnight", auth=AUTH
         )
         assert (stray.status_code, stray.text) == (200, plain.text), report
-    # Progress is worked out at the moment of asking: its figures, not its whole text.
-    progress = await dublin_client.get("/admin/export/progress.csv?by=fortnight", auth=AUTH)
-    assert progress.status_code == 200 and "net,16200" in progress.text.splitlines()
-    stray = await dublin_client.get(f"/admin/export/sources.csv?{YEAR}&by=fortnight", auth=AUTH)
-    assert stray.text.splitlines() == [
+        strays[report] = stray.text
+    assert strays["sources"].splitlines() == [
         "source,currency,payments,gross",
         "(none),eur,6,13200",
         "article-footer,eur,2,9000",
@@ -207,33 +206,28 @@ async def test_by_is_checked_only_by_the_period_export(
     assert period.headers["content-type"] == "text/html; charset=utf-8"
     assert "by must be day, week or month, not &#39;fortnight&#39;" in period.text
     actions = await audit_actions(year)
-    # Ten downloads, audited without the ?by= they did not use; the refusal is not audited.
-    assert actions[-1] == ("export", "sources campaign=2026&from=2026-01-01&to=2026-12-31")
-    assert [action for action, _ in actions] == ["login"] + ["export"] * 10
+    # Nine downloads, audited without the ?by= they did not use; the refusal is not audited.
+    assert actions[-1] == ("export", "payments campaign=2026&from=2026-01-01&to=2026-12-31")
+    assert [action for action, _ in actions] == ["login"] + ["export"] * 9
+    assert [detail for _, detail in actions if "by=" in (detail or "")] == []
 
 
 # --- the reports database ---------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def reports_template_url(template_database_url: str) -> str:
-    """A second migrated database, beside the test database, to stand for the replica.
+def reports_template_url(
+    template_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The replica's migrated template: a SQLite file, whatever the primary is.
 
-    On SQLite each test copies the template to a file of its own. On PostgreSQL it is the
-    test database's name with "b" added (test -> testb), created if missing.
+    Each test copies it to a file of its own. On PostgreSQL too: the suite is given one
+    database (TEST_DATABASE_URL) and creates no other beside it, and what is tested is which
+    database the pages read, which a SQLite replica shows as well as a second PostgreSQL.
     """
     if is_sqlite(template_database_url):
         return template_database_url
-    primary = make_url(template_database_url)
-    replica = primary.set(database=f"{primary.database}b")
-    engine = create_sync_engine(template_database_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        known = "SELECT 1 FROM pg_database WHERE datname = :name"
-        if connection.execute(sql(known), {"name": replica.database}).first() is None:
-            connection.execute(sql(f'CREATE DATABASE "{replica.database}"'))
-    engine.dispose()
-    url = replica.render_as_string(hide_password=False)
-    databases.reset_schema(url)
+    url = f"sqlite:///{tmp_path_factory.mktemp('reports-template') / 'template.db'}"
     migrations.upgrade(url)
     return url
 

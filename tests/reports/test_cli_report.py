@@ -1,33 +1,24 @@
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlmodel import select
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from donations.cli import app
 from donations.db import Database
 from donations.models import Campaign
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
 from donations.reports.snapshots import snapshot_history
+from tests.reports.ledger_fixtures import TIMEZONE
+from tests.support.cli import in_process
 
 
 async def donations(*args: str, database_url: str) -> Result:
-    """The CLI in a thread of this process: it runs its own event loop, as from a shell."""
-    return await invoke(
-        list(args), {"DATABASE_URL": database_url, "REPORT_TIMEZONE": "Europe/Dublin"}
-    )
-
-
-async def invoke(args: list[str], env: dict[str, str]) -> Result:
-    def run() -> Result:
-        return CliRunner().invoke(app, args, env=env)
-
-    return await asyncio.to_thread(run)
+    """`donations` on the test's database, in the newsroom's zone."""
+    return await in_process(*args, env={"DATABASE_URL": database_url, "REPORT_TIMEZONE": TIMEZONE})
 
 
 @pytest.mark.asyncio
@@ -164,8 +155,8 @@ async def test_reports_read_from_the_replica_when_one_is_configured(
     env = {
         "DATABASE_URL": "sqlite:////nonexistent/primary.db",
         "REPORTS_DATABASE_URL": database_url,
-        "REPORT_TIMEZONE": "Europe/Dublin",
+        "REPORT_TIMEZONE": TIMEZONE,
     }
-    result = await invoke(["report", "progress", "--format", "json"], env)
+    result = await in_process("report", "progress", "--format", "json", env=env)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["net"] == 16200

@@ -22,9 +22,10 @@ JUNE = Campaign(
 )
 
 
-async def test_points_stop_at_today_in_the_report_zone(year: Database) -> None:
+async def test_points_stop_at_today_in_the_report_zone(db: Database) -> None:
     # Dublin is UTC+1 in June: 11 June begins at 23:00 UTC on the 10th, and is not shown.
-    async with year.session() as session:
+    # Which points there are does not depend on the ledger: an empty one will do.
+    async with db.session() as session:
         points = await campaign_pace(
             session=session, campaign=JUNE, timezone="Europe/Dublin", today=date(2026, 6, 10)
         )
