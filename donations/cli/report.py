@@ -284,12 +284,10 @@ def funnel_command(
     timezone = _timezone()
     first, last = _range(start, end, timezone)
 
-    async def rows(session: AsyncSession) -> AsyncIterator[funnel.FunnelRow]:
-        # The whole report, not stream_funnel: its last row adds up the others ("all").
-        for row in await funnel.funnel_report(
+    def rows(session: AsyncSession) -> AsyncIterator[funnel.FunnelRow]:
+        return funnel.stream_funnel(
             session=session, first_day=first, last_day=last, timezone=timezone
-        ):
-            yield row
+        )
 
     _report_rows(rows, funnel.COLUMNS, f"Funnel, {first} to {last}", format_, output)
 

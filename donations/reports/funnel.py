@@ -65,36 +65,37 @@ def funnel_statement(*, start: Any, end: Any) -> Select[Any]:
 async def stream_funnel(
     *, session: AsyncSession, first_day: date, last_day: date, timezone: str
 ) -> AsyncIterator[FunnelRow]:
+    """A row per frequency, then "all", adding them up (none when nothing was created)."""
     span = window(first_day, last_day, report_zone(timezone))
     connection = await ledger.connection(session)
     result = await connection.stream(funnel_statement(start=span.start, end=span.end))
+    rows = []
     async for values in result.mappings():
-        yield FunnelRow(
+        row = FunnelRow(
             values["frequency"],
             int(values["created"]),
             int(values["completed"]),
             int(values["expired"]),
             int(values["failed"]),
         )
+        rows.append(row)
+        yield row
+    if rows:
+        yield FunnelRow(
+            "all",
+            sum(row.created for row in rows),
+            sum(row.completed for row in rows),
+            sum(row.expired for row in rows),
+            sum(row.failed for row in rows),
+        )
 
 
 async def funnel_report(
     *, session: AsyncSession, first_day: date, last_day: date, timezone: str
 ) -> list[FunnelRow]:
-    rows = [
+    return [
         row
         async for row in stream_funnel(
             session=session, first_day=first_day, last_day=last_day, timezone=timezone
         )
     ]
-    if rows:
-        rows.append(
-            FunnelRow(
-                "all",
-                sum(row.created for row in rows),
-                sum(row.completed for row in rows),
-                sum(row.expired for row in rows),
-                sum(row.failed for row in rows),
-            )
-        )
-    return rows

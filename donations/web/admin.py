@@ -386,25 +386,18 @@ async def _member_rows(scope: Scope, session: AsyncSession) -> AsyncIterator[dic
         yield row.as_json()
 
 
-async def _funnel_rows(scope: Scope, session: AsyncSession) -> AsyncIterator[dict[str, Any]]:
-    # The whole report, not stream_funnel: its last row adds up the others ("all"), as on
-    # the page and in `donations report funnel`. A few rows, one per frequency.
-    for row in await funnel.funnel_report(session=session, **scope.range()):
-        yield row.as_json()
-
-
 def _export_rows(
     name: str, scope: Scope, grain: Grain | None, session: AsyncSession
 ) -> tuple[tuple[str, ...], AsyncIterator[dict[str, Any]]]:
     """(columns, rows as they come): the cursor's rows for the long reports, a few aggregate
-    rows computed in one go for progress, members and the funnel. `grain` is the period
-    export's ?by=, None for the others."""
+    rows computed in one go for progress and members. `grain` is the period export's ?by=,
+    None for the others."""
     if name == "progress":
         return ("figure", "value"), _progress_rows(scope, _required(scope), session)
     if name == "members":
         return MEMBER_COLUMNS, _member_rows(scope, session)
     if name == "funnel":
-        return funnel.COLUMNS, _funnel_rows(scope, session)
+        return funnel.COLUMNS, _dicts(funnel.stream_funnel(session=session, **scope.range()))
     rows: AsyncIterator[Any]
     if name == "period":
         assert grain is not None, "export_csv checks ?by= for the period export"
