@@ -68,24 +68,25 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "stripe_customer": ("id", "supporter_id"),
     "membership": (
         "id", "stripe_subscription_id", "stripe_customer_id", "supporter_id", "checkout_id",
-        "source", "status", "amount", "currency", "interval", "cancel_at_period_end",
-        "current_period_end", "started_at", "canceled_at", "ended_at", "state_event_created",
-        "state_event_rank", "created_at",
+        "source", "status", "amount", "currency", "interval", "interval_count",
+        "collection_paused", "cancel_at_period_end", "current_period_end", "started_at",
+        "canceled_at", "ended_at", "state_event_created", "state_event_rank", "created_at",
     ),
     "payment": (
         "id", "kind", "amount", "currency", "paid_at", "stripe_payment_intent_id",
         "stripe_invoice_id", "stripe_charge_id", "stripe_customer_id", "supporter_id",
-        "membership_id", "checkout_id", "source", "fee", "fee_currency", "created_at",
+        "membership_id", "checkout_id", "source", "fee", "fee_currency", "paid_off_stripe",
+        "created_at",
     ),
     "refund": (
         "id", "stripe_refund_id", "stripe_charge_id", "stripe_payment_intent_id", "payment_id",
-        "amount", "currency", "status", "refunded_at", "state_event_created", "state_event_rank",
-        "created_at",
+        "amount", "currency", "status", "refunded_at", "once_succeeded", "reversed_at",
+        "unitemised", "state_event_created", "state_event_rank", "created_at",
     ),
     "dispute": (
         "id", "stripe_dispute_id", "stripe_charge_id", "stripe_payment_intent_id", "payment_id",
-        "amount", "currency", "status", "disputed_at", "state_event_created", "state_event_rank",
-        "created_at",
+        "amount", "currency", "status", "disputed_at", "withdrawn_at", "reinstated_at",
+        "state_event_created", "state_event_rank", "created_at",
     ),
 }  # fmt: skip
 
@@ -178,7 +179,7 @@ def build(size: LedgerSize, *, seed: int = 2026) -> Ledger:
         memberships.append(
             (
                 n, f"sub_bench{n:08d}", f"cus_bench{supporter:07d}", supporter, None, source(),
-                status, amount, money_currency, "month" if monthly else "year", False,
+                status, amount, money_currency, "month" if monthly else "year", 1, False, False,
                 LEDGER_END + timedelta(days=rng.randint(1, 30)), started, canceled, canceled,
                 0, 0, started,
             )
@@ -201,7 +202,7 @@ def build(size: LedgerSize, *, seed: int = 2026) -> Ledger:
             (
                 n, kind, amount, money_currency, paid_at, f"pi_bench{n:08d}", invoice,
                 f"ch_bench{n:08d}", f"cus_bench{supporter:07d}", supporter, membership_id, None,
-                source(), fee, "eur" if fee is not None else None, paid_at,
+                source(), fee, "eur" if fee is not None else None, 0, paid_at,
             )
         )  # fmt: skip
 
@@ -216,7 +217,7 @@ def build(size: LedgerSize, *, seed: int = 2026) -> Ledger:
         refunds.append(
             (
                 n, f"re_bench{n:08d}", payment[7], payment[5], payment[0], refunded, payment[3],
-                status, at, 0, 0, at,
+                status, at, status == "succeeded", None, False, 0, 0, at,
             )
         )  # fmt: skip
     disputes: list[Row] = []
@@ -224,10 +225,13 @@ def build(size: LedgerSize, *, seed: int = 2026) -> Ledger:
         payment = payments[index]
         at = payment[4] + timedelta(days=5 + rng.random() * 55)
         status = rng.choices(DISPUTE_STATUSES, DISPUTE_STATUS_WEIGHTS)[0]
+        # Chargebacks withdraw the funds when they open; a won one has them back a month on.
+        withdrawn = at if not status.startswith("warning") else None
+        reinstated = at + timedelta(days=30) if status == "won" else None
         disputes.append(
             (
                 n, f"du_bench{n:08d}", payment[7], payment[5], payment[0], payment[2], payment[3],
-                status, at, 0, 0, at,
+                status, at, withdrawn, reinstated, 0, 0, at,
             )
         )  # fmt: skip
 

@@ -34,6 +34,8 @@ class Event:
     api_version: str | None
     object: Json
     previous_attributes: Json | None = None
+    # Set on events from a connected account (Connect), which are not the newsroom's money.
+    account: str | None = None
 
 
 def parse_event(payload: str) -> Event:
@@ -61,10 +63,12 @@ def event_from_dict(body: object) -> Event:
         or isinstance(created, bool)
         or not isinstance(data, dict)
         or not isinstance(data.get("object"), dict)
+        or not isinstance(data["object"].get("id"), str)
     ):
         raise NotAnEvent(NOT_AN_EVENT)
     previous = data.get("previous_attributes")
     api_version = body.get("api_version")
+    account = body.get("account")
     return Event(
         id=event_id,
         type=event_type,
@@ -73,6 +77,7 @@ def event_from_dict(body: object) -> Event:
         api_version=api_version if isinstance(api_version, str) else None,
         object=data["object"],
         previous_attributes=previous if isinstance(previous, dict) else None,
+        account=account if isinstance(account, str) and account else None,
     )
 
 

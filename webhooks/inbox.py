@@ -8,7 +8,9 @@
 Receipt.outcome is one of:
     processed  the ledger reflects the event (this delivery did it)
     duplicate  already processed or ignored by an earlier delivery: nothing done
-    ignored    stored only: a type no handler reads, or the other mode's event (live/test)
+    ignored    stored only: a type no handler reads, the other mode's event (live/test), a
+               connected account's event, or an object that moved no money we count
+               (`stripe_event.note` says which)
     failed     a handler raised: nothing it wrote is kept; the event is stored as failed
                with the error, for Stripe's retry or `donations webhooks replay`
 
@@ -44,7 +46,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -97,6 +99,8 @@ class _Delivery:
     # None: stored as ignored, never processed.
     handler: Handler | None
     receipt: asyncio.Future[Receipt]
+    # Why it is stored as ignored, when finance should know (a connected account's event).
+    note: str | None = None
 
 
 @dataclass
@@ -112,12 +116,19 @@ class _Queue:
 _queues: weakref.WeakKeyDictionary[Database, _Queue] = weakref.WeakKeyDictionary()
 
 
+CONNECTED_ACCOUNT = "from connected account {account}: not the newsroom's money"
+
+
 async def receive(db: Database, event: Event, payload: str, *, livemode: bool) -> Receipt:
     started = time.perf_counter()
     handler = handler_for(event.type)
+    note = None
     if event.livemode != livemode:
         handler = None
-    receipt = await _write(db, event, payload, handler)
+    if event.account is not None:
+        # https://docs.stripe.com/connect/webhooks: the account's own payments, not ours.
+        handler, note = None, CONNECTED_ACCOUNT.format(account=event.account)
+    receipt = await _write(db, event, payload, handler, note)
     # One line per delivery, never the payload: ids and types only.
     elapsed_ms = (time.perf_counter() - started) * 1000
     logger.info("stripe event %s %s %s %.1f ms", event.id, event.type, receipt.outcome, elapsed_ms)
@@ -137,15 +148,17 @@ async def reprocess(db: Database, event_id: str) -> Receipt:
         raise LookupError(NOT_STORED.format(id=event_id))
     event = parse_event(payload)
     handler = handler_for(event.type)
-    if handler is None:
+    if handler is None or event.account is not None:
         return Receipt(Outcome.ignored)
     return await _write(db, event, payload, handler)
 
 
-async def _write(db: Database, event: Event, payload: str, handler: Handler | None) -> Receipt:
+async def _write(
+    db: Database, event: Event, payload: str, handler: Handler | None, note: str | None = None
+) -> Receipt:
     """Queue the delivery; the first in line writes everything queued, in one transaction."""
     queue = _queue(db)
-    delivery = _Delivery(event, payload, handler, queue.loop.create_future())
+    delivery = _Delivery(event, payload, handler, queue.loop.create_future(), note)
     queue.waiting.append(delivery)
     while not delivery.receipt.done():
         await queue.writing.acquire()
@@ -240,33 +253,47 @@ async def _apply(session: AsyncSession, delivery: _Delivery, *, is_new: bool) ->
     if handler is None:
         return Receipt(Outcome.ignored if is_new else Outcome.duplicate)
     if is_new:
-        await handler(session=session, event=event)
-        return Receipt(Outcome.processed)
+        note = await handler(session=session, event=event)
+        if note is None:
+            return Receipt(Outcome.processed)
+        await execute(session, _NOTED, {"event": event.id, "note": note})
+        return Receipt(Outcome.ignored)
     # Met before: done already, or failed (or left pending by a crash) and worth a retry.
     stored = select(StripeEvent.status).where(StripeEvent.id == event.id)
     status = (await execute(session, stored)).scalar_one()
     if status in (EventStatus.processed, EventStatus.ignored):
         return Receipt(Outcome.duplicate)
-    await handler(session=session, event=event)
+    note = await handler(session=session, event=event)
     await execute(
         session,
         update(StripeEvent)
         .where(col(StripeEvent.id) == event.id)
         .values(
-            status=EventStatus.processed.value,
+            status=(EventStatus.processed if note is None else EventStatus.ignored).value,
             attempts=StripeEvent.attempts + 1,
             last_error=None,
+            note=note,
             processed_at=utcnow(),
         ),
     )
-    return Receipt(Outcome.processed)
+    return Receipt(Outcome.processed if note is None else Outcome.ignored)
+
+
+# A handler's note: the event stays in the inbox as ignored, saying why.
+_NOTED = (
+    update(StripeEvent)
+    .where(col(StripeEvent.id) == bindparam("event"))
+    .values(status=EventStatus.ignored.value, note=bindparam("note"))
+)
 
 
 def _inbox_row(delivery: _Delivery) -> dict[str, Any]:
     if delivery.handler is None:
-        return _row(
+        row = _row(
             delivery.event, delivery.payload, status=EventStatus.ignored, processed_at=utcnow()
         )
+        row["note"] = delivery.note
+        return row
     row = _row(
         delivery.event, delivery.payload, status=EventStatus.processed, processed_at=utcnow()
     )
@@ -353,4 +380,5 @@ def _row(
         "attempts": 0,
         "processed_at": processed_at,
         "received_at": utcnow(),
+        "note": None,
     }

@@ -4,26 +4,30 @@
     Booking                                     what an event knows about a payment
     book(session, booking) -> payment id        insert, or fill in what the row lacks
     find(session, payment_intent=, charge=, invoice=) -> payment id | None
-    link(session, payment_id, payment_intent=, charge=, customer=)
-    match_waiting(session, payment_id)          refunds/disputes that arrived before it
+    add_keys(session, payment_id, keys)         PaymentIntents and charges that paid it
+    link(session, payment_id, charge=, customer=)   a one-off's charge and customer
+    settle_invoice(session, payment_id, invoice)    an invoice payment's keys, from its links
 
-Refunds and disputes name a charge and a PaymentIntent, never an invoice: whenever a payment
-learns its PaymentIntent or charge, the refunds and disputes waiting for it are attached.
+Refunds and disputes name a charge and a PaymentIntent, never an invoice, and an invoice may
+be paid by several PaymentIntents (https://docs.stripe.com/invoicing/partial-payments): every
+PaymentIntent and charge that paid a payment is one of its keys (`payment_key`), and whenever
+a payment learns a key, the refunds and disputes waiting for it are attached.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.models import Dispute, Payment, PaymentKind, Refund
-from webhooks.sql import execute, fill_missing, insert_new
+from donations.models import Dispute, Payment, PaymentKey, PaymentKind, Refund
+from webhooks import links
+from webhooks.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
 
 NO_KEY = "a payment needs an invoice or a PaymentIntent id"
 KEY_TAKEN = "payment {key} conflicts with another payment's PaymentIntent or charge"
@@ -47,6 +51,7 @@ class Booking:
     membership_id: int | None = None
     checkout_id: str | None = None
     source: str | None = None
+    paid_off_stripe: int = 0
 
 
 _BY_INVOICE = select(Payment.id, Payment.paid_at).where(
@@ -55,38 +60,29 @@ _BY_INVOICE = select(Payment.id, Payment.paid_at).where(
 _BY_PAYMENT_INTENT = select(Payment.id, Payment.paid_at).where(
     col(Payment.stripe_payment_intent_id) == bindparam("key")
 )
+_BY_KEY = select(PaymentKey.payment_id).where(
+    col(PaymentKey.key).in_(bindparam("keys", expanding=True))
+)
 _EARLIER_PAID_AT = (
     update(Payment).where(col(Payment.id) == bindparam("payment")).values(paid_at=bindparam("at"))
 )
 
 
-def _waiting_for_payment(table: type[Refund] | type[Dispute]) -> Any:
-    payment = select(Payment).where(col(Payment.id) == bindparam("payment"))
-    payment_intent = payment.with_only_columns(col(Payment.stripe_payment_intent_id))
-    charge = payment.with_only_columns(col(Payment.stripe_charge_id))
+def _waiting_for(table: type[Refund] | type[Dispute]) -> Any:
+    keys: Any = bindparam("keys", expanding=True)
     return (
         update(table)
         .where(
             col(table.payment_id).is_(None),
             or_(
-                col(table.stripe_payment_intent_id) == payment_intent.scalar_subquery(),
-                col(table.stripe_charge_id) == charge.scalar_subquery(),
+                col(table.stripe_payment_intent_id).in_(keys), col(table.stripe_charge_id).in_(keys)
             ),
         )
         .values(payment_id=bindparam("payment"))
     )
 
 
-_MATCH_WAITING = (_waiting_for_payment(Refund), _waiting_for_payment(Dispute))
-
-
-def _waits_for_payment(table: type[Refund] | type[Dispute]) -> Any:
-    waiting: Any = _waiting_for_payment(table)
-    return select(table.id).where(waiting.whereclause)
-
-
-# One round trip to learn that nothing waits (the usual case) instead of one per table.
-_ANY_WAITING = select(exists(_waits_for_payment(Refund)) | exists(_waits_for_payment(Dispute)))
+_MATCH_WAITING = (_waiting_for(Refund), _waiting_for(Dispute))
 
 
 async def book(session: AsyncSession, booking: Booking) -> int:
@@ -99,7 +95,7 @@ async def book(session: AsyncSession, booking: Booking) -> int:
     fields = _columns(booking)
     new_id = await insert_new(session, Payment, {"kind": booking.kind.value, **fields})
     if new_id is not None:
-        await match_waiting(session, new_id)
+        await add_keys(session, new_id, [booking.payment_intent, booking.charge])
         return new_id
     found = (await execute(session, by_key, {"key": key})).first()
     if found is None:
@@ -108,9 +104,13 @@ async def book(session: AsyncSession, booking: Booking) -> int:
     # Two events may date one payment a second apart: keep the earliest, whatever the order.
     if booking.paid_at < found.paid_at:
         await execute(session, _EARLIER_PAID_AT, {"payment": payment_id, "at": booking.paid_at})
-    fillable = {k: v for k, v in fields.items() if k not in ("amount", "currency", "paid_at")}
-    if await fill_missing(session, Payment, {"id": payment_id}, fillable):
-        await match_waiting(session, payment_id)
+    fillable = {
+        k: v
+        for k, v in fields.items()
+        if k not in ("amount", "currency", "paid_at", "paid_off_stripe")
+    }
+    await fill_missing(session, Payment, {"id": payment_id}, fillable)
+    await add_keys(session, payment_id, [booking.payment_intent, booking.charge])
     return payment_id
 
 
@@ -121,48 +121,65 @@ async def find(
     charge: str | None = None,
     invoice: str | None = None,
 ) -> int | None:
-    keys = {
-        "stripe_invoice_id": invoice,
-        "stripe_payment_intent_id": payment_intent,
-        "stripe_charge_id": charge,
-    }
-    known = {name: value for name, value in keys.items() if value}
-    if not known:
+    if invoice:
+        found = (await execute(session, _BY_INVOICE, {"key": invoice})).first()
+        if found is not None:
+            return int(found.id)
+    keys = [key for key in (payment_intent, charge) if key]
+    if not keys:
         return None
-    result = await execute(session, _find(tuple(known)), known)
-    return result.scalar()
+    result = await execute(session, _BY_KEY, {"keys": keys})
+    payment_id: int | None = result.scalar()
+    return payment_id
 
 
-@cache
-def _find(columns: tuple[str, ...]) -> Any:
-    matching = or_(*(getattr(Payment, name) == bindparam(name) for name in columns))
-    return select(Payment.id).where(matching).order_by(col(Payment.id))
+async def add_keys(session: AsyncSession, payment_id: int, keys: Iterable[str | None]) -> None:
+    """Record the PaymentIntents and charges that paid this payment, and attach the refunds
+    and disputes that named one of them before the payment was booked."""
+    known = sorted({key for key in keys if key})
+    if not known:
+        return
+    rows = [{"key": key, "payment_id": payment_id} for key in known]
+    if not await insert_many_ignoring_conflicts(session, PaymentKey, rows, returning="key"):
+        return
+    # Refunds and disputes that came meanwhile found the payment by the keys it already had:
+    # only a new key can match more.
+    for statement in _MATCH_WAITING:
+        await execute(session, statement, {"payment": payment_id, "keys": known})
 
 
 async def link(
     session: AsyncSession,
     payment_id: int,
     *,
-    payment_intent: str | None = None,
     charge: str | None = None,
     customer: str | None = None,
 ) -> None:
-    values = {
-        "stripe_payment_intent_id": payment_intent,
-        "stripe_charge_id": charge,
-        "stripe_customer_id": customer,
-    }
-    # Refunds and disputes that came meanwhile found the payment by what it already had: only
-    # a newly learnt PaymentIntent or charge can match more.
-    if await fill_missing(session, Payment, {"id": payment_id}, values):
-        await match_waiting(session, payment_id)
+    """A one-off gift's charge and customer, learnt from its PaymentIntent's event."""
+    values = {"stripe_charge_id": charge, "stripe_customer_id": customer}
+    await fill_missing(session, Payment, {"id": payment_id}, values)
+    await add_keys(session, payment_id, [charge])
 
 
-async def match_waiting(session: AsyncSession, payment_id: int) -> None:
-    if not (await execute(session, _ANY_WAITING, {"payment": payment_id})).scalar():
+async def settle_invoice(session: AsyncSession, payment_id: int, invoice: str) -> None:
+    """Give an invoice's payment every PaymentIntent and charge its links name, and show the
+    first of them (in id order, so that the order events came in never shows) on the row."""
+    paid_by = await links.payments_of_invoice(session, invoice)
+    if not paid_by:
         return
-    for statement in _MATCH_WAITING:
-        await execute(session, statement, {"payment": payment_id})
+    await add_keys(session, payment_id, [key for pair in paid_by for key in pair])
+    payment_intent, charge = paid_by[0]
+    params = {"payment": payment_id, "payment_intent": payment_intent, "charge": charge}
+    await execute(session, _SHOWN_INTENT, params)
+
+
+_SHOWN_INTENT = (
+    update(Payment)
+    .where(col(Payment.id) == bindparam("payment"))
+    .values(
+        stripe_payment_intent_id=bindparam("payment_intent"), stripe_charge_id=bindparam("charge")
+    )
+)
 
 
 def _columns(booking: Booking) -> dict[str, object]:

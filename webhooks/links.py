@@ -1,33 +1,46 @@
 """How a membership invoice was paid, whatever order its events come in.
 
-    record(session, stripe_id, invoice=, payment_intent=, charge=)   what an event says
-    invoice_payment_of(session, invoice) -> (PaymentIntent, charge)
+    record(session, stripe_id, invoice=, payment_intent=, charge=, payment_type=, amount=)
+    payments_of_invoice(session, invoice) -> [(PaymentIntent, charge)]   through Stripe
+    paid_off_stripe(session, invoice) -> minor units paid outside Stripe
     charge_of(session, payment_intent) -> charge
 
-Events arrive in any order. `invoice_payment.paid` (the invoice's PaymentIntent) may come
-before `invoice.paid` (the money), and `payment_intent.succeeded` (the charge) before either,
-when there is no payment row yet to write them on. Each such event records its relation in
-`stripe_link` (keyed by the Stripe object that told it, so a redelivery adds nothing), and the
-event that creates the payment looks it up by an indexed key: constant work per event, however
-many events the inbox holds.
+Events arrive in any order. `invoice_payment.paid` (one per PaymentIntent, or per payment
+recorded outside Stripe, that paid part of an invoice) may come before `invoice.paid` (the
+money), and `payment_intent.succeeded` (the charge) before either, when there is no payment
+row yet to write them on. Each such event records its relation in `stripe_link` (keyed by
+the Stripe object that told it, so a redelivery adds nothing), and the event that creates the
+payment looks it up by an indexed key: constant work per event, however many events the inbox
+holds.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import StripeLink
 from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts
 
-_PAYMENT_OF_INVOICE = (
-    select(StripeLink.payment_intent, StripeLink.charge)
+# An invoice payment's `payment.type` for money that moved through Stripe; anything else (a
+# `payment_record`) was paid outside it
+# (https://docs.stripe.com/api/invoice-payment/object#invoice_payment_object-payment-type).
+THROUGH_STRIPE = ("payment_intent", "charge")
+
+_intent = aliased(StripeLink)
+_PAYMENTS_OF_INVOICE = (
+    select(StripeLink.payment_intent, func.coalesce(StripeLink.charge, _intent.charge))
+    .outerjoin(_intent, col(_intent.id) == col(StripeLink.payment_intent))
     .where(
-        col(StripeLink.invoice) == bindparam("invoice"), col(StripeLink.payment_intent).is_not(None)
+        col(StripeLink.invoice) == bindparam("invoice"),
+        col(StripeLink.payment_type).is_(None) | col(StripeLink.payment_type).in_(THROUGH_STRIPE),
     )
-    .order_by(col(StripeLink.id))
-    .limit(1)
+)
+_PAID_OFF_STRIPE = select(func.coalesce(func.sum(StripeLink.amount), 0)).where(
+    col(StripeLink.invoice) == bindparam("invoice"),
+    col(StripeLink.payment_type).not_in(THROUGH_STRIPE),
 )
 _CHARGE_OF_PAYMENT_INTENT = (
     select(StripeLink.charge)
@@ -47,24 +60,37 @@ async def record(
     invoice: str | None = None,
     payment_intent: str | None = None,
     charge: str | None = None,
+    payment_type: str | None = None,
+    amount: int | None = None,
 ) -> None:
-    values = {"invoice": invoice, "payment_intent": payment_intent, "charge": charge}
+    values = {
+        "invoice": invoice,
+        "payment_intent": payment_intent,
+        "charge": charge,
+        "payment_type": payment_type,
+        "amount": amount,
+    }
     if not await insert_ignoring_conflicts(session, StripeLink, {"id": stripe_id, **values}):
         await fill_missing(session, StripeLink, {"id": stripe_id}, values)
 
 
-async def invoice_payment_of(session: AsyncSession, invoice: str) -> tuple[str | None, str | None]:
-    """(PaymentIntent, charge) of the invoice's successful payment, if its event has come."""
-    found = (await execute(session, _PAYMENT_OF_INVOICE, {"invoice": invoice})).first()
-    if found is None:
-        return None, None
-    payment_intent, charge = found
-    if payment_intent is not None and charge is None:
-        charge = await charge_of(session, payment_intent)
-    return payment_intent, charge
+async def payments_of_invoice(
+    session: AsyncSession, invoice: str
+) -> list[tuple[str | None, str | None]]:
+    """(PaymentIntent, charge) of each payment through Stripe towards the invoice, as events
+    have named them so far, in id order."""
+    rows = await execute(session, _PAYMENTS_OF_INVOICE, {"invoice": invoice})
+    found = {(intent, charge) for intent, charge in rows if intent or charge}
+    return sorted(found, key=lambda pair: (pair[0] or "", pair[1] or ""))
+
+
+async def paid_off_stripe(session: AsyncSession, invoice: str) -> int:
+    result = await execute(session, _PAID_OFF_STRIPE, {"invoice": invoice})
+    return int(result.scalar_one())
 
 
 async def charge_of(session: AsyncSession, payment_intent: str) -> str | None:
     """The charge of a succeeded PaymentIntent, if an event has named it."""
     result = await execute(session, _CHARGE_OF_PAYMENT_INTENT, {"payment_intent": payment_intent})
-    return result.scalar()
+    charge: str | None = result.scalar()
+    return charge

@@ -1,20 +1,32 @@
 """A membership is one Stripe subscription; its state comes from subscription events only.
 
     ensure(session, subscription, customer=, supporter_id=, checkout_id=, source=,
-           amount=, currency=, interval=) -> membership id
+           amount=, currency=, interval=, interval_count=) -> membership id
         the row, created with what the caller knows (invoice, session) if it is the first to
         hear of it; state fields so created stay at "never applied" until a subscription event
     apply_state(session, subscription_object, event_created=, supporter_id=) -> membership id
-        amount, interval, currency, status and dates, only if this event is newer than the
-        last one applied
+        amount, interval, currency, status, pause, cancellation and discounts, only if this
+        event is newer than the last one applied
+    price_of(subscription_object) -> Price
+    interval_of_period(start, end) -> (interval, count)   an invoice line's period, read back
 
 Stripe does not deliver in order (https://docs.stripe.com/webhooks#event-ordering): an
 `updated` may arrive after the `deleted` that followed it. Each event's `created` is compared
 with the last applied; at the same second the state with the higher precedence wins, and the
 terminal states rank highest, so a late "active" never revives a canceled membership.
+
+Shapes read: a subscription item's `price` (since 2020; `plan` before) recurring every
+`interval_count` `interval`s (day, week, month or year); its period end on each item since
+2025-03-31 (basil), at the top level before
+(https://docs.stripe.com/changelog/basil/2025-03-31/deprecate-subscription-current-period-start-and-end);
+its discounts as `discounts` (ids, or objects when expanded), or the single legacy `discount`.
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
@@ -22,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Interval, Membership, MembershipStatus
+from webhooks import discounts, fields
 from webhooks.events import Json, moment, object_id, optional_moment
 from webhooks.sql import execute, fill_missing, insert_new, newer_state
 
@@ -36,10 +49,16 @@ STATUS_PRECEDENCE = {
     MembershipStatus.incomplete_expired: 7,
     MembershipStatus.canceled: 8,
 }
-UNKNOWN_STATUS = "subscription {id} has status {status!r}, not one Stripe documents"
-UNSUPPORTED_INTERVAL = "subscription {id} renews every {interval!r}; memberships are month or year"
-NO_PRICE = "subscription {id} has no priced item"
+UNKNOWN_INTERVAL = "recurs every {interval!r}, not day, week, month or year"
+BAD_INTERVAL_COUNT = "recurs every {count!r} intervals, not a positive whole number"
+NO_PRICE = "has no item with a recurring price"
+NO_UNIT_AMOUNT = (
+    "price {price} has no per-unit amount (tiered or metered prices are not memberships)"
+)
 
+DAY = 86400
+# Days in one period of each interval, shortest and longest, longest interval first.
+_PERIODS = ((Interval.year, 365, 366), (Interval.month, 28, 31), (Interval.week, 7, 7))
 
 _BY_SUBSCRIPTION = select(Membership.id).where(
     col(Membership.stripe_subscription_id) == bindparam("subscription")
@@ -49,7 +68,12 @@ _STATE_COLUMNS = (
     "amount",
     "currency",
     "interval",
+    "interval_count",
+    "collection_paused",
+    "resumes_at",
     "cancel_at_period_end",
+    "cancel_at",
+    "discounts",
     "current_period_end",
     "started_at",
     "canceled_at",
@@ -67,8 +91,14 @@ _APPLY_STATE = (
 )
 
 
-class MembershipError(ValueError):
-    """A subscription the ledger cannot represent; the event fails and is kept for replay."""
+@dataclass(frozen=True)
+class Price:
+    """What a subscription charges every `interval_count` `interval`s, before discounts."""
+
+    amount: int
+    currency: str
+    interval: str
+    interval_count: int
 
 
 async def ensure(
@@ -82,6 +112,7 @@ async def ensure(
     amount: int,
     currency: str,
     interval: str,
+    interval_count: int = 1,
 ) -> int:
     new_id = await insert_new(
         session,
@@ -96,6 +127,7 @@ async def ensure(
             "amount": amount,
             "currency": currency,
             "interval": interval,
+            "interval_count": interval_count,
         },
     )
     if new_id is not None:
@@ -120,11 +152,9 @@ async def apply_state(
     session: AsyncSession, subscription: Json, *, event_created: int, supporter_id: int | None
 ) -> int:
     subscription_id: str = subscription["id"]
-    status = subscription.get("status")
-    if status not in STATUS_PRECEDENCE:
-        raise MembershipError(UNKNOWN_STATUS.format(id=subscription_id, status=status))
-    amount, currency, interval = price_of(subscription)
-    metadata = subscription.get("metadata") or {}
+    status = fields.one_of(subscription, "status", STATUS_PRECEDENCE)
+    price = price_of(subscription)
+    metadata = fields.mapping(subscription, "metadata")
     membership_id = await ensure(
         session,
         subscription_id,
@@ -132,28 +162,34 @@ async def apply_state(
         supporter_id=supporter_id,
         checkout_id=metadata.get(CHECKOUT_ID),
         source=metadata.get(SOURCE),
-        amount=amount,
-        currency=currency,
-        interval=interval,
+        amount=price.amount,
+        currency=price.currency,
+        interval=price.interval,
+        interval_count=price.interval_count,
     )
+    discount_ids = await discounts.of_subscription(session, subscription, event_created)
     cancel_at_period_end = subscription.get("cancel_at_period_end") is True
     rank = STATUS_PRECEDENCE[MembershipStatus(status)] * 2 + int(cancel_at_period_end)
-    period_ends = [
-        item["current_period_end"]
-        for item in subscription["items"]["data"]
-        if isinstance(item.get("current_period_end"), int)
-    ]
-    started = subscription.get("start_date") or subscription.get("created")
+    pause = fields.mapping(subscription, "pause_collection")
+    started = fields.timestamp(subscription, "start_date") or fields.timestamp(
+        subscription, "created"
+    )
     state = {
         "status": status,
-        "amount": amount,
-        "currency": currency,
-        "interval": interval,
+        "amount": price.amount,
+        "currency": price.currency,
+        "interval": price.interval,
+        "interval_count": price.interval_count,
+        # A paused collection is an object; resuming sets it back to null.
+        "collection_paused": bool(pause),
+        "resumes_at": optional_moment(fields.timestamp(pause, "resumes_at")),
         "cancel_at_period_end": cancel_at_period_end,
-        "current_period_end": moment(max(period_ends)) if period_ends else None,
+        "cancel_at": optional_moment(fields.timestamp(subscription, "cancel_at")),
+        "discounts": json.dumps(discount_ids) if discount_ids else None,
+        "current_period_end": _period_end(subscription),
         "started_at": optional_moment(started),
-        "canceled_at": optional_moment(subscription.get("canceled_at")),
-        "ended_at": optional_moment(subscription.get("ended_at")),
+        "canceled_at": optional_moment(fields.timestamp(subscription, "canceled_at")),
+        "ended_at": optional_moment(fields.timestamp(subscription, "ended_at")),
         "state_event_created": event_created,
         "state_event_rank": rank,
     }
@@ -166,23 +202,80 @@ async def apply_state(
     return membership_id
 
 
-def price_of(subscription: Json) -> tuple[int, str, str]:
-    """(amount per interval, currency, interval) summed over the subscription's items.
-
-    Since basil (2025-03-31) each item has its own price and period; a membership has one."""
-    items = subscription.get("items", {}).get("data") or []
-    priced = [item for item in items if (item.get("price") or {}).get("recurring")]
-    if not priced:
-        raise MembershipError(NO_PRICE.format(id=subscription.get("id")))
-    amount = sum(
-        int(item["price"].get("unit_amount") or 0) * int(item.get("quantity") or 1)
-        for item in priced
+def price_of(subscription: Json) -> Price:
+    """The subscription's amount per interval, summed over its recurring items (Stripe
+    requires every item of a subscription to recur on the same interval)."""
+    priced = [
+        (item, _price(item)) for item in fields.entries(subscription, "items") if _price(item)
+    ]
+    fields.require(bool(priced), subscription, NO_PRICE)
+    amount = sum(_item_amount(item, price) for item, price in priced)
+    _, price = priced[0]
+    recurring = fields.mapping(price, "recurring") or price  # a legacy plan recurs at its top
+    interval = recurring.get("interval")
+    fields.require(
+        interval in Interval.__members__, subscription, UNKNOWN_INTERVAL.format(interval=interval)
     )
-    price = priced[0]["price"]
-    interval = price["recurring"].get("interval")
-    if interval not in (Interval.month, Interval.year):
-        raise MembershipError(
-            UNSUPPORTED_INTERVAL.format(id=subscription.get("id"), interval=interval)
-        )
-    currency = str(subscription.get("currency") or price["currency"]).lower()
-    return amount, currency, str(interval)
+    count = recurring.get("interval_count", 1)
+    fields.require(
+        fields.whole_number(count) and count >= 1,
+        subscription,
+        BAD_INTERVAL_COUNT.format(count=count),
+    )
+    currency = fields.optional_currency(subscription) or fields.currency(price)
+    return Price(amount, currency, str(interval), int(count))
+
+
+def _price(item: Json) -> Json:
+    """The item's recurring price, or its legacy plan (before prices, 2020)."""
+    price = fields.mapping(item, "price")
+    if fields.mapping(price, "recurring"):
+        return price
+    plan = fields.mapping(item, "plan")
+    return plan if plan.get("interval") else {}
+
+
+def _item_amount(item: Json, price: Json) -> int:
+    quantity = item.get("quantity", 1)
+    fields.require(
+        fields.whole_number(quantity) and quantity >= 0,
+        item,
+        f"quantity is {quantity!r}",
+    )
+    for unit in ("unit_amount", "amount"):  # a legacy plan's is `amount`
+        if price.get(unit) is not None:
+            return fields.amount(price, unit) * int(quantity)
+    # A per-unit price may be given in fractions of a minor unit: charged rounded half-up.
+    decimal = price.get("unit_amount_decimal")
+    try:
+        exact = Decimal(str(decimal)) * quantity
+    except (InvalidOperation, ValueError):
+        exact = Decimal("NaN")
+    fields.require(
+        exact.is_finite() and exact >= 0, price, NO_UNIT_AMOUNT.format(price=price.get("id"))
+    )
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _period_end(subscription: Json) -> object:
+    ends = [
+        fields.timestamp(item, "current_period_end")
+        for item in fields.entries(subscription, "items")
+    ]
+    ends.append(fields.timestamp(subscription, "current_period_end"))
+    known = [end for end in ends if end]
+    return moment(max(known)) if known else None
+
+
+def interval_of_period(start: int | None, end: int | None) -> tuple[str, int]:
+    """The interval an invoice line's period spans (92 days: ("month", 3)): a guess, until
+    the subscription's own event says; a month when there is no period."""
+    if not start or not end or end <= start:
+        return Interval.month.value, 1
+    days = round((end - start) / DAY)
+    # A year is 365-366 days and a month 28-31: the longest interval whose multiple fits.
+    for interval, shortest, longest in _PERIODS:
+        for count in range(1, days // shortest + 1):
+            if shortest * count <= days <= longest * count:
+                return interval.value, count
+    return Interval.day.value, days

@@ -2,9 +2,11 @@
 
     @handles("customer.subscription.updated")
     @handles("customer.subscription.deleted")
-    async def on_subscription(*, session: AsyncSession, event: Event) -> None: ...
+    async def on_subscription(*, session: AsyncSession, event: Event) -> Note: ...
 
-Registering a type Stripe does not send (a typo) fails at import, not in production when the
+A handler returns None when the ledger now reflects the event, or a Note saying why the
+object moved no money we count (a standalone invoice, a setup-mode session): the event is then
+stored as ignored with that note, for finance to see. Registering a type Stripe does not send (a typo) fails at import, not in production when the
 event never matches. Types nobody handles are stored as ignored.
 """
 
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+# Why an event's object was stored without counting it; None: it was booked.
+Note = str | None
 # Called as `await handler(session=session, event=event)` inside the event's transaction.
-Handler = Callable[..., Awaitable[None]]
+Handler = Callable[..., Awaitable[Note]]
 
 # The snapshot event types this endpoint may receive and the ledger reads
-# (https://docs.stripe.com/api/events/types); STRIPE.md "Events" says what each means.
+# (https://docs.stripe.com/api/events/types); docs/stripe.md says what each means.
 KNOWN_EVENT_TYPES = frozenset(
     {
         "checkout.session.completed",
@@ -33,6 +37,12 @@ KNOWN_EVENT_TYPES = frozenset(
         "customer.subscription.deleted",
         "customer.subscription.paused",
         "customer.subscription.resumed",
+        "customer.discount.created",
+        "customer.discount.updated",
+        "customer.discount.deleted",
+        "coupon.created",
+        "coupon.updated",
+        "coupon.deleted",
         "charge.refunded",
         "charge.refund.updated",
         "refund.created",

@@ -67,17 +67,21 @@ async def insert_ignoring_conflicts(
     session: AsyncSession, model: type[SQLModel], values: dict[str, Any]
 ) -> bool:
     """Insert one row unless it conflicts with any unique key; True if it was inserted."""
-    statement = _insert(dialect(session), model, tuple(values), returning_id=False)
+    statement = _insert(dialect(session), model, tuple(values), returning=None)
     result = await execute(session, statement, values)
     return bool(result.rowcount)
 
 
 async def insert_many_ignoring_conflicts(
-    session: AsyncSession, model: type[SQLModel], rows: list[dict[str, Any]]
+    session: AsyncSession,
+    model: type[SQLModel],
+    rows: list[dict[str, Any]],
+    *,
+    returning: str = "id",
 ) -> set[Any]:
-    """Insert rows (each with the same columns, `id` among them) in one statement, skipping
-    any that conflict with a unique key: the ids of those inserted."""
-    statement = _insert(dialect(session), model, tuple(rows[0]), returning_id=True)
+    """Insert rows (each with the same columns, the primary key `returning` among them) in one
+    statement, skipping any that conflict with a unique key: the keys of those inserted."""
+    statement = _insert(dialect(session), model, tuple(rows[0]), returning=returning)
     result = await execute(session, statement, rows)
     return set(result.scalars())
 
@@ -87,7 +91,7 @@ async def insert_new(
 ) -> int | None:
     """Insert one row unless it conflicts with any unique key: its id, or None (one round
     trip where inserting then reading the id would take two)."""
-    statement = _insert(dialect(session), model, tuple(values), returning_id=True)
+    statement = _insert(dialect(session), model, tuple(values), returning="id")
     new_id: int | None = (await execute(session, statement, values)).scalar()
     return new_id
 
@@ -142,16 +146,16 @@ async def record_state(session: AsyncSession, model: Any, key: str, row: dict[st
 
 
 def _insert(
-    dialect_name: str, model: type[SQLModel], columns: tuple[str, ...], *, returning_id: bool
+    dialect_name: str, model: type[SQLModel], columns: tuple[str, ...], *, returning: str | None
 ) -> Any:
     def build() -> Any:
         table = model.__table__  # type: ignore[attr-defined]
         insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
         statement = insert(table).values({name: bindparam(name) for name in columns})
         statement = statement.on_conflict_do_nothing()
-        return statement.returning(table.c.id) if returning_id else statement
+        return statement if returning is None else statement.returning(table.c[returning])
 
-    return _cached(("insert", dialect_name, model, columns, returning_id), build)
+    return _cached(("insert", dialect_name, model, columns, returning), build)
 
 
 def _state_update(model: Any, key: str) -> Any:

@@ -12,7 +12,7 @@ from rich.progress import Progress
 
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
-from donations.fees import fee_of, payments_lacking_fees, record_fee
+from donations.fees import Fee, fee_of, payments_lacking_fees, record_fee, total_fee
 from donations.settings import get_settings
 from donations.stripe_api import api_base, open_stripe_client
 
@@ -48,23 +48,35 @@ async def _reconcile(db: Database, client: stripe.StripeClient) -> Counter[str]:
     counts: Counter[str] = Counter()
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("fetching fees", total=len(lacking))
-        for payment_id, payment_intent in lacking:
+        for payment_id, payment_intents in lacking:
             progress.advance(task)
-            if payment_intent is None:
-                counts["no PaymentIntent yet"] += 1
-                continue
-            try:
-                fee = await fee_of(client, payment_intent)
-            except stripe.APIConnectionError:
-                raise
-            except stripe.StripeError as error:
-                logger.warning("fee lookup failed for %s: %s", payment_intent, error.user_message)
-                counts["failed"] += 1
-                continue
-            if fee is None:
-                counts["not settled yet"] += 1
-                continue
-            async with db.session() as session, session.begin():
-                await record_fee(session, payment_id, fee)
-            counts["recorded"] += 1
+            outcome = await _reconcile_one(db, client, payment_id, payment_intents)
+            counts[outcome] += 1
     return counts
+
+
+async def _reconcile_one(
+    db: Database, client: stripe.StripeClient, payment_id: int, payment_intents: list[str]
+) -> str:
+    if not payment_intents:
+        return "no PaymentIntent yet"
+    fees: list[Fee] = []
+    for payment_intent in payment_intents:
+        try:
+            fee = await fee_of(client, payment_intent)
+        except stripe.APIConnectionError:
+            raise
+        except stripe.StripeError as error:
+            logger.warning("fee lookup failed for %s: %s", payment_intent, error.user_message)
+            return "failed"
+        if fee is None:
+            return "not settled yet"
+        fees.append(fee)
+    try:
+        total = total_fee(fees)
+    except ValueError as error:
+        logger.warning("fee of payment %s not recorded: %s", payment_id, error)
+        return "failed"
+    async with db.session() as session, session.begin():
+        await record_fee(session, payment_id, total)
+    return "recorded"

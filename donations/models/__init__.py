@@ -5,13 +5,16 @@ from __future__ import annotations
 from donations.models.base import Frequency, utcnow
 from donations.models.campaigns import Campaign
 from donations.models.checkouts import Checkout, CheckoutStatus
+from donations.models.discounts import Coupon, Discount
 from donations.models.events import EventStatus, StripeEvent
 from donations.models.links import StripeLink
 from donations.models.memberships import Interval, Membership, MembershipStatus
 from donations.models.payments import (
+    ChargeRefundTotal,
     Dispute,
     DisputeStatus,
     Payment,
+    PaymentKey,
     PaymentKind,
     Refund,
     RefundStatus,
@@ -23,8 +26,11 @@ from donations.models.supporters import StripeCustomer, Supporter
 __all__ = [
     "AuditLog",
     "Campaign",
+    "ChargeRefundTotal",
     "Checkout",
     "CheckoutStatus",
+    "Coupon",
+    "Discount",
     "Dispute",
     "DisputeStatus",
     "EventStatus",
@@ -33,6 +39,7 @@ __all__ = [
     "Membership",
     "MembershipStatus",
     "Payment",
+    "PaymentKey",
     "PaymentKind",
     "Refund",
     "RefundStatus",

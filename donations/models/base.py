@@ -4,13 +4,36 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import BigInteger, CheckConstraint
+from sqlmodel import Field
 
 
 def utcnow() -> datetime:
     """Aware UTC. SQLModel's datetime columns refuse naive values and read back in UTC."""
     return datetime.now(UTC)
+
+
+# Stripe ids are at most 255 characters; metadata values at most 500
+# (https://docs.stripe.com/metadata#data).
+STRIPE_ID_LENGTH = 255
+METADATA_VALUE_LENGTH = 500
+
+
+def money_field(*, default: int | None = None, nullable: bool = False) -> Any:
+    """An amount in minor units. 64-bit: one charge fits in 8 digits, but invoices, sums and
+    targets do not fit in 32 bits (a target of 21.47M in a two-decimal currency overflows)."""
+    if nullable:
+        return Field(default=default, sa_type=BigInteger, nullable=True)
+    if default is None:
+        return Field(sa_type=BigInteger)
+    return Field(default=default, sa_type=BigInteger)
+
+
+def epoch_field() -> Any:
+    """Stripe's unix seconds, 64-bit (no 32-bit epochs)."""
+    return Field(default=0, sa_type=BigInteger)
 
 
 def currency_check(table: str, column: str = "currency") -> CheckConstraint:

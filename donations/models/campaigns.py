@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from donations.models.base import currency_check, utcnow
+from donations.models.base import currency_check, money_field, utcnow
 
 
 class Campaign(SQLModel, table=True):
@@ -21,7 +21,7 @@ class Campaign(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True)
     name: str = Field(max_length=200)
     currency: str = Field(max_length=3)
-    target: int
+    target: int = money_field()
     # Inclusive dates in REPORT_TIMEZONE.
     starts_on: date
     ends_on: date

@@ -7,7 +7,15 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from donations.models.base import Frequency, currency_check, non_negative, one_of, utcnow
+from donations.models.base import (
+    METADATA_VALUE_LENGTH,
+    Frequency,
+    currency_check,
+    money_field,
+    non_negative,
+    one_of,
+    utcnow,
+)
 
 
 class CheckoutStatus(StrEnum):
@@ -27,14 +35,14 @@ class Checkout(SQLModel, table=True):
     )
 
     # Ours, put in the session's metadata; also the root of Stripe's idempotency key.
-    id: str = Field(primary_key=True, max_length=40)
+    id: str = Field(primary_key=True, max_length=METADATA_VALUE_LENGTH)
     stripe_session_id: str | None = Field(default=None, max_length=255, unique=True)
     idempotency_key: str | None = Field(default=None, max_length=255, unique=True)
-    amount: int
+    amount: int = money_field()
     currency: str = Field(max_length=3)
     frequency: str = Field(max_length=16)
     email: str | None = Field(default=None, max_length=254)
-    source: str | None = Field(default=None, max_length=200)
+    source: str | None = Field(default=None, max_length=METADATA_VALUE_LENGTH)
     status: str = Field(default=CheckoutStatus.created, max_length=16, index=True)
     failure_reason: str | None = Field(default=None, max_length=500)
     stripe_customer_id: str | None = Field(default=None, max_length=255)

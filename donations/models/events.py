@@ -8,14 +8,17 @@ from enum import StrEnum
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from donations.models.base import one_of, utcnow
+from donations.models.base import epoch_field, one_of, utcnow
 
 
 class EventStatus(StrEnum):
     pending = "pending"  # stored, not yet processed (or the process died while processing)
     processed = "processed"  # the ledger reflects it
     failed = "failed"  # a handler raised; `last_error` says what; `webhooks replay` retries
-    ignored = "ignored"  # a type we do not handle, or the other mode's event (live vs test)
+    # Stored only: a type we do not handle, the other mode's event (live vs test), a
+    # connected account's event, or a Stripe object that moved no money of ours (`note` says
+    # which, for finance).
+    ignored = "ignored"
 
 
 class StripeEvent(SQLModel, table=True):
@@ -26,10 +29,12 @@ class StripeEvent(SQLModel, table=True):
     type: str = Field(max_length=100, index=True)
     livemode: bool = False
     api_version: str | None = Field(default=None, max_length=40)
-    created: int  # Stripe's unix time of the event
+    created: int = epoch_field()  # Stripe's unix time of the event
     payload: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default=EventStatus.pending, max_length=16, index=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # Why an event was stored without counting its object ("standalone invoice", ...).
+    note: str | None = Field(default=None, sa_column=Column(Text))
     received_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sqlmodel import Field, SQLModel
 
+from donations.models.base import money_field
+
 
 class StripeLink(SQLModel, table=True):
     """One per Stripe object that told us a relation: an invoice payment (`inpay_`) or a
@@ -20,3 +22,7 @@ class StripeLink(SQLModel, table=True):
     invoice: str | None = Field(default=None, max_length=255, index=True)
     payment_intent: str | None = Field(default=None, max_length=255, index=True)
     charge: str | None = Field(default=None, max_length=255)
+    # An invoice payment's type (payment_intent, charge, payment_record) and amount paid: a
+    # payment_record is money paid outside Stripe, which the invoice's payment does not count.
+    payment_type: str | None = Field(default=None, max_length=32)
+    amount: int | None = money_field(nullable=True)

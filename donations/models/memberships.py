@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import CheckConstraint, Column, Text
 from sqlmodel import Field, SQLModel
 
-from donations.models.base import currency_check, non_negative, one_of, utcnow
+from donations.models.base import (
+    METADATA_VALUE_LENGTH,
+    currency_check,
+    epoch_field,
+    money_field,
+    non_negative,
+    one_of,
+    utcnow,
+)
 
 
 class MembershipStatus(StrEnum):
@@ -24,6 +33,11 @@ class MembershipStatus(StrEnum):
 
 
 class Interval(StrEnum):
+    """A price recurs every `interval_count` of these
+    (https://docs.stripe.com/api/prices/object#price_object-recurring-interval)."""
+
+    day = "day"
+    week = "week"
     month = "month"
     year = "year"
 
@@ -34,6 +48,7 @@ class Membership(SQLModel, table=True):
         non_negative("membership", "amount"),
         one_of("membership", "status", MembershipStatus),
         one_of("membership", "interval", Interval),
+        CheckConstraint("interval_count >= 1", name="ck_membership_interval_count_positive"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -42,19 +57,29 @@ class Membership(SQLModel, table=True):
     supporter_id: int | None = Field(
         default=None, foreign_key="supporter.id", index=True, ondelete="SET NULL"
     )
-    checkout_id: str | None = Field(default=None, max_length=40)
-    source: str | None = Field(default=None, max_length=200)
+    checkout_id: str | None = Field(default=None, max_length=METADATA_VALUE_LENGTH)
+    source: str | None = Field(default=None, max_length=METADATA_VALUE_LENGTH)
     status: str = Field(default=MembershipStatus.incomplete, max_length=24, index=True)
-    amount: int = 0
+    # What the reader pays every `interval_count` `interval`s, before discounts.
+    amount: int = money_field(default=0)
     currency: str = Field(default="eur", max_length=3)
     interval: str = Field(default=Interval.month, max_length=8)
+    interval_count: int = 1
+    # Stripe's `pause_collection`: still active, but no invoice is collected until it resumes.
+    collection_paused: bool = False
+    resumes_at: datetime | None = None
+    # A cancellation the reader asked for: the membership stays active until Stripe ends it.
     cancel_at_period_end: bool = False
+    cancel_at: datetime | None = None
+    # The ids of the subscription's discounts as of its newest event, as a JSON list (null:
+    # none); what each takes off is in `discount` and `coupon`.
+    discounts: str | None = Field(default=None, sa_column=Column(Text))
     current_period_end: datetime | None = None
     started_at: datetime | None = None
     canceled_at: datetime | None = Field(default=None, index=True)
     ended_at: datetime | None = None
     # The Stripe `created` time and precedence of the last subscription event applied:
     # an older event arriving late must not undo a newer state.
-    state_event_created: int = 0
+    state_event_created: int = epoch_field()
     state_event_rank: int = 0
     created_at: datetime = Field(default_factory=utcnow, index=True)

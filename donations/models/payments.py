@@ -8,7 +8,15 @@ from enum import StrEnum
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from donations.models.base import currency_check, non_negative, one_of, utcnow
+from donations.models.base import (
+    METADATA_VALUE_LENGTH,
+    currency_check,
+    epoch_field,
+    money_field,
+    non_negative,
+    one_of,
+    utcnow,
+)
 
 
 class PaymentKind(StrEnum):
@@ -17,12 +25,16 @@ class PaymentKind(StrEnum):
 
 
 class Payment(SQLModel, table=True):
-    """One per PaymentIntent (one-off) or per paid invoice (membership)."""
+    """One per PaymentIntent (one-off) or per paid invoice (membership).
+
+    `amount` is what moved through Stripe: for an invoice, what it says was paid less what was
+    paid outside Stripe (`paid_off_stripe`, known from its invoice payments)."""
 
     __table_args__ = (
         currency_check("payment"),
         non_negative("payment", "amount"),
         non_negative("payment", "fee"),
+        non_negative("payment", "paid_off_stripe"),
         one_of("payment", "kind", PaymentKind),
         Index("ix_payment_currency_paid_at", "currency", "paid_at"),
         # The cash view and progress take a paid_at range across every currency.
@@ -31,7 +43,8 @@ class Payment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)
-    amount: int
+    amount: int = money_field()
+    paid_off_stripe: int = money_field(default=0)
     currency: str = Field(max_length=3)
     paid_at: datetime
     stripe_payment_intent_id: str | None = Field(default=None, max_length=255, unique=True)
@@ -44,11 +57,11 @@ class Payment(SQLModel, table=True):
     membership_id: int | None = Field(
         default=None, foreign_key="membership.id", index=True, ondelete="SET NULL"
     )
-    checkout_id: str | None = Field(default=None, max_length=40)
-    source: str | None = Field(default=None, max_length=200, index=True)
+    checkout_id: str | None = Field(default=None, max_length=METADATA_VALUE_LENGTH)
+    source: str | None = Field(default=None, max_length=METADATA_VALUE_LENGTH, index=True)
     # Stripe's fee from the balance transaction, in `fee_currency` (the settlement currency);
-    # unknown until `donations reconcile fees` has fetched it.
-    fee: int | None = None
+    # unknown until `donations reconcile fees` has fetched it; 0 for a payment with no charge.
+    fee: int | None = money_field(nullable=True)
     fee_currency: str | None = Field(default=None, max_length=3)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -62,7 +75,10 @@ class RefundStatus(StrEnum):
 
 
 class Refund(SQLModel, table=True):
-    """One per Stripe refund id; only `succeeded` ones count."""
+    """One per Stripe refund id; only `succeeded` ones count.
+
+    A charge's `amount_refunded` beyond the refunds we know by id is kept as one `unitemised`
+    row per charge (webhooks/handlers/refunds.py), so that it too counts exactly once."""
 
     __table_args__ = (
         currency_check("refund"),
@@ -78,28 +94,41 @@ class Refund(SQLModel, table=True):
     payment_id: int | None = Field(
         default=None, foreign_key="payment.id", index=True, ondelete="CASCADE"
     )
-    amount: int
+    amount: int = money_field()
     currency: str = Field(max_length=3)
     status: str = Field(max_length=24)
     refunded_at: datetime = Field(index=True)
-    state_event_created: int = 0
+    # Some event showed it succeeded: if it then fails or is canceled, the cash view takes it
+    # back at `reversed_at` (the time of the event that said so).
+    once_succeeded: bool = False
+    reversed_at: datetime | None = Field(default=None, index=True)
+    unitemised: bool = False
+    state_event_created: int = epoch_field()
     state_event_rank: int = 0
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class DisputeStatus(StrEnum):
+    """Stripe's dispute statuses (https://docs.stripe.com/api/disputes/object#dispute_object-status).
+
+    Inquiries (`warning_*`) and `prevented` disputes never withdraw funds; a chargeback does,
+    and keeps them through an appeal (`appeal_*`) until it is won."""
+
     warning_needs_response = "warning_needs_response"
     warning_under_review = "warning_under_review"
     warning_closed = "warning_closed"
     needs_response = "needs_response"
     under_review = "under_review"
+    appeal_needs_response = "appeal_needs_response"
+    appeal_under_review = "appeal_under_review"
     won = "won"
     lost = "lost"
     prevented = "prevented"
 
 
 class Dispute(SQLModel, table=True):
-    """One per Stripe dispute id; counts against net unless won."""
+    """One per Stripe dispute id. It counts against net while Stripe holds the funds:
+    from `withdrawn_at` until `reinstated_at` (docs/accounting.md, "Disputes")."""
 
     __table_args__ = (
         currency_check("dispute"),
@@ -114,10 +143,35 @@ class Dispute(SQLModel, table=True):
     payment_id: int | None = Field(
         default=None, foreign_key="payment.id", index=True, ondelete="CASCADE"
     )
-    amount: int
+    amount: int = money_field()
     currency: str = Field(max_length=3)
     status: str = Field(max_length=32)
     disputed_at: datetime = Field(index=True)
-    state_event_created: int = 0
+    withdrawn_at: datetime | None = Field(default=None, index=True)
+    reinstated_at: datetime | None = Field(default=None, index=True)
+    state_event_created: int = epoch_field()
     state_event_rank: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class PaymentKey(SQLModel, table=True):
+    """Every PaymentIntent and charge id that belongs to a payment: refunds and disputes name
+    these, and an invoice may be paid by several PaymentIntents."""
+
+    __tablename__ = "payment_key"
+
+    key: str = Field(primary_key=True, max_length=255)
+    payment_id: int = Field(foreign_key="payment.id", index=True, ondelete="CASCADE")
+
+
+class ChargeRefundTotal(SQLModel, table=True):
+    """The newest `amount_refunded` a `charge.refunded` event reported for a charge: the
+    running total of its refunds at `as_of` (the event's time)."""
+
+    __tablename__ = "charge_refund_total"
+
+    charge: str = Field(primary_key=True, max_length=255)
+    payment_intent: str | None = Field(default=None, max_length=255)
+    currency: str = Field(max_length=3)
+    amount_refunded: int = money_field()
+    as_of: int = epoch_field()

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from donations.models.base import utcnow
+from donations.models.base import money_field, utcnow
 
 
 class ReportSnapshot(SQLModel, table=True):
@@ -16,10 +16,10 @@ class ReportSnapshot(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="CASCADE")
     taken_at: datetime = Field(default_factory=utcnow, index=True)
-    gross: int
-    refunded: int
-    disputed: int
-    net: int
+    gross: int = money_field()
+    refunded: int = money_field()
+    disputed: int = money_field()
+    net: int = money_field()
     payments: int
     supporters: int
     # The whole progress JSON as it was, so the history keeps every figure.

@@ -1,9 +1,13 @@
-"""The ledger's money as SQL expressions every report shares: what counts, and when.
+"""The ledger's money as SQL expressions every report shares: what counts, and when
+(docs/accounting.md).
 
-- A payment row is money received (a succeeded PaymentIntent, or a paid invoice).
-- A refund counts only when `succeeded` (STRIPE.md, refund.*).
-- A dispute counts unless `won`: Stripe withdraws the funds when a dispute opens, and
-  reinstates them only when it is won (https://docs.stripe.com/disputes/how-disputes-work).
+- A payment row is money received through Stripe (a succeeded PaymentIntent, or a paid
+  invoice less what was paid outside Stripe).
+- A refund counts only when `succeeded`; one that succeeded and then failed or was canceled
+  is taken back, in the cash view, when it did (`reversed_at`).
+- A dispute counts while Stripe holds its funds: withdrawn and not reinstated. Inquiries and
+  prevented disputes withdraw nothing; a won dispute's funds come back
+  (https://docs.stripe.com/disputes/how-disputes-work).
 """
 
 from __future__ import annotations
@@ -14,14 +18,23 @@ from sqlalchemy import ColumnElement, Table, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.models import Dispute, DisputeStatus, Payment, Refund, RefundStatus
+from donations.models import Dispute, Payment, Refund, RefundStatus
 
 payment: Table = Payment.__table__  # type: ignore[attr-defined]
 refund: Table = Refund.__table__  # type: ignore[attr-defined]
 dispute: Table = Dispute.__table__  # type: ignore[attr-defined]
 
+REVERSED_REFUND = (RefundStatus.failed.value, RefundStatus.canceled.value)
+
 COUNTED_REFUND = refund.c.status == RefundStatus.succeeded.value
-COUNTED_DISPUTE = dispute.c.status != DisputeStatus.won.value
+# Refunds the cash view shows when created: those that count, and those taken back later.
+ONCE_COUNTED_REFUND = COUNTED_REFUND | (
+    refund.c.once_succeeded & refund.c.status.in_(REVERSED_REFUND)
+)
+REVERSED = ONCE_COUNTED_REFUND & ~COUNTED_REFUND
+COUNTED_DISPUTE = dispute.c.withdrawn_at.is_not(None) & dispute.c.reinstated_at.is_(None)
+WITHDRAWN_DISPUTE = dispute.c.withdrawn_at.is_not(None)
+REINSTATED_DISPUTE = dispute.c.withdrawn_at.is_not(None) & dispute.c.reinstated_at.is_not(None)
 
 
 def between(column: Any, start: Any, end: Any) -> ColumnElement[bool]:

@@ -65,7 +65,7 @@ async def compute_progress(
         progress = await campaign_progress(
             session=session, campaign=campaign, timezone=timezone, now=now
         )
-        return progress.as_json()
+        return progress.public_json()
 
 
 @dataclass
@@ -158,7 +158,7 @@ async def cached_figure(state: AppState, campaign_slug: str | None = None) -> Fi
 async def current_progress(
     state: AppState, campaign_slug: str | None = None
 ) -> dict[str, Any] | None:
-    """The progress JSON of DESIGN.md for the campaign (or the current one); None if none.
+    """The public progress JSON of the campaign (or the current one); None if none.
 
     The dict is shared by every reader: don't change it."""
     figure = await cached_figure(state, campaign_slug)

@@ -2,16 +2,19 @@
 
 Definitions (the dashboard and `donations report members` say the same):
 
-- active: status `active` or `trialing` now; past_due: status `past_due` now.
+- active: status `active` or `trialing` now, collection not paused (a member scheduled to
+  cancel is active until Stripe ends the membership); paused: the same with collection
+  paused; past_due: status `past_due` now.
 - new: memberships that started (`started_at`, else `created_at`) in the period, except
   those that never got going (`incomplete`, `incomplete_expired`).
-- cancelled: `canceled_at` in the period.
-- active at start: started before the period and not cancelled before it.
-- churn: of the members active at the start, the share cancelled during the period
+- cancelled: memberships Stripe ended in the period (`ended_at`; asking to cancel at the
+  period's end is not ending).
+- active at start: started before the period and not ended before it.
+- churn: of the members active at the start, the share that ended during the period
   (members who joined and left inside the period are in `cancelled`, not in churn),
   as a percentage with one decimal; null when no one was active at the start.
-- MRR: monthly amounts plus a twelfth of annual amounts (rounded), active members only,
-  per currency (never converted).
+- MRR: what active members pay per month after discounts, normalised from any interval
+  (donations/reports/mrr.py), per currency (never converted), rounded half-up once.
 - amount band: the amount charged per interval, banded at 5, 10, 20 and 50 in the
   currency's minor-unit scale (500, 1000, 2000, 5000 minor units).
 """
@@ -19,17 +22,19 @@ Definitions (the dashboard and `donations report members` say the same):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
-from donations.models import Interval, Membership, MembershipStatus
-from donations.reports import ledger
+from donations.models import Membership, MembershipStatus, utcnow
+from donations.reports import ledger, mrr
 from donations.reports.ledger import when
-from donations.reports.progress import ACTIVE, monthly_recurring
+from donations.reports.mrr import half_up
+from donations.reports.progress import ACTIVE, paying_member
 from donations.reports.windows import report_zone, window
 
 membership = Membership.__table__  # type: ignore[attr-defined]
@@ -38,8 +43,8 @@ BAND_LIMITS = (500, 1000, 2000, 5000)
 NEVER_STARTED = (MembershipStatus.incomplete.value, MembershipStatus.incomplete_expired.value)
 
 COLUMNS = (
-    "currency", "interval", "band", "active", "past_due", "new", "cancelled",
-    "active_at_start", "churned", "mrr",
+    "currency", "interval", "interval_count", "band", "active", "paused", "past_due", "new",
+    "cancelled", "active_at_start", "churned", "mrr",
 )  # fmt: skip
 
 
@@ -47,20 +52,21 @@ COLUMNS = (
 class MemberRow:
     currency: str
     interval: str
+    interval_count: int
     band: str
     active: int
+    paused: int
     past_due: int
     new: int
     cancelled: int
     active_at_start: int
     churned: int
-    active_amount: int
+    # What this row's active members pay per month, exactly (rounded in `mrr`).
+    monthly: Fraction
 
     @property
     def mrr(self) -> int:
-        if self.interval == Interval.year.value:
-            return monthly_recurring(0, self.active_amount)
-        return self.active_amount
+        return half_up(self.monthly)
 
     def as_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in COLUMNS}
@@ -78,26 +84,24 @@ class MembersReport:
     @property
     def churn_percent(self) -> float | None:
         at_start = self.total("active_at_start")
-        return round(100 * self.total("churned") / at_start, 1) if at_start else None
+        if not at_start:
+            return None
+        return half_up(Fraction(1000 * self.total("churned"), at_start)) / 10
 
     @property
     def mrr(self) -> dict[str, int]:
-        """Per currency: sum of monthly amounts + round(sum of annual amounts / 12)."""
-        monthly: dict[str, int] = {}
-        annual: dict[str, int] = {}
+        """Per currency, the rows' exact monthly amounts summed, then rounded half-up once."""
+        exact: dict[str, Fraction] = {}
         for row in self.rows:
-            into = annual if row.interval == Interval.year.value else monthly
-            into[row.currency] = into.get(row.currency, 0) + row.active_amount
-        return {
-            currency: monthly_recurring(monthly.get(currency, 0), annual.get(currency, 0))
-            for currency in sorted(monthly.keys() | annual.keys())
-        }
+            exact[row.currency] = exact.get(row.currency, Fraction(0)) + row.monthly
+        return {currency: half_up(exact[currency]) for currency in sorted(exact)}
 
     def summary(self) -> dict[str, Any]:
         return {
             "from": self.first_day.isoformat(),
             "to": self.last_day.isoformat(),
             "active": self.total("active"),
+            "paused": self.total("paused"),
             "past_due": self.total("past_due"),
             "new": self.total("new"),
             "cancelled": self.total("cancelled"),
@@ -122,52 +126,81 @@ def band_label(index: int, currency: str) -> str:
     return f"{amount(BAND_LIMITS[index - 1])} to under {amount(BAND_LIMITS[index])}"
 
 
+def _band() -> Any:
+    m = membership.c
+    return case(
+        *((m.amount < limit, index) for index, limit in enumerate(BAND_LIMITS)),
+        else_=len(BAND_LIMITS),
+    ).label("band")
+
+
 def members_statement(*, start: Any, end: Any) -> Select[Any]:
     m = membership.c
     began = func.coalesce(m.started_at, m.created_at)
     started = m.status.not_in(NEVER_STARTED)
-    at_start = started & (began < start) & (m.canceled_at.is_(None) | (m.canceled_at >= start))
-    cancelled = ledger.between(m.canceled_at, start, end)
-    band = case(
-        *((m.amount < limit, index) for index, limit in enumerate(BAND_LIMITS)),
-        else_=len(BAND_LIMITS),
-    ).label("band")
+    # When Stripe ended it; rows from before `ended_at` was kept have only `canceled_at`.
+    ended = func.coalesce(
+        m.ended_at, case((m.status == MembershipStatus.canceled.value, m.canceled_at))
+    )
+    at_start = started & (began < start) & (ended.is_(None) | (ended >= start))
+    cancelled = ledger.between(ended, start, end)
+    active = m.status.in_(ACTIVE)
+    band = _band()
     return (
         select(
             m.currency,
             m.interval,
+            m.interval_count,
             band,
-            func.sum(when(m.status.in_(ACTIVE), 1)).label("active"),
+            func.sum(when(active & ~m.collection_paused, 1)).label("active"),
+            func.sum(when(active & m.collection_paused, 1)).label("paused"),
             func.sum(when(m.status == MembershipStatus.past_due.value, 1)).label("past_due"),
             func.sum(when(started & ledger.between(began, start, end), 1)).label("new"),
             func.sum(when(cancelled, 1)).label("cancelled"),
             func.sum(when(at_start, 1)).label("active_at_start"),
             func.sum(when(at_start & cancelled, 1)).label("churned"),
-            func.sum(when(m.status.in_(ACTIVE), m.amount)).label("active_amount"),
         )
-        .group_by(m.currency, m.interval, band)
-        .order_by(m.currency, m.interval, band)
+        .group_by(m.currency, m.interval, m.interval_count, band)
+        .order_by(m.currency, m.interval, m.interval_count, band)
     )
 
 
 async def members_report(
-    *, session: AsyncSession, first_day: date, last_day: date, timezone: str
+    *,
+    session: AsyncSession,
+    first_day: date,
+    last_day: date,
+    timezone: str,
+    now: datetime | None = None,
 ) -> MembersReport:
+    """The period's figures; MRR as of `now` (default: this moment), when discounts last."""
     span = window(first_day, last_day, report_zone(timezone))
     connection = await ledger.connection(session)
     result = await connection.execute(members_statement(start=span.start, end=span.end))
+    m = membership.c
+    monthly = await mrr.monthly_fractions(
+        connection,
+        counted=paying_member(),
+        by=[m.currency, m.interval, m.interval_count, _band()],
+        now=now or utcnow(),
+    )
     rows = [
         MemberRow(
             currency=values["currency"],
             interval=values["interval"],
+            interval_count=int(values["interval_count"]),
             band=band_label(int(values["band"]), values["currency"]),
             active=int(values["active"]),
+            paused=int(values["paused"]),
             past_due=int(values["past_due"]),
             new=int(values["new"]),
             cancelled=int(values["cancelled"]),
             active_at_start=int(values["active_at_start"]),
             churned=int(values["churned"]),
-            active_amount=int(values["active_amount"]),
+            monthly=monthly.get(
+                (values["currency"], values["interval"], values["interval_count"], values["band"]),
+                Fraction(0),
+            ),
         )
         for values in result.mappings()
     ]
@@ -175,6 +208,6 @@ async def members_report(
     rows = [
         row
         for row in rows
-        if any((row.active, row.past_due, row.new, row.cancelled, row.active_at_start))
+        if any((row.active, row.paused, row.past_due, row.new, row.cancelled, row.active_at_start))
     ]
     return MembersReport(first_day, last_day, rows)

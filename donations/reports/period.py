@@ -1,7 +1,10 @@
 """The cash view: money in and out in the day, week or month it happened, per currency.
 
-Payments count by `paid_at`, succeeded refunds by `refunded_at`, disputes not won by
-`disputed_at` (unlike progress, which attributes refunds and disputes to their payment).
+Payments count by `paid_at`; refunds by `refunded_at`, and a refund that succeeded then
+failed or was canceled is taken back (a negative `refunded`) at `reversed_at`; disputes by
+when their funds were withdrawn, and taken back (a negative `disputed`) when reinstated.
+Over a campaign each column adds up to the campaign view's (progress), which attributes
+refunds and disputes to their payment instead (docs/accounting.md, "The cash view").
 One statement: each movement summed per bucket and currency (its rows joined to the bucket
 whose [start, end) holds them), the three sums put together with UNION ALL, then added up.
 """
@@ -84,15 +87,38 @@ def _per_bucket(table: Table, moment: Any, b: CTE, *figures: Any) -> Select[Any]
     )
 
 
+def _movement(
+    table: Table, moment: Any, b: CTE, counted: Any, column: str, *, sign: int = 1
+) -> Select[Any]:
+    """A refund's or dispute's money per bucket, as the movement's columns: money out when
+    it left (`sign` 1, counted among the period's refunds or disputes), or back when it
+    came back (`sign` -1)."""
+    zero = literal(0, Integer)
+    amount = func.sum(when(counted, table.c.amount))
+    count = func.sum(when(counted, 1))
+    out: dict[str, Any] = {"refunded": zero, "disputed": zero}
+    out[column] = amount if sign > 0 else -amount
+    movements: dict[str, Any] = {"refunds": zero, "disputes": zero}
+    if sign > 0:
+        movements["refunds" if column == "refunded" else "disputes"] = count
+    return _per_bucket(
+        table, moment, b,
+        zero, out["refunded"], out["disputed"], null(), zero, zero, zero, zero,
+        movements["refunds"], movements["disputes"],
+    ).having(count > 0)  # fmt: skip
+
+
 def period_statement(boundaries: list[Bucket]) -> Select[Any]:
     b = _buckets(boundaries, payment.c.paid_at.type)
     one_off = payment.c.kind == PaymentKind.one_off.value
+    # A fee settled in another currency than the payment's is not added to this row's.
+    fee_here = payment.c.fee.is_not(None) & (payment.c.fee_currency == payment.c.currency)
     zero = literal(0, Integer)
     payments = _per_bucket(
         payment, payment.c.paid_at, b,
         func.sum(payment.c.amount).label("gross"), zero.label("refunded"),
-        zero.label("disputed"), func.sum(payment.c.fee).label("fee"),
-        func.sum(case((payment.c.fee.is_(None), 1), else_=0)).label("fee_unknown"),
+        zero.label("disputed"), func.sum(when(fee_here, payment.c.fee)).label("fee"),
+        func.sum(case((fee_here, 0), else_=1)).label("fee_unknown"),
         func.count().label("payments"), func.sum(when(one_off, 1)).label("one_off_count"),
         func.sum(when(one_off, payment.c.amount)).label("one_off_amount"),
         zero.label("refunds"), zero.label("disputes"),
@@ -100,19 +126,13 @@ def period_statement(boundaries: list[Bucket]) -> Select[Any]:
     # Which refunds and disputes count is decided inside the sums, not in WHERE: given a
     # status condition, SQLite searched refunds by status and checked every one's date in
     # every bucket. HAVING drops the buckets where none counted.
-    refund_count = func.sum(when(ledger.COUNTED_REFUND, 1))
-    refunds = _per_bucket(
-        refund, refund.c.refunded_at, b,
-        zero, func.sum(when(ledger.COUNTED_REFUND, refund.c.amount)), zero, null(), zero, zero,
-        zero, zero, refund_count, zero,
-    ).having(refund_count > 0)  # fmt: skip
-    dispute_count = func.sum(when(ledger.COUNTED_DISPUTE, 1))
-    disputes = _per_bucket(
-        dispute, dispute.c.disputed_at, b,
-        zero, zero, func.sum(when(ledger.COUNTED_DISPUTE, dispute.c.amount)), null(), zero, zero,
-        zero, zero, zero, dispute_count,
-    ).having(dispute_count > 0)  # fmt: skip
-    movements = union_all(payments, refunds, disputes).subquery("movement")
+    refunds = _movement(refund, refund.c.refunded_at, b, ledger.ONCE_COUNTED_REFUND, "refunded")
+    taken_back = _movement(refund, refund.c.reversed_at, b, ledger.REVERSED, "refunded", sign=-1)
+    disputes = _movement(dispute, dispute.c.withdrawn_at, b, ledger.WITHDRAWN_DISPUTE, "disputed")
+    reinstated = _movement(
+        dispute, dispute.c.reinstated_at, b, ledger.REINSTATED_DISPUTE, "disputed", sign=-1
+    )
+    movements = union_all(payments, refunds, taken_back, disputes, reinstated).subquery("movement")
     m = movements.c
     return (
         select(
@@ -148,7 +168,8 @@ def _row(sums: Any, boundaries: list[Bucket]) -> PeriodRow:
         refunded=refunded,
         disputed=disputed,
         net=gross - refunded - disputed,
-        # Known only when every payment's fee is (`donations reconcile fees`).
+        # Known only when every payment's fee is (`donations reconcile fees`), in this
+        # row's currency.
         fees=int(sums["fees"] or 0) if payments and not sums["fees_unknown"] else None,
         payments=payments,
         one_off_count=one_off_count,

@@ -1,28 +1,38 @@
-"""Progress of a campaign: money raised in its window against its target (DESIGN.md).
+"""Progress of a campaign: money raised in its window against its target
+(docs/accounting.md, "Progress").
 
 The campaign view: a payment counts when it was paid inside the window; its refunds and
-disputes count against it whenever they happened. Two grouped queries, whatever the size
-of the ledger: payments by currency (with their refunds and disputes joined per payment),
-and memberships now.
+disputes count against it whenever they happened. Grouped queries, whatever the size of the
+ledger: payments by currency (with their refunds and disputes joined per payment), and
+memberships now.
+
+The whole figure is for staff (the CLI, /admin, /admin/api/progress); the public one
+(/api/progress, the widget) carries only PUBLIC_KEYS, what a newsroom would print on its site.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import distinct, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.models import Campaign, Interval, Membership, MembershipStatus, PaymentKind
-from donations.reports import ledger
+from donations.models import Campaign, Membership, MembershipStatus, PaymentKind
+from donations.reports import ledger, mrr
 from donations.reports.ledger import payment, when
+from donations.reports.mrr import half_up
 from donations.reports.windows import iso_utc, report_zone, window
 
 membership = Membership.__table__  # type: ignore[attr-defined]
 
 ACTIVE = (MembershipStatus.active.value, MembershipStatus.trialing.value)
+PUBLIC_KEYS = (
+    "campaign", "name", "currency", "starts_on", "ends_on", "target", "net", "percent",
+    "supporters", "as_of",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,8 @@ class CurrencyTotals:
     payments: int = 0
     supporters: int = 0
     fees: int | None = None
+    # The settlement currency the fees were charged in (Stripe's balance transactions).
+    fees_currency: str | None = None
     one_off: Kind = field(default_factory=Kind)
     recurring: Kind = field(default_factory=Kind)
 
@@ -50,7 +62,10 @@ class CurrencyTotals:
 
 @dataclass(frozen=True)
 class Members:
+    """Memberships now, in every currency; MRR in the campaign's."""
+
     active: int = 0
+    paused: int = 0
     past_due: int = 0
     mrr: int = 0
 
@@ -65,7 +80,8 @@ class Progress:
 
     @property
     def percent(self) -> float:
-        return round(100 * self.totals.net / self.campaign.target, 1)
+        """100 x net / target to one decimal, halves rounded up (30.25 -> 30.3)."""
+        return half_up(Fraction(1000 * self.totals.net, self.campaign.target)) / 10
 
     def as_json(self) -> dict[str, Any]:
         """Every key of DESIGN.md's progress JSON, in its order."""
@@ -82,12 +98,14 @@ class Progress:
             "disputed": totals.disputed,
             "net": totals.net,
             "fees": totals.fees,
+            "fees_currency": totals.fees_currency,
             "percent": self.percent,
             "payments": totals.payments,
             "supporters": totals.supporters,
             "one_off": {"count": totals.one_off.count, "amount": totals.one_off.amount},
             "recurring": {"count": totals.recurring.count, "amount": totals.recurring.amount},
             "active_members": self.members.active,
+            "paused_members": self.members.paused,
             "past_due_members": self.members.past_due,
             "mrr": self.members.mrr,
             "other_currencies": {
@@ -103,10 +121,10 @@ class Progress:
             "as_of": iso_utc(self.as_of),
         }
 
-
-def monthly_recurring(monthly: int, annual: int) -> int:
-    """MRR as DESIGN.md defines it: monthly amounts plus a twelfth of annual ones, rounded."""
-    return monthly + round(annual / 12)
+    def public_json(self) -> dict[str, Any]:
+        """What a newsroom prints on its site: no fees, members or other currencies."""
+        whole = self.as_json()
+        return {key: whole[key] for key in PUBLIC_KEYS}
 
 
 async def campaign_progress(
@@ -126,6 +144,8 @@ async def campaign_progress(
             func.coalesce(func.sum(disputed.c.amount), 0).label("disputed"),
             func.sum(payment.c.fee).label("fees"),
             func.count(payment.c.fee).label("fees_known"),
+            func.count(distinct(payment.c.fee_currency)).label("fee_currencies"),
+            func.min(payment.c.fee_currency).label("fee_currency"),
             func.count(distinct(payment.c.supporter_id)).label("supporters"),
             func.sum(when(one_off, 1)).label("one_off_count"),
             func.sum(when(one_off, payment.c.amount)).label("one_off_amount"),
@@ -144,6 +164,9 @@ async def campaign_progress(
     connection = await ledger.connection(session)
     found: dict[str, CurrencyTotals] = {}
     for row in (await connection.execute(by_currency)).mappings():
+        # Fees are only meaningful when every payment's is known (`reconcile fees`), and are
+        # never added across settlement currencies.
+        fees_known = row["fees_known"] == row["payments"] and row["fee_currencies"] == 1
         found[row["currency"]] = CurrencyTotals(
             currency=row["currency"],
             gross=int(row["gross"]),
@@ -151,39 +174,46 @@ async def campaign_progress(
             disputed=int(row["disputed"]),
             payments=int(row["payments"]),
             supporters=int(row["supporters"]),
-            # Fees are only meaningful when every payment's is known (`reconcile fees`).
-            fees=int(row["fees"] or 0) if row["fees_known"] == row["payments"] else None,
+            fees=int(row["fees"]) if fees_known else None,
+            fees_currency=row["fee_currency"] if fees_known else None,
             one_off=Kind(int(row["one_off_count"]), int(row["one_off_amount"])),
             recurring=Kind(int(row["recurring_count"]), int(row["recurring_amount"])),
         )
-    # No payment yet: fees stay null, as in DESIGN.md's example.
+    # No payment yet: fees stay null.
     totals = found.pop(campaign.currency, CurrencyTotals(campaign.currency))
     return Progress(
         campaign=campaign,
         totals=totals,
-        members=await members_now(session=session, currency=campaign.currency),
+        members=await members_now(session=session, currency=campaign.currency, now=now),
         other_currencies=list(found.values()),
         as_of=now,
     )
 
 
-async def members_now(*, session: AsyncSession, currency: str) -> Members:
-    active = membership.c.status.in_(ACTIVE)
-    counted = active & (membership.c.currency == currency)
+async def members_now(*, session: AsyncSession, currency: str, now: datetime) -> Members:
+    m = membership.c
+    active = m.status.in_(ACTIVE)
     statement = select(
-        func.sum(when(active, 1)).label("active"),
-        func.sum(when(membership.c.status == MembershipStatus.past_due.value, 1)).label("past_due"),
-        func.sum(
-            when(counted & (membership.c.interval == Interval.month.value), membership.c.amount)
-        ).label("monthly"),
-        func.sum(
-            when(counted & (membership.c.interval == Interval.year.value), membership.c.amount)
-        ).label("annual"),
-    ).where(membership.c.status.in_((*ACTIVE, MembershipStatus.past_due.value)))
+        func.sum(when(active & ~m.collection_paused, 1)).label("active"),
+        func.sum(when(active & m.collection_paused, 1)).label("paused"),
+        func.sum(when(m.status == MembershipStatus.past_due.value, 1)).label("past_due"),
+    ).where(m.status.in_((*ACTIVE, MembershipStatus.past_due.value)))
     connection = await ledger.connection(session)
     row = (await connection.execute(statement)).mappings().one()
+    monthly = await mrr.monthly_fractions(
+        connection, counted=paying_member(currency), by=[], now=now
+    )
     return Members(
         active=int(row["active"] or 0),
+        paused=int(row["paused"] or 0),
         past_due=int(row["past_due"] or 0),
-        mrr=monthly_recurring(int(row["monthly"] or 0), int(row["annual"] or 0)),
+        mrr=half_up(monthly.get((), Fraction(0))),
     )
+
+
+def paying_member(currency: str | None = None) -> Any:
+    """Memberships that count toward MRR: active or trialing, collection not paused (a
+    membership scheduled to cancel pays until Stripe ends it)."""
+    m = membership.c
+    paying = m.status.in_(ACTIVE) & ~m.collection_paused
+    return paying if currency is None else paying & (m.currency == currency)

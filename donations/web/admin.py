@@ -7,6 +7,7 @@
     GET /admin/funnel               checkout sessions and conversion
     GET /admin/payments             recent payments, emails masked
     GET /admin/snapshots            stored progress history
+    GET /admin/api/progress         the whole progress JSON (the public API has a subset)
     GET /admin/export/{report}.csv  every report as CSV, streamed; each download audited
     GET /admin/admin.css            the stylesheet (the CSP allows no inline style)
 
@@ -34,7 +35,7 @@ from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from donations import charts, money
@@ -461,6 +462,17 @@ async def stylesheet(request: Request) -> Response:
     return Response(CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
+@staff_only
+async def api_progress(request: Request, who: str) -> Response:
+    """The campaign's whole progress figure, as `donations report progress --format json`."""
+    scope = await _scope(request, needs_campaign=True)
+    async with scope.state.reports_db.session() as session:
+        figures = await campaign_progress(
+            session=session, campaign=_required(scope), timezone=scope.timezone, now=utcnow()
+        )
+    return JSONResponse(figures.as_json())
+
+
 routes: list[BaseRoute] = [
     Route("/admin", overview, methods=["GET"]),
     Route("/admin/months", months, methods=["GET"]),
@@ -469,6 +481,7 @@ routes: list[BaseRoute] = [
     Route("/admin/funnel", checkout_funnel, methods=["GET"]),
     Route("/admin/payments", payments, methods=["GET"]),
     Route("/admin/snapshots", snapshots, methods=["GET"]),
+    Route("/admin/api/progress", api_progress, methods=["GET"]),
     Route("/admin/export/{report}.csv", export_csv, methods=["GET"]),
     Route("/admin/admin.css", stylesheet, methods=["GET"]),
 ]

@@ -261,11 +261,15 @@ async def test_the_dashboard_and_the_public_figure_read_the_reports_database(
     async with running_app(settings) as app, asgi_client(app) as http:
         overview = await http.get("/admin?campaign=2026", auth=AUTH)
         progress = await http.get("/api/progress?campaign=2026")
+        staff_progress = await http.get("/admin/api/progress?campaign=2026", auth=AUTH)
     assert overview.status_code == 200
     assert "Reader support 2026: 4.0% of the target" in overview.text
     assert "€40.00" in overview.text and "€162.00" not in overview.text
     assert progress.status_code == 200
     figures = progress.json()
-    assert (figures["gross"], figures["net"], figures["percent"]) == (4000, 4000, 4.0)
+    assert (figures["net"], figures["percent"], figures["supporters"]) == (4000, 4.0, 1)
+    assert staff_progress.status_code == 200
+    whole = staff_progress.json()
+    assert (whole["gross"], whole["net"], whole["payments"]) == (4000, 4000, 1)
     # The login was checked against the primary, where staff live.
     assert await audit_actions(year) == [("login", None)]

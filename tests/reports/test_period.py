@@ -46,13 +46,19 @@ async def test_months_put_each_payment_refund_and_dispute_where_it_happened(
         row("2026-05", "jpy", 1000, 0, 0, 1000, None, 1, 1, 1000, 0, 0, 0, 0),
         # C 2000, and C's open dispute in the same month: net 0
         row("2026-06", "eur", 2000, 0, 2000, 0, None, 1, 1, 2000, 0, 0, 0, 1),
-        # D 3000; its dispute was won, so it is not counted at all
-        row("2026-07", "eur", 3000, 0, 0, 3000, None, 1, 1, 3000, 0, 0, 0, 0),
+        # D 3000, and its dispute's funds withdrawn on 07-05: net 0
+        row("2026-07", "eur", 3000, 0, 3000, 0, None, 1, 1, 3000, 0, 0, 0, 1),
+        # D's dispute won on 08-04: its funds come back, a negative `disputed`
+        row("2026-08", "eur", 0, 0, -3000, 3000, None, 0, 0, 0, 0, 0, 0, 0),
         # H 1200 (10-25T23:59:59Z) + G 4000 (10-26T00:00Z = Dublin 10-26 00:00, still October)
         row("2026-10", "eur", 5200, 0, 0, 5200, None, 2, 2, 5200, 0, 0, 0, 0),
         # B's €10.00 refund, in the month it was made: net -1000
         row("2026-11", "eur", 0, 1000, 0, -1000, None, 0, 0, 0, 0, 0, 1, 0),
     ]
+    # Over the whole year the cash view's columns add up to the campaign view's (the
+    # reinstated dispute counts nothing, the open one its amount).
+    eur = [r for r in rows if r["currency"] == "eur"]
+    assert (sum(r["refunded"] for r in eur), sum(r["disputed"] for r in eur)) == (1000, 2000)
 
 
 @pytest.mark.asyncio
@@ -82,9 +88,13 @@ async def test_weeks_are_labelled_by_their_monday(year: Database) -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_day_with_only_a_won_dispute_or_a_pending_refund_has_no_row(
+async def test_a_won_dispute_moves_money_out_and_back_and_a_pending_refund_none(
     year: Database,
 ) -> None:
-    # D's dispute was won on 07-05 and E's refund is still pending on 05-10: no money moved.
-    assert await report(year, date(2026, 7, 5), date(2026, 7, 5), Grain.day) == []
+    # D's dispute opened on 07-05 (funds withdrawn) and was won on 08-04 (reinstated).
+    [opened] = await report(year, date(2026, 7, 5), date(2026, 7, 5), Grain.day)
+    assert (opened["disputed"], opened["net"], opened["disputes"]) == (3000, -3000, 1)
+    [won] = await report(year, date(2026, 8, 4), date(2026, 8, 4), Grain.day)
+    assert (won["disputed"], won["net"], won["disputes"]) == (-3000, 3000, 0)
+    # E's refund is still pending on 05-10: no money moved.
     assert await report(year, date(2026, 5, 10), date(2026, 5, 10), Grain.day) == []

@@ -50,12 +50,14 @@ async def test_progress_counts_the_window_in_dublin_time_and_refunds_against_the
         "disputed": 2000,
         "net": 16200,
         "fees": None,
+        "fees_currency": None,
         "percent": 16.2,
         "payments": 9,
         "supporters": 7,
         "one_off": {"count": 4, "amount": 11200},
         "recurring": {"count": 5, "amount": 8000},
         "active_members": 2,
+        "paused_members": 0,
         "past_due_members": 1,
         "mrr": 1000,
         "other_currencies": {
@@ -77,6 +79,7 @@ async def test_fees_are_a_sum_only_once_every_payment_has_its_fee(year: Database
         for payment in payments:
             # 1.5% + €0.25, Stripe's EEA card price, rounded down.
             payment.fee = payment.amount * 15 // 1000 + 25
+            payment.fee_currency = "eur"
         session.add_all(payments)
         await session.commit()
         everything = await campaign_progress(

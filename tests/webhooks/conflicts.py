@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from donations.db import Database
+from donations.db import Database, is_sqlite
 from donations.models import Payment
 
 IMPORTED_AT = datetime(2026, 1, 5, tzinfo=UTC)
@@ -24,4 +24,27 @@ async def import_payment_claiming(db: Database, charge: str) -> None:
                 stripe_payment_intent_id=IMPORTED_PAYMENT_INTENT,
                 stripe_charge_id=charge,
             )
+        )
+
+
+async def refuse_payments_of(db: Database, amount: int) -> None:
+    """A CHECK-like refusal of payments of `amount` (a trigger raising the database's own check
+    violation): handlers check every field Stripe sends before writing, so no value an event
+    can carry breaks a CHECK constraint any more, yet a bug in the rules still might."""
+    async with db.writing() as connection:
+        if is_sqlite(db.url):
+            await connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_amount BEFORE INSERT ON payment "
+                f"WHEN NEW.amount = {amount} "
+                "BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: ck_refused_amount'); END"
+            )
+            return
+        await connection.exec_driver_sql(
+            "CREATE FUNCTION refuse_amount() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE check_violation USING MESSAGE = 'violates check constraint ck_refused_amount'; "
+            "END $$"
+        )
+        await connection.exec_driver_sql(
+            "CREATE TRIGGER refuse_amount BEFORE INSERT ON payment FOR EACH ROW "
+            f"WHEN (NEW.amount = {amount}) EXECUTE FUNCTION refuse_amount()"
         )

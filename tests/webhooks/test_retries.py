@@ -16,7 +16,11 @@ from sqlmodel import col, select
 from donations.db import Database
 from donations.models import EventStatus, Payment, StripeEvent
 from tests.support import stripe_events as se
-from tests.webhooks.conflicts import IMPORTED_PAYMENT_INTENT, import_payment_claiming
+from tests.webhooks.conflicts import (
+    IMPORTED_PAYMENT_INTENT,
+    import_payment_claiming,
+    refuse_payments_of,
+)
 from webhooks.inbox import ATTEMPTS, Outcome, Receipt, receive_dict
 
 pytestmark = pytest.mark.asyncio
@@ -55,31 +59,45 @@ def reason(receipt: Receipt) -> str:
 
 
 async def test_a_check_violation_is_attempted_once_and_stored_failed(db: Database) -> None:
-    # Stripe never sends a negative amount; booking one breaks ck_payment_amount_non_negative.
-    gift = se.one_off_gift(-100, "eur", NOW, "reader@example.org")
+    await refuse_payments_of(db, 4242)
+    gift = se.one_off_gift(4242, "eur", NOW, "reader@example.org")
     intent_succeeded = gift.events[1]
     with counting_statements(db, "INSERT INTO payment ") as inserts:
         receipt = await receive_dict(db, intent_succeeded)
     assert len(inserts) == 1
     assert receipt.outcome is Outcome.failed
     assert reason(receipt).startswith("IntegrityError: (")
-    assert "ck_payment_amount_non_negative" in reason(receipt)
+    assert "ck_refused_amount" in reason(receipt)
     assert await stored(db, intent_succeeded["id"]) == (EventStatus.failed, 1, receipt.error)
     async with db.session() as session:
         assert (await session.exec(select(Payment.amount))).all() == []
+
+
+async def test_a_negative_amount_is_refused_before_anything_is_written(db: Database) -> None:
+    gift = se.one_off_gift(-100, "eur", NOW, "reader@example.org")
+    intent_succeeded = gift.events[1]
+    with counting_statements(db, "INSERT INTO payment ") as inserts:
+        receipt = await receive_dict(db, intent_succeeded)
+    assert inserts == []
+    assert receipt.outcome is Outcome.failed
+    assert receipt.error == (
+        f"Unreadable: payment_intent {gift.payment_intent_id}: amount_received is -100, "
+        "not an amount in minor units"
+    )
+    assert await stored(db, intent_succeeded["id"]) == (EventStatus.failed, 1, receipt.error)
 
 
 async def test_a_unique_violation_is_retried_then_stored_failed(db: Database) -> None:
     membership = se.membership_signup(500, "eur", "month", NOW, "member@example.org")
     [payment] = membership.payments
     # The invoice's PaymentIntent brings the charge id to the membership's payment; the
-    # imported payment holds it already, so that UPDATE breaks payment.stripe_charge_id's
+    # imported payment holds it already, so showing it on the row breaks payment.stripe_charge_id's
     # unique key on every try: the tries a race with another writer would be given.
     await import_payment_claiming(db, payment.charge_id)
     *before, intent_succeeded = payment.events
     for event in [membership.events[0], *before]:
         assert (await receive_dict(db, event)).outcome is Outcome.processed
-    with counting_statements(db, "UPDATE payment SET stripe_charge_id") as updates:
+    with counting_statements(db, "UPDATE payment SET stripe_payment_intent_id") as updates:
         receipt = await receive_dict(db, intent_succeeded)
     assert len(updates) == ATTEMPTS == 5
     assert receipt.outcome is Outcome.failed

@@ -24,6 +24,14 @@ Every handler obeys these rules:
 
 from __future__ import annotations
 
-from webhooks.handlers import checkout, disputes, invoices, payments, refunds, subscriptions
+from webhooks.handlers import (
+    checkout,
+    discounts,
+    disputes,
+    invoices,
+    payments,
+    refunds,
+    subscriptions,
+)
 
-__all__ = ["checkout", "disputes", "invoices", "payments", "refunds", "subscriptions"]
+__all__ = ["checkout", "discounts", "disputes", "invoices", "payments", "refunds", "subscriptions"]

@@ -2,6 +2,9 @@
 
 A session that did not start on our pages (a Payment Link, a migration) has none of our
 metadata: it gets a checkout row of its own (`started_here` False) and counts the same.
+A session in `setup` mode saves a card and has no currency or amount
+(https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-mode): it is
+no contribution, and is stored with a note saying so.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from donations.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
 from donations.supporters import identify, normalise_email
-from webhooks import ledger, links, memberships
+from webhooks import fields, ledger, links, memberships
 from webhooks.events import Event, Json, moment, object_id, optional_moment
-from webhooks.registry import handles
+from webhooks.registry import Note, handles
 from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts
 
 logger = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ STATUS_PRECEDENCE = {
 }
 DELAYED_PAYMENT_FAILED = "the delayed payment failed"
 EXTERNAL_PREFIX = "ext_"
-NO_CURRENCY = "session {id} has no currency"
+SETUP_MODE = "setup-mode Checkout Session {id}: saves a payment method, moves no money"
 
 
 def external_checkout_id(session_id: str) -> str:
@@ -53,8 +56,10 @@ def external_checkout_id(session_id: str) -> str:
 @handles("checkout.session.async_payment_succeeded")
 @handles("checkout.session.async_payment_failed")
 @handles("checkout.session.expired")
-async def on_session(*, session: AsyncSession, event: Event) -> None:
+async def on_session(*, session: AsyncSession, event: Event) -> Note:
     checkout = event.object
+    if checkout.get("mode") == "setup":
+        return SETUP_MODE.format(id=checkout["id"])
     status = STATUS_OF_EVENT[event.type]
     customer = object_id(checkout.get("customer"))
     details = checkout.get("customer_details") or {}
@@ -66,8 +71,8 @@ async def on_session(*, session: AsyncSession, event: Event) -> None:
         )
     checkout_id = await _record(session, checkout, status, email, customer, supporter_id)
     if status != CheckoutStatus.complete:
-        return
-    metadata = checkout.get("metadata") or {}
+        return None
+    metadata = fields.mapping(checkout, "metadata")
     mode = checkout.get("mode")
     if mode == "payment" and checkout.get("payment_status") == "paid":
         await _book_gift(session, event, checkout_id, customer, supporter_id)
@@ -79,10 +84,11 @@ async def on_session(*, session: AsyncSession, event: Event) -> None:
             supporter_id=supporter_id,
             checkout_id=checkout_id,
             source=metadata.get(SOURCE),
-            amount=int(checkout.get("amount_total") or 0),
-            currency=_currency(checkout),
+            amount=fields.optional_amount(checkout, "amount_total") or 0,
+            currency=fields.currency(checkout),
             interval="year" if metadata.get(FREQUENCY) == Frequency.annual else "month",
         )
+    return None
 
 
 async def _book_gift(
@@ -97,7 +103,7 @@ async def _book_gift(
     if payment_intent is None:
         logger.warning("paid session without a PaymentIntent", extra={"session": checkout["id"]})
         return
-    metadata = checkout.get("metadata") or {}
+    metadata = fields.mapping(checkout, "metadata")
     # Our PaymentIntents carry our metadata and name their charge when they succeed; one from
     # a Payment Link may have come and gone before this session, unbooked: its link says.
     charge = None
@@ -107,8 +113,8 @@ async def _book_gift(
         session,
         ledger.Booking(
             kind=PaymentKind.one_off,
-            amount=int(checkout["amount_total"]),
-            currency=_currency(checkout),
+            amount=fields.amount(checkout, "amount_total"),
+            currency=fields.currency(checkout),
             paid_at=moment(event.created),
             payment_intent=payment_intent,
             charge=charge,
@@ -129,7 +135,7 @@ async def _record(
     supporter_id: int | None,
 ) -> str:
     """The session's checkout row, created if this is the first we hear of it; its id."""
-    metadata = checkout.get("metadata") or {}
+    metadata = fields.mapping(checkout, "metadata")
     ours = metadata.get(CHECKOUT_ID)
     session_id: str = checkout["id"]
     checkout_id = ours if isinstance(ours, str) and ours else external_checkout_id(session_id)
@@ -143,8 +149,8 @@ async def _record(
         {
             "id": checkout_id,
             "stripe_session_id": session_id,
-            "amount": int(checkout.get("amount_total") or 0),
-            "currency": _currency(checkout),
+            "amount": fields.optional_amount(checkout, "amount_total") or 0,
+            "currency": fields.currency(checkout),
             "frequency": str(frequency),
             "email": normalise_email(email),
             "source": metadata.get(SOURCE),
@@ -181,10 +187,3 @@ async def _record(
         },
     )
     return checkout_id
-
-
-def _currency(checkout: Json) -> str:
-    currency = checkout.get("currency")
-    if not isinstance(currency, str) or len(currency) != 3:
-        raise ValueError(NO_CURRENCY.format(id=checkout.get("id")))
-    return currency.lower()

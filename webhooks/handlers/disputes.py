@@ -1,31 +1,65 @@
-"""Disputes: one row per Stripe dispute id; a dispute counts against net unless won.
+"""Disputes: one row per Stripe dispute id, counting while Stripe holds the disputed funds.
 
-Stripe withdraws the disputed amount when the dispute opens and reinstates it if it is won
-(https://docs.stripe.com/disputes/how-disputes-work): the status is the newest event's, ties
-broken by a fixed precedence in which the outcomes (won, lost) rank highest.
+Stripe withdraws a chargeback's amount when it opens, keeps it through an appeal, and
+reinstates it only if the dispute is won; an inquiry (`warning_*`) or a `prevented` dispute
+never withdraws anything (https://docs.stripe.com/disputes/how-disputes-work,
+https://docs.stripe.com/disputes/how-disputes-work#inquiries). The dispute's
+`balance_transactions` (none, one or two) say when funds left and came back; where they are
+not in the event yet, the withdrawal is dated when the dispute opened and the reinstatement
+when an event first said it was won. Status: the newest event's, ties broken by a fixed
+precedence in which the outcomes rank highest.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, case, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Dispute, DisputeStatus
-from webhooks import ledger
-from webhooks.events import Event, moment, object_id
-from webhooks.registry import handles
-from webhooks.sql import record_state
+from webhooks import fields, ledger
+from webhooks.events import Event, Json, moment, object_id
+from webhooks.registry import Note, handles
+from webhooks.sql import execute, record_state
 
 STATUS_PRECEDENCE = {
     DisputeStatus.warning_needs_response: 1,
     DisputeStatus.warning_under_review: 2,
-    DisputeStatus.needs_response: 3,
-    DisputeStatus.under_review: 4,
-    DisputeStatus.warning_closed: 5,
+    DisputeStatus.warning_closed: 3,
+    DisputeStatus.needs_response: 4,
+    DisputeStatus.under_review: 5,
     DisputeStatus.prevented: 6,
-    DisputeStatus.won: 7,
-    DisputeStatus.lost: 8,
+    DisputeStatus.lost: 7,
+    DisputeStatus.appeal_needs_response: 8,
+    DisputeStatus.appeal_under_review: 9,
+    DisputeStatus.won: 10,
 }
-UNKNOWN_STATUS = "dispute {id} has status {status!r}, not one Stripe documents"
+# The statuses in which Stripe holds a chargeback's funds.
+WITHDRAWN = frozenset({
+    DisputeStatus.needs_response, DisputeStatus.under_review, DisputeStatus.lost,
+    DisputeStatus.appeal_needs_response, DisputeStatus.appeal_under_review,
+})  # fmt: skip
+
+
+def _earliest(column: Any) -> Any:
+    """The column, or the bound time if that is earlier (or the column is still empty)."""
+    given = bindparam(column.key, type_=column.type)
+    return case((given.is_not(None) & (column.is_(None) | (column > given)), given), else_=column)
+
+
+# Times are only ever made earlier: whichever order events come in, the first withdrawal and
+# the first reinstatement any of them showed stand.
+_MOVEMENTS = (
+    update(Dispute)
+    .where(col(Dispute.stripe_dispute_id) == bindparam("stripe_id"))
+    .values(
+        withdrawn_at=_earliest(col(Dispute.withdrawn_at)),
+        reinstated_at=_earliest(col(Dispute.reinstated_at)),
+    )
+)
 
 
 @handles("charge.dispute.created")
@@ -33,17 +67,14 @@ UNKNOWN_STATUS = "dispute {id} has status {status!r}, not one Stripe documents"
 @handles("charge.dispute.closed")
 @handles("charge.dispute.funds_withdrawn")
 @handles("charge.dispute.funds_reinstated")
-async def on_dispute(*, session: AsyncSession, event: Event) -> None:
+async def on_dispute(*, session: AsyncSession, event: Event) -> Note:
     dispute = event.object
     dispute_id: str = dispute["id"]
-    status = dispute.get("status")
-    if status not in STATUS_PRECEDENCE:
-        raise ValueError(UNKNOWN_STATUS.format(id=dispute_id, status=status))
-    rank = STATUS_PRECEDENCE[DisputeStatus(status)]
+    status = fields.one_of(dispute, "status", STATUS_PRECEDENCE)
     charge = object_id(dispute.get("charge"))
     payment_intent = object_id(dispute.get("payment_intent"))
-    payment_id = await ledger.find(session, payment_intent=payment_intent, charge=charge)
-    amount = int(dispute["amount"])
+    opened = moment(fields.timestamp(dispute, "created") or event.created)
+    withdrawn_at, reinstated_at = _movements(dispute, DisputeStatus(status), opened, event.created)
     await record_state(
         session,
         Dispute,
@@ -52,12 +83,41 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> None:
             "stripe_dispute_id": dispute_id,
             "stripe_charge_id": charge,
             "stripe_payment_intent_id": payment_intent,
-            "payment_id": payment_id,
-            "amount": amount,
-            "currency": str(dispute["currency"]).lower(),
+            "payment_id": await ledger.find(session, payment_intent=payment_intent, charge=charge),
+            "amount": fields.amount(dispute, "amount"),
+            "currency": fields.currency(dispute),
             "status": status,
-            "disputed_at": moment(dispute.get("created") or event.created),
+            "disputed_at": opened,
+            "withdrawn_at": withdrawn_at,
+            "reinstated_at": reinstated_at,
             "state_event_created": event.created,
-            "state_event_rank": rank,
+            "state_event_rank": STATUS_PRECEDENCE[DisputeStatus(status)],
         },
     )
+    if withdrawn_at is not None or reinstated_at is not None:
+        params = {"withdrawn_at": withdrawn_at, "reinstated_at": reinstated_at}
+        await execute(session, _MOVEMENTS, {"stripe_id": dispute_id, **params})
+    return None
+
+
+def _movements(
+    dispute: Json, status: DisputeStatus, opened: datetime, event_created: int
+) -> tuple[datetime | None, datetime | None]:
+    """(withdrawn at, reinstated at) as far as this event shows."""
+    withdrawn = reinstated = None
+    for transaction in fields.entries(dispute, "balance_transactions"):
+        amount = transaction.get("amount")
+        at = fields.timestamp(transaction, "created")
+        if not isinstance(amount, int) or at is None:
+            continue
+        # A withdrawal is negative, a reinstatement positive (the dispute's own currency or
+        # the settlement currency: only the sign matters here).
+        if amount < 0 and withdrawn is None:
+            withdrawn = moment(at)
+        elif amount > 0 and reinstated is None:
+            reinstated = moment(at)
+    if withdrawn is None and status in WITHDRAWN | {DisputeStatus.won}:
+        withdrawn = opened
+    if reinstated is None and status == DisputeStatus.won:
+        reinstated = moment(event_created)
+    return withdrawn, reinstated

@@ -1,53 +1,101 @@
 """Invoices: membership payments (one per paid invoice) and renewals that failed.
 
-Since API 2025-03-31 (basil) an Invoice names neither its subscription nor its PaymentIntent:
-the subscription is at `parent.subscription_details.subscription`, and the PaymentIntent comes
-in a separate `invoice_payment.paid` event, in either order
-(https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects).
+An invoice is a membership's when a subscription generated it. Two shapes are read
+(https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects):
+- since 2025-03-31 (basil): `parent.subscription_details.subscription` (a null `parent`, or a
+  quote's, is a standalone invoice); its PaymentIntents come in `invoice_payment.paid` events,
+  one per part payment, in any order, and `amount_paid` includes what was paid outside Stripe;
+- before: a top-level `subscription` (null: standalone), `payment_intent` and `charge`, and
+  `paid_out_of_band` for an invoice marked paid outside Stripe.
+An invoice in neither shape cannot be read: the event fails with the reason.
+
+What counts is money that moved through Stripe: `amount_paid` less the invoice payments
+recorded outside it (docs/accounting.md, "What gross includes").
 """
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy import bindparam, delete, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.metadata import CHECKOUT_ID, SOURCE
-from donations.models import PaymentKind
+from donations.models import Payment, PaymentKind
 from donations.supporters import identify
-from webhooks import ledger, links, memberships
+from webhooks import fields, ledger, links, memberships
 from webhooks.events import Event, Json, moment, object_id
-from webhooks.registry import handles
+from webhooks.registry import Note, handles
+from webhooks.sql import execute
 
 logger = logging.getLogger(__name__)
 
-# A line's period longer than this is an annual membership's.
-_LONGEST_MONTH = 31 * 86400
+STANDALONE = "invoice {id} belongs to no subscription: not a membership payment"
+FREE = "invoice {id} moved no money (a trial, or 100% off)"
+OUT_OF_BAND = "invoice {id} was paid outside Stripe: no money moved through Stripe"
+NO_SHAPE = (
+    "names no subscription in any shape Stripe has sent (neither `parent` nor `subscription`)"
+)
+
+_OFF_STRIPE = (
+    update(Payment)
+    .where(col(Payment.stripe_invoice_id) == bindparam("invoice"))
+    .values(
+        amount=Payment.amount + Payment.paid_off_stripe - bindparam("off"),
+        paid_off_stripe=bindparam("off"),
+    )
+)
+# An invoice paid wholly outside Stripe is no payment of ours, whichever event said so last.
+_NOTHING_LEFT = delete(Payment).where(
+    col(Payment.stripe_invoice_id) == bindparam("invoice"), col(Payment.amount) <= 0
+)
+
+
+def subscription_of(invoice: Json) -> str | None:
+    """The subscription that generated the invoice, in either shape; None: standalone."""
+    if "parent" in invoice:
+        details = fields.mapping(fields.mapping(invoice, "parent"), "subscription_details")
+        return object_id(details.get("subscription"))
+    fields.require("subscription" in invoice, invoice, NO_SHAPE)
+    return object_id(invoice.get("subscription"))
+
+
+def _subscription_metadata(invoice: Json) -> Json:
+    # A frozen copy of the subscription's metadata: under `parent` since basil, at the top
+    # level (`subscription_details`) since 2023 before it.
+    details = fields.mapping(fields.mapping(invoice, "parent"), "subscription_details")
+    details = details or fields.mapping(invoice, "subscription_details")
+    return fields.mapping(details, "metadata")
 
 
 @handles("invoice.paid")
-async def on_invoice_paid(*, session: AsyncSession, event: Event) -> None:
+async def on_invoice_paid(*, session: AsyncSession, event: Event) -> Note:
     invoice = event.object
-    amount = int(invoice.get("amount_paid") or 0)
-    subscription = _subscription_of(invoice)
-    if subscription is None or amount == 0:
-        # A one-off invoice is not a membership; a free (trial, 100% off) one moved no money.
-        logger.info("invoice not booked", extra={"invoice": invoice["id"], "amount": amount})
-        return
+    invoice_id: str = invoice["id"]
+    subscription = subscription_of(invoice)
+    paid = fields.amount(invoice, "amount_paid")
+    currency = fields.currency(invoice)
+    if subscription is None:
+        return STANDALONE.format(id=invoice_id)
     membership_id, supporter_id = await _membership(session, invoice, subscription)
-    payment_intent, charge = await links.invoice_payment_of(session, invoice["id"])
-    metadata = _subscription_details(invoice).get("metadata") or {}
-    paid_at = (invoice.get("status_transitions") or {}).get("paid_at") or event.created
-    await ledger.book(
+    if invoice.get("paid_out_of_band") is True:
+        return OUT_OF_BAND.format(id=invoice_id)
+    off_stripe = await links.paid_off_stripe(session, invoice_id)
+    if paid - off_stripe <= 0:
+        return (OUT_OF_BAND if off_stripe else FREE).format(id=invoice_id)
+    metadata = _subscription_metadata(invoice)
+    transitions = fields.mapping(invoice, "status_transitions")
+    paid_at = fields.timestamp(transitions, "paid_at") or event.created
+    payment_id = await ledger.book(
         session,
         ledger.Booking(
             kind=PaymentKind.recurring,
-            amount=amount,
-            currency=str(invoice["currency"]).lower(),
+            amount=paid - off_stripe,
+            paid_off_stripe=off_stripe,
+            currency=currency,
             paid_at=moment(paid_at),
-            invoice=invoice["id"],
-            payment_intent=payment_intent,
-            charge=charge,
+            invoice=invoice_id,
             customer=object_id(invoice.get("customer")),
             supporter_id=supporter_id,
             membership_id=membership_id,
@@ -55,37 +103,59 @@ async def on_invoice_paid(*, session: AsyncSession, event: Event) -> None:
             source=metadata.get(SOURCE),
         ),
     )
+    # Before basil the invoice names its PaymentIntent and charge; since, its invoice
+    # payments do, and each PaymentIntent's event its charge: all become links.
+    intent, charge = object_id(invoice.get("payment_intent")), object_id(invoice.get("charge"))
+    if intent or charge:
+        await links.record(
+            session, invoice_id, invoice=invoice_id, payment_intent=intent, charge=charge
+        )
+    await ledger.settle_invoice(session, payment_id, invoice_id)
+    return None
 
 
 @handles("invoice.payment_failed")
-async def on_invoice_payment_failed(*, session: AsyncSession, event: Event) -> None:
+async def on_invoice_payment_failed(*, session: AsyncSession, event: Event) -> Note:
     # No money; the membership's state (past_due) comes with customer.subscription.updated.
-    subscription = _subscription_of(event.object)
-    if subscription is not None:
-        await _membership(session, event.object, subscription)
+    invoice = event.object
+    subscription = subscription_of(invoice)
+    if subscription is None:
+        return STANDALONE.format(id=invoice["id"])
+    await _membership(session, invoice, subscription)
+    return None
 
 
 @handles("invoice_payment.paid")
-async def on_invoice_payment_paid(*, session: AsyncSession, event: Event) -> None:
+async def on_invoice_payment_paid(*, session: AsyncSession, event: Event) -> Note:
     invoice_payment = event.object
-    payment = invoice_payment.get("payment") or {}
+    payment = fields.mapping(invoice_payment, "payment")
+    payment_type = fields.text(payment, "type")
     payment_intent = object_id(payment.get("payment_intent"))
     charge = object_id(payment.get("charge"))
     invoice = object_id(invoice_payment.get("invoice"))
+    fields.require(invoice is not None, invoice_payment, "names no invoice")
+    assert invoice is not None
+    amount = fields.amount(invoice_payment, "amount_paid")
     await links.record(
         session,
         invoice_payment["id"],
         invoice=invoice,
         payment_intent=payment_intent,
         charge=charge,
+        payment_type=payment_type,
+        amount=amount,
     )
+    if payment_type not in links.THROUGH_STRIPE:
+        # Paid outside Stripe: the invoice's payment, if booked, counts that much less.
+        off = await links.paid_off_stripe(session, invoice)
+        await execute(session, _OFF_STRIPE, {"invoice": invoice, "off": off})
+        await execute(session, _NOTHING_LEFT, {"invoice": invoice})
+        return None
     payment_id = await ledger.find(session, invoice=invoice)
-    if payment_id is None:
-        # The invoice is not booked yet: invoice.paid will find this link.
-        return
-    if payment_intent is not None and charge is None:
-        charge = await links.charge_of(session, payment_intent)
-    await ledger.link(session, payment_id, payment_intent=payment_intent, charge=charge)
+    if payment_id is not None:
+        # Not booked yet: invoice.paid will find this link.
+        await ledger.settle_invoice(session, payment_id, invoice)
+    return None
 
 
 async def _membership(
@@ -94,14 +164,16 @@ async def _membership(
     customer = object_id(invoice.get("customer"))
     supporter_id = await identify(
         session,
-        email=invoice.get("customer_email"),
+        email=fields.text(invoice, "customer_email"),
         customer=customer,
-        name=invoice.get("customer_name"),
+        name=fields.text(invoice, "customer_name"),
     )
-    metadata = _subscription_details(invoice).get("metadata") or {}
-    lines = (invoice.get("lines") or {}).get("data") or [{}]
-    period = lines[0].get("period") or {}
-    annual = (period.get("end") or 0) - (period.get("start") or 0) > _LONGEST_MONTH
+    metadata = _subscription_metadata(invoice)
+    lines = fields.entries(invoice, "lines")
+    period = fields.mapping(lines[0] if lines else {}, "period")
+    interval, count = memberships.interval_of_period(
+        fields.timestamp(period, "start"), fields.timestamp(period, "end")
+    )
     membership_id = await memberships.ensure(
         session,
         subscription,
@@ -109,17 +181,9 @@ async def _membership(
         supporter_id=supporter_id,
         checkout_id=metadata.get(CHECKOUT_ID),
         source=metadata.get(SOURCE),
-        amount=int(invoice.get("amount_due") or 0),
-        currency=str(invoice["currency"]).lower(),
-        interval="year" if annual else "month",
+        amount=fields.optional_amount(invoice, "amount_due") or 0,
+        currency=fields.currency(invoice),
+        interval=interval,
+        interval_count=count,
     )
     return membership_id, supporter_id
-
-
-def _subscription_details(invoice: Json) -> Json:
-    details: Json = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return details
-
-
-def _subscription_of(invoice: Json) -> str | None:
-    return object_id(_subscription_details(invoice).get("subscription"))

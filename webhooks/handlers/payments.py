@@ -1,42 +1,75 @@
 """PaymentIntents: a one-off gift's money, or the charge behind a membership invoice.
 
 A PaymentIntent is booked as a one-off only with our one-off metadata (donations/metadata.py);
-since API 2025-03-31 a PaymentIntent names no invoice, and membership invoices' PaymentIntents
-carry no metadata of ours: their money is booked from `invoice.paid`, and they only tell the
-payment its charge id (https://docs.stripe.com/changelog/basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices).
+membership invoices' PaymentIntents carry no metadata of ours: their money is booked from
+`invoice.paid`, and they only tell the payment its charge id. Two shapes are read:
+- since 2022-11-15 the succeeded charge is `latest_charge`; before, it is in `charges.data`
+  (https://docs.stripe.com/changelog/2022-11-15/removes-charges-from-payment-intents);
+- before 2025-03-31 (basil) a PaymentIntent names its `invoice`; since, only the invoice
+  payment does (https://docs.stripe.com/changelog/basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices).
 """
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy import bindparam
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
-from donations.models import PaymentKind
+from donations.models import Payment, PaymentKey, PaymentKind
 from donations.supporters import identify
-from webhooks import ledger, links
-from webhooks.events import Event, moment, object_id
-from webhooks.registry import handles
+from webhooks import fields, ledger, links
+from webhooks.events import Event, Json, moment, object_id
+from webhooks.registry import Note, handles
+from webhooks.sql import execute
 
 logger = logging.getLogger(__name__)
 
+_ONE_OFF_OF_INTENT = select(Payment.id).where(
+    col(Payment.stripe_payment_intent_id) == bindparam("payment_intent"),
+    col(Payment.stripe_invoice_id).is_(None),
+)
+# The invoice it named (before basil), or the one whose payment has it as a key.
+_INVOICE_OF_INTENT = (
+    select(Payment.id, Payment.stripe_invoice_id)
+    .outerjoin(PaymentKey, col(PaymentKey.payment_id) == col(Payment.id))
+    .where(
+        col(Payment.stripe_invoice_id).is_not(None),
+        (col(Payment.stripe_invoice_id) == bindparam("invoice"))
+        | (col(PaymentKey.key) == bindparam("key")),
+    )
+    .limit(1)
+)
+
+
+def succeeded_charge(intent: Json) -> str | None:
+    """The PaymentIntent's succeeded charge, in either shape."""
+    latest = object_id(intent.get("latest_charge"))
+    if latest is not None:
+        return latest
+    charges = fields.entries(intent, "charges")
+    paid = [charge for charge in charges if charge.get("status") == "succeeded"]
+    return object_id((paid or charges or [{}])[-1].get("id"))
+
 
 @handles("payment_intent.succeeded")
-async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> None:
+async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
     intent = event.object
     payment_intent: str = intent["id"]
-    charge = object_id(intent.get("latest_charge"))
+    charge = succeeded_charge(intent)
     customer = object_id(intent.get("customer"))
-    metadata = intent.get("metadata") or {}
+    metadata = fields.mapping(intent, "metadata")
     if is_our_one_off(metadata):
+        received = fields.optional_amount(intent, "amount_received")
         supporter_id = await identify(session, email=intent.get("receipt_email"), customer=customer)
         await ledger.book(
             session,
             ledger.Booking(
                 kind=PaymentKind.one_off,
-                amount=int(intent.get("amount_received") or intent["amount"]),
-                currency=str(intent["currency"]).lower(),
+                amount=fields.amount(intent, "amount") if received is None else received,
+                currency=fields.currency(intent),
                 paid_at=moment(event.created),
                 payment_intent=payment_intent,
                 charge=charge,
@@ -46,17 +79,42 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> None:
                 source=metadata.get(SOURCE),
             ),
         )
-        return
+        return None
     # Not ours to book: the payment that owns it (its invoice, or a Payment Link session)
     # takes the charge id now if it is already here, or from this link when it arrives.
-    await links.record(session, payment_intent, payment_intent=payment_intent, charge=charge)
-    payment_id = await ledger.find(session, payment_intent=payment_intent)
-    if payment_id is not None:
-        await ledger.link(session, payment_id, charge=charge, customer=customer)
+    invoice = object_id(intent.get("invoice"))
+    await links.record(
+        session, payment_intent, invoice=invoice, payment_intent=payment_intent, charge=charge
+    )
+    one_off = await _one_off_of(session, payment_intent)
+    if one_off is not None:
+        await ledger.link(session, one_off, charge=charge, customer=customer)
+        return None
+    owner = await _invoice_paid_by(session, payment_intent, invoice)
+    if owner is not None:
+        await ledger.settle_invoice(session, *owner)
+    return None
+
+
+async def _invoice_paid_by(
+    session: AsyncSession, payment_intent: str, invoice: str | None
+) -> tuple[int, str] | None:
+    """(payment id, invoice id) of the booked invoice this PaymentIntent paid, if any."""
+    result = await execute(session, _INVOICE_OF_INTENT, {"key": payment_intent, "invoice": invoice})
+    found = result.first()
+    return None if found is None else (int(found.id), str(found.stripe_invoice_id))
+
+
+async def _one_off_of(session: AsyncSession, payment_intent: str) -> int | None:
+    """The one-off gift paid by this PaymentIntent (a Payment Link's, booked from its session)."""
+    result = await execute(session, _ONE_OFF_OF_INTENT, {"payment_intent": payment_intent})
+    found: int | None = result.scalar()
+    return found
 
 
 @handles("payment_intent.payment_failed")
-async def on_payment_failed(*, session: AsyncSession, event: Event) -> None:
+async def on_payment_failed(*, session: AsyncSession, event: Event) -> Note:
     # No money moved. A checkout's failure is recorded from
     # checkout.session.async_payment_failed, a renewal's from invoice.payment_failed.
     logger.info("payment failed", extra={"payment_intent": event.object.get("id")})
+    return None
