@@ -260,7 +260,7 @@ SUBSCRIPTION_TERMINAL_STATUSES: Final = frozenset({"canceled", "incomplete_expir
 PAUSE_COLLECTION_BEHAVIORS: Final = frozenset({"keep_as_draft", "mark_uncollectible", "void"})
 
 # Subscription.status_details.paused.subscription.type: why a subscription is `paused`
-# (added with the pause endpoint, https://docs.stripe.com/api/subscriptions/pause).
+# (added with the pause endpoint in 2026-09-30.endive, https://docs.stripe.com/api/subscriptions/pause).
 SUBSCRIPTION_PAUSED_REASONS: Final = frozenset(
     {
         "final_payment_failure",
@@ -497,6 +497,9 @@ ADDED_IN: Final[dict[str, str]] = {
     # "The property isn't available in event payloads or Sigma": only through the API, with
     # expand[]=amount_paid_off_stripe.
     "invoice_amount_paid_off_stripe_api_only": "2026-05-27.dahlia",
+    # https://docs.stripe.com/changelog/endive/2026-09-30/pause-subscription: `status: paused`
+    # on request, with status_details.paused (flexible billing mode only).
+    "subscription_pause_endpoint": "2026-09-30.endive",
     # https://docs.stripe.com/changelog/endive/2026-10-28/evidence-submission-appeal-dispute-decisions
     "dispute_status_appeal": "2026-10-28.endive",
 }
