@@ -20,7 +20,7 @@ from bench.load import encode_request
 from bench.measure import Contender, check_answers, run_paired
 from bench.servers import Server
 from bench.sizes import Size
-from tests.support.stripe_events import random_scenario
+from stripe_events import random_scenario
 from tests.support.webhook_delivery import WEBHOOK_PATH, signed
 
 INTAKE_TARGET = Target(Goal.ratio_at_least, 0.35)

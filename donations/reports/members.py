@@ -4,7 +4,7 @@ Definitions (the dashboard and `donations report members` say the same):
 
 - active: status `active` or `trialing` now, collection not paused (a member scheduled to
   cancel is active until Stripe ends the membership); paused: the same with collection
-  paused; past_due: status `past_due` now.
+  paused, or status `paused`; past_due: status `past_due` now.
 - new: memberships that started (`started_at`, else `created_at`) in the period, except
   those that never got going (`incomplete`, `incomplete_expired`).
 - cancelled: memberships Stripe ended in the period (`ended_at`; asking to cancel at the
@@ -34,7 +34,7 @@ from donations.models import Membership, MembershipStatus, utcnow
 from donations.reports import ledger, mrr
 from donations.reports.ledger import when
 from donations.reports.mrr import half_up
-from donations.reports.progress import ACTIVE, paying_member
+from donations.reports.progress import ACTIVE, paused_member, paying_member
 from donations.reports.windows import report_zone, window
 
 membership = Membership.__table__  # type: ignore[attr-defined]
@@ -153,7 +153,7 @@ def members_statement(*, start: Any, end: Any) -> Select[Any]:
             m.interval_count,
             band,
             func.sum(when(active & ~m.collection_paused, 1)).label("active"),
-            func.sum(when(active & m.collection_paused, 1)).label("paused"),
+            func.sum(when(paused_member(), 1)).label("paused"),
             func.sum(when(m.status == MembershipStatus.past_due.value, 1)).label("past_due"),
             func.sum(when(started & ledger.between(began, start, end), 1)).label("new"),
             func.sum(when(cancelled, 1)).label("cancelled"),

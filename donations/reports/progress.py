@@ -195,9 +195,9 @@ async def members_now(*, session: AsyncSession, currency: str, now: datetime) ->
     active = m.status.in_(ACTIVE)
     statement = select(
         func.sum(when(active & ~m.collection_paused, 1)).label("active"),
-        func.sum(when(active & m.collection_paused, 1)).label("paused"),
+        func.sum(when(paused_member(), 1)).label("paused"),
         func.sum(when(m.status == MembershipStatus.past_due.value, 1)).label("past_due"),
-    ).where(m.status.in_((*ACTIVE, MembershipStatus.past_due.value)))
+    ).where(m.status.in_((*ACTIVE, MembershipStatus.paused.value, MembershipStatus.past_due.value)))
     connection = await ledger.connection(session)
     row = (await connection.execute(statement)).mappings().one()
     monthly = await mrr.monthly_fractions(
@@ -208,6 +208,15 @@ async def members_now(*, session: AsyncSession, currency: str, now: datetime) ->
         paused=int(row["paused"] or 0),
         past_due=int(row["past_due"] or 0),
         mrr=half_up(monthly.get((), Fraction(0))),
+    )
+
+
+def paused_member() -> Any:
+    """Memberships on a pause: active with collection paused (`pause_collection`), or paused
+    by Stripe's pause endpoint (status `paused`, 2026-09-30.endive)."""
+    m = membership.c
+    return (m.status.in_(ACTIVE) & m.collection_paused) | (
+        m.status == MembershipStatus.paused.value
     )
 
 

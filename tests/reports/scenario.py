@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.support import stripe_events as se
+import stripe_events as se
 
 
 def at(text: str) -> int:

@@ -6,6 +6,7 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
+import stripe_events as se
 from donations import migrations
 from donations.db import Database, is_sqlite
 from donations.models import AuditLog
@@ -17,7 +18,6 @@ from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.reports.ledger_fixtures import TIMEZONE, add_the_campaign
 from tests.reports.scenario import at
 from tests.support import databases
-from tests.support import stripe_events as se
 from tests.support.apps import asgi_client, running_app
 from tests.support.cli import in_process
 from tests.support.webhook_delivery import deliver_all

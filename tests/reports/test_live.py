@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import event
 from starlette.applications import Starlette
 
+import stripe_events as se
 from donations.db import Database
 from donations.reports.live import EXTRAS_KEY, ProgressCache, compute_progress, current_progress
 from donations.web.state import AppState
 from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.reports.scenario import at
-from tests.support import stripe_events as se
 from tests.support.webhook_delivery import deliver_all
 
 

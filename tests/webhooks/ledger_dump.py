@@ -1,12 +1,14 @@
 """The ledger as plain data keyed by Stripe ids, to compare two databases, and its totals
-worked out in SQL, to compare with `stripe_events.expected_totals`.
+as the reports give them, to compare with `stripe_events.expected_totals` (worked out from
+the scenario's own story).
 
     await dump(db)    -> dict     every row that Stripe events write, without our own ids
-    await totals(db)  -> Totals   (tests.support.stripe_events.Totals)
+    await totals(db)  -> Totals   (stripe_events.Totals), from the product's reports
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,15 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from donations.db import Database
 from donations.models import (
+    Campaign,
+    ChargeRefundTotal,
     Checkout,
+    Coupon,
+    Discount,
     Dispute,
     Membership,
     Payment,
+    PaymentKey,
     Refund,
     StripeCustomer,
     Supporter,
 )
-from tests.support.stripe_events import CurrencyTotals, Totals
+from donations.reports.progress import campaign_progress
+from stripe_events import CurrencyTotals, Totals
 
 
 async def dump(db: Database) -> dict[str, Any]:
@@ -48,6 +56,13 @@ async def dump(db: Database) -> dict[str, Any]:
         checkouts = await _rows(connection, Checkout, exclude={"updated_at"})
         for row in checkouts:
             row["supporter_id"] = emails.get(row["supporter_id"])
+        keys = {
+            row["key"]: payment_key.get(row["payment_id"])
+            for row in await _rows(connection, PaymentKey, exclude=set())
+        }
+        charge_totals = await _rows(connection, ChargeRefundTotal, exclude=set())
+        discounts = await _rows(connection, Discount, exclude=set())
+        coupons = await _rows(connection, Coupon, exclude=set())
     return {
         "supporters": sorted(emails.values(), key=str),
         "payments": _keyed(payments, "stripe_invoice_id", "stripe_payment_intent_id"),
@@ -55,60 +70,64 @@ async def dump(db: Database) -> dict[str, Any]:
         "refunds": _keyed(refunds, "stripe_refund_id"),
         "disputes": _keyed(disputes, "stripe_dispute_id"),
         "checkouts": _keyed(checkouts, "id"),
+        "payment_keys": keys,
+        "charge_refund_totals": _keyed(charge_totals, "charge"),
+        "discounts": _keyed(discounts, "id"),
+        "coupons": _keyed(coupons, "id"),
     }
 
 
-async def totals(db: Database) -> Totals:
+async def totals(db: Database, *, now: int | None = None) -> Totals:
+    """The figures as the product's reports give them: progress of an all-time campaign in
+    each currency, and members now (MRR as of `now`, default this moment)."""
+    moment = datetime.now(UTC) if now is None else datetime.fromtimestamp(now, UTC)
     by_currency: dict[str, CurrencyTotals] = {}
-    async with db.engine.connect() as connection:
-        payments = await connection.execute(
-            select(Payment.currency, Payment.kind, func.count(), func.sum(Payment.amount)).group_by(
-                Payment.currency, Payment.kind
+    mrr: dict[str, int] = {}
+    async with db.session() as session:
+        connection = await session.connection()
+        currencies = {row[0] for row in await connection.execute(select(Payment.currency))}
+        currencies |= {row[0] for row in await connection.execute(select(Membership.currency))}
+        members = None
+        for currency in sorted(currencies):
+            progress = await campaign_progress(
+                session=session, campaign=_all_time(currency), timezone="UTC", now=moment
             )
-        )
-        for currency, kind, count, amount in payments:
-            entry = by_currency.setdefault(currency, CurrencyTotals())
-            entry.gross += amount
-            entry.payments += count
-            if kind == "one_off":
-                entry.one_off_count, entry.one_off_amount = count, amount
-            else:
-                entry.recurring_count, entry.recurring_amount = count, amount
-        refunded = await connection.execute(
-            select(Payment.currency, func.sum(Refund.amount))
-            .join(Payment, Payment.id == Refund.payment_id)
-            .where(Refund.status == "succeeded")
-            .group_by(Payment.currency)
-        )
-        for currency, amount in refunded:
-            by_currency[currency].refunded = amount
-        disputed = await connection.execute(
-            select(Payment.currency, func.sum(Dispute.amount))
-            .join(Payment, Payment.id == Dispute.payment_id)
-            .where(Dispute.status != "won")
-            .group_by(Payment.currency)
-        )
-        for currency, amount in disputed:
-            by_currency[currency].disputed = amount
+            figures = progress.totals
+            if figures.payments:
+                by_currency[currency] = CurrencyTotals(
+                    gross=figures.gross,
+                    refunded=figures.refunded,
+                    disputed=figures.disputed,
+                    payments=figures.payments,
+                    one_off_count=figures.one_off.count,
+                    one_off_amount=figures.one_off.amount,
+                    recurring_count=figures.recurring.count,
+                    recurring_amount=figures.recurring.amount,
+                )
+            members = progress.members
+            if members.mrr:
+                mrr[currency] = members.mrr
         supporters = await connection.scalar(
             select(func.count(func.distinct(Payment.supporter_id)))
         )
-        members = dict(
-            (
-                await connection.execute(
-                    select(Membership.status, func.count()).group_by(Membership.status)
-                )
-            ).all()
-        )
-        refunds = await connection.scalar(select(func.count()).select_from(Refund))
-        disputes = await connection.scalar(select(func.count()).select_from(Dispute))
     return Totals(
         by_currency=by_currency,
         supporters=supporters or 0,
-        active_members=members.get("active", 0) + members.get("trialing", 0),
-        past_due_members=members.get("past_due", 0),
-        refunds=refunds or 0,
-        disputes=disputes or 0,
+        active_members=members.active if members else 0,
+        past_due_members=members.past_due if members else 0,
+        paused_members=members.paused if members else 0,
+        mrr=mrr,
+    )
+
+
+def _all_time(currency: str) -> Campaign:
+    return Campaign(
+        slug=f"all-{currency}",
+        name="All time",
+        currency=currency,
+        target=1,
+        starts_on=date(2000, 1, 1),
+        ends_on=date(2100, 12, 31),
     )
 
 

@@ -18,6 +18,7 @@ from click.testing import Result
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+import stripe_events as se
 from donations.cli import app as cli
 from donations.db import Database
 from donations.models import AuditLog, EventStatus, Payment, StripeEvent, Supporter
@@ -26,7 +27,6 @@ from donations.stripe_api import open_stripe_client
 from stripe_emulator import EmulatorConfig
 from stripe_emulator import create_app as create_emulator
 from tests.conftest import TEST_WEBHOOK_SECRET
-from tests.support import stripe_events as se
 from tests.support.servers import free_port, serve_in_thread
 from tests.support.webhook_delivery import deliver
 from tests.webhooks.conflicts import IMPORTED_PAYMENT_INTENT, import_payment_claiming

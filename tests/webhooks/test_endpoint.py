@@ -14,10 +14,10 @@ import pytest
 import stripe
 from sqlmodel import select
 
+import stripe_events
 from donations.db import Database
 from donations.models import EventStatus, Payment, StripeEvent
 from tests.conftest import TEST_WEBHOOK_SECRET
-from tests.support import stripe_events
 from tests.support.webhook_delivery import WEBHOOK_PATH, deliver, signed
 from tests.webhooks.conflicts import import_payment_claiming
 from tests.webhooks.ledger_dump import count

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import SQLModel, col, select
 
+import stripe_events as se
 from donations.db import Database
 from donations.models import (
     Checkout,
@@ -19,7 +20,6 @@ from donations.models import (
     StripeCustomer,
     Supporter,
 )
-from tests.support import stripe_events as se
 from tests.webhooks.ledger_dump import count, totals
 from webhooks.inbox import Outcome, receive_dict
 
@@ -239,13 +239,16 @@ async def test_cancel_at_period_end_keeps_the_member_active_until_stripe_deletes
     db: Database,
 ) -> None:
     member = se.membership_signup(1000, "eur", "month", T, "mo@example.org")
-    cancelled = se.cancellation(member, T + 5 * DAY, at_period_end=True)
-    requested, deleted = cancelled.events
+    [requested] = se.cancellation(member, T + 5 * DAY, at_period_end=True).events
+    # At the period's end Stripe ends the membership instead of renewing it.
+    [deleted] = se.membership_renewal(member, T + 30 * DAY).events
     await deliver(db, [*member.events, requested])
     membership = await only(db, Membership)
     assert (membership.status, membership.cancel_at_period_end) == ("active", True)
+    assert (await totals(db)).active_members == 1
     await deliver(db, [deleted])
     assert (await only(db, Membership)).status == "canceled"
+    assert (await totals(db)).active_members == 0
 
 
 async def test_failed_renewal_makes_the_member_past_due_without_money(db: Database) -> None:

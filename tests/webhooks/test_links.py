@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+import stripe_events as se
 from donations.db import Database
 from donations.models import Payment, StripeLink
-from tests.support import stripe_events as se
 from webhooks.inbox import Outcome, receive_dict
 
 pytestmark = pytest.mark.asyncio

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import event as sqlalchemy_event
 from sqlmodel import col, select
 
+import stripe_events as se
 from donations.db import Database
 from donations.models import EventStatus, Payment, StripeEvent
-from tests.support import stripe_events as se
 from tests.webhooks.conflicts import (
     IMPORTED_PAYMENT_INTENT,
     import_payment_claiming,

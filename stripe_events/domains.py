@@ -6,7 +6,7 @@ typed resources of the installed `stripe` package. Nothing is taken from this pr
 fixtures, and this module imports neither `donations` nor `webhooks`: a test that generated
 events from the code under test would only prove the code agrees with itself.
 
-docs/stripe.md explains each domain in prose, with the traps. test_stripe_domains.py checks the
+docs/stripe.md explains each domain in prose, with the traps. tests/stripe_events/test_domains.py checks the
 constants against the installed `stripe` package, so an upgrade that adds a value fails there.
 
     currencies      PRESENTMENT_CURRENCIES, CURRENCY_EXPONENTS, ZERO_DECIMAL_CURRENCIES, ...

@@ -2,7 +2,7 @@
 
 The package is generated from Stripe's API specification: its Literal types and docstrings are
 Stripe's own list of values. An upgrade that adds a status, an interval or an event type, or
-pins a newer API version, fails here until tests/support/stripe_domains.py (and
+pins a newer API version, fails here until stripe_events/domains.py (and
 docs/stripe.md) say what the new value means.
 """
 
@@ -20,7 +20,7 @@ import stripe
 import stripe.params
 from stripe.checkout import Session as CheckoutSession
 
-from tests.support import stripe_domains as domains
+from stripe_events import domains
 
 # (resource class, field, the domain that must equal its Literal values)
 LITERAL_FIELDS: list[tuple[type, str, frozenset[str]]] = [
