@@ -237,9 +237,10 @@ def format_amount(amount: int, currency: str, *, symbol: bool = True) -> str:
     style: _Style = "bare"
     if symbol:
         style = "code" if _is_word(get_currency_symbol(code, _ENGLISH)) else "sign"
-    return _pattern(exponent(code), style).apply(
+    text: str = _pattern(exponent(code), style).apply(
         to_major(amount, code), _ENGLISH, currency=code, currency_digits=False
     )
+    return text
 
 
 def parse_amount(text: str, currency: str) -> int:

@@ -24,19 +24,27 @@ from donations.money import (
     to_major,
 )
 
+
+def codes(text: str) -> list[str]:
+    return text.split()
+
+
 # Read from https://docs.stripe.com/currencies, written out here rather than imported, so
 # that the table in donations/money.py is checked against an independent reading.
-STRIPE_ZERO_DECIMAL = ("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf").split()
-STRIPE_THREE_DECIMAL = "bhd jod kwd omr tnd".split()
+STRIPE_ZERO_DECIMAL = codes("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf")
+STRIPE_THREE_DECIMAL = codes("bhd jod kwd omr tnd")
 STRIPE_PRESENTMENT = (
-    "usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bif bmd bnd bob brl bsd bwp "
-    "byn bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel "
-    "gip gmd gnf gtq gyd hkd hnl hrk htg huf idr ils inr isk jmd jpy kes kgs khr kmf krw kyd "
-    "kzt lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mro mur mvr mwk mxn myr mzn nad ngn "
-    "nio nok npr nzd pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp "
-    "sll sos srd std szl thb tjs top try ttd twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xof "
-    "xpf yer zar zmw"
-).split() + STRIPE_THREE_DECIMAL
+    codes(
+        "usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bif bmd bnd bob brl bsd bwp "
+        "byn bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel "
+        "gip gmd gnf gtq gyd hkd hnl hrk htg huf idr ils inr isk jmd jpy kes kgs khr kmf krw kyd "
+        "kzt lak lbp lkr lrd lsl mad mdl mga mkd mmk mnt mop mro mur mvr mwk mxn myr mzn nad ngn "
+        "nio nok npr nzd pab pen pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp "
+        "sll sos srd std szl thb tjs top try ttd twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xof "
+        "xpf yer zar zmw"
+    )
+    + STRIPE_THREE_DECIMAL
+)
 # "Minimum and maximum charge amounts", in minor units.
 STRIPE_MINIMUMS = {
     "usd": 50, "aed": 200, "ars": 50, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50,
