@@ -16,6 +16,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from donations.campaigns import add_campaign, validate_campaign
 from donations.db import Database
 from donations.models import (
     Checkout,
@@ -56,52 +57,48 @@ def paid_at(code: str) -> datetime:
 @pytest_asyncio.fixture
 async def every_currency(db: Database) -> Database:
     """Per currency: a one-off gift refunded in part, a membership whose first invoice is
-    disputed, and the completed checkout of the gift. The campaign counts euros."""
+    disputed, and the completed checkout of the gift. One campaign counts euros, the other
+    Kuwaiti dinars."""
     await add_the_campaign(db)
     async with db.session() as session:
+        await add_campaign(
+            session=session,
+            campaign=validate_campaign(slug="gulf", name="Gulf readers", target="1500.250",
+                                       currency="kwd", starts="2026-01-01", ends="2026-12-31"),
+        )  # fmt: skip
         await add_staff(session=session, name=NAME, password=PASSWORD)
         reader = Supporter(email="kim@example.org")
         session.add(reader)
         await session.flush()
+        members = {
+            code: Membership(stripe_subscription_id=f"sub_{code}", supporter_id=reader.id,
+                             status="active", amount=MEMBERSHIP, currency=code, interval="month",
+                             started_at=JUNE, created_at=JUNE)
+            for code in CODES
+        }  # fmt: skip
+        session.add_all(members.values())
+        await session.flush()
+        gifts = {
+            code: Payment(kind="one_off", amount=one_off_amount(code), currency=code,
+                          paid_at=paid_at(code), stripe_payment_intent_id=f"pi_{code}",
+                          supporter_id=reader.id, source=f"{code}-page")
+            for code in CODES
+        }  # fmt: skip
+        invoices = {
+            code: Payment(kind="recurring", amount=MEMBERSHIP, currency=code, paid_at=JUNE,
+                          stripe_invoice_id=f"in_{code}", supporter_id=reader.id,
+                          membership_id=members[code].id, source=f"{code}-page")
+            for code in CODES
+        }  # fmt: skip
+        session.add_all([*gifts.values(), *invoices.values()])
+        await session.flush()
         for code in CODES:
-            member = Membership(
-                stripe_subscription_id=f"sub_{code}",
-                supporter_id=reader.id,
-                status="active",
-                amount=MEMBERSHIP,
-                currency=code,
-                interval="month",
-                started_at=JUNE,
-                created_at=JUNE,
-            )
-            session.add(member)
-            await session.flush()
-            gift = Payment(
-                kind="one_off",
-                amount=one_off_amount(code),
-                currency=code,
-                paid_at=paid_at(code),
-                stripe_payment_intent_id=f"pi_{code}",
-                supporter_id=reader.id,
-                source=f"{code}-page",
-            )
-            invoice = Payment(
-                kind="recurring",
-                amount=MEMBERSHIP,
-                currency=code,
-                paid_at=JUNE,
-                stripe_invoice_id=f"in_{code}",
-                supporter_id=reader.id,
-                membership_id=member.id,
-                source=f"{code}-page",
-            )
-            session.add_all([gift, invoice])
-            await session.flush()
             session.add_all([
-                Refund(stripe_refund_id=f"re_{code}", payment_id=gift.id, amount=REFUNDED,
+                Refund(stripe_refund_id=f"re_{code}", payment_id=gifts[code].id, amount=REFUNDED,
                        currency=code, status="succeeded", refunded_at=JUNE),
-                Dispute(stripe_dispute_id=f"dp_{code}", payment_id=invoice.id, amount=DISPUTED,
-                        currency=code, status="needs_response", disputed_at=JUNE),
+                Dispute(stripe_dispute_id=f"dp_{code}", payment_id=invoices[code].id,
+                        amount=DISPUTED, currency=code, status="needs_response",
+                        disputed_at=JUNE),
                 Checkout(id=f"co_{code}", amount=one_off_amount(code), currency=code,
                          frequency="one_off", status="complete", created_at=JUNE),
             ])  # fmt: skip
@@ -181,6 +178,30 @@ async def test_every_admin_page_shows_every_currency_in_its_own_minor_unit(
     payments = pages["/admin/payments"]
     for shown in (KWD["one_off"], JPY["one_off"], XCG["one_off"]):
         assert shown in payments, shown
+
+
+@pytest.mark.asyncio
+async def test_a_campaign_in_a_three_decimal_currency_is_charted_and_published(
+    every_currency: Database, dublin_client: httpx.AsyncClient
+) -> None:
+    overview = await dublin_client.get("/admin?campaign=gulf", auth=AUTH)
+    assert overview.status_code == 200
+    assert f'<dd id="net">{KWD["net"]}</dd>' in overview.text
+    assert "<dd>1,500.250 KWD</dd>" in overview.text
+    assert f"net raised {KWD['net']} against" in overview.text  # the pace chart's words
+    months = await dublin_client.get(f"/admin/months?campaign=gulf&{YEAR}", auth=AUTH)
+    assert months.status_code == 200
+    assert "One-off and recurring money by month (KWD)" in months.text
+    assert f"2026-06: one-off {KWD['one_off']}, recurring {KWD['membership']}" in months.text
+    widget = await dublin_client.get("/widget/progress?campaign=gulf")
+    assert widget.status_code == 200
+    assert f"<strong>{KWD['net']}</strong> raised of 1,500.250 KWD" in widget.text
+    api = await dublin_client.get("/api/progress?campaign=gulf")
+    assert (api.json()["currency"], api.json()["net"], api.json()["target"]) == (
+        "kwd",
+        NET,
+        1_500_250,
+    )
 
 
 @pytest.mark.asyncio
