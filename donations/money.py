@@ -183,10 +183,10 @@ _GROUP_ONLY = " \u00a0\u202f'’"
 _SHAPE = re.compile(
     r"""
     (?P<sign>-?)\s*
-    (?:(?P<prefix>[^\d\s.,'’+-][^\d\s+-]*)\s*)?
+    (?:(?P<prefix>[^\d\s.,'’+-](?:[^\d\s+-]|\s(?=[^\d\s+-]))*)\s*)?
     (?P<inner_sign>-?)\s*
     (?P<number>[0-9](?:[0-9.,'’]|[\ \u00a0\u202f](?=[0-9]))*)
-    (?:\s*(?P<suffix>[^\d\s.,'’+-][^\d\s]*))?
+    (?:\s*(?P<suffix>[^\d\s.,'’+-](?:[^\d\s]|\s(?=[^\d\s]))*))?
     """,
     re.VERBOSE,
 )
@@ -255,8 +255,8 @@ def parse_amount(text: str, currency: str) -> int:
     if match["prefix"] and match["suffix"]:
         raise InvalidAmount(_TWO_MARKERS.format(text=shown))
     marker = match["prefix"] or match["suffix"]
-    if marker and marker.casefold() not in _markers(code):
-        if match["prefix"] and marker.rstrip(".,").casefold() in _markers(code):
+    if marker and _plain(marker) not in _markers(code):
+        if match["prefix"] and _plain(marker.rstrip(".,")) in _markers(code):
             # "€.50": the number starts with its separator.
             raise InvalidAmount(_NOT_AN_AMOUNT.format(text=shown))
         raise InvalidAmount(_FOREIGN_MARKER.format(text=shown, marker=marker, code=code.upper()))
@@ -295,9 +295,14 @@ def _is_word(symbol: str) -> bool:
     return "".join(symbol.split()).isalpha()
 
 
+def _plain(marker: str) -> str:
+    """A marker as compared: case-folded, without spaces ("F CFA" and "fcfa" are one)."""
+    return "".join(marker.split()).casefold()
+
+
 @cache
 def _markers(code: str) -> frozenset[str]:
-    """Case-folded markers readers may write for this currency.
+    """Markers readers may write for this currency, as `_plain` writes them.
 
     The code; CLDR's symbol for it in English, in the root locale and in every locale of a
     territory that uses it today ("kr" for SEK from sv_SE, "US$" from en_CA, "zł" from pl);
@@ -308,9 +313,9 @@ def _markers(code: str) -> frozenset[str]:
     for locale in _locales_using(upper):
         symbol = Locale.parse(locale).currency_symbols.get(upper)
         if symbol:
-            symbols.add(symbol.translate(_DIRECTION_MARKS).strip())
+            symbols.add(symbol.translate(_DIRECTION_MARKS))
     # A marker with digits in it could not be told from the number beside it.
-    return frozenset(s.casefold() for s in symbols if s and not any(c.isdigit() for c in s))
+    return frozenset(_plain(s) for s in symbols if s and not any(c.isdigit() for c in s))
 
 
 def _locales_using(upper: str) -> list[str]:

@@ -223,6 +223,10 @@ def test_minimum_charge_outside_stripes_table_is_a_floor_of_50_minor_units() -> 
         ("5,000.000", "jod", 5000000),
         ("1.000.000", "kwd", 1000000000),
         ("د.ك.\u200f 1.234", "kwd", 1234),
+        # A symbol of two words, as CLDR writes it or run together.
+        ("5 000 F CFA", "xof", 5000),
+        ("FCFA 5000", "xof", 5000),
+        ("5000 f\u202fcfa", "xof", 5000),
     ],
 )
 def test_parse_amount_reads_human_text_as_minor_units(
