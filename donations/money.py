@@ -255,8 +255,8 @@ def parse_amount(text: str, currency: str) -> int:
     if match["prefix"] and match["suffix"]:
         raise InvalidAmount(_TWO_MARKERS.format(text=shown))
     marker = match["prefix"] or match["suffix"]
-    if marker and _plain(marker) not in _markers(code):
-        if match["prefix"] and _plain(marker.rstrip(".,")) in _markers(code):
+    if marker and not _stands_for(marker, code):
+        if match["prefix"] and _stands_for(marker.rstrip(".,"), code):
             # "€.50": the number starts with its separator.
             raise InvalidAmount(_NOT_AN_AMOUNT.format(text=shown))
         raise InvalidAmount(_FOREIGN_MARKER.format(text=shown, marker=marker, code=code.upper()))
@@ -291,8 +291,16 @@ def _pattern(places: int, style: _Style) -> NumberPattern:
 
 
 def _is_word(symbol: str) -> bool:
-    """Whether a symbol is only letters ("SEK", "F CFA"): it reads better as a code."""
-    return "".join(symbol.split()).isalpha()
+    """Whether a symbol is only letters ("SEK", "F CFA"), or CLDR's sign for no currency in
+    particular ("¤" for XXX): the code after the number reads better."""
+    return "".join(symbol.split()).isalpha() or symbol == "¤"
+
+
+def _stands_for(marker: str, code: str) -> bool:
+    plain = _plain(marker)
+    # The code and the English symbol first: gathering every locale's takes a second.
+    english = _plain(get_currency_symbol(code.upper(), _ENGLISH))
+    return plain in (code, english) or plain in _markers(code)
 
 
 def _plain(marker: str) -> str:
@@ -304,9 +312,9 @@ def _plain(marker: str) -> str:
 def _markers(code: str) -> frozenset[str]:
     """Markers readers may write for this currency, as `_plain` writes them.
 
-    The code; CLDR's symbol for it in English, in the root locale and in every locale of a
-    territory that uses it today ("kr" for SEK from sv_SE, "US$" from en_CA, "zł" from pl);
-    and the few written forms in _WRITTEN_MARKERS.
+    The code; CLDR's symbol for it in English, in the root locale and in the official
+    languages of every territory that uses it today ("kr" for SEK from sv_SE, "zł" for PLN
+    from pl_PL, "F CFA" for XOF from fr_SN); and the few written forms in _WRITTEN_MARKERS.
     """
     upper = code.upper()
     symbols = {code, *_WRITTEN_MARKERS.get(code, ())}
@@ -319,19 +327,17 @@ def _markers(code: str) -> frozenset[str]:
 
 
 def _locales_using(upper: str) -> list[str]:
-    """English locales, root, and the locales of the territories that use this currency."""
-    territories = {
-        territory
+    """Root, English, and the official languages of the territories that use the currency
+    today (sv_SE for SEK; de_CH, fr_CH, it_CH for CHF; zh_Hant_TW for TWD)."""
+    languages = get_global("territory_languages")
+    spoken = {
+        f"{language}_{territory}"
         for territory, currencies in get_global("territory_currencies").items()
         if any(entry[0] == upper and entry[2] is None and entry[3] for entry in currencies)
+        for language, about in languages.get(territory, {}).items()
+        if about["official_status"]
     }
-    return [
-        locale
-        for locale in localedata.locale_identifiers()
-        if locale in ("root", _LOCALE)
-        or locale.startswith(_LOCALE + "_")
-        or locale.rsplit("_", 1)[-1] in territories
-    ]
+    return ["root", _LOCALE, *(spoken & set(localedata.locale_identifiers()))]
 
 
 def _split_number(number: str, shown: str, places: int) -> tuple[str, str]:
