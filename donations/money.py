@@ -112,6 +112,8 @@ _TWO_DECIMAL_CURRENCIES: frozenset[str] = frozenset({
 })  # fmt: skip
 
 # Charged in whole units: https://docs.stripe.com/currencies#zero-decimal
+# UGX is on that list, while the same page's special cases say UGX amounts keep two decimals
+# that are always 00 (like ISK). The list decides here; a real UGX payload would settle it.
 ZERO_DECIMAL_CURRENCIES: frozenset[str] = frozenset({
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
     "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
