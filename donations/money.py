@@ -4,18 +4,45 @@ This module is the only place that turns human text into minor units and back.
 
     MoneyError(ValueError)
      ├── InvalidAmount     text that is not an amount in the given currency
-     └── UnknownCurrency   a currency code outside KNOWN_CURRENCIES
+     └── UnknownCurrency   a currency code Stripe does not take (or not a code at all)
+
+Currencies:
+
+* `STRIPE_CURRENCIES` maps every currency Stripe presents to its minor-unit exponent:
+  0 for Stripe's zero-decimal currencies, 3 for its three-decimal ones, 2 for the rest.
+  Stripe's lists decide, not ISO 4217: ISK and HUF are two-decimal in Stripe's API.
+* `normalize_currency` is for what we choose (settings, the form, the CLI): only Stripe's
+  currencies. `currency_from_stripe` is for what Stripe tells us: any three letters, so that
+  a currency Stripe adds later is booked, never dropped; its exponent is 2 until the table
+  says otherwise.
+* `exponent`, `to_major`, `format_amount` and `currency_name` take any three-letter code,
+  so no page or report fails on a currency outside our form's list.
+
+Formatting (`format_amount`) writes English for people with CLDR's data (through Babel):
+"€12.50", "¥500", "CA$5.00", "-€5.00"; a currency whose English symbol is only letters is
+written with its code after the number: "12.50 SEK", "1.234 KWD". The digits always follow
+our exponent, never CLDR's own (which differs for HUF, ISK, TWD, UGX ...), so amounts stay
+exact.
 
 Parsing rules (`parse_amount`):
 
-* Digits, optionally grouped, optionally followed by a decimal part. A lone `.` or `,`
-  followed by 1-2 digits at the end is the decimal separator; a separator followed by
-  exactly 3 digits is a thousands separator ("1,000" and "1.000" are both one thousand,
-  "12.345" is twelve thousand three hundred and forty-five). When both `.` and `,` appear,
-  the last one is the decimal separator ("1,000.50", "1.000,50").
+* Digits, optionally grouped, optionally followed by a decimal part.
+* Separators: `.` and `,` may mark decimals or thousands; a space (also no-break) or an
+  apostrophe (1'000, as in Switzerland) only ever groups thousands.
+* When both `.` and `,` appear, the last one is the decimal separator ("1,000.50",
+  "1.000,50"). A separator that repeats groups thousands ("1.000.000"). A `.` or `,` beside
+  spaces or apostrophes is the decimal separator ("1 000,50").
+* A lone `.` or `,` followed by 1, 2 or 4+ digits is the decimal separator ("12.5", "12,50").
+  Followed by exactly 3 digits it could be either, so the currency decides:
+  - zero-decimal currencies have no decimals: it groups thousands ("¥1,000" is 1000 yen);
+  - three-decimal currencies write three decimals: it is the decimal separator
+    ("5.000" KWD and "5,000" TND are five dinars; write 5000 or 5,000.000 for five thousand);
+  - two-decimal currencies: refused as ambiguous ("5.000": write 5000 or 5.00), unless the
+    digits before it cannot start a thousands group ("0.500", "1234.567" are decimals, and
+    then too many of them).
 * Thousands groups must be well formed: 1-3 leading digits, then groups of exactly 3.
 * At most one currency marker, before or after the number: the currency's code in any case
-  ("EUR", "eur") or a symbol readers of that currency write ("€", "$" for usd/cad/aud/...).
+  ("EUR", "eur") or a symbol CLDR knows for it (see `_markers`).
 * Whitespace around the number and marker is ignored; no other characters are allowed.
 * No exponents, NaN, infinities, signs other than a rejected leading "-".
 * Minimum and maximum are the caller's business (see `minimum_charge`, STRIPE_MAX_AMOUNT).
@@ -24,15 +51,26 @@ Parsing rules (`parse_amount`):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
+from types import MappingProxyType
+from typing import Literal
+
+from babel import Locale, localedata
+from babel.core import get_global
+from babel.numbers import NumberPattern, get_currency_name, get_currency_symbol, parse_pattern
 
 __all__ = [
-    "KNOWN_CURRENCIES",
+    "STRIPE_CURRENCIES",
     "STRIPE_MAX_AMOUNT",
+    "THREE_DECIMAL_CURRENCIES",
     "ZERO_DECIMAL_CURRENCIES",
     "InvalidAmount",
     "MoneyError",
     "UnknownCurrency",
+    "currency_from_stripe",
+    "currency_name",
     "exponent",
     "format_amount",
     "minimum_charge",
@@ -52,62 +90,80 @@ class InvalidAmount(MoneyError):
 
 
 class UnknownCurrency(MoneyError):
-    """The currency code is not one we support."""
+    """The currency code is not one Stripe takes, or not a currency code at all."""
 
 
-# Stripe takes amounts in the currency's smallest unit; these are charged in whole units.
-# https://docs.stripe.com/currencies#zero-decimal
+# Stripe's presentment currencies: https://docs.stripe.com/currencies#presentment-currencies
+# (the union over account countries; the page lists them per country). Two-decimal unless
+# listed below. ISK and UGX count fractions Stripe no longer charges, HUF and TWD are whole
+# units only in payouts; Stripe still takes all four in minor units of its own exponent:
+# https://docs.stripe.com/currencies#special-cases
+_TWO_DECIMAL_CURRENCIES: frozenset[str] = frozenset({
+    "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd", "bdt",
+    "bgn", "bmd", "bnd", "bob", "brl", "bsd", "bwp", "byn", "bzd", "cad", "cdf", "chf", "cny",
+    "cop", "crc", "cve", "czk", "dkk", "dop", "dzd", "egp", "etb", "eur", "fjd", "fkp", "gbp",
+    "gel", "gip", "gmd", "gtq", "gyd", "hkd", "hnl", "hrk", "htg", "huf", "idr", "ils", "inr",
+    "isk", "jmd", "kes", "kgs", "khr", "kyd", "kzt", "lak", "lbp", "lkr", "lrd", "lsl", "mad",
+    "mdl", "mkd", "mmk", "mnt", "mop", "mro", "mur", "mvr", "mwk", "mxn", "myr", "mzn", "nad",
+    "ngn", "nio", "nok", "npr", "nzd", "pab", "pen", "pgk", "php", "pkr", "pln", "qar", "ron",
+    "rsd", "rub", "sar", "sbd", "scr", "sek", "sgd", "shp", "sll", "sos", "srd", "std", "szl",
+    "thb", "tjs", "top", "try", "ttd", "twd", "tzs", "uah", "usd", "uyu", "uzs", "wst", "xcd",
+    "yer", "zar", "zmw",
+})  # fmt: skip
+
+# Charged in whole units: https://docs.stripe.com/currencies#zero-decimal
+# UGX is on that list, while the same page's special cases say UGX amounts keep two decimals
+# that are always 00 (like ISK). The list decides here; a real UGX payload would settle it.
 ZERO_DECIMAL_CURRENCIES: frozenset[str] = frozenset({
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
     "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
 })  # fmt: skip
 
-# Two-decimal currencies we accept. Deliberately left out: the three-decimal currencies
-# (bhd jod kwd omr tnd), where Stripe requires the last digit to be 0, and isk/twd, which
-# are two-decimal in the API but must be whole units:
-# https://docs.stripe.com/currencies#special-cases
-# huf is in the same special-cases list, but only for payouts: charges may use fillér.
-_TWO_DECIMAL_CURRENCIES: frozenset[str] = frozenset({
-    "usd", "eur", "gbp", "chf", "cad", "aud", "nzd", "hkd", "sgd", "dkk", "sek",
-    "nok", "pln", "czk", "huf", "mxn", "brl", "inr", "ron", "bgn", "ils", "zar",
-})  # fmt: skip
+# Counted in thousandths; Stripe's partners want the last digit 0 in a charge:
+# https://docs.stripe.com/currencies#three-decimal
+THREE_DECIMAL_CURRENCIES: frozenset[str] = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
 
-KNOWN_CURRENCIES: frozenset[str] = ZERO_DECIMAL_CURRENCIES | _TWO_DECIMAL_CURRENCIES
+STRIPE_CURRENCIES: Mapping[str, int] = MappingProxyType(
+    {code: 2 for code in _TWO_DECIMAL_CURRENCIES}
+    | {code: 0 for code in ZERO_DECIMAL_CURRENCIES}
+    | {code: 3 for code in THREE_DECIMAL_CURRENCIES}
+)
+
+# A code Stripe sends that our table does not know yet: most currencies have cents.
+_FALLBACK_EXPONENT = 2
 
 # Stripe's ceiling for `amount` (eight digits in minor units, for every currency).
 STRIPE_MAX_AMOUNT = 99_999_999
 
-# Stripe's minimum charge per currency, in minor units (STRIPE.md, from Stripe's table at
-# https://docs.stripe.com/currencies, "Minimum and maximum charge amounts").
+# Stripe's published minimum charge per currency, in minor units:
+# https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
+# (bgn from an earlier version of the same table).
 _MINIMUM_CHARGE: dict[str, int] = {
-    "usd": 50, "eur": 50, "gbp": 30, "jpy": 50, "chf": 50, "cad": 50, "aud": 50,
-    "hkd": 400, "dkk": 250, "sek": 300, "nok": 300, "pln": 200, "czk": 1500,
-    "mxn": 1000, "huf": 17500,
+    "usd": 50, "aed": 200, "ars": 50, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50,
+    "cop": 50, "czk": 1500, "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500,
+    "idr": 50, "ils": 50, "inr": 50, "jpy": 50, "krw": 50, "mxn": 1000, "myr": 200, "nok": 300,
+    "nzd": 50, "php": 50, "pln": 200, "ron": 200, "rub": 50, "sek": 300, "sgd": 50, "thb": 1000,
+    "zar": 50,
 }  # fmt: skip
-# For the other currencies Stripe's minimum is the equivalent of 0.50 USD in the settlement
-# currency, which moves with exchange rates; 50 minor units is only a floor, and Stripe still
-# refuses a charge below its real minimum.
+# Stripe publishes no minimum for the other currencies: a charge in one must reach the
+# minimum of the settlement currency after conversion, which moves with exchange rates.
+# 50 minor units is only a floor here, and Stripe still refuses a charge below its minimum.
 _DEFAULT_MINIMUM_CHARGE = 50
 
-# What `format_amount` writes before the number. Currencies without an entry are written
-# as "12.50 SEK": a bare "kr" or "$" would not say which krona or dollar.
-_DISPLAY_SYMBOLS: dict[str, str] = {
-    "usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "krw": "₩", "inr": "₹", "ils": "₪",
-    "vnd": "₫", "cad": "CA$", "aud": "A$", "nzd": "NZ$", "hkd": "HK$", "sgd": "S$",
-    "mxn": "MX$", "brl": "R$",
+# Our pages and reports are in English. CLDR's English symbols tell dollars apart (CA$, A$).
+_LOCALE = "en"
+_ENGLISH = Locale.parse(_LOCALE)
+# Typed by readers, but not a symbol in CLDR's data (which has no narrow symbols in Babel).
+_WRITTEN_MARKERS: dict[str, tuple[str, ...]] = {
+    "aud": ("AU$",), "bgn": ("лв", "лв."), "cad": ("C$",), "chf": ("Fr", "Fr."),
+    "hkd": ("$",), "jpy": ("円",), "ron": ("lei",),
 }  # fmt: skip
-
-# Symbols readers type, beyond the display symbol and the code. The form already says which
-# currency is meant, so a Canadian's "$5" is five Canadian dollars.
-_LOCAL_SYMBOLS: dict[str, tuple[str, ...]] = {
-    "usd": ("$", "US$"), "cad": ("$", "C$"), "aud": ("$", "AU$"), "nzd": ("$",),
-    "hkd": ("$",), "sgd": ("$",), "mxn": ("$",), "jpy": ("円", "￥"),
-    "dkk": ("kr",), "sek": ("kr",), "nok": ("kr",), "pln": ("zł",), "czk": ("Kč",),
-    "huf": ("Ft",), "zar": ("R",), "ron": ("lei",), "bgn": ("лв",), "chf": ("Fr",),
-}  # fmt: skip
+# Right-to-left symbols ("د.ك.\u200f") carry direction marks nobody types.
+_DIRECTION_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c"), None)
 
 # Error messages.
-_UNKNOWN_CURRENCY = "{currency!r} is not an ISO 4217 currency code we support"
+_UNKNOWN_CURRENCY = "{currency!r} is not a currency Stripe supports"
+_NOT_A_CODE = "{currency!r} is not a currency code: Stripe sends three letters"
 _EMPTY = "amount is empty"
 _NOT_AN_AMOUNT = "{text!r} is not an amount: use digits, optionally with '.' or ',' separators"
 _NEGATIVE = "{text!r} is negative; amounts must be zero or more"
@@ -115,45 +171,63 @@ _FOREIGN_MARKER = "{text!r} has the currency marker {marker!r}, which does not s
 _TWO_MARKERS = "{text!r} has two currency markers; write at most one, before or after"
 _TOO_MANY_PLACES = "{text!r} has more decimal places than {code} allows ({places})"
 _BAD_GROUPING = "{text!r} has misplaced separators: group thousands in threes, as in 1,000.50"
+_AMBIGUOUS = (
+    "{text!r} is ambiguous: {separator!r} could mark decimals or thousands; "
+    "write {whole} or {decimal}"
+)
 _TOO_LONG = "{text!r} has too many digits to be an amount (at most {limit})"
 
 # Far above any real amount, far below Decimal's 28-digit precision, so scaling is exact.
 _MAX_DIGITS = 20
 
+_CODE = re.compile(r"[A-Za-z]{3}")
+_GROUP_ONLY = " \u00a0\u202f'’"
 _SHAPE = re.compile(
     r"""
     (?P<sign>-?)\s*
-    (?:(?P<prefix>[^\d\s.,+-]+)\s*)?
+    (?:(?P<prefix>[^\d\s.,'’+-](?:[^\d\s+-]|\s(?=[^\d\s+-]))*)\s*)?
     (?P<inner_sign>-?)\s*
-    (?P<number>[0-9][0-9.,]*)
-    (?:\s*(?P<suffix>[^\d\s.,+-]+))?
+    (?P<number>[0-9](?:[0-9.,'’]|[\ \u00a0\u202f](?=[0-9]))*)
+    (?:\s*(?P<suffix>[^\d\s.,'’+-](?:[^\d\s]|\s(?=[^\d\s]))*))?
     """,
     re.VERBOSE,
 )
-_SEPARATOR = re.compile(r"[.,]")
+_SEPARATOR = re.compile(r"[.,'’ \u00a0\u202f]")
 
 
 def normalize_currency(currency: str) -> str:
-    """Return the lower-case code, or raise UnknownCurrency."""
+    """Return the lower-case code of a currency Stripe supports, or raise UnknownCurrency."""
     code = currency.lower()
-    if code not in KNOWN_CURRENCIES:
+    if code not in STRIPE_CURRENCIES:
         raise UnknownCurrency(_UNKNOWN_CURRENCY.format(currency=currency))
     return code
 
 
+def currency_from_stripe(currency: object) -> str:
+    """A currency Stripe sent, lower-cased: any three letters, known to our table or not."""
+    if not isinstance(currency, str) or not _CODE.fullmatch(currency):
+        raise UnknownCurrency(_NOT_A_CODE.format(currency=currency))
+    return currency.lower()
+
+
 def exponent(currency: str) -> int:
-    """Number of decimal places of the currency's major unit: 0 or 2."""
-    return 0 if normalize_currency(currency) in ZERO_DECIMAL_CURRENCIES else 2
+    """Decimal places of the currency's major unit in Stripe's API: 0, 2 or 3."""
+    return STRIPE_CURRENCIES.get(currency_from_stripe(currency), _FALLBACK_EXPONENT)
 
 
 def minimum_charge(currency: str) -> int:
-    """Stripe's minimum charge in minor units (a floor for currencies outside its table)."""
+    """Stripe's minimum charge in minor units (a floor for currencies it publishes none for)."""
     return _MINIMUM_CHARGE.get(normalize_currency(currency), _DEFAULT_MINIMUM_CHARGE)
 
 
 def to_major(amount: int, currency: str) -> Decimal:
-    """1250 eur -> Decimal("12.50"); 500 jpy -> Decimal("500")."""
+    """1250 eur -> Decimal("12.50"); 500 jpy -> Decimal("500"); 1234 kwd -> Decimal("1.234")."""
     return Decimal(amount).scaleb(-exponent(currency))
+
+
+def currency_name(currency: str) -> str:
+    """The currency's English name: "kwd" -> "Kuwaiti Dinar"; an unknown code, upper-cased."""
+    return get_currency_name(currency_from_stripe(currency).upper(), locale=_LOCALE)
 
 
 def format_amount(amount: int, currency: str, *, symbol: bool = True) -> str:
@@ -161,14 +235,14 @@ def format_amount(amount: int, currency: str, *, symbol: bool = True) -> str:
 
     With symbol=False, just the number: "12,345.67". Both forms parse back with parse_amount.
     """
-    code = normalize_currency(currency)
-    number = f"{to_major(abs(amount), code):,.{exponent(code)}f}"
-    sign = "-" if amount < 0 else ""
-    if not symbol:
-        return f"{sign}{number}"
-    if code in _DISPLAY_SYMBOLS:
-        return f"{sign}{_DISPLAY_SYMBOLS[code]}{number}"
-    return f"{sign}{number} {code.upper()}"
+    code = currency_from_stripe(currency).upper()
+    style: _Style = "bare"
+    if symbol:
+        style = "code" if _is_word(get_currency_symbol(code, _ENGLISH)) else "sign"
+    text: str = _pattern(exponent(code), style).apply(
+        to_major(amount, code), _ENGLISH, currency=code, currency_digits=False
+    )
+    return text
 
 
 def parse_amount(text: str, currency: str) -> int:
@@ -177,18 +251,21 @@ def parse_amount(text: str, currency: str) -> int:
     shown = text.strip()
     if not shown:
         raise InvalidAmount(_EMPTY)
-    match = _SHAPE.fullmatch(shown)
+    match = _SHAPE.fullmatch(shown.translate(_DIRECTION_MARKS))
     if match is None or (match["sign"] and match["inner_sign"]):
         raise InvalidAmount(_NOT_AN_AMOUNT.format(text=shown))
     if match["prefix"] and match["suffix"]:
         raise InvalidAmount(_TWO_MARKERS.format(text=shown))
     marker = match["prefix"] or match["suffix"]
-    if marker and marker.casefold() not in _markers(code):
+    if marker and not _stands_for(marker, code):
+        if match["prefix"] and _stands_for(marker.rstrip(".,"), code):
+            # "€.50": the number starts with its separator.
+            raise InvalidAmount(_NOT_AN_AMOUNT.format(text=shown))
         raise InvalidAmount(_FOREIGN_MARKER.format(text=shown, marker=marker, code=code.upper()))
     if match["sign"] or match["inner_sign"]:
         raise InvalidAmount(_NEGATIVE.format(text=shown))
-    integer, fraction = _split_number(match["number"], shown)
     places = exponent(code)
+    integer, fraction = _split_number(match["number"], shown, places)
     if len(fraction) > places:
         raise InvalidAmount(_TOO_MANY_PLACES.format(text=shown, code=code.upper(), places=places))
     if len(integer) + len(fraction) > _MAX_DIGITS:
@@ -204,38 +281,109 @@ def parse_major(text: str, currency: str) -> int:
     return parse_amount(text, currency)
 
 
+# Just the number; the symbol before it (€12.50); the code after it (1.234 KWD).
+_Style = Literal["bare", "sign", "code"]
+
+
+@cache
+def _pattern(places: int, style: _Style) -> NumberPattern:
+    """A CLDR number pattern with our number of decimals, not CLDR's own."""
+    number = "#,##0" + ("." + "0" * places if places else "")
+    return parse_pattern({"bare": number, "sign": "¤" + number, "code": number + " ¤¤"}[style])
+
+
+def _is_word(symbol: str) -> bool:
+    """Whether a symbol is only letters ("SEK", "F CFA"), or CLDR's sign for no currency in
+    particular ("¤" for XXX): the code after the number reads better."""
+    return "".join(symbol.split()).isalpha() or symbol == "¤"
+
+
+def _stands_for(marker: str, code: str) -> bool:
+    plain = _plain(marker)
+    # The code and the English symbol first: gathering every locale's takes a second.
+    english = _plain(get_currency_symbol(code.upper(), _ENGLISH))
+    return plain in (code, english) or plain in _markers(code)
+
+
+def _plain(marker: str) -> str:
+    """A marker as compared: case-folded, without spaces ("F CFA" and "fcfa" are one)."""
+    return "".join(marker.split()).casefold()
+
+
+@cache
 def _markers(code: str) -> frozenset[str]:
-    """Case-folded currency markers readers may write for this currency."""
-    markers = {code, *_LOCAL_SYMBOLS.get(code, ())}
-    if code in _DISPLAY_SYMBOLS:
-        markers.add(_DISPLAY_SYMBOLS[code])
-    return frozenset(marker.casefold() for marker in markers)
+    """Markers readers may write for this currency, as `_plain` writes them.
+
+    The code; CLDR's symbol for it in English, in the root locale and in the official
+    languages of every territory that uses it today ("kr" for SEK from sv_SE, "zł" for PLN
+    from pl_PL, "F CFA" for XOF from fr_SN); and the few written forms in _WRITTEN_MARKERS.
+    """
+    upper = code.upper()
+    symbols = {code, *_WRITTEN_MARKERS.get(code, ())}
+    for locale in _locales_using(upper):
+        symbol = Locale.parse(locale).currency_symbols.get(upper)
+        if symbol:
+            symbols.add(symbol.translate(_DIRECTION_MARKS))
+    # A marker with digits in it could not be told from the number beside it.
+    return frozenset(_plain(s) for s in symbols if s and not any(c.isdigit() for c in s))
 
 
-def _split_number(number: str, shown: str) -> tuple[str, str]:
+def _locales_using(upper: str) -> list[str]:
+    """Root, English, and the official languages of the territories that use the currency
+    today (sv_SE for SEK; de_CH, fr_CH, it_CH for CHF; zh_Hant_TW for TWD)."""
+    languages = get_global("territory_languages")
+    spoken = {
+        f"{language}_{territory}"
+        for territory, currencies in get_global("territory_currencies").items()
+        if any(entry[0] == upper and entry[2] is None and entry[3] for entry in currencies)
+        for language, about in languages.get(territory, {}).items()
+        if about["official_status"]
+    }
+    return ["root", _LOCALE, *(spoken & set(localedata.locale_identifiers()))]
+
+
+def _split_number(number: str, shown: str, places: int) -> tuple[str, str]:
     """Split "1.000,50" into ("1000", "50"): integer digits and decimal digits."""
     groups = _SEPARATOR.split(number)
-    separators = _SEPARATOR.findall(number)
-    if not separators:
+    # Spaces and apostrophes are all one kind: they only ever group thousands.
+    kinds = ["g" if mark in _GROUP_ONLY else mark for mark in _SEPARATOR.findall(number)]
+    if not kinds:
         return number, ""
-    # The last separator is the decimal one when both kinds appear ("1.000,50"), or when it
-    # is the only one and is not followed by a 3-digit group that completes a thousands
-    # grouping ("12,5", "12.3456"; but "0.500" and "1234.567" too: likelier a typo in the
-    # decimals than a thousands mark, and the error says so).
-    is_decimal = len(set(separators)) == 2 or (
-        len(separators) == 1 and (len(groups[-1]) != 3 or not _leads_group(groups[0]))
-    )
+    marks = [kind for kind in kinds if kind != "g"]
+    if "g" in kinds or len(set(marks)) == 2:
+        # Grouped by another kind: the last separator is the decimal one, if it is a mark.
+        is_decimal = kinds[-1] != "g"
+    elif len(marks) > 1:
+        is_decimal = False
+    else:
+        is_decimal = _lone_mark_is_decimal(groups, kinds[0], shown, places)
     if is_decimal:
-        thousands, fraction = groups[:-1], groups[-1]
-        if not fraction or separators[-1] in separators[:-1]:
+        thousands, fraction, grouping = groups[:-1], groups[-1], kinds[:-1]
+        if not fraction:
             raise InvalidAmount(_BAD_GROUPING.format(text=shown))
     else:
-        thousands, fraction = groups, ""
-    if len(thousands) > 1 and not (
-        _leads_group(thousands[0]) and all(len(group) == 3 for group in thousands[1:])
+        thousands, fraction, grouping = groups, "", kinds
+    if len(set(grouping)) > 1 or (
+        len(thousands) > 1
+        and not (_leads_group(thousands[0]) and all(len(group) == 3 for group in thousands[1:]))
     ):
         raise InvalidAmount(_BAD_GROUPING.format(text=shown))
     return "".join(thousands), fraction
+
+
+def _lone_mark_is_decimal(groups: list[str], mark: str, shown: str, places: int) -> bool:
+    """Whether the only separator, a `.` or `,`, is the decimal one (see the module rules)."""
+    before, after = groups
+    if len(after) != 3 or not _leads_group(before):
+        return True
+    if places == 0:
+        return False
+    if places == 3:
+        return True
+    decimal = f"{before}{mark}{'0' * places}"
+    raise InvalidAmount(
+        _AMBIGUOUS.format(text=shown, separator=mark, whole=before + after, decimal=decimal)
+    )
 
 
 def _leads_group(digits: str) -> bool:

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from donations import money
+
 # Secrets that ship in .env.example; running production with one of them is a mistake.
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "xxx", "your_")
 MISSING_SECRET = "{name} must be set to a real value when ENVIRONMENT=production"
@@ -66,10 +68,15 @@ class Settings(BaseSettings):
             return [item.strip().lower() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("CURRENCIES")
+    @classmethod
+    def _stripe_currencies(cls, value: list[str]) -> list[str]:
+        return [money.normalize_currency(code) for code in value]
+
     @field_validator("DEFAULT_CURRENCY")
     @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.lower()
+    def _stripe_currency(cls, value: str) -> str:
+        return money.normalize_currency(value)
 
     @field_validator("SITE_URL")
     @classmethod

@@ -123,4 +123,6 @@ def main() -> None:
         # A bad environment variable or .env line: name it, in one line.
         first = error.errors()[0]
         name = ".".join(str(part) for part in first["loc"]) or "settings"
-        raise SystemExit(f"error: {name}: {first['msg']}") from None
+        # A validator's own ValueError says it best, without pydantic's "Value error, ".
+        reason = first.get("ctx", {}).get("error", first["msg"])
+        raise SystemExit(f"error: {name}: {reason}") from None

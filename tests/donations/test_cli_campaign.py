@@ -23,9 +23,14 @@ def test_campaign_add_then_list(database_url: str) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("--currency", "xyz"), "--currency: 'xyz' is not an ISO 4217 currency code we support"),
+        (("--currency", "xyz"), "--currency: 'xyz' is not a currency Stripe supports"),
         (("--ends", "2025-12-31"), "--ends 2025-12-31 is before --starts 2026-01-01"),
         (("--target", "-5"), "--target: '-5' is negative; amounts must be zero or more"),
+        (
+            ("--target", "100.001"),
+            "--target: '100.001' is ambiguous: '.' could mark decimals or thousands; "
+            "write 100001 or 100.00",
+        ),
         (("--target", "0"), "--target must be more than zero, not '0'"),
         (("--starts", "2026-13-01"), "--starts must be a date like 2026-01-31, not '2026-13-01'"),
         (("--slug", "Bad Slug"), "--slug 'Bad Slug' must be lower-case letters, digits and dashes"),

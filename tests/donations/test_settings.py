@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from pydantic import ValidationError
 
 from donations.db import async_url, sync_url
 from donations.settings import ConfigurationError, Settings
@@ -20,6 +25,46 @@ def test_lists_are_read_from_comma_separated_environment(monkeypatch: pytest.Mon
     settings = Settings()
     assert settings.CURRENCIES == ["eur", "gbp", "usd"]
     assert settings.ALLOWED_ORIGINS == ["https://news.example", "https://www.news.example"]
+
+
+def test_every_currency_stripe_supports_may_be_offered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CURRENCIES", "eur,KWD,jpy,isk")
+    monkeypatch.setenv("DEFAULT_CURRENCY", "KWD")
+    settings = Settings()
+    assert (settings.CURRENCIES, settings.DEFAULT_CURRENCY) == (["eur", "kwd", "jpy", "isk"], "kwd")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("CURRENCIES", "eur,xyz"), ("DEFAULT_CURRENCY", "euro")]
+)
+def test_a_currency_stripe_does_not_take_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    [error] = raised.value.errors()
+    code = value.split(",")[-1]
+    assert (error["loc"], str(error["ctx"]["error"])) == (
+        (variable,),
+        f"{code!r} is not a currency Stripe supports",
+    )
+
+
+def test_a_currency_stripe_does_not_take_stops_the_cli_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "donations", "campaign", "list"],
+        capture_output=True,
+        text=True,
+        env={
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'donations.db'}",
+            "CURRENCIES": "eur,xyz",
+            "PATH": "/usr/bin:/bin",
+        },
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "error: CURRENCIES: 'xyz' is not a currency Stripe supports\n"
 
 
 @pytest.mark.parametrize(
