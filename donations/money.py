@@ -107,16 +107,18 @@ _TWO_DECIMAL_CURRENCIES: frozenset[str] = frozenset({
     "mdl", "mkd", "mmk", "mnt", "mop", "mro", "mur", "mvr", "mwk", "mxn", "myr", "mzn", "nad",
     "ngn", "nio", "nok", "npr", "nzd", "pab", "pen", "pgk", "php", "pkr", "pln", "qar", "ron",
     "rsd", "rub", "sar", "sbd", "scr", "sek", "sgd", "shp", "sll", "sos", "srd", "std", "szl",
-    "thb", "tjs", "top", "try", "ttd", "twd", "tzs", "uah", "usd", "uyu", "uzs", "wst", "xcd",
+    "thb", "tjs", "top", "try", "ttd", "twd", "tzs", "uah", "ugx", "usd", "uyu", "uzs", "wst", "xcd",
     "yer", "zar", "zmw",
 })  # fmt: skip
 
-# Charged in whole units: https://docs.stripe.com/currencies#zero-decimal
-# UGX is on that list, while the same page's special cases say UGX amounts keep two decimals
-# that are always 00 (like ISK). The list decides here; a real UGX payload would settle it.
+# Charged in whole units: https://docs.stripe.com/currencies#zero-decimal. UGX is on that
+# list too, but the same page's special cases say that for backward compatibility UGX, like
+# ISK, is sent as a two-decimal amount whose decimals are always 00 (5 UGX is `amount: 500`);
+# Stripe's Android SDK keeps UGX among the currencies its backend counts in two decimals. The
+# amounts Stripe sends decide: UGX is two-decimal here.
 ZERO_DECIMAL_CURRENCIES: frozenset[str] = frozenset({
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
-    "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
+    "pyg", "rwf", "vnd", "vuv", "xaf", "xof", "xpf",
 })  # fmt: skip
 
 # Counted in thousandths; Stripe's partners want the last digit 0 in a charge:

@@ -20,13 +20,12 @@ not coerced.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from typing import Any, TypeGuard
 
-Json = dict[str, Any]
+from donations import money
 
-_CURRENCY = re.compile(r"[A-Za-z]{3}")
+Json = dict[str, Any]
 
 NOT_AN_AMOUNT = "{object} {id}: {field} is {value!r}, not an amount in minor units"
 NOT_A_CURRENCY = "{object} {id}: {field} is {value!r}, not a currency code"
@@ -61,10 +60,13 @@ def optional_amount(obj: Json, field: str) -> int | None:
 
 
 def currency(obj: Json, field: str = "currency") -> str:
+    """Any three-letter code Stripe sends is booked, known to our table or not (a currency
+    Stripe adds tomorrow is still money received)."""
     value = obj.get(field)
-    if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
-        raise Unreadable(NOT_A_CURRENCY.format(**_where(obj), field=field, value=value))
-    return value.lower()
+    try:
+        return money.currency_from_stripe(value)
+    except money.UnknownCurrency:
+        raise Unreadable(NOT_A_CURRENCY.format(**_where(obj), field=field, value=value)) from None
 
 
 def optional_currency(obj: Json, field: str = "currency") -> str | None:

@@ -31,7 +31,9 @@ def codes(text: str) -> list[str]:
 
 # Read from https://docs.stripe.com/currencies, written out here rather than imported, so
 # that the table in donations/money.py is checked against an independent reading.
-STRIPE_ZERO_DECIMAL = codes("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf")
+# UGX is on Stripe's zero-decimal list, but its special cases say UGX amounts, like ISK's,
+# are sent in two decimals that are always 00: the amounts decide.
+STRIPE_ZERO_DECIMAL = codes("bif clp djf gnf jpy kmf krw mga pyg rwf vnd vuv xaf xof xpf")
 STRIPE_THREE_DECIMAL = codes("bhd jod kwd omr tnd")
 STRIPE_PRESENTMENT = (
     codes(
@@ -73,7 +75,7 @@ def test_exponent_of_every_currency_follows_stripes_lists() -> None:
         code: expected_exponent(code) for code in STRIPE_PRESENTMENT
     }
     # Stripe's lists decide, not ISO 4217's: its special cases stay two-decimal.
-    assert [exponent(code) for code in ("isk", "huf", "twd", "ugx")] == [2, 2, 2, 0]
+    assert [exponent(code) for code in ("isk", "huf", "twd", "ugx")] == [2, 2, 2, 2]
 
 
 @pytest.mark.parametrize(
@@ -214,7 +216,7 @@ def test_minimum_charge_outside_stripes_table_is_a_floor_of_50_minor_units() -> 
         ("1.000", "jpy", 1000),
         ("₩50,000", "krw", 50000),
         ("50000 KRW", "krw", 50000),
-        ("5.000 UGX", "ugx", 5000),
+        ("5000 UGX", "ugx", 500000),
         # Three-decimal currencies: a lone mark before three digits is the decimal one.
         ("5.000", "kwd", 5000),
         ("5,000", "tnd", 5000),
@@ -363,7 +365,7 @@ def test_parse_amount_leaves_minimum_and_maximum_to_callers() -> None:
         (123456, "isk", "1,234.56 ISK"),
         (123456, "huf", "1,234.56 HUF"),
         (123456, "twd", "NT$1,234.56"),
-        (5000, "ugx", "5,000 UGX"),
+        (500000, "ugx", "5,000.00 UGX"),
         (STRIPE_MAX_AMOUNT, "eur", "€999,999.99"),
         (STRIPE_MAX_AMOUNT, "kwd", "99,999.999 KWD"),
         (-500, "eur", "-€5.00"),

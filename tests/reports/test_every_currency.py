@@ -95,10 +95,10 @@ async def every_currency(db: Database) -> Database:
         for code in CODES:
             session.add_all([
                 Refund(stripe_refund_id=f"re_{code}", payment_id=gifts[code].id, amount=REFUNDED,
-                       currency=code, status="succeeded", refunded_at=JUNE),
+                       currency=code, status="succeeded", refunded_at=JUNE, once_succeeded=True),
                 Dispute(stripe_dispute_id=f"dp_{code}", payment_id=invoices[code].id,
                         amount=DISPUTED, currency=code, status="needs_response",
-                        disputed_at=JUNE),
+                        disputed_at=JUNE, withdrawn_at=JUNE),
                 Checkout(id=f"co_{code}", amount=one_off_amount(code), currency=code,
                          frequency="one_off", status="complete", created_at=JUNE),
             ])  # fmt: skip
@@ -291,7 +291,9 @@ async def test_every_report_command_runs_in_every_format(
     members = json.loads(outputs["members", "json"])
     assert members["mrr"]["kwd"] == MEMBERSHIP and members["mrr"]["jpy"] == MEMBERSHIP
     members_table = table_rows(outputs["members", "table"])
-    assert ["kwd", "month", "1.000 KWD to under 2.000 KWD"] in [row[:3] for row in members_table]
+    assert ["kwd", "month", "1", "1.000 KWD to under 2.000 KWD"] in [
+        row[:4] for row in members_table
+    ]
     mrr = dict(row for row in members_table if len(row) == 2)["mrr"]
     assert "1.000 KWD" in mrr.split(", ") and "¥1,000" in mrr.split(", ")
 
