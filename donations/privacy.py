@@ -191,7 +191,8 @@ STRUCTURE = frozenset(
 _IDENTIFYING_KEY = re.compile(r"(email|name|phone|line1|line2|address|_ip|^value)$|email")
 # Shorter values would match inside ordinary words.
 MIN_CHASED_LENGTH = 4
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# Quotes delimit values in error texts, so an address is taken to start after one.
+_EMAIL = re.compile(r"[\w.!#$%&*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _ALNUM_BEFORE = r"(?<![0-9A-Za-z])"
 _ALNUM_AFTER = r"(?![0-9A-Za-z])"
 
