@@ -43,13 +43,15 @@ BATCH_SIZE = 500
 BOOKED = (EventStatus.processed.value, EventStatus.ignored.value)
 
 _UNREDACTED = col(StripeEvent.redacted_at).is_(None)
+# Spelled out rather than IN (...): an expanding IN cannot run as executemany.
+_IS_BOOKED = or_(*(col(StripeEvent.status) == status for status in BOOKED))
 # Guarded: the row is still unredacted and booked, as when it was read.
 _REDACT_PAYLOAD = (
     update(StripeEvent)
     .where(
         col(StripeEvent.id) == bindparam("event_id"),
         _UNREDACTED,
-        col(StripeEvent.status).in_(BOOKED),
+        _IS_BOOKED,
     )
     .values(payload=bindparam("payload"), redacted_at=bindparam("at"))
 )
@@ -58,7 +60,7 @@ _MARK_REDACTED = (
     .where(
         col(StripeEvent.id) == bindparam("event_id"),
         _UNREDACTED,
-        col(StripeEvent.status).in_(BOOKED),
+        _IS_BOOKED,
     )
     .values(redacted_at=bindparam("at"))
 )
@@ -120,7 +122,7 @@ async def purge(
 ) -> Purged:
     """Redact what is due, batch by batch; on a real run, one audit row with the counts."""
     events = errors = 0
-    after = (-(2**62), "")
+    after: tuple[int, str] | None = None
     while True:
         batch = await _next_batch(db, cutoff, after, batch_size)
         if not batch:
@@ -150,11 +152,19 @@ def _older(cutoff: datetime) -> tuple[Any, ...]:
 
 
 async def _next_batch(
-    db: Database, cutoff: datetime, after: tuple[int, str], size: int
+    db: Database, cutoff: datetime, after: tuple[int, str] | None, size: int
 ) -> list[_Stored]:
     """The next `size` unredacted events older than `cutoff`, after `after` (created, id):
     oldest first, through the index of unredacted events."""
-    created, event_id = after
+    conditions = list(_older(cutoff))
+    if after is not None:
+        created, event_id = after
+        conditions.append(
+            or_(
+                col(StripeEvent.created) > created,
+                and_(col(StripeEvent.created) == created, col(StripeEvent.id) > event_id),
+            )
+        )
     async with db.engine.connect() as connection:
         rows = await connection.execute(
             select(
@@ -164,13 +174,7 @@ async def _next_batch(
                 col(StripeEvent.payload),
                 col(StripeEvent.last_error),
             )
-            .where(
-                *_older(cutoff),
-                or_(
-                    col(StripeEvent.created) > created,
-                    and_(col(StripeEvent.created) == created, col(StripeEvent.id) > event_id),
-                ),
-            )
+            .where(*conditions)
             .order_by(col(StripeEvent.created), col(StripeEvent.id))
             .limit(size)
         )

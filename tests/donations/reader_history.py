@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import MetaData, String, func, select
+from sqlalchemy import MetaData, String, select
 
 from donations.db import Database
 from tests.support import stripe_events as se
@@ -145,8 +145,9 @@ def history(reader: Reader, *, start: int = se.START, work_email: str | None = N
 
 async def traces(db: Database, terms: Iterable[str]) -> dict[tuple[str, str], set[str]]:
     """Where any of `terms` (any case) appears: every text column of every table, found by
-    reflecting the schema the database has, not the one our models describe."""
-    wanted = sorted({term.lower() for term in terms})
+    reflecting the schema the database has, not the one our models describe. Compared in
+    Python: SQLite's lower() folds ASCII letters only."""
+    wanted = {term.casefold() for term in terms}
     found: dict[tuple[str, str], set[str]] = {}
     async with db.engine.connect() as connection:
         metadata = MetaData()
@@ -155,12 +156,9 @@ async def traces(db: Database, terms: Iterable[str]) -> dict[tuple[str, str], se
             for column in table.columns:
                 if not isinstance(column.type, String):
                     continue
-                for term in wanted:
-                    hits = await connection.scalar(
-                        select(func.count())
-                        .select_from(table)
-                        .where(func.lower(column).contains(term, autoescape=True))
-                    )
+                values = await connection.scalars(select(column).where(column.is_not(None)))
+                for value in values:
+                    hits = {term for term in wanted if term in value.casefold()}
                     if hits:
-                        found.setdefault((table.name, column.name), set()).add(term)
+                        found.setdefault((table.name, column.name), set()).update(hits)
     return found
