@@ -1,8 +1,13 @@
 """Erasure (GDPR Art. 17): one reader's personal data out of every place we keep it, while
 every amount, id and report figure stays as it was.
 
-    find(connection, email=, customer=)    -> Person | None   everything that names them
-    erase(connection, person, actor=, now=) -> Erased         counts per place, audited
+    find(connection, email=, customer=)     -> Person | None   everything that names them
+    refresh(connection, person, since=)     -> Person          the same, again, cheaply
+    erase(connection, person, actor=, now=) -> Erased          counts per place, audited
+
+`find` runs without a write lock (searching every stored event is the slow part); `refresh`
+and `erase` run in one write transaction, so that nothing written meanwhile is missed and
+webhook deliveries wait only for that.
 
 A reader is found from one email address (any case) or Stripe customer id, and followed
 through every link we hold until nothing new turns up:
@@ -12,7 +17,8 @@ through every link we hold until nothing new turns up:
     customers        -> supporters, checkouts, payments, memberships, stored events
     payments, memberships, links -> PaymentIntents, charges, invoices, subscriptions, refunds,
                         disputes: the stored events that name them
-    stored events    -> the emails and the ids of their objects (PERSON_ID_PREFIXES) they carry
+    stored events    -> the emails they carry, and the ids of the reader's objects in them
+                        (PERSON_OBJECTS, LINK_FIELDS)
 
 A checkout alone is enough to be found: a reader who started one and never paid.
 
@@ -20,8 +26,13 @@ What becomes of each place:
 
     supporter        email and name emptied, erased_at set; the row stays, payments point at it
     checkout         email emptied; their details replaced in Stripe's failure reason
-    stripe_event     payload redacted (donations/privacy.py), error text scrubbed, redacted_at set
+    stripe_event     payload redacted (donations/privacy.py), error text scrubbed, redacted_at
+                     set; an error elsewhere that quotes one of their emails scrubbed too
     audit_log, report_snapshot   their emails, names, phones and street lines replaced
+
+Names, phones and street lines never lead to more of the reader's rows (two readers may share
+a name): they are learnt from the reader's own rows and events, and replaced wherever they
+appear as text in audit details, snapshots and the reader's own events and errors.
 
 Stripe customer ids stay in `stripe_customer`: they are ids, not personal data we hold, and
 they keep the erased supporter's payments counted as one supporter's. The audit row says how
@@ -38,7 +49,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
@@ -124,6 +135,8 @@ class Person:
     # Names, phones, street lines: never searched for (another reader may share a name),
     # only replaced where the reader was found.
     values: set[str] = field(default_factory=set)
+    # The emails and ids the whole inbox has been searched for.
+    searched: set[str] = field(default_factory=set)
 
     def size(self) -> int:
         return sum(
@@ -137,6 +150,11 @@ class Person:
                 self.events,
             )
         )
+
+    @property
+    def terms(self) -> set[str]:
+        """What the inbox is searched for: their emails and the ids of their objects."""
+        return self.emails | self.customers | self.stripe_ids
 
     @property
     def found(self) -> bool:
@@ -161,23 +179,58 @@ async def find(
     connection: AsyncConnection, *, email: str | None = None, customer: str | None = None
 ) -> Person | None:
     """The reader known by `email` or `customer`, with every link followed; None if we hold
-    nothing about them."""
+    nothing about them. Needs no write lock: the searches of the inbox are the slow part."""
     person = Person()
     address = normalise_email(email)
     if address:
         person.emails.add(address)
     if customer:
         person.customers.add(customer)
-    searched: set[str] = set()
+    await _follow(connection, person, recent=set(), since=None)
+    return person if person.found else None
+
+
+async def refresh(connection: AsyncConnection, person: Person, *, since: datetime) -> Person:
+    """`person` found again inside the erasing transaction, cheaply: every table but the
+    inbox is searched again, their events are read again, and the inbox is searched for the
+    terms `find` already looked for only among the events received since `since`."""
+    fresh = Person(
+        emails=set(person.emails),
+        customers=set(person.customers),
+        supporters=set(person.supporters),
+        checkouts=set(person.checkouts),
+        stripe_ids=set(person.stripe_ids),
+        values=set(person.values),
+        searched=set(person.searched),
+    )
+    if person.events:
+        rows = await connection.execute(
+            select(
+                col(StripeEvent.id), col(StripeEvent.payload), col(StripeEvent.last_error)
+            ).where(col(StripeEvent.id).in_(person.events))
+        )
+        for event_id, payload, error in rows:
+            _add_event(fresh, event_id, payload, error)
+    await _follow(connection, fresh, recent=set(person.searched), since=since)
+    return fresh
+
+
+async def _follow(
+    connection: AsyncConnection, person: Person, *, recent: set[str], since: datetime | None
+) -> None:
+    """Follow every link until nothing new turns up; `recent` terms are looked for only
+    among the events received since `since` (the first round), the others everywhere."""
     while True:
         before = person.size()
         await _supporters(connection, person)
         await _checkouts(connection, person)
         await _ledger(connection, person)
-        await _events(connection, person, searched)
+        if recent and since is not None:
+            await _events(connection, person, sorted(recent), since=since)
+            recent = set()
+        await _events(connection, person, sorted(person.terms - person.searched), since=None)
         if person.size() == before:
             break
-    return person if person.found else None
 
 
 async def erase(
@@ -346,28 +399,35 @@ def _add_owner(
         _add(person.stripe_ids, stripe_id)
 
 
-async def _events(connection: AsyncConnection, person: Person, searched: set[str]) -> None:
-    """Stored events that mention a new email or id; what they carry joins the search."""
-    terms = sorted((person.emails | person.customers | person.stripe_ids) - searched)
-    searched.update(terms)
+async def _events(
+    connection: AsyncConnection, person: Person, terms: list[str], *, since: datetime | None
+) -> None:
+    """Stored events (received since `since`, or any) that mention one of `terms`; what
+    they carry joins the search."""
+    if since is None:
+        person.searched.update(terms)
     for start in range(0, len(terms), TERMS_PER_QUERY):
         chunk = terms[start : start + TERMS_PER_QUERY]
+        mentions = or_(*(_mentions(term) for term in chunk))
+        recent = col(StripeEvent.received_at) >= since if since is not None else true()
         rows = await connection.execute(
             select(
                 col(StripeEvent.id), col(StripeEvent.payload), col(StripeEvent.last_error)
-            ).where(or_(*(_mentions(term) for term in chunk)))
+            ).where(recent, mentions)
         )
         for event_id, payload, error in rows:
-            if event_id in person.events or not any(_really_mentions(payload, t) for t in chunk):
-                continue
-            try:
-                event = json.loads(payload)
-            except ValueError:
-                continue
-            if not isinstance(event, dict):
-                continue
-            person.events[event_id] = (event, error)
-            _harvest(person, event)
+            if event_id not in person.events and any(_really_mentions(payload, t) for t in chunk):
+                _add_event(person, event_id, payload, error)
+
+
+def _add_event(person: Person, event_id: str, payload: str, error: str | None) -> None:
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return
+    if isinstance(event, dict):
+        person.events[event_id] = (event, error)
+        _harvest(person, event)
 
 
 def _mentions(term: str) -> ColumnElement[bool]:
@@ -479,6 +539,7 @@ async def _erase_events(
         StripeEvent,
         "last_error",
         chased,
+        search=person.emails,
         skip=person.events.keys(),
     )
     return payloads, errors
@@ -490,10 +551,13 @@ async def _scrub_text_column(
     name: str,
     chased: set[str],
     *,
+    search: Iterable[str] | None = None,
     skip: Iterable[Any] = (),
 ) -> int:
-    """Replace the chased values wherever the text column `name` holds one; the rows changed."""
-    terms = sorted(value.lower() for value in chased if len(value) >= MIN_CHASED_LENGTH)
+    """Replace the chased values in the rows where the text column `name` holds one of
+    `search` (default: the chased values themselves); the rows changed."""
+    wanted = chased if search is None else search
+    terms = sorted(value.lower() for value in wanted if len(value) >= MIN_CHASED_LENGTH)
     if not terms:
         return 0
     key, column = col(model.id), col(getattr(model, name))

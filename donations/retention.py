@@ -1,7 +1,8 @@
 """Retention: a stored Stripe event gives up its personal fields once it is old enough.
 
     due(db, cutoff=)                                    -> events to look at
-    purge(db, cutoff=, now=, dry_run=, progress=)       -> Purged
+    purge(db, cutoff=, now=, actor=, dry_run=, progress=) -> Purged
+    reading(db)                                         the database, for lock-free reads
 
 The inbox keeps every event so that it can be processed again (`donations webhooks replay`,
 a restore); once it is booked, the reader's name, address and phone in it serve nothing.
@@ -23,7 +24,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -101,9 +103,20 @@ class _Changes:
         return not (self.payloads or self.marks or self.errors)
 
 
+@asynccontextmanager
+async def reading(db: Database) -> AsyncIterator[Database]:
+    """The same database, for reads that take no write lock: SQLite's `BEGIN IMMEDIATE`
+    (donations/db.py) would hold it for as long as a batch takes to read."""
+    reader = Database(db.url, writes=False)
+    try:
+        yield reader
+    finally:
+        await reader.dispose()
+
+
 async def due(db: Database, *, cutoff: datetime) -> int:
     """How many stored events older than `cutoff` have not been redacted yet."""
-    async with db.engine.connect() as connection:
+    async with reading(db) as reader, reader.engine.connect() as connection:
         count = await connection.scalar(
             select(func.count()).select_from(StripeEvent).where(*_older(cutoff))
         )
@@ -123,18 +136,19 @@ async def purge(
     """Redact what is due, batch by batch; on a real run, one audit row with the counts."""
     events = errors = 0
     after: tuple[int, str] | None = None
-    while True:
-        batch = await _next_batch(db, cutoff, after, batch_size)
-        if not batch:
-            break
-        after = (batch[-1].created, batch[-1].id)
-        changes = _redact(batch)
-        events += len(changes.payloads)
-        errors += len(changes.errors)
-        if not dry_run and not changes.empty:
-            await _write(db, changes, now)
-        if progress is not None:
-            progress(len(batch))
+    async with reading(db) as reader:
+        while True:
+            batch = await _next_batch(reader, cutoff, after, batch_size)
+            if not batch:
+                break
+            after = (batch[-1].created, batch[-1].id)
+            changes = _redact(batch)
+            events += len(changes.payloads)
+            errors += len(changes.errors)
+            if not dry_run and not changes.empty:
+                await _write(db, changes, now)
+            if progress is not None:
+                progress(len(batch))
     if not dry_run:
         detail = json.dumps({"stored_events": events, "stored_errors": errors})
         async with db.writing() as connection:

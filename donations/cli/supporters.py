@@ -7,19 +7,24 @@ is neither an email address nor a Stripe customer id, or the database cannot be 
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import typer
 from sqlalchemy import func, select
 
 from donations.cli.common import actor, fail, run_with_db
 from donations.db import Database
-from donations.erasure import PLACES, Erased, erase, find
+from donations.erasure import PLACES, Erased, erase, find, refresh
 from donations.models import utcnow
+from donations.retention import reading
 from donations.supporters import masked, normalise_email
 from webhooks.inbox import LEDGER_LOCK
 
 app = typer.Typer(no_args_is_help=True)
 
+# A delivery is stamped `received_at` before it commits: one that was on its way while the
+# reader was being found is looked for again in this much of the inbox's recent past.
+DELIVERY_MARGIN = timedelta(minutes=15)
 # Exit code when nothing is known about the reader: not an error, not an erasure either.
 NOTHING_KNOWN = 1
 UNKNOWN = "nothing is known about {who}: nothing erased"
@@ -48,14 +53,17 @@ def erase_reader(
     address, customer = _reader(email)
 
     async def work(db: Database) -> Erased | None:
+        started = utcnow()
+        async with reading(db) as reader, reader.engine.connect() as connection:
+            person = await find(connection, email=address, customer=customer)
+        if person is None:
+            return None
         async with db.writing() as connection:
             if connection.dialect.name == "postgresql":
                 # Webhook handlers create and merge supporters under this lock: none runs
-                # between finding the reader and erasing them.
+                # between finding the reader again and erasing them.
                 await connection.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK)))
-            person = await find(connection, email=address, customer=customer)
-            if person is None:
-                return None
+            person = await refresh(connection, person, since=started - DELIVERY_MARGIN)
             return await erase(connection, person, actor=actor(), now=utcnow())
 
     erased = run_with_db(work)

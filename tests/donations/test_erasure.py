@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,9 +15,11 @@ from sqlmodel import col, select
 
 from donations.app import create_app
 from donations.db import Database
-from donations.models import AuditLog, Campaign, Checkout, StripeEvent, Supporter
+from donations.erasure import erase, find, refresh
+from donations.models import AuditLog, Campaign, Checkout, StripeEvent, Supporter, utcnow
 from donations.reports.progress import campaign_progress
 from donations.reports.snapshots import take_snapshots
+from donations.retention import reading
 from donations.settings import Settings
 from tests.donations.reader_history import (
     PERSONAL_OBJECTS,
@@ -220,3 +222,24 @@ def test_nothing_known_exits_1_and_a_bad_argument_exits_2(database_url: str) -> 
         "error: 'nobody at example.org' is neither an email address nor a Stripe customer id "
         "(cus_...)\n"
     )
+
+
+@pytest.mark.asyncio
+async def test_what_arrives_while_the_reader_is_being_found_is_erased_too(db: Database) -> None:
+    first = se.one_off_gift(2500, "eur", se.START, ANA.email)
+    await _receive(db, [as_stripe_sends(event, ANA) for event in first.events])
+    started = utcnow()
+    async with reading(db) as reader, reader.engine.connect() as connection:
+        person = await find(connection, email=ANA.email)
+    assert person is not None and len(person.events) == 2
+    # Meanwhile, a new gift: a new customer, known to be hers only through its session's email.
+    later = se.one_off_gift(1000, "eur", se.START + se.DAY, ANA.email)
+    await _receive(db, [as_stripe_sends(event, ANA) for event in later.events])
+
+    async with db.writing() as connection:
+        person = await refresh(connection, person, since=started - timedelta(minutes=15))
+        erased = await erase(connection, person, actor="test", now=utcnow())
+
+    assert erased.counts["stored_events"] == 4
+    assert person.customers == {first.customer_id, later.customer_id}
+    assert await traces(db, ANA.terms) == {}
