@@ -3,6 +3,7 @@
     redact_event(event, chase=(), keep_identity=False) -> the event, personal fields emptied
     personal_values(event)            -> the names, emails, phones, street lines it carries
     redact_text(text, values, all_emails=) -> free text with those values (and emails) replaced
+    redact_json_text(text, values)    -> the same on the strings of a JSON document
 
 Pure functions on JSON: the inbox (`stripe_event.payload`) keeps each event as Stripe sent it,
 which is a copy of the reader's name, email, address and phone that the ledger does not need
@@ -237,10 +238,13 @@ class _Redaction:
     def __init__(self, event: Json, *, keep_identity: bool) -> None:
         self.keep_identity = keep_identity
         self.taken: set[str] = set()
+        # Emails kept by `keep_identity`: never chased, even where another field repeats them.
+        self.kept: set[str] = set()
         self.event: Json = self._walk(event, None)
 
     def result(self, chase: Iterable[str]) -> Json:
-        pattern = _pattern([*self.taken, *chase])
+        kept = {value.casefold() for value in self.kept}
+        pattern = _pattern(v for v in (*self.taken, *chase) if v.casefold() not in kept)
         if pattern is None:
             return self.event
         redacted: Json = _substitute(self.event, pattern, skip_structure=True)
@@ -302,6 +306,7 @@ class _Redaction:
             return node
         if isinstance(node, str):
             if keep_email and key == "email":
+                self.kept.add(node)
                 return node
             if key is not None and _IDENTIFYING_KEY.search(key):
                 self.taken.add(node)
