@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Finance
     REPORT_TIMEZONE: str = "UTC"
 
+    # Privacy: days a booked Stripe event keeps its personal fields before
+    # `donations privacy purge` empties them (donations/retention.py).
+    PRIVACY_RETENTION_DAYS: int = Field(default=90, ge=1)
+
     @field_validator("ALLOWED_ORIGINS", "TRUSTED_PROXIES", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:

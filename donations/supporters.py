@@ -3,7 +3,6 @@
     normalise_email(email)                          -> lower-cased, stripped, or None
     identify(session, email=, customer=, name=)     -> the supporter's id (None: nothing known)
     merge(session, survivor=, other=)               move everything of `other` to `survivor`
-    erase(session, email, actor=)                   GDPR: personal data gone, amounts kept
     masked(email)                                   `a***@example.org`, for logs and messages
 
 A supporter is found by email when Stripe tells us one, else by Stripe customer id
@@ -11,16 +10,15 @@ A supporter is found by email when Stripe tells us one, else by Stripe customer 
 customer for each one-off gift, and events name the customer before (or without) the email,
 so one person may first appear as two supporters; when an email arrives for a customer tied
 to another supporter, the two are merged into the one with the lowest id. Whatever the order
-of events, the same people end up as the same supporters.
+of events, the same people end up as the same supporters. Erasing one (GDPR) is
+donations/erasure.py.
 
 Every function takes a session inside a transaction and leaves committing to the caller.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -28,12 +26,10 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import (
-    AuditLog,
     Checkout,
     Membership,
     Payment,
     StripeCustomer,
-    StripeEvent,
     Supporter,
     utcnow,
 )
@@ -43,7 +39,6 @@ logger = logging.getLogger(__name__)
 
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 200
-ERASE_ACTION = "supporter_erased"
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -119,58 +114,6 @@ async def merge(session: AsyncSession, *, survivor: int, other: int) -> int:
     await _fill(session, survivor, email=email, name=name)
     logger.info("supporters merged", extra={"survivor": survivor, "merged": other})
     return survivor
-
-
-async def erase(session: AsyncSession, email: str, *, actor: str) -> int | None:
-    """Remove a supporter's email and name everywhere we keep them (the ledger and the raw
-    webhook payloads), keeping every amount. None if no supporter has that email."""
-    address = normalise_email(email)
-    supporter_id = await _by_email(session, address) if address else None
-    if supporter_id is None or address is None:
-        return None
-    await execute(
-        session,
-        update(Supporter)
-        .where(col(Supporter.id) == supporter_id)
-        .values(email=None, name=None, erased_at=utcnow()),
-    )
-    await execute(
-        session,
-        update(Checkout)
-        .where((col(Checkout.supporter_id) == supporter_id) | (col(Checkout.email) == address))
-        .values(email=None),
-    )
-    scrubbed = await _scrub_payloads(session, address)
-    session.add(
-        AuditLog(
-            actor=actor,
-            action=ERASE_ACTION,
-            detail=json.dumps({"supporter_id": supporter_id, "events_scrubbed": scrubbed}),
-        )
-    )
-    return supporter_id
-
-
-async def _scrub_payloads(session: AsyncSession, address: str) -> int:
-    # The inbox keeps each event as Stripe sent it, email included; an erased address becomes
-    # JSON null there too, so a replay cannot bring it back.
-    quoted = re.compile('"' + re.escape(address) + '"', re.IGNORECASE)
-    rows = await execute(
-        session,
-        select(StripeEvent.id, StripeEvent.payload).where(
-            col(StripeEvent.payload).icontains(address, autoescape=True)
-        ),
-    )
-    scrubbed = 0
-    for event_id, payload in rows.all():
-        cleaned = quoted.sub("null", payload)
-        if cleaned != payload:
-            await execute(
-                session,
-                update(StripeEvent).where(col(StripeEvent.id) == event_id).values(payload=cleaned),
-            )
-            scrubbed += 1
-    return scrubbed
 
 
 # Built once: building a statement costs more than running it (webhooks/sql.py).

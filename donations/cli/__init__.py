@@ -55,6 +55,9 @@ COMMANDS: dict[str, Command] = {
     "supporters": Command(
         "donations.cli.supporters", "app", "Supporters: the people behind the payments."
     ),
+    "privacy": Command(
+        "donations.cli.privacy", "app", "Personal data: purge what is past its retention."
+    ),
     "staff": Command("donations.cli.staff", "app", "Finance logins for the /admin dashboard."),
     "demo": Command(
         "donations.cli.demo",

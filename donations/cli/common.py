@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
@@ -65,3 +66,11 @@ def run_with_db(work: Callable[[Database], Awaitable[T]], *, reports: bool = Fal
             await db.dispose()
 
     return asyncio.run(main())
+
+
+def actor() -> str:
+    """Who ran the command, for the audit log: the operating-system user."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):
+        return "cli"

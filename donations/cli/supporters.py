@@ -1,38 +1,91 @@
-"""`donations supporters erase EMAIL`: the GDPR right to erasure, amounts kept."""
+"""`donations supporters erase EMAIL`: the GDPR right to erasure, amounts kept.
+
+Exit codes: 0 erased; 1 nothing is known about that reader (nothing changed); 2 the argument
+is neither an email address nor a Stripe customer id, or the database cannot be opened.
+"""
 
 from __future__ import annotations
 
-import getpass
+import sys
+from datetime import timedelta
 
 import typer
+from sqlalchemy import func, select
 
-from donations.cli.common import fail, run_with_db
+from donations.cli.common import actor, fail, run_with_db
 from donations.db import Database
-from donations.supporters import erase as erase_supporter
-from donations.supporters import masked
+from donations.erasure import PLACES, Erased, erase, find, refresh
+from donations.models import utcnow
+from donations.retention import reading
+from donations.supporters import masked, normalise_email
+from webhooks.inbox import LEDGER_LOCK
 
 app = typer.Typer(no_args_is_help=True)
 
-UNKNOWN = "no supporter with email {email}"
+# A delivery is stamped `received_at` before it commits: one that was on its way while the
+# reader was being found is looked for again in this much of the inbox's recent past.
+DELIVERY_MARGIN = timedelta(minutes=15)
+# Exit code when nothing is known about the reader: not an error, not an erasure either.
+NOTHING_KNOWN = 1
+UNKNOWN = "nothing is known about {who}: nothing erased"
+NOT_A_READER = "{value!r} is neither an email address nor a Stripe customer id (cus_...)"
+LABELS = {
+    "supporters": "supporter",
+    "checkouts": "checkout",
+    "stored_events": "stored event",
+    "stored_errors": "stored error",
+    "audit_log": "audit detail",
+    "snapshots": "report snapshot",
+}
 
 
 @app.command("erase")
-def erase(email: str = typer.Argument(..., help="The supporter's email address")) -> None:
-    """Remove a supporter's email and name (ledger and stored events); keep every amount."""
+def erase_reader(
+    email: str = typer.Argument(
+        ..., help="The reader's email address (any case), or their Stripe customer id"
+    ),
+) -> None:
+    """Remove a reader's personal data from every place we keep it; keep every amount.
 
-    async def work(db: Database) -> int | None:
-        async with db.session() as session, session.begin():
-            return await erase_supporter(session, email, actor=_actor())
+    Supporter, checkouts, stored Stripe events and errors, audit details, report snapshots.
 
-    supporter_id = run_with_db(work)
-    if supporter_id is None:
-        fail(UNKNOWN.format(email=masked(email)))
-    typer.echo(f"supporter {supporter_id} erased: email and name removed, amounts kept")
+    Exit code 0: erased. 1: nothing known about them, nothing changed. 2: bad argument."""
+    address, customer = _reader(email)
+
+    async def work(db: Database) -> Erased | None:
+        started = utcnow()
+        async with reading(db) as reader, reader.engine.connect() as connection:
+            person = await find(connection, email=address, customer=customer)
+        if person is None:
+            return None
+        async with db.writing() as connection:
+            if connection.dialect.name == "postgresql":
+                # Webhook handlers create and merge supporters under this lock: none runs
+                # between finding the reader again and erasing them.
+                await connection.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK)))
+            person = await refresh(connection, person, since=started - DELIVERY_MARGIN)
+            return await erase(connection, person, actor=actor(), now=utcnow())
+
+    erased = run_with_db(work)
+    if erased is None:
+        sys.stderr.write(
+            UNKNOWN.format(who=masked(normalise_email(address)) if address else customer) + "\n"
+        )
+        raise SystemExit(NOTHING_KNOWN)
+    counts = ", ".join(_count(erased.counts[place], LABELS[place]) for place in PLACES)
+    typer.echo(f"erased: {counts}; every amount kept")
 
 
-def _actor() -> str:
-    # Who ran the command, for the audit log: the operating-system user.
-    try:
-        return f"cli:{getpass.getuser()}"[:64]
-    except (KeyError, OSError):
-        return "cli"
+def _reader(value: str) -> tuple[str | None, str | None]:
+    """(email, customer id) from the argument."""
+    value = value.strip()
+    if value.startswith("cus_") and " " not in value:
+        return None, value
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or " " in value:
+        fail(NOT_A_READER.format(value=value))
+    return value, None
+
+
+def _count(count: int, label: str) -> str:
+    return f"{count} {label}{'' if count == 1 else 's'}"

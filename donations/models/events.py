@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from donations.models.base import epoch_field, one_of, utcnow
@@ -23,7 +23,17 @@ class EventStatus(StrEnum):
 
 class StripeEvent(SQLModel, table=True):
     __tablename__ = "stripe_event"
-    __table_args__ = (one_of("stripe_event", "status", EventStatus),)
+    __table_args__ = (
+        one_of("stripe_event", "status", EventStatus),
+        # What `donations privacy purge` has yet to look at, oldest first: redacted rows
+        # leave the index, so each run reads only what crossed the retention line since.
+        Index(
+            "ix_stripe_event_unredacted",
+            "created",
+            sqlite_where=text("redacted_at IS NULL"),
+            postgresql_where=text("redacted_at IS NULL"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=255)
     type: str = Field(max_length=100, index=True)
@@ -38,3 +48,6 @@ class StripeEvent(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(Text))
     received_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = None
+    # When the payload's personal fields were emptied (donations/privacy.py): by
+    # `donations privacy purge` once past retention, or by `donations supporters erase`.
+    redacted_at: datetime | None = None

@@ -1,11 +1,9 @@
-"""`donations webhooks replay|backfill`, `donations reconcile fees`,
-`donations supporters erase`: run as the real command, against the real database."""
+"""`donations webhooks replay|backfill`, `donations reconcile fees`: run as the real
+command, against the real database (`supporters erase`: tests/donations/test_erasure.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +19,7 @@ from typer.testing import CliRunner
 import stripe_events as se
 from donations.cli import app as cli
 from donations.db import Database
-from donations.models import AuditLog, EventStatus, Payment, StripeEvent, Supporter
+from donations.models import EventStatus, Payment, StripeEvent
 from donations.settings import Settings, get_settings
 from donations.stripe_api import open_stripe_client
 from stripe_emulator import EmulatorConfig
@@ -79,44 +77,6 @@ async def test_replay_processes_a_failed_event_once_its_cause_is_fixed(
     assert (payment.amount, payment.stripe_charge_id) == (1500, gift.charge_id)
     again = await donations("webhooks", "replay", database_url=database_url)
     assert again.stdout == "replayed 0 failed events: 0 processed, 0 failed, 0 already done\n"
-
-
-@pytest.mark.asyncio
-async def test_erase_removes_personal_data_and_keeps_the_amounts(
-    db: Database, database_url: str
-) -> None:
-    gift = se.one_off_gift(2200, "eur", int(time.time()), "Sam@Example.org")
-    await _receive_all(db, gift.events)
-    erased = await donations("supporters", "erase", "SAM@example.org", database_url=database_url)
-    assert erased.exit_code == 0, erased.output
-    supporter = await _one(db, select(Supporter))
-    assert (
-        erased.stdout == f"supporter {supporter.id} erased: email and name removed, amounts kept\n"
-    )
-    assert (supporter.email, supporter.name) == (None, None)
-    assert supporter.erased_at is not None
-    payment = await _one(db, select(Payment))
-    assert (payment.amount, payment.supporter_id) == (2200, supporter.id)
-    audit = await _one(db, select(AuditLog))
-    assert audit.action == "supporter_erased"
-    assert audit.detail == f'{{"supporter_id": {supporter.id}, "events_scrubbed": 1}}'
-    async with db.session() as session:
-        payloads = (await session.exec(select(StripeEvent.payload))).all()
-    assert not any("sam@example.org" in payload.lower() for payload in payloads)
-
-
-def test_erase_of_an_unknown_email_exits_2_with_one_line(database_url: str) -> None:
-    # Through the installed entry point, once: what an operator actually runs.
-    result = subprocess.run(
-        [sys.executable, "-m", "donations", "supporters", "erase", "nobody@example.org"],
-        capture_output=True,
-        text=True,
-        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        check=False,
-        timeout=60,
-    )
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "error: no supporter with email n***@example.org\n"
 
 
 @pytest.mark.asyncio

@@ -1,0 +1,60 @@
+"""`donations privacy purge`: stored Stripe events past retention lose their personal fields."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from donations.cli.common import actor, run_with_db
+from donations.db import Database
+from donations.models import utcnow
+from donations.retention import Purged, due, purge
+from donations.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("purge")
+def purge_command(
+    older_than: int | None = typer.Option(
+        None,
+        "--older-than",
+        min=0,
+        metavar="DAYS",
+        help="Age in days past which events are redacted (default: PRIVACY_RETENTION_DAYS)",
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Count what would be redacted; change nothing"
+    ),
+) -> None:
+    """Empty personal fields of booked Stripe events past retention (cron, daily).
+
+    Names, emails, addresses, phones go; amounts, ids, statuses and timestamps stay."""
+    days = get_settings().PRIVACY_RETENTION_DAYS if older_than is None else older_than
+    now = utcnow()
+    cutoff = now - timedelta(days=days)
+
+    async def work(db: Database) -> Purged:
+        total = await due(db, cutoff=cutoff)
+        # Progress on stderr: stdout keeps only the summary line, for cron mail.
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("redacting stored events", total=total)
+            return await purge(
+                db,
+                cutoff=cutoff,
+                now=now,
+                actor=actor(),
+                dry_run=dry_run,
+                progress=lambda done: progress.advance(task, done),
+            )
+
+    purged = run_with_db(work)
+    verb = "would redact" if dry_run else "redacted"
+    typer.echo(
+        f"{verb} personal fields in {purged.events} stored events and {purged.errors} error "
+        f"texts from before {cutoff:%Y-%m-%d %H:%M} UTC (older than {days} days)"
+        + ("; nothing changed" if dry_run else "")
+    )

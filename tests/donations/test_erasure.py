@@ -1,0 +1,245 @@
+"""`donations supporters erase`: the reader is gone from every text column of every table, on
+SQLite and PostgreSQL, and every amount and report figure is what it was."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlmodel import col, select
+
+from donations.app import create_app
+from donations.db import Database
+from donations.erasure import erase, find, refresh
+from donations.models import AuditLog, Campaign, Checkout, StripeEvent, Supporter, utcnow
+from donations.reports.progress import campaign_progress
+from donations.reports.snapshots import take_snapshots
+from donations.retention import reading
+from donations.settings import Settings
+from tests.donations.reader_history import (
+    PERSONAL_OBJECTS,
+    Reader,
+    as_stripe_sends,
+    history,
+    traces,
+)
+from tests.support import stripe_events as se
+from tests.support.cli import donations, in_process
+from tests.support.servers import free_port, serve_in_thread
+from tests.webhooks.ledger_dump import totals
+from webhooks.inbox import Outcome, receive_dict
+
+ANA = Reader(
+    name="Ana López", email="ana.lopez@example.org", street="Torstraße 109", phone="+49 30 901820"
+)
+WORK_EMAIL = "ana@work.example"
+BEN = Reader(
+    ip="198.51.100.23",
+    name="Ben Okafor",
+    email="ben.okafor@example.org",
+    street="Kastanienallee 12",
+    phone="+49 30 5550123",
+)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+async def _receive(db: Database, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        receipt = await receive_dict(db, event)
+        assert receipt.outcome == Outcome.processed, receipt.error
+
+
+async def _progress(db: Database) -> dict[str, Any]:
+    async with db.session() as session:
+        campaign = (await session.exec(select(Campaign))).one()
+        progress = await campaign_progress(
+            session=session, campaign=campaign, timezone="UTC", now=NOW
+        )
+    return progress.as_json()
+
+
+@pytest_asyncio.fixture
+async def site(database_url: str) -> AsyncIterator[str]:
+    """The app on a real server, its Stripe the mounted emulator: where a reader starts a
+    checkout."""
+    port = free_port()
+    settings = Settings(
+        DATABASE_URL=database_url,
+        SITE_URL=f"http://127.0.0.1:{port}",
+        CHECKOUT_RATE_LIMIT="100/minute",
+    )
+    with serve_in_thread(create_app(settings), port=port) as url:
+        yield url
+
+
+async def _start_checkout(site: str, email: str) -> str:
+    """A reader opens Checkout from our form's API and never pays."""
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{site}/api/checkout-sessions",
+            json={"amount": 1500, "currency": "eur", "frequency": "one_off", "email": email},
+        )
+    assert response.status_code == 201, response.text
+    session_id: str = response.json()["id"]
+    return session_id
+
+
+async def _failed_event(db: Database, reader: Reader) -> str:
+    """An event a handler cannot book: its stored error quotes the row it tried to write."""
+    gift = se.one_off_gift(1500, "eur", se.START + 80 * se.DAY, reader.email)
+    completed = as_stripe_sends(gift.events[0], reader)
+    completed["data"]["object"]["amount_total"] = -1500
+    receipt = await receive_dict(db, completed)
+    assert receipt.outcome == Outcome.failed
+    assert receipt.error is not None and reader.email in receipt.error
+    event_id: str = completed["id"]
+    return event_id
+
+
+async def _erase(database_url: str, who: str) -> Any:
+    return await in_process("supporters", "erase", who, env={"DATABASE_URL": database_url})
+
+
+@pytest.mark.asyncio
+async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
+    db: Database, database_url: str, site: str
+) -> None:
+    ana = history(ANA, work_email=WORK_EMAIL)
+    ben = history(BEN)
+    await _receive(db, ana.events + ben.events)
+    failed = await _failed_event(db, ANA)
+    await _start_checkout(site, "Ana.Lopez@Example.ORG")
+    async with db.writing_session() as session:
+        session.add(
+            Campaign(slug="2026", name="Reader support 2026", currency="eur", target=1_000_000,
+                     starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31))
+        )  # fmt: skip
+        # An export whose filter named the reader: audit details can hold an address.
+        session.add(
+            AuditLog(actor="ops", action="export", detail=json.dumps({"search": ANA.email.upper()}))
+        )
+    async with db.writing_session() as session:
+        await take_snapshots(session=session, timezone="UTC", now=NOW)
+    progress, ledger = await _progress(db), await totals(db)
+    untouched = await traces(db, BEN.terms)
+    assert set(untouched) == {
+        ("checkout", "email"), ("stripe_event", "payload"), ("supporter", "email"),
+        ("supporter", "name"),
+    }  # fmt: skip
+    terms = ANA.terms | {WORK_EMAIL}
+    assert await traces(db, terms) == {
+        ("audit_log", "detail"): {ANA.email},
+        ("checkout", "email"): {ANA.email},
+        ("stripe_event", "last_error"): {ANA.email},
+        ("stripe_event", "payload"): {
+            t.casefold() for t in terms if t not in (ANA.name, ANA.street)
+        },
+        ("supporter", "email"): {ANA.email},
+        ("supporter", "name"): {ANA.name.casefold()},
+    }
+
+    erased = await _erase(database_url, "ANA.LOPEZ@example.org")
+
+    assert erased.exit_code == 0, erased.output
+    personal = sum(e["data"]["object"]["object"] in PERSONAL_OBJECTS for e in ana.events) + 1
+    assert erased.stdout == (
+        f"erased: 1 supporter, 6 checkouts, {personal} stored events, 1 stored error, "
+        "1 audit detail, 0 report snapshots; every amount kept\n"
+    )
+    assert await traces(db, terms) == {}
+    assert await _progress(db) == progress
+    assert await totals(db) == ledger
+    # The other reader is untouched.
+    assert await traces(db, BEN.terms) == untouched
+    async with db.session() as session:
+        audit = (
+            await session.exec(select(AuditLog).where(AuditLog.action == "supporter_erased"))
+        ).one()
+        stored = await session.get(StripeEvent, failed)
+        [erased_supporter] = (
+            await session.exec(select(Supporter).where(col(Supporter.erased_at).is_not(None)))
+        ).all()
+    # What was erased, counted per place; not whose.
+    assert json.loads(audit.detail or "") == {
+        "supporters": 1, "checkouts": 6, "stored_events": personal, "stored_errors": 1,
+        "audit_log": 1, "snapshots": 0,
+    }  # fmt: skip
+    assert (erased_supporter.email, erased_supporter.name) == (None, None)
+    assert stored is not None and stored.redacted_at is not None
+    assert stored.last_error is not None and "IntegrityError" in stored.last_error
+    # Nothing left to find: a second request finds nobody.
+    again = await _erase(database_url, ANA.email)
+    assert (again.exit_code, again.stdout) == (1, "")
+    assert again.stderr == "nothing is known about a***@example.org: nothing erased\n"
+
+
+@pytest.mark.asyncio
+async def test_a_reader_who_only_started_a_checkout_can_be_erased(
+    db: Database, database_url: str, site: str
+) -> None:
+    session_id = await _start_checkout(site, "Cara.Nowak@Example.ORG")
+
+    erased = await _erase(database_url, "cara.nowak@example.org")
+
+    assert erased.exit_code == 0, erased.output
+    assert erased.stdout == (
+        "erased: 0 supporters, 1 checkout, 0 stored events, 0 stored errors, "
+        "0 audit details, 0 report snapshots; every amount kept\n"
+    )
+    async with db.session() as session:
+        checkout = (await session.exec(select(Checkout))).one()
+    assert (checkout.stripe_session_id, checkout.email, checkout.amount) == (session_id, None, 1500)
+
+
+@pytest.mark.asyncio
+async def test_a_reader_can_be_erased_by_their_stripe_customer_id(
+    db: Database, database_url: str
+) -> None:
+    gift = se.one_off_gift(2200, "eur", se.START, BEN.email)
+    await _receive(db, [as_stripe_sends(event, BEN) for event in gift.events])
+    assert gift.customer_id is not None
+
+    erased = await _erase(database_url, gift.customer_id)
+
+    assert erased.exit_code == 0, erased.output
+    assert erased.stdout.startswith("erased: 1 supporter, 1 checkout, 2 stored events, ")
+    assert await traces(db, BEN.terms) == {}
+
+
+def test_nothing_known_exits_1_and_a_bad_argument_exits_2(database_url: str) -> None:
+    # Through the installed entry point: what an operator's script sees.
+    unknown = donations("supporters", "erase", "Nobody@Example.org", database_url=database_url)
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr == "nothing is known about n***@example.org: nothing erased\n"
+    bad = donations("supporters", "erase", "nobody at example.org", database_url=database_url)
+    assert (bad.returncode, bad.stdout) == (2, "")
+    assert bad.stderr == (
+        "error: 'nobody at example.org' is neither an email address nor a Stripe customer id "
+        "(cus_...)\n"
+    )
+
+
+@pytest.mark.asyncio
+async def test_what_arrives_while_the_reader_is_being_found_is_erased_too(db: Database) -> None:
+    first = se.one_off_gift(2500, "eur", se.START, ANA.email)
+    await _receive(db, [as_stripe_sends(event, ANA) for event in first.events])
+    started = utcnow()
+    async with reading(db) as reader, reader.engine.connect() as connection:
+        person = await find(connection, email=ANA.email)
+    assert person is not None and len(person.events) == 2
+    # Meanwhile, a new gift: a new customer, known to be hers only through its session's email.
+    later = se.one_off_gift(1000, "eur", se.START + se.DAY, ANA.email)
+    await _receive(db, [as_stripe_sends(event, ANA) for event in later.events])
+
+    async with db.writing() as connection:
+        person = await refresh(connection, person, since=started - timedelta(minutes=15))
+        erased = await erase(connection, person, actor="test", now=utcnow())
+
+    assert erased.counts["stored_events"] == 4
+    assert person.customers == {first.customer_id, later.customer_id}
+    assert await traces(db, ANA.terms) == {}
