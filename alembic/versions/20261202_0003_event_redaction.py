@@ -1,7 +1,7 @@
 """stripe_event.redacted_at: when an event's personal fields were emptied
 
 Revision ID: 20261202_0003
-Revises: 0001
+Revises: 20261202_0002
 Create Date: 2026-12-02 03:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "20261202_0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "20261202_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import MetaData, String, select
 
+import stripe_events as se
 from donations.db import Database
-from tests.support import stripe_events as se
 
 Json = dict[str, Any]
 DAY = se.DAY
@@ -129,7 +129,7 @@ def history(reader: Reader, *, start: int = se.START, work_email: str | None = N
     renewals = [se.membership_renewal(membership, start + days * DAY) for days in (40, 70)]
     if work_email is not None:
         for renewal in renewals:
-            for renewal_event in renewal.events:
+            for renewal_event in renewal.union:
                 if renewal_event["data"]["object"]["object"] == "invoice":
                     renewal_event["data"]["object"]["customer_email"] = work_email
     refund = se.refund(first, 500, start + 20 * DAY)

@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from sqlmodel import col, select
 
+import stripe_events as se
 from donations.app import create_app
 from donations.db import Database
 from donations.erasure import erase, find, refresh
@@ -28,9 +29,9 @@ from tests.donations.reader_history import (
     history,
     traces,
 )
-from tests.support import stripe_events as se
 from tests.support.cli import donations, in_process
 from tests.support.servers import free_port, serve_in_thread
+from tests.webhooks.conflicts import allow_checkouts, refuse_checkout_quoting
 from tests.webhooks.ledger_dump import totals
 from webhooks.inbox import Outcome, receive_dict
 
@@ -93,8 +94,9 @@ async def _failed_event(db: Database, reader: Reader) -> str:
     """An event a handler cannot book: its stored error quotes the row it tried to write."""
     gift = se.one_off_gift(1500, "eur", se.START + 80 * se.DAY, reader.email)
     completed = as_stripe_sends(gift.events[0], reader)
-    completed["data"]["object"]["amount_total"] = -1500
+    await refuse_checkout_quoting(db, completed["data"]["object"]["id"], reader.email)
     receipt = await receive_dict(db, completed)
+    await allow_checkouts(db)
     assert receipt.outcome == Outcome.failed
     assert receipt.error is not None and reader.email in receipt.error
     event_id: str = completed["id"]

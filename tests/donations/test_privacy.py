@@ -44,7 +44,8 @@ PERSONAL_KEYS = {
     "verified_email", "verified_name", "verified_phone",
 }  # fmt: skip
 # The newsroom's own words under those names, not a person's.
-NOT_PERSONAL = {("product", "name")}
+# The newsroom's own words: what it calls its products and its coupons.
+NOT_PERSONAL = {("product", "name"), ("coupon", "name")}
 # Object references kept as ids.
 REFERENCES = {"charge", "customer", "invoice", "latest_charge", "payment_intent", "subscription"}
 TIMESTAMPS = {

@@ -48,3 +48,35 @@ async def refuse_payments_of(db: Database, amount: int) -> None:
             "CREATE TRIGGER refuse_amount BEFORE INSERT ON payment FOR EACH ROW "
             f"WHEN (NEW.amount = {amount}) EXECUTE FUNCTION refuse_amount()"
         )
+
+
+async def refuse_checkout_quoting(db: Database, session_id: str, quoted: str) -> None:
+    """The database refuses the checkout row of Stripe session `session_id` with an error
+    that quotes `quoted`, as PostgreSQL's "Failing row contains (...)" quotes a refused row's
+    values: the stored error then holds what the row held."""
+    message = f"refused row ({session_id}, {quoted})".replace("'", "''")
+    async with db.writing() as connection:
+        if is_sqlite(db.url):
+            await connection.exec_driver_sql(
+                "CREATE TRIGGER refuse_checkout BEFORE INSERT ON checkout "
+                f"WHEN NEW.stripe_session_id = '{session_id}' "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+            return
+        await connection.exec_driver_sql(
+            "CREATE FUNCTION refuse_checkout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"RAISE check_violation USING MESSAGE = '{message}'; END $$"
+        )
+        await connection.exec_driver_sql(
+            "CREATE TRIGGER refuse_checkout BEFORE INSERT ON checkout FOR EACH ROW "
+            f"WHEN (NEW.stripe_session_id = '{session_id}') EXECUTE FUNCTION refuse_checkout()"
+        )
+
+
+async def allow_checkouts(db: Database) -> None:
+    async with db.writing() as connection:
+        await connection.exec_driver_sql(
+            "DROP TRIGGER refuse_checkout" + ("" if is_sqlite(db.url) else " ON checkout")
+        )
+        if not is_sqlite(db.url):
+            await connection.exec_driver_sql("DROP FUNCTION refuse_checkout()")
