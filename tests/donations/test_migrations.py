@@ -17,6 +17,7 @@ LEDGER_TABLES = {
     "campaign",
     "checkout",
     "dispute",
+    "login_throttle",
     "membership",
     "payment",
     "refund",
