@@ -1,6 +1,6 @@
 """Login throttling: failed logins slow the one who fails, and never lock the owner out.
 
-Two counters are kept for every attempt, in the database so that every process sees them:
+Two counters are kept for every attempt:
 
 - a name from one client address (PER_NAME_AND_ADDRESS): after a few failures each further
   attempt waits, one second doubling per failure up to a few minutes. The owner, from any
@@ -15,6 +15,11 @@ An attempt is counted as a failure before its password is checked, and taken bac
 password turns out right: counting after the check would let a burst of concurrent guesses
 all pass before the first was counted. While a counter makes an attempt wait, the attempt is
 refused unchecked and is not counted, so hammering does not lengthen the wait.
+
+The counters are in the database, so that every process sees them. Not in Redis: every
+attempt writes its audit row to the database anyway, `donations staff unlock` then needs
+nothing but DATABASE_URL, and an unreachable Redis cannot let guesses through unslowed (the
+checkout limiter lets readers through when Redis is down).
 """
 
 from __future__ import annotations

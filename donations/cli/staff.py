@@ -87,8 +87,7 @@ def _changing(work: Callable[[Database], Awaitable[T]]) -> T:
 
 @app.command("list")
 def list_() -> None:
-    """List staff users: when added, last login, how many addresses failed to log in as
-    them (in the last day; `unlock` forgets them)."""
+    """List staff users: added, last login, addresses with failed logins in the last day."""
 
     async def work(db: Database) -> list[StaffListing]:
         async with db.session() as session:
@@ -129,8 +128,7 @@ def add(name: str = _NAME, password_stdin: bool = _PASSWORD_STDIN) -> None:
 
 @app.command("passwd")
 def passwd(name: str = _NAME, password_stdin: bool = _PASSWORD_STDIN) -> None:
-    """Set a staff user's password (asked for twice, or read from stdin). Their failed
-    logins are forgotten, and every process forgets their remembered login."""
+    """Set a staff user's password (asked twice, or from stdin); forgets their failures."""
 
     async def exists(db: Database) -> bool:
         async with db.session() as session:
@@ -168,7 +166,7 @@ def remove(name: str = _NAME) -> None:
 
 @app.command("unlock")
 def unlock(name: str = _NAME) -> None:
-    """Forget a staff user's failed logins from every address: nobody need wait to try."""
+    """Forget a staff user's failed logins from every address: nobody waits to try."""
 
     async def work(db: Database) -> int:
         async with db.session() as session:
