@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import throttle
 from donations.db import Database
-from donations.models import AuditLog, StaffUser
+from donations.models import AuditLog, StaffUser, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -237,12 +238,19 @@ def audit(
 
 
 async def log_in(
-    *, db: Database, name: str, password: str, client_ip: str | None, now: datetime
+    *,
+    db: Database,
+    name: str,
+    password: str,
+    client_ip: str | None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> LoginResult:
     """Check a name and password unless the client must wait, and audit the attempt.
 
     Known and unknown names take the same steps (a dummy hash stands in for a missing one),
-    so neither the answer nor its timing tells them apart."""
+    so neither the answer nor its timing tells them apart. `clock` is read for the attempt
+    and again for its answer, from which a wrong one's waits run."""
+    now = clock()
     async with db.writing_session() as session:
         password_hash = await _password_hash(session, name)
         wait = await throttle.claim(session=session, name=name, client_ip=client_ip, now=now)
@@ -266,6 +274,8 @@ async def log_in(
             await session.exec(
                 update(StaffUser).where(col(StaffUser.name) == name).values(last_login_at=now)
             )
+        else:
+            await throttle.answered(session=session, name=name, client_ip=client_ip, at=clock())
         audit(
             session=session,
             actor=name,

@@ -134,11 +134,23 @@ async def claim(
     return None
 
 
+async def answered(
+    *, session: AsyncSession, name: str, client_ip: str | None, at: datetime
+) -> None:
+    """The password was wrong, and the client is told so at `at`: the waits run from then.
+    From the claim instead, checking the hash would use up part of them."""
+    for counter in _counters(name, client_ip):  # in claim's order (no deadlock)
+        await session.exec(
+            update(LoginThrottle)
+            .where(col(LoginThrottle.key) == counter.key, col(LoginThrottle.last_failure_at) < at)
+            .values(last_failure_at=at)
+        )
+
+
 async def forgive(*, session: AsyncSession, name: str, client_ip: str | None) -> None:
-    """The password was right: forget the name's failures from this address, and take back
-    the attempt counted against the address."""
-    address, name_at_address = _counters(name, client_ip)
-    await session.exec(delete(LoginThrottle).where(col(LoginThrottle.key) == name_at_address.key))
+    """The password was right: take back the attempt counted against the address, and
+    forget the name's failures from this address."""
+    address, name_at_address = _counters(name, client_ip)  # in claim's order (no deadlock)
     await session.exec(
         update(LoginThrottle)
         .where(col(LoginThrottle.key) == address.key)
@@ -148,6 +160,7 @@ async def forgive(*, session: AsyncSession, name: str, client_ip: str | None) ->
             )
         )
     )
+    await session.exec(delete(LoginThrottle).where(col(LoginThrottle.key) == name_at_address.key))
 
 
 async def clear_name(*, session: AsyncSession, name: str) -> int:

@@ -159,9 +159,7 @@ async def _staff_name(request: Request) -> str | Response:
     key = _fingerprint(name, password)
     if await _still_remembered(state, key, name):
         return name
-    result = await log_in(
-        db=state.db, name=name, password=password, client_ip=_client_ip(request), now=utcnow()
-    )
+    result = await log_in(db=state.db, name=name, password=password, client_ip=_client_ip(request))
     if result.outcome is Outcome.ok:
         assert result.credential is not None, "a login that succeeded names its credential"
         memory = _remembered(state)

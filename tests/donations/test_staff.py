@@ -47,7 +47,7 @@ async def staff_names(db: Database) -> list[str]:
 
 
 async def log_in_as(db: Database, name: str, password: str) -> Outcome:
-    result = await log_in(db=db, name=name, password=password, client_ip=None, now=NOW)
+    result = await log_in(db=db, name=name, password=password, client_ip=None, clock=lambda: NOW)
     return result.outcome
 
 
@@ -69,7 +69,9 @@ async def test_password_is_stored_as_an_argon2id_hash(db: Database) -> None:
 async def test_right_password_logs_in_and_is_audited(db: Database) -> None:
     async with db.session() as session:
         await add_staff(session=session, name="ana", password=PASSWORD, actor="test")
-    result = await log_in(db=db, name="ana", password=PASSWORD, client_ip="10.0.0.1", now=NOW)
+    result = await log_in(
+        db=db, name="ana", password=PASSWORD, client_ip="10.0.0.1", clock=lambda: NOW
+    )
     assert result.outcome is Outcome.ok
     async with db.session() as session:
         user = (await session.exec(select(StaffUser))).one()
@@ -82,8 +84,8 @@ async def test_right_password_logs_in_and_is_audited(db: Database) -> None:
 async def test_unknown_name_is_answered_like_a_wrong_password(db: Database) -> None:
     async with db.session() as session:
         await add_staff(session=session, name="ana", password=PASSWORD, actor="test")
-    unknown = await log_in(db=db, name="eve", password="x", client_ip=None, now=NOW)
-    wrong = await log_in(db=db, name="ana", password="x", client_ip="10.0.0.2", now=NOW)
+    unknown = await log_in(db=db, name="eve", password="x", client_ip=None, clock=lambda: NOW)
+    wrong = await log_in(db=db, name="ana", password="x", client_ip="10.0.0.2", clock=lambda: NOW)
     assert unknown == wrong == LoginResult(Outcome.wrong)
     assert (await audit_trail(db))[1:] == [
         ("eve", "login_failed", None),
@@ -252,10 +254,10 @@ async def test_staff_list_shows_each_login_its_last_login_and_failing_addresses(
     async with db.session() as session:
         added = {user.name: user.created_at for user in await session.exec(select(StaffUser))}
     now = datetime.now(UTC)
-    bo = await log_in(db=db, name="bo", password=PASSWORD, client_ip=None, now=now)
+    bo = await log_in(db=db, name="bo", password=PASSWORD, client_ip=None, clock=lambda: now)
     assert bo.outcome is Outcome.ok
     for ip in ("203.0.113.1", "203.0.113.2"):
-        await log_in(db=db, name="ana", password="wrong", client_ip=ip, now=now)
+        await log_in(db=db, name="ana", password="wrong", client_ip=ip, clock=lambda: now)
     listed = await staff("list", database_url=database_url)
     assert listed.exit_code == 0
     rows = [

@@ -29,7 +29,8 @@ async def add_ana(db: Database) -> None:
 async def attempt(
     db: Database, password: str, *, at: datetime, ip: str = ATTACKER, name: str = "ana"
 ) -> LoginResult:
-    return await log_in(db=db, name=name, password=password, client_ip=ip, now=at)
+    # A clock that stands still: the attempt and its answer at the same moment.
+    return await log_in(db=db, name=name, password=password, client_ip=ip, clock=lambda: at)
 
 
 async def outcome(
@@ -105,6 +106,21 @@ async def test_backoff_grows_with_each_failure_and_a_right_password_resets_it(
         + ["login_failed"] * 3
         + ["login_throttled"]
     )
+
+
+@pytest.mark.asyncio
+async def test_the_wait_runs_from_the_wrong_answer_not_from_the_attempt(db: Database) -> None:
+    await add_ana(db)
+    for _ in range(2):
+        await attempt(db, "wrong", at=NOW)
+    # The third attempt starts at NOW; checking its hash takes 0.4 s.
+    times = iter([NOW, NOW + SECOND * 0.4])
+    third = await log_in(
+        db=db, name="ana", password="wrong", client_ip=ATTACKER, clock=lambda: next(times)
+    )
+    assert third.outcome is Outcome.wrong
+    assert await outcome(db, PASSWORD, at=NOW + SECOND * 1.2) == (Outcome.throttled, SECOND / 5)
+    assert (await attempt(db, PASSWORD, at=NOW + SECOND * 1.4)).outcome is Outcome.ok
 
 
 @pytest.mark.asyncio
