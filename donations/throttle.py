@@ -165,10 +165,12 @@ async def forgive(*, session: AsyncSession, name: str, client_ip: str | None) ->
 
 async def clear_name(*, session: AsyncSession, name: str) -> int:
     """Forget a name's failures from every address; returns how many addresses had some."""
-    result = await session.exec(
-        delete(LoginThrottle).where(col(LoginThrottle.name_key) == name_key(name))
+    deleted = await session.exec(
+        delete(LoginThrottle)
+        .where(col(LoginThrottle.name_key) == name_key(name))
+        .returning(col(LoginThrottle.failures))
     )
-    return int(result.rowcount)
+    return sum(1 for (failures,) in deleted if failures > 0)
 
 
 async def addresses_with_failures(*, session: AsyncSession, name: str, now: datetime) -> int:
