@@ -1,15 +1,17 @@
-"""Finance staff: logins for /admin, the limit on failed attempts, and the audit trail.
+"""Finance staff: logins for /admin, their passwords, and the audit trail.
 
 Passwords are argon2id hashes (argon2-cffi's defaults, RFC 9106's second recommended
-profile). After MAX_FAILED_LOGINS wrong passwords in a row an account is locked for
-LOCKOUT; while locked, even the right password is refused. Every login, failed login,
-refused (locked) login and export is a row in audit_log.
+profile), at least MIN_PASSWORD_LENGTH characters and not one of the commonly used passwords
+zxcvbn ships. Failed logins are throttled per name and client address, and per address
+(donations.throttle); no number of failures locks a login. Every login, failed login,
+throttled attempt, export and change to the staff is a row in audit_log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,17 +19,17 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.models import AuditLog, StaffUser
+from donations import throttle
+from donations.db import Database
+from donations.models import AuditLog, StaffUser, utcnow
 
 logger = logging.getLogger(__name__)
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
 NAME_LENGTH = 64
 
@@ -42,12 +44,23 @@ def _dummy_hash() -> str:
     return _hasher.hash("not a real password, never matches")
 
 
+@cache
+def _common_passwords() -> frozenset[str]:
+    """zxcvbn's 30,000 most used passwords (lower case, from leaked password dumps). Loaded
+    on first use: only `staff add` and `staff passwd` need it."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
 _EMPTY_NAME = "the staff name must not be empty"
 _LONG_NAME = f"the staff name must be at most {NAME_LENGTH} characters"
 _COLON = "the staff name must not contain ':' (HTTP Basic separates name and password with it)"
 _EMPTY_PASSWORD = "the password must not be empty"
 _SHORT_PASSWORD = f"the password must be at least {MIN_PASSWORD_LENGTH} characters"
+_COMMON_PASSWORD = "the password is one of the most commonly used passwords; choose another"
 _TAKEN = "a staff user named {name!r} already exists"
+_UNKNOWN = "no staff user named {name!r}"
 
 
 class StaffError(ValueError):
@@ -57,20 +70,38 @@ class StaffError(ValueError):
 class Action(StrEnum):
     login = "login"
     login_failed = "login_failed"
-    login_locked = "login_locked"
+    # Refused unchecked: the client must wait (donations.throttle).
+    login_throttled = "login_throttled"
     export = "export"
+    # Changes to the staff; the actor is who made them, the detail the staff name.
+    staff_added = "staff_added"
+    staff_password_changed = "staff_password_changed"
+    staff_removed = "staff_removed"
+    staff_unlocked = "staff_unlocked"
 
 
 class Outcome(StrEnum):
     ok = "ok"
     wrong = "wrong"  # unknown name or wrong password: the same answer for both
-    locked = "locked"
+    throttled = "throttled"  # too many failures: wait retry_after, password not checked
 
 
 @dataclass(frozen=True)
 class LoginResult:
     outcome: Outcome
-    locked_until: datetime | None = None
+    retry_after: timedelta | None = None
+    # On success, the stored hash the password matched: a remembered login stays good
+    # while it is still the stored one (see `credential`).
+    credential: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffListing:
+    name: str
+    created_at: datetime
+    last_login_at: datetime | None
+    # Addresses it has failed logins from (forgotten after a day, or by `unlock`).
+    failing_addresses: int
 
 
 def check_new_staff(name: str, password: str) -> None:
@@ -94,18 +125,99 @@ def check_password(password: str) -> None:
         raise StaffError(_EMPTY_PASSWORD)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise StaffError(_SHORT_PASSWORD)
+    if password.lower() in _common_passwords():
+        raise StaffError(_COMMON_PASSWORD)
 
 
-async def add_staff(*, session: AsyncSession, name: str, password: str) -> StaffUser:
+async def _hash(password: str) -> str:
+    # argon2 takes tens of milliseconds of CPU: off the event loop.
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def add_staff(*, session: AsyncSession, name: str, password: str, actor: str) -> StaffUser:
+    """Add a staff user; `actor` (who adds them) goes in the audit row."""
     check_new_staff(name, password)
-    user = StaffUser(name=name, password_hash=await asyncio.to_thread(_hasher.hash, password))
+    user = StaffUser(name=name, password_hash=await _hash(password))
     session.add(user)
+    audit(session=session, actor=actor, action=Action.staff_added, detail=name, at=user.created_at)
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
         raise StaffError(_TAKEN.format(name=name)) from None
     return user
+
+
+async def change_password(
+    *, session: AsyncSession, name: str, password: str, actor: str, now: datetime
+) -> None:
+    """Set a new password. Its failures against the old one are forgotten, so its owner
+    need not wait; a login remembered with the old one ends (see `credential`)."""
+    check_password(password)
+    password_hash = await _hash(password)
+    changed = await session.exec(
+        update(StaffUser).where(col(StaffUser.name) == name).values(password_hash=password_hash)
+    )
+    if changed.rowcount == 0:
+        await session.rollback()
+        raise StaffError(_UNKNOWN.format(name=name))
+    await throttle.clear_name(session=session, name=name)
+    audit(session=session, actor=actor, action=Action.staff_password_changed, detail=name, at=now)
+    await session.commit()
+
+
+async def remove_staff(*, session: AsyncSession, name: str, actor: str, now: datetime) -> None:
+    removed = await session.exec(delete(StaffUser).where(col(StaffUser.name) == name))
+    if removed.rowcount == 0:
+        await session.rollback()
+        raise StaffError(_UNKNOWN.format(name=name))
+    audit(session=session, actor=actor, action=Action.staff_removed, detail=name, at=now)
+    await session.commit()
+
+
+async def unlock_staff(*, session: AsyncSession, name: str, actor: str, now: datetime) -> int:
+    """Forget a staff user's failed logins from every address; returns how many addresses
+    had some."""
+    if await _password_hash(session, name) is None:
+        raise StaffError(_UNKNOWN.format(name=name))
+    cleared = await throttle.clear_name(session=session, name=name)
+    audit(session=session, actor=actor, action=Action.staff_unlocked, detail=name, at=now)
+    await session.commit()
+    return cleared
+
+
+async def list_staff(*, session: AsyncSession, now: datetime) -> list[StaffListing]:
+    users = (await session.exec(select(StaffUser).order_by(col(StaffUser.name)))).all()
+    return [
+        StaffListing(
+            name=user.name,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+            failing_addresses=await throttle.addresses_with_failures(
+                session=session, name=user.name, now=now
+            ),
+        )
+        for user in users
+    ]
+
+
+async def credential(*, session: AsyncSession, name: str) -> str | None:
+    """The stored hash of a staff user's password, None once removed: what a remembered
+    login compares with, so that `passwd` and `remove` end it in every process."""
+    return await _password_hash(session, name)
+
+
+async def _password_hash(session: AsyncSession, name: str) -> str | None:
+    return (
+        await session.exec(select(StaffUser.password_hash).where(StaffUser.name == name))
+    ).first()
+
+
+def _check(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches; against the dummy hash for an unknown name. The dummy
+    is made on the first attempt whatever its name, so making it tells nothing either."""
+    stand_in = _dummy_hash()
+    return _verify(password_hash or stand_in, password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -133,64 +245,53 @@ def audit(
 
 
 async def log_in(
-    *, session: AsyncSession, name: str, password: str, client_ip: str | None, now: datetime
+    *,
+    db: Database,
+    name: str,
+    password: str,
+    client_ip: str | None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> LoginResult:
-    """Check a name and password, count failures, lock after too many, audit the attempt."""
-    user = (await session.exec(select(StaffUser).where(StaffUser.name == name))).first()
-    # Read what is needed now: the rollback below expires the loaded row.
-    user_id = user.id if user is not None else None
-    password_hash = user.password_hash if user is not None else _dummy_hash()
-    locked_until = user.locked_until if user is not None else None
-    await session.rollback()  # no transaction (nor SQLite write lock) held while hashing
-    if locked_until is not None and locked_until > now:
-        audit(session=session, actor=name, action=Action.login_locked, client_ip=client_ip, at=now)
-        await session.commit()
-        return LoginResult(Outcome.locked, locked_until)
+    """Check a name and password unless the client must wait, and audit the attempt.
+
+    Known and unknown names take the same steps (a dummy hash stands in for a missing one),
+    so neither the answer nor its timing tells them apart. `clock` is read for the attempt
+    and again for its answer, from which a wrong one's waits run."""
+    now = clock()
+    async with db.writing_session() as session:
+        password_hash = await _password_hash(session, name)
+        wait = await throttle.claim(session=session, name=name, client_ip=client_ip, now=now)
+        if wait is not None:
+            audit(
+                session=session,
+                actor=name,
+                action=Action.login_throttled,
+                client_ip=client_ip,
+                at=now,
+            )
+    # The transaction is over: no row lock (nor SQLite's write lock) is held while hashing.
+    if wait is not None:
+        logger.info("staff login throttled", extra={"ip": client_ip})
+        return LoginResult(Outcome.throttled, retry_after=wait)
     # argon2 takes tens of milliseconds of CPU: off the event loop.
-    matches = await asyncio.to_thread(_verify, password_hash, password)
-    if user_id is None or not matches:
-        result = await _count_failure(session=session, user_id=user_id, now=now)
+    matches = await asyncio.to_thread(_check, password_hash, password)
+    ok = password_hash is not None and matches
+    async with db.writing_session() as session:
+        if ok:
+            await throttle.forgive(session=session, name=name, client_ip=client_ip)
+            await session.exec(
+                update(StaffUser).where(col(StaffUser.name) == name).values(last_login_at=now)
+            )
+        else:
+            await throttle.answered(session=session, name=name, client_ip=client_ip, at=clock())
         audit(
             session=session,
             actor=name,
-            action=Action.login_failed,
-            detail="now locked" if result.outcome is Outcome.locked else None,
+            action=Action.login if ok else Action.login_failed,
             client_ip=client_ip,
             at=now,
         )
-        await session.commit()
-        logger.info("staff login failed", extra={"staff": name[:NAME_LENGTH], "ip": client_ip})
-        return result
-    await session.exec(
-        update(StaffUser)
-        .where(col(StaffUser.id) == user_id)
-        .values(failed_logins=0, locked_until=None, last_login_at=now)
-    )
-    audit(session=session, actor=name, action=Action.login, client_ip=client_ip, at=now)
-    await session.commit()
-    return LoginResult(Outcome.ok)
-
-
-async def _count_failure(
-    *, session: AsyncSession, user_id: int | None, now: datetime
-) -> LoginResult:
-    if user_id is None:
+    if not ok:
+        logger.info("staff login failed", extra={"ip": client_ip})
         return LoginResult(Outcome.wrong)
-    # Counted in SQL, so two concurrent wrong guesses are two failures, not one.
-    await session.exec(
-        update(StaffUser)
-        .where(col(StaffUser.id) == user_id)
-        .values(failed_logins=col(StaffUser.failed_logins) + 1)
-    )
-    failures = (
-        await session.exec(select(StaffUser.failed_logins).where(StaffUser.id == user_id))
-    ).one()
-    if failures < MAX_FAILED_LOGINS:
-        return LoginResult(Outcome.wrong)
-    until = now + LOCKOUT
-    await session.exec(
-        update(StaffUser)
-        .where(col(StaffUser.id) == user_id)
-        .values(failed_logins=0, locked_until=until)
-    )
-    return LoginResult(Outcome.locked, until)
+    return LoginResult(Outcome.ok, credential=password_hash)

@@ -20,7 +20,7 @@ from donations.models.payments import (
     RefundStatus,
 )
 from donations.models.reporting import ReportSnapshot
-from donations.models.staff import AuditLog, StaffUser
+from donations.models.staff import AuditLog, LoginThrottle, StaffUser
 from donations.models.supporters import StripeCustomer, Supporter
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "EventStatus",
     "Frequency",
     "Interval",
+    "LoginThrottle",
     "Membership",
     "MembershipStatus",
     "Payment",

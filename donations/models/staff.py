@@ -1,4 +1,4 @@
-"""Finance logins for /admin, and the audit trail of what they did."""
+"""Finance logins for /admin, how their failed attempts are throttled, and the audit trail."""
 
 from __future__ import annotations
 
@@ -15,11 +15,26 @@ class StaffUser(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64, unique=True)
-    password_hash: str = Field(max_length=255)  # argon2id
-    failed_logins: int = 0
-    locked_until: datetime | None = None
+    # argon2id. Also the credential's version: a new password (even the same one again) gets
+    # a new salt, so a changed hash ends logins that processes remember.
+    password_hash: str = Field(max_length=255)
     last_login_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins counted against one thing that is slowed down: a name from one client
+    address, or one client address across all names (donations.throttle)."""
+
+    __tablename__ = "login_throttle"
+
+    # SHA-256 (hex) of what is counted: names are whatever a client typed, of any length,
+    # sometimes a password typed in the wrong field, so they are not kept here in clear.
+    key: str = Field(primary_key=True, max_length=64)
+    # SHA-256 of the name on a name's rows, so `donations staff unlock` finds them all.
+    name_key: str | None = Field(default=None, max_length=64, index=True)
+    failures: int = 0
+    last_failure_at: datetime = Field(index=True)
 
 
 class AuditLog(SQLModel, table=True):
@@ -28,6 +43,6 @@ class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     actor: str = Field(max_length=64)
-    action: str = Field(max_length=64)  # "login", "login_failed", "export"
+    action: str = Field(max_length=64)  # donations.staff.Action
     detail: str | None = Field(default=None, sa_column=Column(Text))
     client_ip: str | None = Field(default=None, max_length=64)

@@ -13,12 +13,17 @@
 
 Pages take ?campaign=slug and ?from=YYYY-MM-DD&to=YYYY-MM-DD (default: the campaign's
 window); bad values answer 400 with the reason. A wrong name or password answers 401 with a
-Basic challenge; a locked login 429 with Retry-After (see donations.staff).
+Basic challenge, the same for names that do not exist; a client that failed too often 429
+with Retry-After, its password unchecked (donations.throttle). In production, plain http
+answers 403 before any password is read: the scheme is the connection's, or the trusted
+proxy's X-Forwarded-Proto (ProxyHeadersMiddleware, TRUSTED_PROXIES).
 
 A browser sends the Basic credentials with every request; checking argon2 and writing an
 audit row each time would make every page cost ~50 ms of CPU, so a verified name and
 password are remembered in this process for LOGIN_MEMORY_SECONDS: a "login" (audited) is
-the first request after that.
+the first request after that. Each request still reads the user's stored hash (one indexed
+row) and forgets the login if it changed or is gone, so `donations staff passwd` and
+`remove` end it in every process at once.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -57,7 +63,7 @@ from donations.reports.windows import (
     parse_range,
     report_zone,
 )
-from donations.staff import Action, Outcome, audit, log_in
+from donations.staff import Action, Outcome, audit, credential, log_in
 from donations.web.state import AppState, app_state
 from donations.web.templates import templates
 
@@ -74,7 +80,8 @@ TOP_SOURCES = 20
 CSS = (Path(__file__).resolve().parent.parent / "templates" / "admin" / "admin.css").read_text()
 
 _WRONG = "Wrong name or password.\n"
-_LOCKED = "Too many failed logins: this login is locked until {until}. Try again later.\n"
+_THROTTLED = "Too many failed logins from your address: try again in {seconds} s.\n"
+_USE_HTTPS = "Use https: staff logins are refused over plain http.\n"
 _UNKNOWN_CAMPAIGN = "no campaign {slug!r}"
 _UNKNOWN_REPORT = "no report {name!r}; one of: {names}"
 
@@ -104,8 +111,14 @@ def _credentials(request: Request) -> tuple[str, str] | None:
     return (name, password) if colon and name else None
 
 
-def _remembered(state: AppState) -> dict[str, float]:
-    memory: dict[str, float] = state.extras.setdefault(_MEMORY_KEY, {})
+@dataclass(frozen=True)
+class _Remembered:
+    until: float  # time.monotonic()
+    credential: str  # the stored hash the password matched
+
+
+def _remembered(state: AppState) -> dict[str, _Remembered]:
+    memory: dict[str, _Remembered] = state.extras.setdefault(_MEMORY_KEY, {})
     return memory
 
 
@@ -118,40 +131,51 @@ def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _challenge(body: str, status: int = 401, **headers: str) -> Response:
-    return PlainTextResponse(
-        body, status_code=status, headers={"WWW-Authenticate": CHALLENGE, **headers}
-    )
+def _challenge(body: str) -> Response:
+    return PlainTextResponse(body, status_code=401, headers={"WWW-Authenticate": CHALLENGE})
+
+
+async def _still_remembered(state: AppState, key: str, name: str) -> bool:
+    remembered = _remembered(state).get(key)
+    if remembered is None or remembered.until <= time.monotonic():
+        return False
+    async with state.db.session() as session:
+        if await credential(session=session, name=name) == remembered.credential:
+            return True
+    # A new password, or the user removed: this login must be checked again.
+    _remembered(state).pop(key, None)
+    return False
 
 
 async def _staff_name(request: Request) -> str | Response:
+    state = app_state(request)
+    if state.settings.ENVIRONMENT == "production" and request.url.scheme != "https":
+        # Before the credentials are read: answering a challenge here would invite the
+        # browser to send the password over plain http again.
+        return PlainTextResponse(_USE_HTTPS, status_code=403)
     credentials = _credentials(request)
     if credentials is None:
         return _challenge("Log in with your staff name and password.\n")
     name, password = credentials
-    state = app_state(request)
-    memory = _remembered(state)
     key = _fingerprint(name, password)
-    if memory.get(key, 0.0) > time.monotonic():
+    if await _still_remembered(state, key, name):
         return name
-    now = utcnow()
-    async with state.db.session() as session:
-        result = await log_in(
-            session=session,
-            name=name,
-            password=password,
-            client_ip=_client_ip(request),
-            now=now,
-        )
+    result = await log_in(db=state.db, name=name, password=password, client_ip=_client_ip(request))
     if result.outcome is Outcome.ok:
+        assert result.credential is not None, "a login that succeeded names its credential"
+        memory = _remembered(state)
         if len(memory) >= _MEMORY_LIMIT:
             memory.clear()
-        memory[key] = time.monotonic() + LOGIN_MEMORY_SECONDS
+        memory[key] = _Remembered(time.monotonic() + LOGIN_MEMORY_SECONDS, result.credential)
         return name
-    if result.locked_until is not None:
-        wait = max(1, int((result.locked_until - now).total_seconds()))
-        body = _LOCKED.format(until=iso_utc(result.locked_until))
-        return PlainTextResponse(body, status_code=429, headers={"Retry-After": str(wait)})
+    if result.outcome is Outcome.throttled:
+        assert result.retry_after is not None, "a throttled login says how long to wait"
+        seconds = max(1, math.ceil(result.retry_after.total_seconds()))
+        return PlainTextResponse(
+            _THROTTLED.format(seconds=seconds),
+            status_code=429,
+            headers={"Retry-After": str(seconds)},
+        )
     return _challenge(_WRONG)
 
 

@@ -5,7 +5,8 @@
   from the right and stops at the first untrusted hop, so a reader cannot forge it.
 - Pages get a Content-Security-Policy with no inline script, nosniff and a strict referrer
   policy. The embeddable widget may be framed and sets its own framing rules; the bundled
-  emulator's pages are Stripe's, not ours, and get no CSP.
+  emulator's pages are Stripe's, not ours, and get no CSP. Production adds HSTS to every
+  response, so that browsers never again try the site over plain http.
 - CORS: /api/checkout-sessions for ALLOWED_ORIGINS only (with preflight). /api/progress is
   open to any origin and answers CORS itself, so it is left alone here.
 """
@@ -32,10 +33,13 @@ CORS_PATHS = ("/api/checkout-sessions",)
 _ALLOWED_HEADERS = ["Content-Type", "Idempotency-Key"]
 # Browsers cache a preflight for at most 2 hours (Chromium); ten minutes is plenty.
 _PREFLIGHT_MAX_AGE = 600
+# https://www.rfc-editor.org/rfc/rfc6797: a year, subdomains too. Browsers ignore it on plain
+# http (section 8.1), so every response may carry it.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def middleware(settings: Settings) -> list[Middleware]:
-    stack = [Middleware(SecurityHeadersMiddleware)]
+    stack = [Middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")]
     stack.append(
         Middleware(
             ScopedCORSMiddleware,
@@ -52,8 +56,9 @@ def middleware(settings: Settings) -> list[Middleware]:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,6 +73,8 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
                 if frameable:
                     headers.setdefault("Content-Security-Policy", FRAMEABLE_POLICY)
                 elif not emulator:

@@ -20,6 +20,7 @@ LEDGER_TABLES = {
     "coupon",
     "discount",
     "dispute",
+    "login_throttle",
     "membership",
     "payment",
     "payment_key",

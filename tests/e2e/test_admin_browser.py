@@ -48,7 +48,7 @@ def admin_site(year: Database, dublin_settings: Settings) -> Iterator[str]:
 async def test_staff_read_every_admin_page_in_a_browser(year: Database, admin_site: str) -> None:
     chromium = require_browser()
     async with year.session() as session:
-        await add_staff(session=session, name=NAME, password=PASSWORD)
+        await add_staff(session=session, name=NAME, password=PASSWORD, actor="test")
         # Two snapshots, so the history chart has a line to draw.
         for taken in (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC)):
             await take_snapshots(session=session, timezone="Europe/Dublin", now=taken)

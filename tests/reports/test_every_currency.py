@@ -66,7 +66,7 @@ async def every_currency(db: Database) -> Database:
             campaign=validate_campaign(slug="gulf", name="Gulf readers", target="1500.250",
                                        currency="kwd", starts="2026-01-01", ends="2026-12-31"),
         )  # fmt: skip
-        await add_staff(session=session, name=NAME, password=PASSWORD)
+        await add_staff(session=session, name=NAME, password=PASSWORD, actor="test")
         reader = Supporter(email="kim@example.org")
         session.add(reader)
         await session.flush()
