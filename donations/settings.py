@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # Secrets that ship in .env.example; running production with one of them is a mistake.
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "xxx", "your_")
 MISSING_SECRET = "{name} must be set to a real value when ENVIRONMENT=production"
+MIN_METRICS_TOKEN = 32
+SHORT_METRICS_TOKEN = (
+    f"must be at least {MIN_METRICS_TOKEN} ASCII characters (e.g. `openssl rand -hex 32`)"
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -52,6 +56,10 @@ class Settings(BaseSettings):
     # Finance
     REPORT_TIMEZONE: str = "UTC"
 
+    # Operations: who may read GET /metrics, and how log lines look
+    METRICS_TOKEN: str | None = None
+    LOG_FORMAT: Literal["text", "json"] = "text"
+
     @field_validator("ALLOWED_ORIGINS", "TRUSTED_PROXIES", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -70,6 +78,15 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: str) -> str:
         return value.lower()
+
+    @field_validator("METRICS_TOKEN")
+    @classmethod
+    def _long_token(cls, value: str | None) -> str | None:
+        if not value:  # METRICS_TOKEN= in .env: no token
+            return None
+        if len(value) < MIN_METRICS_TOKEN or not value.isascii():
+            raise ValueError(SHORT_METRICS_TOKEN)
+        return value
 
     @field_validator("SITE_URL")
     @classmethod
