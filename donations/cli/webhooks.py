@@ -78,7 +78,7 @@ def status(
         return
     typer.echo(
         f"oldest failed: {oldest.id} {oldest.type}, received {iso_utc(oldest.received_at)} "
-        f"({_age(oldest.age_seconds(now))} ago), {oldest.attempts} attempts: {oldest.error}"
+        f"({_age(oldest.age_seconds(now))} ago), {_attempts(oldest.attempts)}: {oldest.error}"
     )
 
 
@@ -102,6 +102,10 @@ def _status_json(
             "error": oldest.error,
         },
     }
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
 
 
 def _age(seconds: int) -> str:

@@ -266,7 +266,7 @@ async def deliver_to(http: httpx.AsyncClient, site: Site, event: dict[str, Any])
 
 
 async def test_json_log_lines_parse_carry_extra_fields_and_no_email(database_url: str) -> None:
-    with served(database_url, workers=1, LOG_FORMAT="json") as site:
+    with served(database_url, workers=2, LOG_FORMAT="json") as site:
         async with httpx.AsyncClient(timeout=30) as http:
             await give(http, site, READERS[0], "one_off")
             await flush(http, site)
@@ -281,7 +281,12 @@ async def test_json_log_lines_parse_carry_extra_fields_and_no_email(database_url
     records = [json.loads(line) for line in lines]
     assert all({"time", "level", "logger", "message"} <= record.keys() for record in records)
     messages = [(record["logger"], record["message"]) for record in records]
-    assert ("uvicorn.error", "Application startup complete.") in messages
+    # Each worker configures its logging from serve's.
+    assert messages.count(("uvicorn.error", "Application startup complete.")) == 2
+    # The workers' metrics directory was serve's own, and went with it.
+    [shared] = [message.rsplit(" ", 1)[1] for logger, message in messages
+                if message.startswith("metrics: the workers' counts add up in ")]  # fmt: skip
+    assert shared.startswith(tempfile.gettempdir()) and not Path(shared).exists()
     processed = [message for logger, message in messages if logger == "webhooks.inbox"
                  and " checkout.session.completed processed " in message]  # fmt: skip
     assert len(processed) == 1, "\n".join(lines)
