@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -43,12 +43,12 @@ class Site:
     url: str
     emulator: str
     process: subprocess.Popen[bytes]
-    # stderr: the log (stdout has only serve's "serving on ..." line).
-    log: IO[bytes]
+    # stderr, appended to by the server, read here through a descriptor of our own (stdout
+    # has only serve's "serving on ..." line).
+    log: Path
 
     def log_lines(self) -> list[str]:
-        self.log.seek(0)
-        return self.log.read().decode().splitlines()
+        return self.log.read_text().splitlines()
 
 
 @contextmanager
@@ -72,30 +72,35 @@ def served(database_url: str, *, workers: int, **env: str) -> Iterator[Site]:
                "--workers", str(workers)]  # fmt: skip
     with (
         serve_in_thread(create_emulator(config), port=emulator_port),
-        tempfile.TemporaryFile() as log,
+        tempfile.TemporaryDirectory() as scratch,
+        open(Path(scratch) / "stderr.log", "ab") as log,
     ):
         process = subprocess.Popen(
             command, env=environment, stdout=subprocess.DEVNULL, stderr=log,
             start_new_session=True,
         )  # fmt: skip
-        site = Site(url, emulator_url, process, log)
+        site = Site(url, emulator_url, process, Path(log.name))
         try:
-            _wait_until_ready(site)
+            _wait_until_ready(site, workers)
             yield site
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=20)
 
 
-def _wait_until_ready(site: Site) -> None:
+def _wait_until_ready(site: Site, workers: int) -> None:
+    """Until /readyz answers and every worker has started (/readyz needs only one)."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
-        assert site.process.poll() is None, "\n".join(site.log_lines())
+        lines = site.log_lines()
+        assert site.process.poll() is None, "\n".join(lines)
+        started = sum("Application startup complete." in line for line in lines)
         try:
-            if httpx.get(site.url + "/readyz", timeout=1).status_code == 200:
-                return
+            ready = httpx.get(site.url + "/readyz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
+            ready = False
+        if ready and started == workers:
+            return
         time.sleep(0.1)
     raise AssertionError("donations serve did not become ready")
 
