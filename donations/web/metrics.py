@@ -26,6 +26,7 @@ from donations.web.state import app_state
 
 NOT_SERVED = "Not found: set METRICS_TOKEN to serve metrics in production.\n"
 NO_TOKEN = "Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.\n"
+CHALLENGE = 'Bearer realm="metrics"'
 UNMATCHED = "unmatched"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -44,15 +45,13 @@ CHECKOUT_OUTCOMES = {
 
 
 async def metrics_page(request: Request) -> Response:
-    settings = app_state(request).settings
-    token = settings.METRICS_TOKEN
-    if token is None and settings.ENVIRONMENT == "production":
+    state = app_state(request)
+    token = state.settings.METRICS_TOKEN
+    if token is None and state.settings.ENVIRONMENT == "production":
         return PlainTextResponse(NOT_SERVED, status_code=404)
     if token is not None and not _bearer_is(request, token):
-        return PlainTextResponse(
-            NO_TOKEN, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'}
-        )
-    body = await metrics.exposition(app_state(request).db, utcnow())
+        return PlainTextResponse(NO_TOKEN, status_code=401, headers={"WWW-Authenticate": CHALLENGE})
+    body = await metrics.exposition(state.db, utcnow())
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
