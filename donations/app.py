@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
 from donations.db import Database
@@ -18,6 +19,7 @@ from donations.stripe_api import (
     webhook_secret,
 )
 from donations.web import admin, checkout, health, public
+from donations.web import metrics as metrics_page
 from donations.web.middleware import middleware
 from donations.web.state import AppState
 from webhooks import endpoint as webhook_endpoint
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *public.routes,
         *admin.routes,
         *webhook_endpoint.routes,
+        *metrics_page.routes,
     ]
     emulator = None
     if settings.uses_emulator and settings.ENVIRONMENT != "production":
@@ -80,4 +83,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await emulator.state.emulator.aclose()
             await state.aclose()
 
-    return Starlette(routes=routes, middleware=middleware(settings), lifespan=lifespan)
+    # Outermost, so that a request's time includes every other middleware's.
+    timed = [Middleware(metrics_page.RequestMetrics), *middleware(settings)]
+    return Starlette(routes=routes, middleware=timed, lifespan=lifespan)

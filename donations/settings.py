@@ -18,6 +18,10 @@ from donations import money
 # Secrets that ship in .env.example; running production with one of them is a mistake.
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "xxx", "your_")
 MISSING_SECRET = "{name} must be set to a real value when ENVIRONMENT=production"
+MIN_METRICS_TOKEN = 32
+SHORT_METRICS_TOKEN = (
+    f"must be at least {MIN_METRICS_TOKEN} ASCII characters (e.g. `openssl rand -hex 32`)"
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -57,6 +61,9 @@ class Settings(BaseSettings):
     # Privacy: days a booked Stripe event keeps its personal fields before
     # `donations privacy purge` empties them (donations/retention.py).
     PRIVACY_RETENTION_DAYS: int = Field(default=90, ge=1)
+    # Operations: who may read GET /metrics, and how log lines look
+    METRICS_TOKEN: str | None = None
+    LOG_FORMAT: Literal["text", "json"] = "text"
 
     @field_validator("ALLOWED_ORIGINS", "TRUSTED_PROXIES", mode="before")
     @classmethod
@@ -81,6 +88,15 @@ class Settings(BaseSettings):
     @classmethod
     def _stripe_currency(cls, value: str) -> str:
         return money.normalize_currency(value)
+
+    @field_validator("METRICS_TOKEN")
+    @classmethod
+    def _long_token(cls, value: str | None) -> str | None:
+        if not value:  # METRICS_TOKEN= in .env: no token
+            return None
+        if len(value) < MIN_METRICS_TOKEN or not value.isascii():
+            raise ValueError(SHORT_METRICS_TOKEN)
+        return value
 
     @field_validator("SITE_URL")
     @classmethod

@@ -54,6 +54,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import webhooks.handlers  # noqa: F401  (registers every handler)
 from donations.db import Database
 from donations.models import EventStatus, StripeEvent, utcnow
+from webhooks import metrics
 from webhooks.events import Event, event_from_dict, parse_event
 from webhooks.registry import Handler, handler_for
 from webhooks.sql import dialect, execute, insert_ignoring_conflicts, insert_many_ignoring_conflicts
@@ -131,6 +132,7 @@ async def receive(db: Database, event: Event, payload: str, *, livemode: bool) -
     receipt = await _write(db, event, payload, handler, note)
     # One line per delivery, never the payload: ids and types only.
     elapsed_ms = (time.perf_counter() - started) * 1000
+    metrics.delivered(event.type, receipt.outcome, elapsed_ms / 1000)
     logger.info("stripe event %s %s %s %.1f ms", event.id, event.type, receipt.outcome, elapsed_ms)
     return receipt
 

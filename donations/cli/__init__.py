@@ -16,7 +16,8 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from donations.settings import ConfigurationError
+from donations import logs
+from donations.settings import ConfigurationError, get_settings
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ COMMANDS: dict[str, Command] = {
     "webhooks": Command(
         "donations.cli.webhooks",
         "app",
-        "Stripe webhook events: replay stored ones, fetch missed ones.",
+        "Stripe webhook events: how the inbox stands, replay stored ones, fetch missed ones.",
     ),
     "reconcile": Command(
         "donations.cli.reconcile", "app", "Bring in what Stripe knows after the fact."
@@ -119,6 +120,9 @@ def main() -> None:
     asked = sys.argv[1] if len(sys.argv) > 1 else None
     app = build([asked]) if asked in COMMANDS else directory()
     try:
+        if asked in COMMANDS:
+            # Warnings and errors only: a command's output is its own; serve logs more.
+            logs.configure(get_settings().LOG_FORMAT, level="WARNING")
         app()
     except ConfigurationError as error:
         raise SystemExit(f"error: {error}") from None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import typer
 import uvicorn
 
-from donations import migrations
+from donations import logs, metrics, migrations
 from donations.cli.common import fail
 from donations.db import OPEN_ERRORS, cannot_open, create_sync_engine
 from donations.settings import get_settings
@@ -30,7 +34,9 @@ def serve(
     settings.check_production()
     _require_database(settings.DATABASE_URL)
     migrations.upgrade(settings.DATABASE_URL)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_config = logs.logging_config(settings.LOG_FORMAT)
+    logs.configure(settings.LOG_FORMAT)
+    _share_metrics(workers)
     typer.echo(f"serving on http://{host}:{port}/contribute  (admin: /admin)")
     uvicorn.run(
         "donations.app:create_app",
@@ -39,7 +45,22 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=False,
+        log_config=log_config,
     )
+
+
+def _share_metrics(workers: int) -> None:
+    """Several workers count into files of one directory, added up at each scrape
+    (prometheus-client's multiprocess mode): the operator's PROMETHEUS_MULTIPROC_DIR, else
+    a temporary one, removed when serve exits."""
+    chosen = os.environ.get(metrics.MULTIPROCESS_DIR)
+    if chosen is None and workers == 1:
+        return
+    shared = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="donations-metrics-"))
+    if chosen is None:
+        atexit.register(shutil.rmtree, shared, ignore_errors=True)
+    metrics.prepare_multiprocess_dir(shared)
+    logger.info("metrics: the workers' counts add up in %s", shared)
 
 
 def _require_database(url: str) -> None:

@@ -1,7 +1,9 @@
-"""`donations webhooks replay|backfill`: the inbox, again or from Stripe's event list."""
+"""`donations webhooks status|replay|backfill`: how the inbox stands, its events again, or
+the ones it missed from Stripe's event list."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -10,11 +12,14 @@ import stripe
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
 from sqlmodel import col, select
 
+from donations import inbox_status
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
-from donations.models import EventStatus, StripeEvent
+from donations.models import EventStatus, StripeEvent, utcnow
+from donations.reports.windows import iso_utc
 from donations.settings import get_settings
 from donations.stripe_api import open_stripe_client
 from webhooks.inbox import Outcome, receive_dict, reprocess
@@ -28,9 +33,91 @@ FUTURE_DATE = "--since {value} is in the future"
 PAGE_SIZE = 100
 
 
+class StatusFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
 class Replayable(StrEnum):
     failed = "failed"
     pending = "pending"
+
+
+@app.command("status")
+def status(
+    format_: StatusFormat = typer.Option(StatusFormat.table, "--format", help="table or json"),
+) -> None:
+    """Stored events by status and type, and the oldest failed one (never a payload)."""
+
+    async def work(
+        db: Database,
+    ) -> tuple[
+        list[inbox_status.TypeCount],
+        dict[EventStatus, inbox_status.Backlog],
+        inbox_status.FailedEvent | None,
+    ]:
+        async with db.session() as session:
+            return (
+                await inbox_status.by_status_and_type(session=session),
+                await inbox_status.unprocessed(session=session),
+                await inbox_status.oldest_failed(session=session),
+            )
+
+    counts, backlog, oldest = run_with_db(work)
+    now = utcnow()
+    if format_ is StatusFormat.json:
+        typer.echo(json.dumps(_status_json(counts, backlog, oldest, now), indent=2))
+        return
+    table = Table("status", "type", "events", title="Stripe events in the inbox")
+    for row in counts:
+        table.add_row(row.status, row.type, str(row.count))
+    Console(width=160).print(table)
+    typer.echo(", ".join(f"{state}: {backlog[state].count}" for state in inbox_status.UNPROCESSED))
+    if oldest is None:
+        typer.echo("no failed event")
+        return
+    typer.echo(
+        f"oldest failed: {oldest.id} {oldest.type}, received {iso_utc(oldest.received_at)} "
+        f"({_age(oldest.age_seconds(now))} ago), {_attempts(oldest.attempts)}: {oldest.error}"
+    )
+
+
+def _status_json(
+    counts: list[inbox_status.TypeCount],
+    backlog: dict[EventStatus, inbox_status.Backlog],
+    oldest: inbox_status.FailedEvent | None,
+    now: datetime,
+) -> dict[str, object]:
+    return {
+        "events": [{"status": row.status, "type": row.type, "count": row.count} for row in counts],
+        "unprocessed": {str(state): backlog[state].count for state in inbox_status.UNPROCESSED},
+        "oldest_failed": None
+        if oldest is None
+        else {
+            "id": oldest.id,
+            "type": oldest.type,
+            "received_at": iso_utc(oldest.received_at),
+            "age_seconds": oldest.age_seconds(now),
+            "attempts": oldest.attempts,
+            "error": oldest.error,
+        },
+    }
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
+def _age(seconds: int) -> str:
+    """3725 -> "1 h 2 min": how long ago, to the minute."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{seconds} s"
 
 
 @app.command("replay")

@@ -2,6 +2,11 @@
 
 CSV and JSON carry amounts in minor units, as the ledger does; tables show them formatted
 in their currency (€1,234.50, ¥500).
+
+Every CSV cell that is text and starts with = + - @ tab or a line break is written with a
+leading ' (a reader chooses the `source` of a checkout, and a spreadsheet would run
+`=HYPERLINK(...)` as a formula on the finance desk: OWASP's "CSV Injection"). Numbers are
+never touched: a negative amount stays a number.
 """
 
 from __future__ import annotations
@@ -32,30 +37,56 @@ class Format(StrEnum):
 
 CHUNK_ROWS = 1000
 
+# What makes Excel, LibreOffice and Google Sheets read a cell as a formula (or, for tab and
+# line breaks, hide one behind): https://owasp.org/www-community/attacks/CSV_Injection
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n")
+
+
+def inert(values: Iterable[Any]) -> list[Any]:
+    """The cells, with text that a spreadsheet would run as a formula prefixed with ' so
+    that it is shown as text; numbers, None and other text as they are."""
+    # Inline, not a function per cell: an export writes a million rows of six cells.
+    return [
+        _as_text(value)
+        if isinstance(value, str) and (value[:1] in FORMULA_TRIGGERS or "\r" in value)
+        else value
+        for value in values
+    ]
+
+
+def _as_text(text: str) -> str:
+    # The csv module quotes a cell holding "\n" (our line end) but not one holding a lone
+    # "\r", which spreadsheets also read as a line end: "x\r=HYPERLINK(...)" would start a
+    # row with a formula. As "\n", the line break is quoted inside its cell.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + text if text[:1] in FORMULA_TRIGGERS else text
+
 
 def csv_line(values: Iterable[Any]) -> str:
-    """One CSV line; None is written as "" (the csv module's own rule)."""
+    """One CSV line, formula-leading text made inert; None is written as "" (the csv
+    module's own rule)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
+    csv.writer(buffer, lineterminator="\n").writerow(inert(values))
     return buffer.getvalue()
 
 
 async def csv_lines(
     columns: Sequence[str], rows: AsyncIterator[Mapping[str, Any]], *, chunk_rows: int = CHUNK_ROWS
 ) -> AsyncIterator[str]:
-    """The header, then the rows as they arrive, `chunk_rows` lines to a chunk.
+    """The header, then the rows as they arrive, `chunk_rows` lines to a chunk, formula-leading
+    text made inert (see `inert`).
 
     One csv.writer over one buffer for the whole export: a writer and a buffer per line cost
     more than the line itself at a million rows. The csv module writes None as "".
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow(inert(columns))
     # itemgetter of one name returns the value itself, not a 1-tuple.
     cells = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     chunk: list[Any] = []
     async for row in rows:
-        chunk.append(cells(row))
+        chunk.append(inert(cells(row)))
         if len(chunk) >= chunk_rows:
             writer.writerows(chunk)
             chunk.clear()
