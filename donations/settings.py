@@ -13,9 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Secrets that ship in .env.example; running production with one of them is a mistake.
-PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "xxx", "your_")
-MISSING_SECRET = "{name} must be set to a real value when ENVIRONMENT=production"
+from donations import production
 
 
 class ConfigurationError(RuntimeError):
@@ -96,15 +94,13 @@ class Settings(BaseSettings):
         )
 
     def check_production(self) -> None:
-        """Refuse to run production with a missing or placeholder secret."""
+        """Refuse to run production with a secret anyone could have, or a plain-http SITE_URL
+        (donations/production.py says what and why)."""
         if self.ENVIRONMENT != "production":
             return
-        for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
-            value = getattr(self, name)
-            if not value or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
-                raise ConfigurationError(MISSING_SECRET.format(name=name))
-        if self.SITE_URL.startswith("http://127.0.0.1") or "localhost" in self.SITE_URL:
-            raise ConfigurationError(MISSING_SECRET.format(name="SITE_URL"))
+        reason = production.refusal(self)
+        if reason is not None:
+            raise ConfigurationError(reason)
 
 
 @lru_cache(maxsize=1)
