@@ -256,7 +256,8 @@ async def _json_body(request: Request) -> object:
             raise ContributionError("invalid_json", "The request body is too large.", None)
     try:
         return json.loads(body)
-    except ValueError:
+    # Nesting deeper than Python's recursion limit ("[[[[..."): not JSON we could read.
+    except (ValueError, RecursionError):
         raise ContributionError(
             "invalid_json", "The request body is not valid JSON.", None
         ) from None
