@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
     REDIS_URL: str | None = None
 
+    # Time limits, in seconds: what one slow or hung part may cost a request (README, "Security").
+    DATABASE_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
+    # Any one statement; on SQLite, how long a writer waits for the database's write lock.
+    DATABASE_STATEMENT_TIMEOUT: float = Field(default=15.0, gt=0)
+    # Each attempt of a Stripe API call (up to 3 attempts: stripe_api.NETWORK_RETRIES).
+    STRIPE_TIMEOUT: float = Field(default=8.0, gt=0)
+    # A whole request, until its response starts (a CSV export streams on after that).
+    REQUEST_TIMEOUT: float = Field(default=30.0, gt=0)
+    # Receiving a request's body, from the first read to the last byte.
+    BODY_READ_TIMEOUT: float = Field(default=10.0, gt=0)
+    # Worker processes serving the app (`donations serve --workers` sets it): without Redis,
+    # each process allows CHECKOUT_RATE_LIMIT divided by this.
+    WEB_CONCURRENCY: int = Field(default=1, ge=1)
+
     # Finance
     REPORT_TIMEZONE: str = "UTC"
 

@@ -1,4 +1,14 @@
-"""`donations serve`: migrate, then run the web app under uvicorn."""
+"""`donations serve`: migrate, then run the web app under uvicorn, with limits on what one
+connection may cost (the reverse proxy in front adds its own: README, "Security").
+
+- h11, not httptools, parses HTTP: only h11 bounds a request's head (request line and
+  headers) at MAX_HEAD_BYTES; httptools reads headers for as long as they come (four requests
+  with 64 MB of headers each took 354 MB of memory). Past the bound: 400, connection closed.
+- An idle keep-alive connection is closed after KEEP_ALIVE_SECONDS.
+- Past MAX_CONNECTIONS open connections (or running requests) a worker answers 503 at once:
+  a flood fills a queue no further, and the process keeps file descriptors for its database.
+- The body's pace and the answer's time are bounded inside the app (donations/web/limits.py).
+"""
 
 from __future__ import annotations
 
@@ -10,25 +20,31 @@ import uvicorn
 
 from donations import migrations
 from donations.cli.common import fail
-from donations.db import OPEN_ERRORS, cannot_open, create_sync_engine
+from donations.db import OPEN_ERRORS, Timeouts, cannot_open, create_sync_engine
 from donations.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+MAX_HEAD_BYTES = 16 * 1024
+KEEP_ALIVE_SECONDS = 5
+MAX_CONNECTIONS = 1000
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
-    workers: int = typer.Option(1, help="Worker processes"),
+    workers: int = typer.Option(1, min=1, envvar="WEB_CONCURRENCY", help="Worker processes"),
 ) -> None:
     """Run the web app. Without STRIPE_SECRET_KEY, Stripe is the bundled emulator."""
     # Links the emulator and Stripe send readers back to must reach this server.
     if "SITE_URL" not in os.environ:
         os.environ["SITE_URL"] = f"http://{host}:{port}"
-        get_settings.cache_clear()
+    # Each worker reads it: without Redis, each allows its share of the rate limit.
+    os.environ["WEB_CONCURRENCY"] = str(workers)
+    get_settings.cache_clear()
     settings = get_settings()
     settings.check_production()
-    _require_database(settings.DATABASE_URL)
+    _require_database(settings.DATABASE_URL, Timeouts(settings.DATABASE_CONNECT_TIMEOUT))
     migrations.upgrade(settings.DATABASE_URL)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     typer.echo(f"serving on http://{host}:{port}/contribute  (admin: /admin)")
@@ -39,13 +55,17 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=False,
+        http="h11",
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        limit_concurrency=MAX_CONNECTIONS,
     )
 
 
-def _require_database(url: str) -> None:
+def _require_database(url: str, timeouts: Timeouts) -> None:
     """One line if the database cannot be opened. Only the opening is caught: a migration
     that fails raises the same driver errors, and must keep its own message and traceback."""
-    engine = create_sync_engine(url)
+    engine = create_sync_engine(url, timeouts=timeouts)
     try:
         with engine.connect():
             pass

@@ -8,6 +8,9 @@
   emulator's pages are Stripe's, not ours, and get no CSP.
 - CORS: /api/checkout-sessions for ALLOWED_ORIGINS only (with preflight). /api/progress is
   open to any origin and answers CORS itself, so it is left alone here.
+- Time limits (donations/web/limits.py): the body within BODY_READ_TIMEOUT, the answer within
+  REQUEST_TIMEOUT, and a database that does not answer is a 503, not a 500. Inside the
+  security headers, so that those answers carry them too.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from donations.settings import Settings
 from donations.stripe_api import EMULATOR_PATH
+from donations.web.limits import BodyReadTimeout, RequestDeadline
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -36,6 +40,8 @@ _PREFLIGHT_MAX_AGE = 600
 
 def middleware(settings: Settings) -> list[Middleware]:
     stack = [Middleware(SecurityHeadersMiddleware)]
+    stack.append(Middleware(BodyReadTimeout, seconds=settings.BODY_READ_TIMEOUT))
+    stack.append(Middleware(RequestDeadline, seconds=settings.REQUEST_TIMEOUT))
     stack.append(
         Middleware(
             ScopedCORSMiddleware,
