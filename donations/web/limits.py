@@ -96,26 +96,33 @@ class RequestDeadline:
             await self.app(scope, receive, send)
             return
         started = False
+        # The deadline passed just before the response began (its cancellation on the way):
+        # what the app sends now is dropped, and the 504 goes out instead.
+        too_late = False
 
         async def send_tracked(message: Message) -> None:
-            nonlocal started
+            nonlocal started, too_late
             if message["type"] == "http.response.start":
-                started = True
-                timer.reschedule(None)
-            await send(message)
+                if timer.expired():
+                    too_late = True
+                else:
+                    started = True
+                    timer.reschedule(None)
+            if not too_late:
+                await send(message)
 
         try:
             async with asyncio.timeout(self.seconds) as timer:
                 await self.app(scope, receive, send_tracked)
         except Exception as error:
-            if isinstance(error, TimeoutError) and timer.expired():
-                logger.warning("request over its deadline", extra={"path": scope["path"]})
-                if not started:
-                    await _answer(scope, send, 504, DEADLINE, self.seconds)
-            elif unavailable(error):
+            if not (isinstance(error, TimeoutError) and timer.expired()):
+                if not unavailable(error):
+                    raise
                 await self._database_down(scope, send, error, started=started)
-            else:
-                raise
+                return
+        if timer.expired() and not started:
+            logger.warning("request over its deadline", extra={"path": scope["path"]})
+            await _answer(scope, send, 504, DEADLINE, self.seconds)
 
     async def _database_down(
         self, scope: Scope, send: Send, error: BaseException, *, started: bool
