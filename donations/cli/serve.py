@@ -2,10 +2,9 @@
 connection may cost (the reverse proxy in front adds its own: README, "Security").
 
 - h11 parses HTTP by default: only h11 bounds a request's head (request line and headers),
-  at MAX_HEAD_BYTES; past it, 400 and the connection is closed. httptools reads headers for
-  as long as they come (four requests with 64 MB heads took 353 MB), but serves about 1.5-2
-  times the requests per second on small answers: `--http httptools` is for a server whose
-  proxy bounds the head itself.
+  at MAX_HEAD_BYTES; past it, 400 and the connection is closed. httptools keeps reading
+  headers for as long as they come (README, "Security", has what that cost), but serves more
+  requests per second: `--http httptools` is for a server whose proxy bounds heads itself.
 - An idle keep-alive connection is closed after KEEP_ALIVE_SECONDS.
 - Past MAX_CONNECTIONS open connections (or running requests) a worker answers 503 at once:
   a flood fills a queue no further, and the process keeps file descriptors for its database.
