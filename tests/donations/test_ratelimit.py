@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
@@ -21,6 +22,7 @@ from donations.ratelimit import CheckoutRateLimiter
 from donations.settings import Settings
 from tests.support.environment import require_redis
 from tests.support.servers import free_port, serve_in_thread
+from tests.support.stalled import silent_server
 
 # This suite's own Redis database: the count must start from nothing.
 REDIS_URL = os.environ.get("CHECKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -82,6 +84,22 @@ async def test_an_unreachable_redis_counts_in_the_process_and_says_so_once(
         "rate limiter: Redis unavailable (ConnectionError); counting in this process at "
         "2 per 1 minute until it answers"
     ]
+
+
+@pytest.mark.asyncio
+async def test_a_redis_that_never_answers_costs_one_request_a_second_then_none() -> None:
+    with silent_server() as port:
+        limiter = CheckoutRateLimiter("2/minute", f"redis://127.0.0.1:{port}/0")
+        timings = []
+        for _ in range(3):
+            started = time.monotonic()
+            verdict = await limiter.hit("203.0.113.7")
+            timings.append((verdict.allowed, time.monotonic() - started))
+        await limiter.aclose()
+    assert [allowed for allowed, _ in timings] == [True, True, False]
+    first, *rest = (seconds for _, seconds in timings)
+    assert ratelimit.REDIS_TIMEOUT_SECONDS <= first < ratelimit.REDIS_TIMEOUT_SECONDS + 1.5
+    assert max(rest) < 0.1
 
 
 @pytest.mark.asyncio
