@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
-from donations.db import Database
+from donations.db import Database, Timeouts
 from donations.settings import Settings, get_settings
 from donations.stripe_api import (
     EMULATOR_PATH,
@@ -58,13 +58,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = Database(settings.DATABASE_URL)
+        timeouts = Timeouts(settings.DATABASE_CONNECT_TIMEOUT, settings.DATABASE_STATEMENT_TIMEOUT)
+        db = Database(settings.DATABASE_URL, timeouts=timeouts)
         reports_db = (
-            Database(settings.REPORTS_DATABASE_URL, writes=False)
+            Database(settings.REPORTS_DATABASE_URL, writes=False, timeouts=timeouts)
             if settings.REPORTS_DATABASE_URL
             else db
         )
-        stripe_http = stripe_transport()
+        stripe_http = stripe_transport(settings)
         state = AppState(
             settings=settings,
             db=db,

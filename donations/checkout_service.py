@@ -4,7 +4,8 @@
         raises ProviderUnavailable  Stripe refused or could not be reached; the row is failed
         raises IdempotencyConflict  the key was used for another contribution, or is in flight
     open_session(state, contribution, checkout_id=) -> (session id, url)   the Stripe call alone
-    find_given(state=, session_id=) -> Given | None     what the thanks page shows
+    find_given(state=, session_id=) -> Given | None     what the thanks page shows, from our row
+    find_given_at_stripe(state=, session_id=) -> Given | None        ... or from Stripe
     portal_url(state=, session_id=, window=, return_url=) -> str | None
                                 a billing portal link for a member who has just joined
 
@@ -121,12 +122,20 @@ async def open_session(
 
 
 async def find_given(*, state: AppState, session_id: str) -> Given | None:
-    """Our row first; Stripe only for a session we did not start (a Payment Link)."""
+    """What our checkout row says, for a session we started or a webhook told us of."""
     if not SESSION_ID.match(session_id):
         return None
     row = await _by_session(state, session_id)
-    if row is not None:
-        return Given(session_id, row.amount, row.currency, row.frequency)
+    if row is None:
+        return None
+    return Given(session_id, row.amount, row.currency, row.frequency)
+
+
+async def find_given_at_stripe(*, state: AppState, session_id: str) -> Given | None:
+    """What Stripe says, for a session we know nothing of yet (a Payment Link's, before its
+    webhook). The caller decides how often it may ask: the id comes from anyone."""
+    if not SESSION_ID.match(session_id):
+        return None
     try:
         found = await state.stripe.v1.checkout.sessions.retrieve_async(session_id)
     except stripe.InvalidRequestError:

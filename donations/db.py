@@ -5,23 +5,33 @@ One DATABASE_URL names the database; the driver is picked here so that a plain
 
 SQLite is tuned for a web server with concurrent writers:
 - WAL, so readers never wait for the writer;
-- a busy timeout, so a writer waits for the lock instead of failing;
+- a busy timeout, so a writer waits for the lock instead of failing, and for no longer than
+  that (the app's DATABASE_STATEMENT_TIMEOUT, else 30 s);
 - `BEGIN IMMEDIATE` on write engines, because a deferred transaction that reads and then
   writes cannot wait for the lock: SQLite answers "database is locked" at once
   (https://www.sqlite.org/lang_transaction.html, "BEGIN DEFERRED").
+
+Nothing waits on the database for ever: opening a connection (or waiting for one from the
+pool) takes at most the connect timeout, everywhere. The web app also bounds every statement
+(`Timeouts`): PostgreSQL cancels it after DATABASE_STATEMENT_TIMEOUT (`statement_timeout`),
+and asyncpg gives up on a server that stops answering altogether a moment later. Commands and
+migrations get no statement bound: an index build or a year's export takes what it takes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -31,6 +41,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Opening a connection, when nothing else is said: a database that does not answer in this
+# long is not there.
+CONNECT_TIMEOUT_SECONDS = 10.0
+# asyncpg's own clock runs this much past the server's statement_timeout, so that the server's
+# clean cancel normally wins and the client's only catches a server that stopped answering.
+_CLIENT_MARGIN_SECONDS = 2.0
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
@@ -64,6 +80,32 @@ def shown_url(url: str) -> str:
 OPEN_ERRORS = (DBAPIError, OSError)
 
 
+# PostgreSQL's words for "not now" (https://www.postgresql.org/docs/current/errcodes-appendix.html):
+# the statement timeout, a lock not to be had, the server shutting down or starting, too many
+# connections; and any "08" connection exception.
+_NOT_NOW_SQLSTATES = frozenset({"57014", "55P03", "57P01", "57P02", "57P03", "53300"})
+# SQLite's: the write lock stayed taken past the busy timeout.
+_NOT_NOW_SQLITE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
+
+
+def unavailable(error: BaseException) -> bool:
+    """True when `error` says the database did not answer in time or could not be reached,
+    rather than that a statement was wrong: a 503 to retry later, not a bug.
+
+    asyncpg raises the socket's own OSError (refused, reset, timed out) while connecting and
+    its TimeoutError when a server stops answering; SQLAlchemy wraps neither."""
+    if isinstance(error, OSError | PoolTimeout):  # TimeoutError is an OSError
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith("08") or sqlstate in _NOT_NOW_SQLSTATES
+    return getattr(error.orig, "sqlite_errorname", None) in _NOT_NOW_SQLITE
+
+
 def cannot_open(url: str, error: Exception) -> str:
     """One line for whoever set DATABASE_URL, in place of a driver's traceback."""
     reason = error.orig if isinstance(error, DBAPIError) else error
@@ -74,7 +116,38 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _tune_sqlite(engine: Engine, *, immediate: bool) -> None:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long, in seconds, the database may take to let us in, and to run one statement
+    (None: as long as it takes)."""
+
+    connect: float = CONNECT_TIMEOUT_SECONDS
+    statement: float | None = None
+
+    @property
+    def sqlite_busy_ms(self) -> int:
+        return SQLITE_BUSY_TIMEOUT_MS if self.statement is None else int(self.statement * 1000)
+
+
+def _async_options(url: str, timeouts: Timeouts) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_timeout": timeouts.connect}
+    if is_sqlite(url):
+        return options  # the busy timeout is set on each connection (_tune_sqlite)
+    connect: dict[str, Any] = {"timeout": timeouts.connect}
+    if timeouts.statement is not None:
+        connect["command_timeout"] = timeouts.statement + _CLIENT_MARGIN_SECONDS
+        connect["server_settings"] = {"statement_timeout": str(int(timeouts.statement * 1000))}
+    return options | {"connect_args": connect}
+
+
+def _sync_options(url: str, timeouts: Timeouts) -> dict[str, Any]:
+    if is_sqlite(url):
+        return {}
+    # libpq takes whole seconds and treats anything under 2 as 2.
+    return {"connect_args": {"connect_timeout": max(2, math.ceil(timeouts.connect))}}
+
+
+def _tune_sqlite(engine: Engine, *, immediate: bool, busy_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -82,7 +155,7 @@ def _tune_sqlite(engine: Engine, *, immediate: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -91,18 +164,23 @@ def _tune_sqlite(engine: Engine, *, immediate: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_app_engine(url: str, *, writes: bool = True, **kwargs: Any) -> AsyncEngine:
+def create_app_engine(
+    url: str, *, writes: bool = True, timeouts: Timeouts | None = None, **kwargs: Any
+) -> AsyncEngine:
     """An async engine; `writes=False` for report readers, which need no write lock."""
-    engine = create_async_engine(async_url(url), **kwargs)
+    timeouts = timeouts or Timeouts()
+    engine = create_async_engine(async_url(url), **(_async_options(url, timeouts) | kwargs))
     if is_sqlite(url):
-        _tune_sqlite(engine.sync_engine, immediate=writes)
+        _tune_sqlite(engine.sync_engine, immediate=writes, busy_ms=timeouts.sqlite_busy_ms)
     return engine
 
 
-def create_sync_engine(url: str, **kwargs: Any) -> Engine:
-    engine = create_engine(sync_url(url), **kwargs)
+def create_sync_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """The engine of migrations and start-up checks: a connect timeout, no statement bound."""
+    timeouts = timeouts or Timeouts()
+    engine = create_engine(sync_url(url), **(_sync_options(url, timeouts) | kwargs))
     if is_sqlite(url):
-        _tune_sqlite(engine, immediate=False)
+        _tune_sqlite(engine, immediate=False, busy_ms=timeouts.sqlite_busy_ms)
     return engine
 
 
@@ -117,9 +195,16 @@ class Database:
     PostgreSQL locks rows, not the database: nothing to queue for.
     """
 
-    def __init__(self, url: str, *, writes: bool = True, **engine_kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        writes: bool = True,
+        timeouts: Timeouts | None = None,
+        **engine_kwargs: Any,
+    ) -> None:
         self.url = url
-        self.engine = create_app_engine(url, writes=writes, **engine_kwargs)
+        self.engine = create_app_engine(url, writes=writes, timeouts=timeouts, **engine_kwargs)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

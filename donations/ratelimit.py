@@ -1,7 +1,22 @@
 """How many Checkout Sessions one client may start: card testers love donation forms.
 
-The count lives in Redis when REDIS_URL is set, so every app process shares it (DESIGN.md,
-"Scale"); otherwise in this process's memory. The `limits` library does the counting.
+CHECKOUT_RATE_LIMIT ("10/minute") is what one client may do against the whole service,
+however many worker processes serve it:
+
+- With REDIS_URL, every process counts in Redis: one shared count, the full rate.
+- Without it, each process counts in its own memory, so each allows the rate divided by
+  WEB_CONCURRENCY (the worker count `donations serve --workers` sets), rounded down, at least
+  1: 10/minute over 2 workers is 5/minute in each, never 10 in each.
+- When Redis fails (down, refused, too slow: 1 s), the process does not fail open: it counts
+  in its own memory at the divided rate until Redis answers again, trying Redis again every
+  REDIS_RETRY_SECONDS meanwhile rather than on every request. One warning when the outage
+  begins and one line when it ends, never one per request.
+
+A client who spreads attempts over the workers of a Redis-less service gets at most the
+setting in total; a client who stays on one worker gets less. That is the side to err on.
+
+The `limits` library does the counting (a moving window). `ProcessBudget` is the same
+counting for one process-wide budget, not per client: the thanks page's Stripe lookups.
 """
 
 from __future__ import annotations
@@ -11,8 +26,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from limits import parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
@@ -24,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 NAMESPACE = "donations-checkout"
 _EXTRAS_KEY = __name__
+# A Redis that has not answered within this long is down, as far as a reader's wait goes.
+REDIS_TIMEOUT_SECONDS = 1.0
+# During an outage, how often one request tries Redis again.
+REDIS_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -33,38 +52,88 @@ class Verdict:
     retry_after: int
 
 
+def per_process(item: RateLimitItem, workers: int) -> RateLimitItem:
+    """`item` divided among `workers` processes that cannot share a count."""
+    return type(item)(max(1, item.amount // workers), item.multiples, item.namespace)
+
+
+class _Counter:
+    """One `limits` limiter over one storage, answering Verdicts."""
+
+    def __init__(self, storage: MemoryStorage | RedisStorage, item: RateLimitItem) -> None:
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.item = item
+
+    async def hit(self, key: str) -> Verdict:
+        if await self.limiter.hit(self.item, NAMESPACE, key):
+            return Verdict(allowed=True, retry_after=0)
+        stats = await self.limiter.get_window_stats(self.item, NAMESPACE, key)
+        return Verdict(allowed=False, retry_after=max(1, math.ceil(stats.reset_time - time.time())))
+
+
 class CheckoutRateLimiter:
     """CHECKOUT_RATE_LIMIT ("10/minute") per client address, in `limits` notation."""
 
-    def __init__(self, rate: str, redis_url: str | None) -> None:
+    def __init__(self, rate: str, redis_url: str | None, *, workers: int = 1) -> None:
         self.item = parse(rate)
+        self.local = _Counter(MemoryStorage(), per_process(self.item, workers))
+        self.shared: _Counter | None = None
         self.pool: ConnectionPool | None = None
-        self.storage: Storage = MemoryStorage()
+        # While Redis is down: when to try it again (time.monotonic()); None when it is up.
+        self.retry_redis_at: float | None = None
         if redis_url:
             # Our own pool, so that shutdown can close its connections (aclose). limits
             # types its **options as scalars, hence the ignore.
-            self.pool = ConnectionPool.from_url(redis_url)
-            self.storage = RedisStorage(
+            self.pool = ConnectionPool.from_url(
+                redis_url,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            storage = RedisStorage(
                 _storage_uri(redis_url),
                 implementation="redispy",
                 connection_pool=self.pool,  # type: ignore[arg-type]
             )
-        self.limiter = MovingWindowRateLimiter(self.storage)
+            self.shared = _Counter(storage, self.item)
 
     async def hit(self, client: str) -> Verdict:
+        if self.shared is None:
+            return await self.local.hit(client)
+        if self.retry_redis_at is not None and time.monotonic() < self.retry_redis_at:
+            return await self.local.hit(client)
         try:
-            if await self.limiter.hit(self.item, NAMESPACE, client):
-                return Verdict(allowed=True, retry_after=0)
-            stats = await self.limiter.get_window_stats(self.item, NAMESPACE, client)
-        except RedisError:
-            # Fail open: a Redis outage must not stop readers giving; Stripe's own limits stay.
-            logger.warning("rate limiter unavailable; letting the checkout through", exc_info=True)
-            return Verdict(allowed=True, retry_after=0)
-        return Verdict(allowed=False, retry_after=max(1, math.ceil(stats.reset_time - time.time())))
+            verdict = await self.shared.hit(client)
+        except RedisError as error:
+            self._redis_down(error)
+            return await self.local.hit(client)
+        if self.retry_redis_at is not None:
+            self.retry_redis_at = None
+            logger.warning("rate limiter: Redis answers again; counting there")
+        return verdict
+
+    def _redis_down(self, error: RedisError) -> None:
+        if self.retry_redis_at is None:
+            logger.warning(
+                "rate limiter: Redis unavailable (%s); counting in this process at %s "
+                "until it answers",
+                type(error).__name__,
+                self.local.item,
+            )
+        self.retry_redis_at = time.monotonic() + REDIS_RETRY_SECONDS
 
     async def aclose(self) -> None:
         if self.pool is not None:
             await self.pool.disconnect()
+
+
+class ProcessBudget:
+    """`rate` calls for the whole process, whoever asks: `take()` is True while some is left."""
+
+    def __init__(self, rate: str, *, workers: int = 1) -> None:
+        self.counter = _Counter(MemoryStorage(), per_process(parse(rate), workers))
+
+    async def take(self) -> bool:
+        return (await self.counter.hit("process")).allowed
 
 
 def _storage_uri(redis_url: str) -> str:
@@ -82,4 +151,6 @@ def checkout_limiter(state: AppState) -> CheckoutRateLimiter:
 
 
 def from_settings(settings: Settings) -> CheckoutRateLimiter:
-    return CheckoutRateLimiter(settings.CHECKOUT_RATE_LIMIT, settings.REDIS_URL)
+    return CheckoutRateLimiter(
+        settings.CHECKOUT_RATE_LIMIT, settings.REDIS_URL, workers=settings.WEB_CONCURRENCY
+    )

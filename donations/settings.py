@@ -13,11 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from donations import money
+from donations import money, production
 
-# Secrets that ship in .env.example; running production with one of them is a mistake.
-PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "xxx", "your_")
-MISSING_SECRET = "{name} must be set to a real value when ENVIRONMENT=production"
 MIN_METRICS_TOKEN = 32
 SHORT_METRICS_TOKEN = (
     f"must be at least {MIN_METRICS_TOKEN} ASCII characters (e.g. `openssl rand -hex 32`)"
@@ -54,6 +51,20 @@ class Settings(BaseSettings):
     CHECKOUT_RATE_LIMIT: str = "10/minute"
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
     REDIS_URL: str | None = None
+
+    # Time limits, in seconds: what one slow or hung part may cost a request (README, "Security").
+    DATABASE_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
+    # Any one statement; on SQLite, how long a writer waits for the database's write lock.
+    DATABASE_STATEMENT_TIMEOUT: float = Field(default=15.0, gt=0)
+    # Each attempt of a Stripe API call (up to 3 attempts: stripe_api.NETWORK_RETRIES).
+    STRIPE_TIMEOUT: float = Field(default=8.0, gt=0)
+    # A whole request, until its response starts (a CSV export streams on after that).
+    REQUEST_TIMEOUT: float = Field(default=30.0, gt=0)
+    # Receiving a request's body, from the first read to the last byte.
+    BODY_READ_TIMEOUT: float = Field(default=10.0, gt=0)
+    # Worker processes serving the app (`donations serve --workers` sets it): without Redis,
+    # each process allows CHECKOUT_RATE_LIMIT divided by this.
+    WEB_CONCURRENCY: int = Field(default=1, ge=1)
 
     # Finance
     REPORT_TIMEZONE: str = "UTC"
@@ -123,15 +134,13 @@ class Settings(BaseSettings):
         )
 
     def check_production(self) -> None:
-        """Refuse to run production with a missing or placeholder secret."""
+        """Refuse to run production with a secret anyone could have, or a plain-http SITE_URL
+        (donations/production.py says what and why)."""
         if self.ENVIRONMENT != "production":
             return
-        for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
-            value = getattr(self, name)
-            if not value or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
-                raise ConfigurationError(MISSING_SECRET.format(name=name))
-        if self.SITE_URL.startswith("http://127.0.0.1") or "localhost" in self.SITE_URL:
-            raise ConfigurationError(MISSING_SECRET.format(name="SITE_URL"))
+        reason = production.refusal(self)
+        if reason is not None:
+            raise ConfigurationError(reason)
 
 
 @lru_cache(maxsize=1)

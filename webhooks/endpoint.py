@@ -1,9 +1,9 @@
 """POST /webhooks/stripe: where Stripe delivers events.
 
 - A body over 1 MiB: 413, read no further.
-- A missing or invalid `Stripe-Signature`, a timestamp older than 300 s, a body that is not
-  a snapshot event: 400 `{"received": false, "error": "<reason>"}`, nothing stored, a log
-  line without the payload.
+- A missing or invalid `Stripe-Signature`, a timestamp more than 300 s old or ahead, a body
+  that is not a snapshot event (or nested too deeply to read): 400
+  `{"received": false, "error": "<reason>"}`, nothing stored, a log line without the payload.
 - A verified event is stored in the inbox once and processed (webhooks/inbox.py):
   200 `{"received": true}`; an event already processed: 200
   `{"received": true, "duplicate": true}`; a type we do not read or the other mode's event:

@@ -174,7 +174,14 @@ async def _write(
         # lock goes with the write, not with this request, so no second group starts meanwhile.
         writing = asyncio.ensure_future(_write_group(db, group))
         writing.add_done_callback(lambda _: queue.writing.release())
-        await asyncio.shield(writing)
+        try:
+            await asyncio.shield(writing)
+        except BaseException:
+            # This request raises what the write raised; its own receipt holds the same error,
+            # retrieved here so that asyncio does not log it again as never retrieved.
+            if delivery.receipt.done() and not delivery.receipt.cancelled():
+                delivery.receipt.exception()
+            raise
     return delivery.receipt.result()
 
 

@@ -1,4 +1,15 @@
-"""`donations serve`: migrate, then run the web app under uvicorn."""
+"""`donations serve`: migrate, then run the web app under uvicorn, with limits on what one
+connection may cost (the reverse proxy in front adds its own: README, "Security").
+
+- h11 parses HTTP by default: only h11 bounds a request's head (request line and headers),
+  at MAX_HEAD_BYTES; past it, 400 and the connection is closed. httptools keeps reading
+  headers for as long as they come (README, "Security", has what that cost), but serves more
+  requests per second: `--http httptools` is for a server whose proxy bounds heads itself.
+- An idle keep-alive connection is closed after KEEP_ALIVE_SECONDS.
+- Past MAX_CONNECTIONS open connections (or running requests) a worker answers 503 at once:
+  a flood fills a queue no further, and the process keeps file descriptors for its database.
+- The body's pace and the answer's time are bounded inside the app (donations/web/limits.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,25 +26,40 @@ import uvicorn
 
 from donations import logs, metrics, migrations
 from donations.cli.common import fail
-from donations.db import OPEN_ERRORS, cannot_open, create_sync_engine
+from donations.db import OPEN_ERRORS, Timeouts, cannot_open, create_sync_engine
 from donations.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+MAX_HEAD_BYTES = 16 * 1024
+KEEP_ALIVE_SECONDS = 5
+MAX_CONNECTIONS = 1000
+
+
+class HttpParser(StrEnum):
+    h11 = "h11"
+    httptools = "httptools"
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
-    workers: int = typer.Option(1, help="Worker processes"),
+    workers: int = typer.Option(1, min=1, envvar="WEB_CONCURRENCY", help="Worker processes"),
+    http: HttpParser = typer.Option(
+        HttpParser.h11,
+        help="h11 bounds request heads; httptools is faster, for behind a proxy that does",
+    ),
 ) -> None:
     """Run the web app. Without STRIPE_SECRET_KEY, Stripe is the bundled emulator."""
     # Links the emulator and Stripe send readers back to must reach this server.
     if "SITE_URL" not in os.environ:
         os.environ["SITE_URL"] = f"http://{host}:{port}"
-        get_settings.cache_clear()
+    # Each worker reads it: without Redis, each allows its share of the rate limit.
+    os.environ["WEB_CONCURRENCY"] = str(workers)
+    get_settings.cache_clear()
     settings = get_settings()
     settings.check_production()
-    _require_database(settings.DATABASE_URL)
+    _require_database(settings.DATABASE_URL, Timeouts(settings.DATABASE_CONNECT_TIMEOUT))
     migrations.upgrade(settings.DATABASE_URL)
     log_config = logs.logging_config(settings.LOG_FORMAT)
     logs.configure(settings.LOG_FORMAT)
@@ -46,6 +73,10 @@ def serve(
         workers=workers,
         proxy_headers=False,
         log_config=log_config,
+        http=http.value,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        limit_concurrency=MAX_CONNECTIONS,
     )
 
 
@@ -63,10 +94,10 @@ def _share_metrics(workers: int) -> None:
     logger.info("metrics: the workers' counts add up in %s", shared)
 
 
-def _require_database(url: str) -> None:
+def _require_database(url: str, timeouts: Timeouts) -> None:
     """One line if the database cannot be opened. Only the opening is caught: a migration
     that fails raises the same driver errors, and must keep its own message and traceback."""
-    engine = create_sync_engine(url)
+    engine = create_sync_engine(url, timeouts=timeouts)
     try:
         with engine.connect():
             pass

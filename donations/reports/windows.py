@@ -15,8 +15,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Day buckets over a few years are fine; more would only make an unreadable report.
 MAX_BUCKETS = 1000
+# The dates a report may be asked about. Nothing in the ledger is older than Unix time (Stripe
+# counts in it), and an end far short of Python's last date (9999-12-31) keeps every "day
+# after", "next month" and shift into UTC of a typed date away from that edge.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+# The instants before and after every date, for a stored date at Python's own edges.
+_BEFORE_EVERYTHING = datetime.min.replace(tzinfo=UTC)
+_AFTER_EVERYTHING = datetime.max.replace(tzinfo=UTC)
 
 _BAD_DATE = "{option} must be a date like 2026-01-31, not {text!r}"
+_OUT_OF_RANGE = "{option} must be between {first} and {last}, not {day}"
 _BAD_ORDER = "{first_option} {start} is after {last_option} {end}"
 _BAD_BY = "{option} must be day, week or month, not {text!r}"
 _TOO_MANY = "{count} {by} buckets is too many (at most {limit}); choose a coarser --by"
@@ -64,24 +73,35 @@ def local_today(now: datetime, zone: ZoneInfo) -> date:
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant at which `day` begins in `zone`."""
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    try:
+        return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        # Year 1 east of UTC, or year 9999 west of it: before or after anything we hold.
+        return _BEFORE_EVERYTHING if day.year == date.min.year else _AFTER_EVERYTHING
 
 
 def window(first_day: date, last_day: date, zone: ZoneInfo) -> Window:
     """Inclusive local dates -> [first_day 00:00, last_day+1 00:00) in UTC."""
-    return Window(
-        first_day,
-        last_day,
-        local_midnight(first_day, zone),
-        local_midnight(last_day + timedelta(days=1), zone),
+    # A campaign may end on Python's last date (9999-12-31), which has no day after.
+    end = (
+        _AFTER_EVERYTHING
+        if last_day == date.max
+        else local_midnight(last_day + timedelta(days=1), zone)
     )
+    return Window(first_day, last_day, local_midnight(first_day, zone), end)
 
 
 def parse_day(text: str, *, option: str) -> date:
+    """A typed date, refused unless it lies between FIRST_DAY and LAST_DAY."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ReportInputError(_BAD_DATE.format(option=option, text=text)) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ReportInputError(
+            _OUT_OF_RANGE.format(option=option, first=FIRST_DAY, last=LAST_DAY, day=day)
+        )
+    return day
 
 
 def parse_grain(text: str, *, option: str = "--by") -> Grain:

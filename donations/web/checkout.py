@@ -4,7 +4,8 @@
                                      ?cancelled=1 says that no payment was taken
     POST /contribute                 303 to Stripe Checkout, or the form again with errors
     POST /api/checkout-sessions      JSON: 201 {"id", "url"}; 422 {"error": {code, message, field}}
-    GET  /contribute/thanks          ?session_id=cs_...: what was given; 404 if unknown
+    GET  /contribute/thanks          ?session_id=cs_...: what was given; 404 if unknown;
+                                     a plain thank-you once THANKS_LOOKUPS is spent
     POST /membership/portal          303 to Stripe's billing portal, or to how to get there
     GET  /membership                 how to manage a membership without a recent checkout
 
@@ -40,7 +41,7 @@ from donations.checkout import (
     validate_json,
 )
 from donations.models import Frequency
-from donations.ratelimit import checkout_limiter
+from donations.ratelimit import ProcessBudget, checkout_limiter
 from donations.reports.live import current_progress
 from donations.web.csrf import same_site
 from donations.web.state import AppState, app_state
@@ -53,6 +54,10 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_JSON_BODY = 16 * 1024
 # Sessions we open a billing portal for: the reader has just finished checkout.
 PORTAL_WINDOW = timedelta(hours=1)
+# Stripe lookups for thanks links we know nothing of (a Payment Link's session before its
+# webhook), across all worker processes. Past it, the reader gets a thank-you without the
+# amount: a stream of made-up ids must not spend the Stripe API's rate limit on our account.
+THANKS_LOOKUPS = "30/minute"
 
 FREQUENCY_LABELS = {
     Frequency.one_off: "One-off",
@@ -65,6 +70,7 @@ PROVIDER_DOWN = (
 )
 TOO_MANY = "Too many attempts from your connection. Please try again in {seconds} seconds."
 CROSS_SITE = "This form can only be sent from our own pages."
+_LOOKUPS_KEY = __name__ + ".thanks_lookups"
 
 
 async def contribute_page(request: Request) -> Response:
@@ -142,6 +148,11 @@ async def thanks(request: Request) -> Response:
     session_id = request.query_params.get("session_id", "")
     try:
         given = await checkout_service.find_given(state=state, session_id=session_id)
+        if given is None and checkout_service.SESSION_ID.match(session_id):
+            # Not ours, nor known from a webhook yet: Stripe knows, but anyone can send an id.
+            if not await _stripe_lookups(state).take():
+                return templates.TemplateResponse(request, "contribute/thanks.html", {})
+            given = await checkout_service.find_given_at_stripe(state=state, session_id=session_id)
     except stripe.StripeError:
         logger.warning("thanks page: Stripe unavailable", exc_info=True)
         return templates.TemplateResponse(
@@ -256,10 +267,20 @@ async def _json_body(request: Request) -> object:
             raise ContributionError("invalid_json", "The request body is too large.", None)
     try:
         return json.loads(body)
-    except ValueError:
+    # Nesting deeper than Python's recursion limit ("[[[[..."): not JSON we could read.
+    except (ValueError, RecursionError):
         raise ContributionError(
             "invalid_json", "The request body is not valid JSON.", None
         ) from None
+
+
+def _stripe_lookups(state: AppState) -> ProcessBudget:
+    budget = state.extras.get(_LOOKUPS_KEY)
+    if budget is None:
+        budget = ProcessBudget(THANKS_LOOKUPS, workers=state.settings.WEB_CONCURRENCY)
+        state.extras[_LOOKUPS_KEY] = budget
+    assert isinstance(budget, ProcessBudget)
+    return budget
 
 
 def _client(request: Request) -> str:

@@ -9,6 +9,9 @@
   response, so that browsers never again try the site over plain http.
 - CORS: /api/checkout-sessions for ALLOWED_ORIGINS only (with preflight). /api/progress is
   open to any origin and answers CORS itself, so it is left alone here.
+- Time limits (donations/web/limits.py): the body within BODY_READ_TIMEOUT, the answer within
+  REQUEST_TIMEOUT, and a database that does not answer is a 503, not a 500. Inside the
+  security headers, so that those answers carry them too.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from donations.settings import Settings
 from donations.stripe_api import EMULATOR_PATH
+from donations.web.limits import BodyReadTimeout, RequestDeadline
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -40,6 +44,8 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 def middleware(settings: Settings) -> list[Middleware]:
     stack = [Middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")]
+    stack.append(Middleware(BodyReadTimeout, seconds=settings.BODY_READ_TIMEOUT))
+    stack.append(Middleware(RequestDeadline, seconds=settings.REQUEST_TIMEOUT))
     stack.append(
         Middleware(
             ScopedCORSMiddleware,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
@@ -10,11 +16,13 @@ import httpx
 import pytest
 import redis
 
+from donations import ratelimit
 from donations.app import create_app
 from donations.ratelimit import CheckoutRateLimiter
 from donations.settings import Settings
 from tests.support.environment import require_redis
 from tests.support.servers import free_port, serve_in_thread
+from tests.support.stalled import silent_server
 
 # This suite's own Redis database: the count must start from nothing.
 REDIS_URL = os.environ.get("CHECKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -53,21 +61,113 @@ async def test_redis_limiters_share_one_count(redis_url: str) -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_redis_outage_lets_readers_through() -> None:
-    limiter = CheckoutRateLimiter("1/minute", f"redis://127.0.0.1:{free_port()}/0")
-    verdicts = [await limiter.hit("203.0.113.7") for _ in range(2)]
-    assert [v.allowed for v in verdicts] == [True, True]
+async def test_without_redis_a_process_allows_its_share_of_the_workers() -> None:
+    limiter = CheckoutRateLimiter("10/minute", None, workers=2)
+    verdicts = [await limiter.hit("203.0.113.7") for _ in range(6)]
+    assert [v.allowed for v in verdicts] == [True] * 5 + [False]
+    # More workers than the rate: each still lets one attempt through.
+    crowded = CheckoutRateLimiter("3/minute", None, workers=8)
+    assert [(await crowded.hit("203.0.113.7")).allowed for _ in range(2)] == [True, False]
+
+
+@pytest.mark.asyncio
+async def test_an_unreachable_redis_counts_in_the_process_and_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="donations.ratelimit")
+    limiter = CheckoutRateLimiter("4/minute", f"redis://127.0.0.1:{free_port()}/0", workers=2)
+    verdicts = [await limiter.hit("203.0.113.7") for _ in range(5)]
     await limiter.aclose()
+    assert [v.allowed for v in verdicts] == [True, True, False, False, False]
+    assert 1 <= verdicts[-1].retry_after <= 60
+    assert [record.getMessage() for record in caplog.records] == [
+        "rate limiter: Redis unavailable (ConnectionError); counting in this process at "
+        "2 per 1 minute until it answers"
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_redis_that_never_answers_costs_one_request_a_second_then_none() -> None:
+    with silent_server() as port:
+        limiter = CheckoutRateLimiter("2/minute", f"redis://127.0.0.1:{port}/0")
+        timings = []
+        for _ in range(3):
+            started = time.monotonic()
+            verdict = await limiter.hit("203.0.113.7")
+            timings.append((verdict.allowed, time.monotonic() - started))
+        await limiter.aclose()
+    assert [allowed for allowed, _ in timings] == [True, True, False]
+    first, *rest = (seconds for _, seconds in timings)
+    assert ratelimit.REDIS_TIMEOUT_SECONDS <= first < ratelimit.REDIS_TIMEOUT_SECONDS + 1.5
+    assert max(rest) < 0.1
+
+
+@pytest.mark.asyncio
+async def test_redis_going_away_and_coming_back_is_logged_once_each(
+    redis_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ratelimit, "REDIS_RETRY_SECONDS", 0.2)
+    caplog.set_level(logging.WARNING, logger="donations.ratelimit")
+    db = redis_url.rsplit("/", 1)[1]
+    with tcp_forwarder(6379) as port:
+        limiter = CheckoutRateLimiter("3/minute", f"redis://127.0.0.1:{port}/{db}", workers=3)
+        shared = [(await limiter.hit("198.51.100.1")).allowed for _ in range(2)]
+        port_closed = port
+    # The forwarder is gone: its port refuses connections.
+    down = [(await limiter.hit("198.51.100.9")).allowed for _ in range(3)]
+    with tcp_forwarder(6379, port=port_closed):
+        await asyncio.sleep(0.3)
+        back = [(await limiter.hit("198.51.100.1")).allowed for _ in range(2)]
+    await limiter.aclose()
+    # Redis counted the first two; in the outage the process allowed 3 / 3 workers = 1;
+    # back on Redis, the first client's third attempt of the window is its last.
+    assert (shared, down, back) == ([True, True], [True, False, False], [True, False])
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == [
+        "rate limiter: Redis unavailable (ConnectionError); counting in this process at "
+        "1 per 1 minute until it answers",
+        "rate limiter: Redis answers again; counting there",
+    ]
+
+
+@contextmanager
+def tcp_forwarder(target_port: int, *, port: int = 0) -> Iterator[int]:
+    """A TCP relay on 127.0.0.1 to `target_port`, closed (port and connections) on leaving."""
+    listener = socket.create_server(("127.0.0.1", port), reuse_port=True)
+    sockets: list[socket.socket] = [listener]
+
+    def pipe(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", target_port))
+                sockets.extend((client, upstream))
+                for source, target in ((client, upstream), (upstream, client)):
+                    threading.Thread(target=pipe, args=(source, target), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
 
 @contextmanager
 def app_instance(database_url: str, **overrides: str) -> Iterator[str]:
     port = free_port()
+    values = {"CHECKOUT_RATE_LIMIT": "3/minute", **overrides}
     settings = Settings(
         DATABASE_URL=database_url,
         SITE_URL=f"http://127.0.0.1:{port}",
-        CHECKOUT_RATE_LIMIT="3/minute",
-        **overrides,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
     )
     with serve_in_thread(create_app(settings), port=port) as url:
         yield url
@@ -101,14 +201,46 @@ async def test_two_app_instances_share_the_limit_through_redis(
 
 
 @pytest.mark.asyncio
-async def test_without_redis_each_instance_counts_alone(database_url: str) -> None:
+async def test_two_instances_without_redis_allow_the_setting_between_them(
+    database_url: str,
+) -> None:
     body = {"amount": 500, "currency": "eur", "frequency": "one_off"}
     with ExitStack() as stack:
-        first = stack.enter_context(app_instance(database_url))
-        second = stack.enter_context(app_instance(database_url))
+        first = stack.enter_context(
+            app_instance(database_url, CHECKOUT_RATE_LIMIT="4/minute", WEB_CONCURRENCY="2")
+        )
+        second = stack.enter_context(
+            app_instance(database_url, CHECKOUT_RATE_LIMIT="4/minute", WEB_CONCURRENCY="2")
+        )
         async with httpx.AsyncClient() as http:
             answers = [
                 await http.post(f"{url}/api/checkout-sessions", json=body)
-                for url in (first, first, first, first, second)
+                for url in (first, second, first, second, first, second)
             ]
-    assert [a.status_code for a in answers] == [201, 201, 201, 429, 201]
+    assert [a.status_code for a in answers] == [201, 201, 201, 201, 429, 429]
+
+
+@pytest.mark.asyncio
+async def test_two_instances_whose_redis_is_unreachable_do_not_fail_open(
+    database_url: str,
+) -> None:
+    body = {"amount": 500, "currency": "eur", "frequency": "one_off"}
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    with ExitStack() as stack:
+        first = stack.enter_context(
+            app_instance(
+                database_url, REDIS_URL=closed, CHECKOUT_RATE_LIMIT="4/minute", WEB_CONCURRENCY="2"
+            )
+        )
+        second = stack.enter_context(
+            app_instance(
+                database_url, REDIS_URL=closed, CHECKOUT_RATE_LIMIT="4/minute", WEB_CONCURRENCY="2"
+            )
+        )
+        async with httpx.AsyncClient() as http:
+            answers = [
+                await http.post(f"{url}/api/checkout-sessions", json=body)
+                for url in (first, second, first, second, first, second)
+            ]
+    assert [a.status_code for a in answers] == [201, 201, 201, 201, 429, 429]
+    assert answers[-1].json()["error"]["code"] == "rate_limited"
