@@ -18,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+import stripe_events
 from donations.db import Database, is_sqlite
 from donations.models import Checkout, CheckoutStatus
 from donations.settings import Settings
 from donations.web.checkout import THANKS_LOOKUPS
 from donations.web.limits import RequestDeadline
 from tests.conftest import TEST_WEBHOOK_SECRET
-from tests.support import stripe_events
 from tests.support.apps import asgi_client, running_app
 from tests.support.servers import serve_in_thread
 from tests.support.stalled import holding_the_write_lock, silent_server

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import stripe
 
+import stripe_events
 from donations.db import Database
 from donations.models import StripeEvent
 from tests.conftest import TEST_WEBHOOK_SECRET
-from tests.support import stripe_events
 from tests.support.webhook_delivery import WEBHOOK_PATH, deliver, signed
 from tests.webhooks.ledger_dump import count
 
