@@ -34,19 +34,29 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+FOREIGN_KEYS_BROKEN = "the migration left rows whose foreign keys point nowhere: {rows}"
+
+
 def run_migrations_online() -> None:
     url = database_url()
-    engine = create_sync_engine(url)
+    sqlite = is_sqlite(url)
+    # SQLite: batch mode copies a table and drops the original, which with foreign keys on
+    # would delete the rows of every table that refers to it (ON DELETE CASCADE).
+    engine = create_sync_engine(url, foreign_keys=not sqlite)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             # SQLite cannot ALTER most things; batch mode copies the table instead.
-            render_as_batch=is_sqlite(url),
+            render_as_batch=sqlite,
             compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(FOREIGN_KEYS_BROKEN.format(rows=broken[:5]))
     engine.dispose()
 
 

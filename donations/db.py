@@ -147,14 +147,16 @@ def _sync_options(url: str, timeouts: Timeouts) -> dict[str, Any]:
     return {"connect_args": {"connect_timeout": max(2, math.ceil(timeouts.connect))}}
 
 
-def _tune_sqlite(engine: Engine, *, immediate: bool, busy_ms: int) -> None:
+def _tune_sqlite(
+    engine: Engine, *, immediate: bool, busy_ms: int, foreign_keys: bool = True
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -175,12 +177,22 @@ def create_app_engine(
     return engine
 
 
-def create_sync_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
-    """The engine of migrations and start-up checks: a connect timeout, no statement bound."""
+def create_sync_engine(
+    url: str, *, timeouts: Timeouts | None = None, foreign_keys: bool = True, **kwargs: Any
+) -> Engine:
+    """The engine of migrations and start-up checks: a connect timeout, no statement bound.
+
+    `foreign_keys=False` is for migrations on SQLite: altering a table there means copying it
+    and dropping the original, and dropping a parent table with foreign keys enforced deletes
+    every row that refers to it (`ON DELETE CASCADE`), so Alembic's batch mode runs with them
+    off and the migration checks them once it is done
+    (https://www.sqlite.org/lang_altertable.html#otheralter)."""
     timeouts = timeouts or Timeouts()
     engine = create_engine(sync_url(url), **(_sync_options(url, timeouts) | kwargs))
     if is_sqlite(url):
-        _tune_sqlite(engine, immediate=False, busy_ms=timeouts.sqlite_busy_ms)
+        _tune_sqlite(
+            engine, immediate=False, busy_ms=timeouts.sqlite_busy_ms, foreign_keys=foreign_keys
+        )
     return engine
 
 

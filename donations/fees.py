@@ -1,7 +1,10 @@
 """Stripe's fee on each payment, fetched after the fact (never on the webhook path).
 
-    payments_lacking_fees(session)        -> [(payment id, [PaymentIntent ids])]
+    payments_lacking_fees(session)        -> [Lacking]: id, PaymentIntents, charges, paid_at
     await fee_of(client, payment_intent)  -> Fee | None   (None: not settled yet)
+    await fee_of_charge(client, charge)   -> Fee | None   a charge made without a PaymentIntent
+    no_charge_fee(lacking, now) -> Fee | None   0 for a payment no charge paid (once its events
+                                                have had NO_CHARGE_AFTER to arrive)
     total_fee(fees)                       -> Fee          one payment's, over its PaymentIntents
     record_fee(session, payment_id, fee)
 
@@ -9,12 +12,15 @@ The fee lives on the charge's balance transaction, which may not exist yet when 
 event arrives: `payment_intents.retrieve(pi, expand=["latest_charge.balance_transaction"])`
 (https://docs.stripe.com/expand/use-cases#stripe-fee-for-payment). Its currency is the
 settlement currency, not necessarily the payment's. A membership payment's PaymentIntents are
-those its invoice payments named (an invoice may be paid by several): its keys.
+those its invoice payments named (an invoice may be paid by several): its keys. A payment no
+charge paid (its invoice settled from the customer's balance) has a fee of 0, not an unknown
+one, so that one such payment does not leave a campaign's fees unknown for good.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import stripe
 from sqlalchemy import update
@@ -33,26 +39,45 @@ class Fee:
 # Stripe's ids carry their object's prefix (https://docs.stripe.com/api/payment_intents/object).
 PAYMENT_INTENT_PREFIX = "pi_"
 SEVERAL_CURRENCIES = "the payment's PaymentIntents settled in several currencies: {currencies}"
+# Long after every event that could name a payment's PaymentIntent or charge has come
+# (Stripe retries a delivery for three days).
+NO_CHARGE_AFTER = timedelta(days=4)
 
 
-async def payments_lacking_fees(session: AsyncSession) -> list[tuple[int, list[str]]]:
+@dataclass(frozen=True)
+class Lacking:
+    """A payment without its fee, and what Stripe can tell it by."""
+
+    payment_id: int
+    currency: str
+    paid_at: datetime
+    payment_intents: list[str] = field(default_factory=list)
+    charges: list[str] = field(default_factory=list)
+
+
+async def payments_lacking_fees(session: AsyncSession) -> list[Lacking]:
     rows = await session.exec(
-        select(Payment.id, PaymentKey.key)
-        .outerjoin(
-            PaymentKey,
-            (col(PaymentKey.payment_id) == col(Payment.id))
-            & col(PaymentKey.key).startswith(PAYMENT_INTENT_PREFIX, autoescape=True),
-        )
+        select(Payment.id, Payment.currency, Payment.paid_at, PaymentKey.key)
+        .outerjoin(PaymentKey, col(PaymentKey.payment_id) == col(Payment.id))
         .where(col(Payment.fee).is_(None))
         .order_by(col(Payment.id), col(PaymentKey.key))
     )
-    lacking: dict[int, list[str]] = {}
-    for payment_id, key in rows.all():
-        if payment_id is not None:
-            intents = lacking.setdefault(payment_id, [])
-            if key is not None:
-                intents.append(key)
-    return list(lacking.items())
+    lacking: dict[int, Lacking] = {}
+    for payment_id, currency, paid_at, key in rows.all():
+        if payment_id is None:
+            continue
+        entry = lacking.setdefault(payment_id, Lacking(payment_id, currency, paid_at))
+        if key is not None:
+            keys = entry.payment_intents if key.startswith(PAYMENT_INTENT_PREFIX) else entry.charges
+            keys.append(key)
+    return list(lacking.values())
+
+
+def no_charge_fee(lacking: Lacking, now: datetime) -> Fee | None:
+    """0 for a payment nothing was charged for; None while its events may still come."""
+    if lacking.payment_intents or lacking.charges or now - lacking.paid_at < NO_CHARGE_AFTER:
+        return None
+    return Fee(amount=0, currency=lacking.currency)
 
 
 def total_fee(fees: list[Fee]) -> Fee:
@@ -71,6 +96,17 @@ async def fee_of(client: stripe.StripeClient, payment_intent: str) -> Fee | None
     if not isinstance(charge, stripe.Charge):
         return None
     balance = charge.balance_transaction
+    if not isinstance(balance, stripe.BalanceTransaction):
+        return None
+    return Fee(amount=balance.fee, currency=balance.currency)
+
+
+async def fee_of_charge(client: stripe.StripeClient, charge: str) -> Fee | None:
+    """The fee of a charge made without a PaymentIntent (an invoice payment of type charge)."""
+    found = await client.v1.charges.retrieve_async(
+        charge, params={"expand": ["balance_transaction"]}
+    )
+    balance = found.balance_transaction
     if not isinstance(balance, stripe.BalanceTransaction):
         return None
     return Fee(amount=balance.fee, currency=balance.currency)

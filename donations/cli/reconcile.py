@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
 import stripe
 import typer
@@ -12,13 +13,25 @@ from rich.progress import Progress
 
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
-from donations.fees import Fee, fee_of, payments_lacking_fees, record_fee, total_fee
+from donations.fees import (
+    Fee,
+    Lacking,
+    fee_of,
+    fee_of_charge,
+    no_charge_fee,
+    payments_lacking_fees,
+    record_fee,
+    total_fee,
+)
+from donations.models import utcnow
 from donations.settings import get_settings
 from donations.stripe_api import api_base, open_stripe_client
 
 logger = logging.getLogger(__name__)
 
 app = typer.Typer(no_args_is_help=True)
+
+FeeLookup = Callable[[stripe.StripeClient, str], Awaitable[Fee | None]]
 
 
 @app.command("fees")
@@ -48,26 +61,35 @@ async def _reconcile(db: Database, client: stripe.StripeClient) -> Counter[str]:
     counts: Counter[str] = Counter()
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("fetching fees", total=len(lacking))
-        for payment_id, payment_intents in lacking:
+        for payment in lacking:
             progress.advance(task)
-            outcome = await _reconcile_one(db, client, payment_id, payment_intents)
+            outcome = await _reconcile_one(db, client, payment)
             counts[outcome] += 1
     return counts
 
 
-async def _reconcile_one(
-    db: Database, client: stripe.StripeClient, payment_id: int, payment_intents: list[str]
-) -> str:
-    if not payment_intents:
+async def _reconcile_one(db: Database, client: stripe.StripeClient, payment: Lacking) -> str:
+    payment_id = payment.payment_id
+    nothing_charged = no_charge_fee(payment, utcnow())
+    if nothing_charged is not None:
+        async with db.session() as session, session.begin():
+            await record_fee(session, payment_id, nothing_charged)
+        return "recorded"
+    # A PaymentIntent's charge is found through it; a charge is asked for only when it is
+    # all the payment names (an invoice paid by a charge without a PaymentIntent).
+    lookups: list[tuple[FeeLookup, str]] = [(fee_of, key) for key in payment.payment_intents] or [
+        (fee_of_charge, key) for key in payment.charges
+    ]
+    if not lookups:
         return "no PaymentIntent yet"
     fees: list[Fee] = []
-    for payment_intent in payment_intents:
+    for lookup, key in lookups:
         try:
-            fee = await fee_of(client, payment_intent)
+            fee = await lookup(client, key)
         except stripe.APIConnectionError:
             raise
         except stripe.StripeError as error:
-            logger.warning("fee lookup failed for %s: %s", payment_intent, error.user_message)
+            logger.warning("fee lookup failed for %s: %s", key, error.user_message)
             return "failed"
         if fee is None:
             return "not settled yet"

@@ -23,7 +23,7 @@ from donations.campaigns import NO_CAMPAIGN, find_campaign
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
 from donations.models import Campaign, utcnow
-from donations.reports import funnel, period, sources
+from donations.reports import funnel, period, sources, uncounted
 from donations.reports.export import (
     Format,
     csv_line,
@@ -290,6 +290,26 @@ def funnel_command(
         )
 
     _report_rows(rows, funnel.COLUMNS, f"Funnel, {first} to {last}", format_, output)
+
+
+@app.command("uncounted")
+def uncounted_command(
+    start: str | None = FROM,
+    end: str | None = TO,
+    format_: Format = FORMAT,
+    output: Path | None = OUTPUT,
+) -> None:
+    """Money Stripe reported that the ledger does not count, and why (standalone invoices,
+    setup-mode sessions, connected accounts, invoices paid outside Stripe)."""
+    timezone = _timezone()
+    first, last = _range(start, end, timezone)
+
+    def rows(session: AsyncSession) -> AsyncIterator[uncounted.UncountedRow]:
+        return uncounted.stream_uncounted(
+            session=session, first_day=first, last_day=last, timezone=timezone
+        )
+
+    _report_rows(rows, uncounted.COLUMNS, f"Not counted, {first} to {last}", format_, output)
 
 
 @app.command("snapshot")
