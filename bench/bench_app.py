@@ -34,7 +34,7 @@ from donations.checkout import Contribution, new_checkout_id
 from donations.checkout_service import open_session
 from donations.models import Frequency
 from donations.settings import Settings
-from donations.web.state import app_state
+from donations.state import app_state
 from webhooks.verification import Refused, verify
 
 BENCH_WEBHOOK_SECRET = "whsec_bench_secret"

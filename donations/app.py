@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Mount
 
 from donations.db import Database, Timeouts
 from donations.settings import Settings, get_settings
+from donations.state import AppState
 from donations.stripe_api import (
     EMULATOR_PATH,
     make_stripe_client,
@@ -21,7 +22,6 @@ from donations.stripe_api import (
 from donations.web import admin, checkout, health, public
 from donations.web import metrics as metrics_page
 from donations.web.middleware import middleware
-from donations.web.state import AppState
 from webhooks import endpoint as webhook_endpoint
 
 logger = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from donations.checkout import (
     stripe_idempotency_key,
 )
 from donations.models import Checkout, CheckoutStatus, utcnow
-from donations.web.state import AppState
+from donations.state import AppState
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from donations.state import app_state
 from donations.stripe_api import webhook_secret
-from donations.web.state import app_state
 from webhooks.inbox import Outcome, receive
 from webhooks.verification import Refused, verify
 

@@ -20,7 +20,7 @@ proxy's X-Forwarded-Proto (ProxyHeadersMiddleware, TRUSTED_PROXIES).
 
 A browser sends the Basic credentials with every request; checking argon2 and writing an
 audit row each time would make every page cost ~50 ms of CPU, so a verified name and
-password are remembered in this process for LOGIN_MEMORY_SECONDS: a "login" (audited) is
+password are remembered in this process (donations/login_memory.py): a "login" (audited) is
 the first request after that. Each request still reads the user's stored hash (one indexed
 row) and forgets the login if it changed or is gone, so `donations staff passwd` and
 `remove` end it in every process at once.
@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import math
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +44,7 @@ from starlette.routing import BaseRoute, Route
 
 from donations import charts, money
 from donations.campaigns import NO_CAMPAIGN, find_campaign
+from donations.login_memory import fingerprint
 from donations.models import Campaign, utcnow
 from donations.reports import export, funnel, period, recent, sources
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
@@ -64,7 +63,7 @@ from donations.reports.windows import (
     report_zone,
 )
 from donations.staff import Action, Outcome, audit, credential, log_in
-from donations.web.state import AppState, app_state
+from donations.state import AppState, app_state
 from donations.web.templates import templates
 
 ADMIN_POLICY = (
@@ -72,9 +71,6 @@ ADMIN_POLICY = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 CHALLENGE = 'Basic realm="donations admin", charset="UTF-8"'
-LOGIN_MEMORY_SECONDS = 300.0
-_MEMORY_KEY = __name__ + ".logins"
-_MEMORY_LIMIT = 1000
 RECENT_PAYMENTS = 50
 TOP_SOURCES = 20
 CSS = (Path(__file__).resolve().parent.parent / "templates" / "admin" / "admin.css").read_text()
@@ -111,22 +107,6 @@ def _credentials(request: Request) -> tuple[str, str] | None:
     return (name, password) if colon and name else None
 
 
-@dataclass(frozen=True)
-class _Remembered:
-    until: float  # time.monotonic()
-    credential: str  # the stored hash the password matched
-
-
-def _remembered(state: AppState) -> dict[str, _Remembered]:
-    memory: dict[str, _Remembered] = state.extras.setdefault(_MEMORY_KEY, {})
-    return memory
-
-
-def _fingerprint(name: str, password: str) -> str:
-    # Only a digest is kept in memory, never the password itself.
-    return hashlib.sha256(f"{name}\0{password}".encode()).hexdigest()
-
-
 def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -136,14 +116,14 @@ def _challenge(body: str) -> Response:
 
 
 async def _still_remembered(state: AppState, key: str, name: str) -> bool:
-    remembered = _remembered(state).get(key)
-    if remembered is None or remembered.until <= time.monotonic():
+    remembered = state.staff_logins.credential(key)
+    if remembered is None:
         return False
     async with state.db.session() as session:
-        if await credential(session=session, name=name) == remembered.credential:
+        if await credential(session=session, name=name) == remembered:
             return True
     # A new password, or the user removed: this login must be checked again.
-    _remembered(state).pop(key, None)
+    state.staff_logins.forget(key)
     return False
 
 
@@ -157,16 +137,13 @@ async def _staff_name(request: Request) -> str | Response:
     if credentials is None:
         return _challenge("Log in with your staff name and password.\n")
     name, password = credentials
-    key = _fingerprint(name, password)
+    key = fingerprint(name, password)
     if await _still_remembered(state, key, name):
         return name
     result = await log_in(db=state.db, name=name, password=password, client_ip=_client_ip(request))
     if result.outcome is Outcome.ok:
         assert result.credential is not None, "a login that succeeded names its credential"
-        memory = _remembered(state)
-        if len(memory) >= _MEMORY_LIMIT:
-            memory.clear()
-        memory[key] = _Remembered(time.monotonic() + LOGIN_MEMORY_SECONDS, result.credential)
+        state.staff_logins.remember(key, result.credential)
         return name
     if result.outcome is Outcome.throttled:
         assert result.retry_after is not None, "a throttled login says how long to wait"

@@ -41,10 +41,9 @@ from donations.checkout import (
     validate_json,
 )
 from donations.models import Frequency
-from donations.ratelimit import ProcessBudget, checkout_limiter
 from donations.reports.live import current_progress
+from donations.state import AppState, app_state
 from donations.web.csrf import same_site
-from donations.web.state import AppState, app_state
 from donations.web.templates import templates
 
 logger = logging.getLogger(__name__)
@@ -57,7 +56,6 @@ PORTAL_WINDOW = timedelta(hours=1)
 # Stripe lookups for thanks links we know nothing of (a Payment Link's session before its
 # webhook), across all worker processes. Past it, the reader gets a thank-you without the
 # amount: a stream of made-up ids must not spend the Stripe API's rate limit on our account.
-THANKS_LOOKUPS = "30/minute"
 
 FREQUENCY_LABELS = {
     Frequency.one_off: "One-off",
@@ -70,7 +68,6 @@ PROVIDER_DOWN = (
 )
 TOO_MANY = "Too many attempts from your connection. Please try again in {seconds} seconds."
 CROSS_SITE = "This form can only be sent from our own pages."
-_LOOKUPS_KEY = __name__ + ".thanks_lookups"
 
 
 async def contribute_page(request: Request) -> Response:
@@ -94,7 +91,7 @@ async def contribute(request: Request) -> Response:
     except ContributionError as error:
         field = error.field or "form"
         return await _form(request, fields=fields, errors={field: error.message}, status_code=422)
-    verdict = await checkout_limiter(state).hit(_client(request))
+    verdict = await state.checkout_limiter.hit(_client(request))
     if not verdict.allowed:
         notice = TOO_MANY.format(seconds=verdict.retry_after)
         response = await _form(request, fields=fields, notice=notice, status_code=429)
@@ -120,7 +117,7 @@ async def create_session(request: Request) -> Response:
         contribution = validate_json(body, rules)
     except ContributionError as error:
         return JSONResponse(error.as_json(), status_code=422)
-    verdict = await checkout_limiter(state).hit(_client(request))
+    verdict = await state.checkout_limiter.hit(_client(request))
     if not verdict.allowed:
         message = TOO_MANY.format(seconds=verdict.retry_after)
         return _api_error(
@@ -150,7 +147,7 @@ async def thanks(request: Request) -> Response:
         given = await checkout_service.find_given(state=state, session_id=session_id)
         if given is None and checkout_service.SESSION_ID.match(session_id):
             # Not ours, nor known from a webhook yet: Stripe knows, but anyone can send an id.
-            if not await _stripe_lookups(state).take():
+            if not await state.thanks_lookups.take():
                 return templates.TemplateResponse(request, "contribute/thanks.html", {})
             given = await checkout_service.find_given_at_stripe(state=state, session_id=session_id)
     except stripe.StripeError:
@@ -272,15 +269,6 @@ async def _json_body(request: Request) -> object:
         raise ContributionError(
             "invalid_json", "The request body is not valid JSON.", None
         ) from None
-
-
-def _stripe_lookups(state: AppState) -> ProcessBudget:
-    budget = state.extras.get(_LOOKUPS_KEY)
-    if budget is None:
-        budget = ProcessBudget(THANKS_LOOKUPS, workers=state.settings.WEB_CONCURRENCY)
-        state.extras[_LOOKUPS_KEY] = budget
-    assert isinstance(budget, ProcessBudget)
-    return budget
 
 
 def _client(request: Request) -> str:

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from donations.reports.live import cached_figure, current_progress
-from donations.web.state import app_state
+from donations.state import app_state
 from donations.web.templates import templates
 
 MAX_AGE = 60
