@@ -54,10 +54,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import webhooks.handlers  # noqa: F401  (registers every handler)
 from donations.db import Database
 from donations.models import EventStatus, StripeEvent, utcnow
+from donations.sql import (
+    dialect,
+    execute,
+    insert_ignoring_conflicts,
+    insert_many_ignoring_conflicts,
+)
 from webhooks import metrics
 from webhooks.events import Event, event_from_dict, parse_event
 from webhooks.registry import Handler, handler_for
-from webhooks.sql import dialect, execute, insert_ignoring_conflicts, insert_many_ignoring_conflicts
 
 logger = logging.getLogger(__name__)
 

@@ -34,9 +34,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Interval, Membership, MembershipStatus
+from donations.sql import execute, fill_missing, insert_new, newer_state
 from webhooks import discounts, fields
 from webhooks.events import Json, moment, object_id, optional_moment
-from webhooks.sql import execute, fill_missing, insert_new, newer_state
 
 # Precedence at equal `created`: the further along a subscription's life, the higher.
 STATUS_PRECEDENCE = {

@@ -18,11 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
+from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email
 from webhooks import fields, ledger, links, memberships
 from webhooks.events import Event, Json, moment, object_id, optional_moment
 from webhooks.registry import Note, handles
-from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Dispute, DisputeStatus
+from donations.sql import execute, record_state
 from webhooks import fields, ledger
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
-from webhooks.sql import execute, record_state
 
 STATUS_PRECEDENCE = {
     DisputeStatus.warning_needs_response: 1,

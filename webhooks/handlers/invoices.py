@@ -23,11 +23,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Payment, PaymentKind
+from donations.sql import execute
 from donations.supporters import identify
 from webhooks import fields, ledger, links, memberships
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
-from webhooks.sql import execute
 
 logger = logging.getLogger(__name__)
 

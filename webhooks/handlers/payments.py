@@ -19,11 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
 from donations.models import Payment, PaymentKey, PaymentKind
+from donations.sql import execute
 from donations.supporters import identify
 from webhooks import fields, ledger, links
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
-from webhooks.sql import execute
 
 logger = logging.getLogger(__name__)
 

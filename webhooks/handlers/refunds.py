@@ -19,10 +19,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import ChargeRefundTotal, Refund, RefundStatus
+from donations.sql import execute, fill_missing, insert_ignoring_conflicts, newer_state
 from webhooks import fields, ledger
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
-from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts, newer_state
 
 STATUS_PRECEDENCE = {
     RefundStatus.pending: 1,

@@ -35,7 +35,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _statements: dict[tuple[Any, ...], Any] = {}
-_CONNECTION = "webhooks.sql.connection"
+_CONNECTION = "donations.sql.connection"
 
 
 async def execute(
