@@ -21,11 +21,11 @@ from collections import Counter
 from pathlib import Path
 
 from bench import checkout, intake, ledger, progress
+from bench.delivery import WEBHOOK_PATH
 from bench.ledger import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
 from bench.measure import get_request, run_load
 from bench.servers import app_and_emulator
 from bench.sizes import SIZES
-from tests.support.webhook_delivery import WEBHOOK_PATH
 
 SAMPLE_RATE = 200
 TOP = 25
