@@ -1,7 +1,7 @@
 """The baselines for the reports: the same figures as hand-written SQL, per database.
 
 What a finance engineer would type into sqlite3 or psql to get each report, computing the
-same figures from the same rows (DESIGN.md's rules: succeeded refunds; disputes not won;
+same figures from the same rows (docs/accounting.md's rules: succeeded refunds; disputes not won;
 progress attributes refunds and disputes to the payment, the period report to the month
 they happened in). Times are UTC, as REPORT_TIMEZONE is by default.
 """

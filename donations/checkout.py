@@ -166,7 +166,7 @@ def validate_json(body: object, rules: ContributionRules) -> Contribution:
 def session_params(
     contribution: Contribution, *, checkout_id: str, site_url: str
 ) -> dict[str, Any]:
-    """SessionCreateParams for this contribution (STRIPE.md, "Checkout Sessions").
+    """SessionCreateParams for this contribution (docs/stripe.md, "Checkout Session").
 
     Our checkout id rides on the Session and on the object that outlives it (the
     PaymentIntent or the Subscription), because each keeps only its own metadata.

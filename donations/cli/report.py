@@ -1,4 +1,4 @@
-"""`donations report ...`: the finance figures (DESIGN.md, Finance contract).
+"""`donations report ...`: the finance figures (docs/accounting.md says what counts).
 
 Every command takes --format table|json|csv and --output FILE, reads from
 REPORTS_DATABASE_URL when set, and exits 2 with one line on bad input.

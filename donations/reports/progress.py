@@ -84,7 +84,7 @@ class Progress:
         return half_up(Fraction(1000 * self.totals.net, self.campaign.target)) / 10
 
     def as_json(self) -> dict[str, Any]:
-        """Every key of DESIGN.md's progress JSON, in its order."""
+        """Every key of the progress JSON (docs/accounting.md), in its order."""
         totals = self.totals
         return {
             "campaign": self.campaign.slug,

@@ -1,4 +1,4 @@
-"""The reader's side (DESIGN.md, "Checkout contract").
+"""The reader's side (docs/architecture.md, "A reader's request").
 
     GET  /contribute                 the form; ?frequency= picks the suggestions shown,
                                      ?cancelled=1 says that no payment was taken
