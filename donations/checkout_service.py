@@ -112,8 +112,8 @@ async def open_session(
     """Create the Checkout Session for `checkout_id` at Stripe: its id and URL.
 
     A raw request through the app's client (its key, retries, and errors raised as
-    StripeError), read as plain JSON: building a StripeObject of the whole Session cost as
-    much CPU as everything else in the call (bench/PROFILE.md, third pass)."""
+    StripeError), read as plain JSON: building a StripeObject of the whole Session costs as
+    much CPU as everything else in the call (bench/PROFILE.md)."""
     params = session_params(contribution, checkout_id=checkout_id, site_url=state.settings.SITE_URL)
     created = await state.stripe.raw_request_async(
         "post", SESSIONS_PATH, **params, idempotency_key=stripe_idempotency_key(checkout_id)

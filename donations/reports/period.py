@@ -78,8 +78,8 @@ def _buckets(boundaries: list[Bucket], moment_type: Any) -> CTE:
 
 def _per_bucket(table: Table, moment: Any, b: CTE, *figures: Any) -> Select[Any]:
     """`figures` of `table`'s rows per bucket and currency. A range join walks the index on
-    `moment` once per bucket; a CASE over every boundary for each row took twice as long
-    on SQLite at a million payments (bench, 2026-11-28)."""
+    `moment` once per bucket; a CASE over every boundary for each row is slower on a large
+    ledger (scripts/bench --only reports)."""
     return (
         select(b.c.bucket, table.c.currency, *figures)
         .select_from(b.join(table, ledger.between(moment, b.c.starts, b.c.ends)))

@@ -19,7 +19,7 @@ answers 403 before any password is read: the scheme is the connection's, or the 
 proxy's X-Forwarded-Proto (ProxyHeadersMiddleware, TRUSTED_PROXIES).
 
 A browser sends the Basic credentials with every request; checking argon2 and writing an
-audit row each time would make every page cost ~50 ms of CPU, so a verified name and
+audit row each time would make every page cost tens of milliseconds of CPU, so a verified name and
 password are remembered in this process (donations/login_memory.py): a "login" (audited) is
 the first request after that. Each request still reads the user's stored hash (one indexed
 row) and forgets the login if it changed or is gone, so `donations staff passwd` and
