@@ -32,7 +32,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.metadata import CHECKOUT_ID, SOURCE
+from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Interval, Membership, MembershipStatus
 from donations.sql import execute, fill_missing, insert_new, newer_state
 from webhooks import discounts, fields

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from donations.checkout import (
+from donations.checkout.rules import (
     Contribution,
     ContributionError,
     ContributionRules,

@@ -291,7 +291,7 @@ async def test_a_row_left_created_by_a_crash_learns_its_session_from_the_webhook
     db: Database,
 ) -> None:
     # Stripe opened the session, then the process died before noting it on the row
-    # (donations/checkout_service.py): the row has no session id and still says created.
+    # (donations/checkout/service.py): the row has no session id and still says created.
     async with db.writing_session() as session:
         session.add(
             Checkout(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webhooks.handlers import checkout
+from webhooks.handlers import checkout_sessions as checkout
 from webhooks.registry import KNOWN_EVENT_TYPES, handled_types, handler_for, handles
 
 # docs/stripe.md, "Events we read": every type the ledger reads.

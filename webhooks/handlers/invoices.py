@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, delete, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.metadata import CHECKOUT_ID, SOURCE
+from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Payment, PaymentKind
 from donations.sql import execute
 from donations.supporters import identify

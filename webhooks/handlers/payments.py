@@ -1,6 +1,6 @@
 """PaymentIntents: a one-off gift's money, or the charge behind a membership invoice.
 
-A PaymentIntent is booked as a one-off only with our one-off metadata (donations/metadata.py);
+A PaymentIntent is booked as a one-off only with our one-off metadata (donations/checkout/metadata.py);
 membership invoices' PaymentIntents carry no metadata of ours: their money is booked from
 `invoice.paid`, and they only tell the payment its charge id. Two shapes are read:
 - since 2022-11-15 the succeeded charge is `latest_charge`; before, it is in `charges.data`
@@ -17,7 +17,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
+from donations.checkout.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
 from donations.models import Payment, PaymentKey, PaymentKind
 from donations.sql import execute
 from donations.supporters import identify

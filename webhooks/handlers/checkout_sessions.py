@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
+from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
 from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email

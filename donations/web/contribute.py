@@ -27,8 +27,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from donations import checkout_service, money
-from donations.checkout import (
+from donations import money
+from donations.checkout import service
+from donations.checkout.rules import (
     MAX_SOURCE_LENGTH,
     Contribution,
     ContributionError,
@@ -98,8 +99,8 @@ async def contribute(request: Request) -> Response:
         response.headers["Retry-After"] = str(verdict.retry_after)
         return response
     try:
-        started = await checkout_service.start_checkout(state=state, contribution=contribution)
-    except checkout_service.ProviderUnavailable as error:
+        started = await service.start_checkout(state=state, contribution=contribution)
+    except service.ProviderUnavailable as error:
         status = 503 if error.temporary else 502
         return await _form(request, fields=fields, notice=PROVIDER_DOWN, status_code=status)
     if started.url is None:
@@ -128,13 +129,13 @@ async def create_session(request: Request) -> Response:
 
 async def _start(state: AppState, contribution: Contribution, key: str | None) -> Response:
     try:
-        started = await checkout_service.start_checkout(
+        started = await service.start_checkout(
             state=state, contribution=contribution, idempotency_key=key
         )
-    except checkout_service.IdempotencyConflict as error:
-        status = 409 if error.code == checkout_service.KEY_IN_FLIGHT else 422
+    except service.IdempotencyConflict as error:
+        status = 409 if error.code == service.KEY_IN_FLIGHT else 422
         return _api_error(error.code, error.message, status)
-    except checkout_service.ProviderUnavailable as error:
+    except service.ProviderUnavailable as error:
         status = 503 if error.temporary else 502
         return _api_error("payment_provider_unavailable", PROVIDER_DOWN, status)
     return JSONResponse({"id": started.session_id, "url": started.url}, status_code=201)
@@ -144,12 +145,12 @@ async def thanks(request: Request) -> Response:
     state = app_state(request)
     session_id = request.query_params.get("session_id", "")
     try:
-        given = await checkout_service.find_given(state=state, session_id=session_id)
-        if given is None and checkout_service.SESSION_ID.match(session_id):
+        given = await service.find_given(state=state, session_id=session_id)
+        if given is None and service.SESSION_ID.match(session_id):
             # Not ours, nor known from a webhook yet: Stripe knows, but anyone can send an id.
             if not await state.thanks_lookups.take():
                 return templates.TemplateResponse(request, "contribute/thanks.html", {})
-            given = await checkout_service.find_given_at_stripe(state=state, session_id=session_id)
+            given = await service.find_given_at_stripe(state=state, session_id=session_id)
     except stripe.StripeError:
         logger.warning("thanks page: Stripe unavailable", exc_info=True)
         return templates.TemplateResponse(
@@ -175,7 +176,7 @@ async def membership_portal(request: Request) -> Response:
     form = await request.form()
     session_id = form.get("session_id")
     if isinstance(session_id, str):
-        url = await checkout_service.portal_url(
+        url = await service.portal_url(
             state=state,
             session_id=session_id,
             window=PORTAL_WINDOW,

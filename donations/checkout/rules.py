@@ -8,7 +8,7 @@
     session_params(contribution, checkout_id=, site_url=)   Stripe's SessionCreateParams
     stripe_idempotency_key(checkout_id)                      one Stripe key per checkout row
 
-No I/O here: checkout_service.py writes the row and calls Stripe.
+No I/O here: donations/checkout/service.py writes the row and calls Stripe.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from donations import money
-from donations.metadata import checkout_metadata
+from donations.checkout.metadata import checkout_metadata
 from donations.models import Frequency
 from donations.settings import Settings
 

@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from donations.checkout import (
+from donations.checkout.rules import (
     Contribution,
     new_checkout_id,
     session_params,
