@@ -6,7 +6,7 @@ __main__.py     runs the sections per database, prints the table, writes results
 sizes.py        smoke (seconds, for CI) and full (1M payments, 20 s windows)
 figures.py      a figure, its baseline, ratio and target; the table
 ledger_rows.py  a realistic three-year ledger, as rows
-ledger.py       loads it (SQLite file, PostgreSQL test_bench), reuses it, restores it
+ledger_db.py    loads it (SQLite file, PostgreSQL test_bench), reuses it, restores it
 servers.py      the bench app and the Stripe emulator as child processes
 bench_app.py    create_app(settings) plus the baselines' routes (durable floor, constant,
                 stripe relay)

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from bench.ledger import FLOOR_TABLE
+from bench.ledger_db import FLOOR_TABLE
 from donations.app import create_app
 from donations.checkout.rules import Contribution, new_checkout_id
 from donations.checkout.service import open_session

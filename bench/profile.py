@@ -20,9 +20,9 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from bench import checkout, intake, ledger, progress
+from bench import checkout, intake, ledger_db, progress
 from bench.delivery import WEBHOOK_PATH
-from bench.ledger import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
+from bench.ledger_db import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
 from bench.measure import get_request, run_load
 from bench.servers import app_and_emulator
 from bench.sizes import SIZES
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     logs = results / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     url = database_url(args.database, size, results, args.postgres_url)
-    ledger.ensure_loaded(url, size.ledger)
+    ledger_db.ensure_loaded(url, size.ledger)
     count = int(REQUESTS_PER_SECOND_GUESS * (args.seconds + 5))
     if args.target == "intake":
         requests = intake.signed_requests(WEBHOOK_PATH, count, seed=3)
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
             )  # fmt: skip
             loader.join()
     finally:
-        ledger.restore(url, size.ledger)
+        ledger_db.restore(url, size.ledger)
     print(summarize(collapsed, possible=int(args.seconds * SAMPLE_RATE)))
     print(f"\nload while profiling: {load.get('requests_per_second')}/s, {load.get('statuses')}")
     print(f"collapsed stacks: {collapsed}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.csv_export import payments_sql
 from bench.figures import Figure, Goal, Target
-from bench.ledger import libpq_url, sqlite_path
+from bench.ledger_db import libpq_url, sqlite_path
 from bench.report_sql import (
     POSTGRESQL,
     SQLITE,

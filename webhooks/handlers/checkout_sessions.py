@@ -20,7 +20,7 @@ from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_o
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
 from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email
-from webhooks import fields, ledger, links, memberships
+from webhooks import bookings, fields, links, memberships
 from webhooks.events import Event, Json, moment, object_id, optional_moment
 from webhooks.registry import Note, handles
 
@@ -109,9 +109,9 @@ async def _book_gift(
     charge = None
     if not is_our_one_off(metadata):
         charge = await links.charge_of(session, payment_intent)
-    await ledger.book(
+    await bookings.book(
         session,
-        ledger.Booking(
+        bookings.Booking(
             kind=PaymentKind.one_off,
             amount=fields.amount(checkout, "amount_total"),
             currency=fields.currency(checkout),

@@ -21,7 +21,7 @@ from donations.checkout.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
 from donations.models import Payment, PaymentKey, PaymentKind
 from donations.sql import execute
 from donations.supporters import identify
-from webhooks import fields, ledger, links
+from webhooks import bookings, fields, links
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
 
@@ -64,9 +64,9 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
     if is_our_one_off(metadata):
         received = fields.optional_amount(intent, "amount_received")
         supporter_id = await identify(session, email=intent.get("receipt_email"), customer=customer)
-        await ledger.book(
+        await bookings.book(
             session,
-            ledger.Booking(
+            bookings.Booking(
                 kind=PaymentKind.one_off,
                 amount=fields.amount(intent, "amount") if received is None else received,
                 currency=fields.currency(intent),
@@ -88,11 +88,11 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
     )
     one_off = await _one_off_of(session, payment_intent)
     if one_off is not None:
-        await ledger.link(session, one_off, charge=charge, customer=customer)
+        await bookings.link(session, one_off, charge=charge, customer=customer)
         return None
     owner = await _invoice_paid_by(session, payment_intent, invoice)
     if owner is not None:
-        await ledger.settle_invoice(session, *owner)
+        await bookings.settle_invoice(session, *owner)
     return None
 
 
