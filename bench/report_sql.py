@@ -16,7 +16,7 @@ POSTGRESQL = "postgresql"
 
 
 @dataclass(frozen=True)
-class Window:
+class DayRange:
     """[start, end) as the ledger stores times: text on SQLite, timestamptz on PostgreSQL."""
 
     first_day: date
@@ -40,7 +40,7 @@ def _month(dialect: str, column: str) -> str:
     return f"date_trunc('month', {column} AT TIME ZONE 'UTC')"
 
 
-def progress_sql(dialect: str, *, slug: str, window: Window, currency: str) -> list[str]:
+def progress_sql(dialect: str, *, slug: str, window: DayRange, currency: str) -> list[str]:
     return [
         f"SELECT id, slug, name, currency, target, starts_on, ends_on FROM campaign WHERE slug = '{slug}'",
         f"""SELECT p.currency, count(*) AS payments, coalesce(sum(p.amount), 0) AS gross,
@@ -70,7 +70,7 @@ FROM membership WHERE status IN ('active', 'trialing', 'past_due')""",
     ]
 
 
-def period_by_month_sql(dialect: str, *, window: Window) -> list[str]:
+def period_by_month_sql(dialect: str, *, window: DayRange) -> list[str]:
     return [
         f"""SELECT month, currency, sum(gross) AS gross, sum(refunded) AS refunded,
        sum(disputed) AS disputed, sum(gross) - sum(refunded) - sum(disputed) AS net,

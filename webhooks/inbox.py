@@ -85,7 +85,7 @@ MAX_GROUP = 64
 _LEDGER_LOCK = select(func.pg_advisory_xact_lock(LEDGER_LOCK))
 
 
-class Outcome(StrEnum):
+class EventOutcome(StrEnum):
     processed = "processed"
     duplicate = "duplicate"
     ignored = "ignored"
@@ -94,7 +94,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Receipt:
-    outcome: Outcome
+    outcome: EventOutcome
     error: str | None = None
 
 
@@ -156,7 +156,7 @@ async def reprocess(db: Database, event_id: str) -> Receipt:
     event = parse_event(payload)
     handler = handler_for(event.type)
     if handler is None or event.account is not None:
-        return Receipt(Outcome.ignored)
+        return Receipt(EventOutcome.ignored)
     return await _write(db, event, payload, handler)
 
 
@@ -265,18 +265,18 @@ async def _store_and_apply(session: AsyncSession, group: list[_Delivery]) -> lis
 async def _apply(session: AsyncSession, delivery: _Delivery, *, is_new: bool) -> Receipt:
     event, handler = delivery.event, delivery.handler
     if handler is None:
-        return Receipt(Outcome.ignored if is_new else Outcome.duplicate)
+        return Receipt(EventOutcome.ignored if is_new else EventOutcome.duplicate)
     if is_new:
         note = await handler(session=session, event=event)
         if note is None:
-            return Receipt(Outcome.processed)
+            return Receipt(EventOutcome.processed)
         await execute(session, _NOTED, {"event": event.id, "note": note})
-        return Receipt(Outcome.ignored)
+        return Receipt(EventOutcome.ignored)
     # Met before: done already, or failed (or left pending by a crash) and worth a retry.
     stored = select(StripeEvent.status).where(StripeEvent.id == event.id)
     status = (await execute(session, stored)).scalar_one()
     if status in (EventStatus.processed, EventStatus.ignored):
-        return Receipt(Outcome.duplicate)
+        return Receipt(EventOutcome.duplicate)
     note = await handler(session=session, event=event)
     await execute(
         session,
@@ -290,7 +290,7 @@ async def _apply(session: AsyncSession, delivery: _Delivery, *, is_new: bool) ->
             processed_at=utcnow(),
         ),
     )
-    return Receipt(Outcome.processed if note is None else Outcome.ignored)
+    return Receipt(EventOutcome.processed if note is None else EventOutcome.ignored)
 
 
 # A handler's note: the event stays in the inbox as ignored, saying why.
@@ -340,7 +340,7 @@ async def _fail(db: Database, event: Event, payload: str, error: Exception) -> R
                     last_error=message,
                 ),
             )
-    return Receipt(Outcome.failed, message)
+    return Receipt(EventOutcome.failed, message)
 
 
 def _queue(db: Database) -> _Queue:

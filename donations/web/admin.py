@@ -62,7 +62,7 @@ from donations.reports.windows import (
     parse_range,
     report_zone,
 )
-from donations.staff import Action, Outcome, audit, credential, log_in
+from donations.staff import Action, LoginOutcome, audit, credential, log_in
 from donations.state import AppState, app_state
 from donations.web.templates import templates
 
@@ -141,11 +141,11 @@ async def _staff_name(request: Request) -> str | Response:
     if await _still_remembered(state, key, name):
         return name
     result = await log_in(db=state.db, name=name, password=password, client_ip=_client_ip(request))
-    if result.outcome is Outcome.ok:
+    if result.outcome is LoginOutcome.ok:
         assert result.credential is not None, "a login that succeeded names its credential"
         state.staff_logins.remember(key, result.credential)
         return name
-    if result.outcome is Outcome.throttled:
+    if result.outcome is LoginOutcome.throttled:
         assert result.retry_after is not None, "a throttled login says how long to wait"
         seconds = max(1, math.ceil(result.retry_after.total_seconds()))
         return PlainTextResponse(

@@ -21,7 +21,7 @@ from donations.models import (
     Supporter,
 )
 from tests.webhooks.ledger_dump import count, totals
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 pytestmark = pytest.mark.asyncio
 
@@ -36,7 +36,7 @@ def at(timestamp: int) -> datetime:
 async def deliver(db: Database, events: Sequence[dict[str, Any]]) -> None:
     for event in events:
         receipt = await receive_dict(db, event)
-        assert receipt.outcome in (Outcome.processed, Outcome.ignored), receipt.error
+        assert receipt.outcome in (EventOutcome.processed, EventOutcome.ignored), receipt.error
 
 
 async def rows(db: Database, model: type[SQLModel]) -> list[Any]:
