@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_currencies(cls, value: object) -> object:
         if isinstance(value, str):
-            return [item.strip().lower() for item in value.split(",") if item.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("CURRENCIES")

@@ -111,8 +111,7 @@ class ContributionRules:
 
     def maximum(self, currency: str) -> int:
         """MAX_AMOUNT in minor units of `currency`, never above what Stripe takes."""
-        minor = int(self.max_amount.scaleb(money.exponent(currency)))
-        return min(minor, money.STRIPE_MAX_AMOUNT)
+        return min(money.to_minor(self.max_amount, currency), money.STRIPE_MAX_AMOUNT)
 
 
 def new_checkout_id() -> str:

@@ -109,7 +109,7 @@ class Tally:
 
     @property
     def net(self) -> int:
-        return self.gross - self.refunded - self.disputed
+        return money.net(self.gross, self.refunded, self.disputed)
 
 
 def demo(

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations import money
 from donations.models import PaymentKind
 from donations.reports import counting
 from donations.reports.counting import dispute, payment, refund, when
@@ -167,7 +168,7 @@ def _row(sums: Any, boundaries: list[Bucket]) -> PeriodRow:
         gross=gross,
         refunded=refunded,
         disputed=disputed,
-        net=gross - refunded - disputed,
+        net=money.net(gross, refunded, disputed),
         # Known only when every payment's fee is (`donations reconcile fees`), in this
         # row's currency.
         fees=int(sums["fees"] or 0) if payments and not sums["fees_unknown"] else None,

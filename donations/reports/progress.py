@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations import money
 from donations.models import Campaign, Membership, MembershipStatus, PaymentKind
 from donations.reports import counting, mrr
 from donations.reports.counting import payment, when
@@ -57,7 +58,7 @@ class CurrencyTotals:
 
     @property
     def net(self) -> int:
-        return self.gross - self.refunded - self.disputed
+        return money.net(self.gross, self.refunded, self.disputed)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from donations import money
 from donations.money import (
     STRIPE_CURRENCIES,
     STRIPE_MAX_AMOUNT,
@@ -496,3 +497,23 @@ def test_parse_amount_raises_only_invalid_amount_or_returns_a_non_negative_int(
         return
     assert isinstance(amount, int)
     assert amount >= 0
+
+
+@pytest.mark.parametrize(
+    ("major", "currency", "minor"),
+    [("10000.00", "eur", 1_000_000), ("10000", "jpy", 10_000), ("1.234", "kwd", 1234),
+     ("12.505", "eur", 1250)],
+)  # fmt: skip
+def test_major_units_become_minor_units_by_the_currency_exponent(
+    major: str, currency: str, minor: int
+) -> None:
+    assert money.to_minor(Decimal(major), currency) == minor
+    assert money.Money.of_major(Decimal(major), currency) == money.Money(minor, currency)
+
+
+def test_money_knows_its_currency_when_shown() -> None:
+    assert [str(money.Money(1250, "eur")), str(money.Money(500, "jpy"))] == ["€12.50", "¥500"]
+
+
+def test_net_is_gross_less_refunds_and_disputes() -> None:
+    assert money.net(16_200, 1_000, 2_500) == 12_700
