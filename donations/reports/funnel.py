@@ -24,6 +24,7 @@ from donations.reports.windows import report_zone, window
 checkout: Table = Checkout.__table__  # type: ignore[attr-defined]
 
 COLUMNS = ("frequency", "created", "completed", "expired", "failed", "open", "conversion_percent")
+MONEY_COLUMNS: frozenset[str] = frozenset()  # counts only
 
 
 @dataclass(frozen=True)

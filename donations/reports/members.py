@@ -46,6 +46,7 @@ COLUMNS = (
     "currency", "interval", "interval_count", "band", "active", "paused", "past_due", "new",
     "cancelled", "active_at_start", "churned", "mrr",
 )  # fmt: skip
+MONEY_COLUMNS = frozenset({"mrr"})  # in minor units of the row's currency
 
 
 @dataclass(frozen=True)

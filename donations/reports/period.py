@@ -43,6 +43,10 @@ COLUMNS = (
     "payments", "one_off_count", "one_off_amount", "recurring_count", "recurring_amount",
     "refunds", "disputes",
 )  # fmt: skip
+# The columns in minor units of the row's currency.
+MONEY_COLUMNS = frozenset({
+    "gross", "refunded", "disputed", "net", "fees", "one_off_amount", "recurring_amount",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,11 @@ PUBLIC_KEYS = (
     "campaign", "name", "currency", "starts_on", "ends_on", "target", "net", "percent",
     "supporters", "as_of",
 )  # fmt: skip
+# The figures in minor units, by their last name ("gross", "one_off.amount",
+# "other_currencies.gbp.net"): of the campaign's currency, or of the one they are listed under.
+MONEY_FIGURES = frozenset({
+    "target", "gross", "refunded", "disputed", "net", "fees", "mrr", "amount",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from donations.reports.windows import iso_utc
 supporter: Table = Supporter.__table__  # type: ignore[attr-defined]
 
 COLUMNS = ("paid_at", "kind", "amount", "currency", "source", "email")
+MONEY_COLUMNS = frozenset({"amount"})  # in minor units of the row's currency
 BATCH_ROWS = 1000
 
 

@@ -20,6 +20,7 @@ from donations.reports.windows import report_zone, window
 
 NO_SOURCE = "(none)"
 COLUMNS = ("source", "currency", "payments", "gross")
+MONEY_COLUMNS = frozenset({"gross"})  # in minor units of the row's currency
 
 
 @dataclass(frozen=True)
