@@ -211,21 +211,6 @@ def describe(amount: int, currency: str, frequency: str) -> str:
     return f"{money.format_amount(amount, currency)} {_HOW_OFTEN[Frequency(frequency)]}"
 
 
-def suggested_amounts(text: str) -> dict[Frequency, list[str]]:
-    """SUGGESTED_AMOUNTS ("one_off:5,10;monthly:5") -> major-unit texts per frequency.
-
-    A malformed part is skipped: the form still offers a custom amount.
-    """
-    suggestions: dict[Frequency, list[str]] = {frequency: [] for frequency in Frequency}
-    for part in text.split(";"):
-        name, _, amounts = part.partition(":")
-        if name.strip() in Frequency.__members__:
-            suggestions[Frequency(name.strip())] = [
-                amount.strip() for amount in amounts.split(",") if amount.strip()
-            ]
-    return suggestions
-
-
 def check_idempotency_key(key: str) -> str:
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise ContributionError("invalid_idempotency_key", _KEY_MESSAGE, "Idempotency-Key")

@@ -40,7 +40,7 @@ from donations.campaigns import NewCampaign, add_campaign, find_campaign
 from donations.cli.common import fail
 from donations.db import Database
 from donations.models import Campaign, utcnow
-from donations.reports.windows import Window, local_today, report_zone, window
+from donations.reports.windows import Window, local_today, window
 from donations.settings import Settings, get_settings
 from donations.stripe_api import EMULATOR_PATH, open_stripe_client
 
@@ -125,7 +125,7 @@ def demo(
     console = Console()
     migrations.upgrade(settings.DATABASE_URL)
     campaign = asyncio.run(_campaign(settings))
-    span = window(campaign.starts_on, campaign.ends_on, report_zone(settings.REPORT_TIMEZONE))
+    span = window(campaign.starts_on, campaign.ends_on, settings.report_zone)
     visits = plan(payments, random.Random(seed))
     with _listening_socket() as sock:
         site = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -189,7 +189,7 @@ def _deal(count: int, shares: dict[str, float], rng: random.Random) -> list[str]
 
 async def _campaign(settings: Settings) -> Campaign:
     """The campaign running today, or a new one for this calendar year."""
-    today = local_today(utcnow(), report_zone(settings.REPORT_TIMEZONE))
+    today = local_today(utcnow(), settings.report_zone)
     db = Database(settings.DATABASE_URL)
     try:
         async with db.session() as session:

@@ -20,11 +20,10 @@ import time
 from datetime import datetime
 from typing import Any
 
-from donations.campaigns import find_campaign
+from donations.campaigns import todays_campaign
 from donations.models import utcnow
 from donations.progress_cache import Entry, Figure, ProgressCache, encoded
 from donations.reports.progress import campaign_progress
-from donations.reports.windows import local_today, report_zone
 from donations.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -33,14 +32,15 @@ logger = logging.getLogger(__name__)
 async def compute_progress(
     state: AppState, campaign_slug: str | None, now: datetime
 ) -> dict[str, Any] | None:
-    timezone = state.settings.REPORT_TIMEZONE
-    today = local_today(now, report_zone(timezone))
+    settings = state.settings
     async with state.reports_db.session() as session:
-        campaign = await find_campaign(session=session, slug=campaign_slug, today=today)
+        campaign = await todays_campaign(
+            session=session, slug=campaign_slug, zone=settings.report_zone, now=now
+        )
         if campaign is None:
             return None
         progress = await campaign_progress(
-            session=session, campaign=campaign, timezone=timezone, now=now
+            session=session, campaign=campaign, timezone=settings.REPORT_TIMEZONE, now=now
         )
         return progress.public_json()
 

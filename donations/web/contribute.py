@@ -27,7 +27,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from donations import money
 from donations.checkout import service
 from donations.checkout.rules import (
     MAX_SOURCE_LENGTH,
@@ -37,12 +36,13 @@ from donations.checkout.rules import (
     check_idempotency_key,
     describe,
     error_body,
-    suggested_amounts,
     validate_form,
     validate_json,
 )
 from donations.models import Frequency
+from donations.money import Money
 from donations.reports.live import current_progress
+from donations.settings import Settings
 from donations.state import AppState, app_state
 from donations.web.csrf import same_site
 from donations.web.templates import templates
@@ -221,7 +221,7 @@ async def _form(
         "frequencies": FREQUENCY_LABELS,
         "currency": currency,
         "currencies": settings.CURRENCIES,
-        "suggestions": _suggestions(settings.SUGGESTED_AMOUNTS, frequency, currency),
+        "suggestions": _suggestions(settings, frequency, currency),
         "progress": await _progress(state),
     }
     return templates.TemplateResponse(
@@ -229,17 +229,10 @@ async def _form(
     )
 
 
-def _suggestions(text: str, frequency: str, currency: str) -> list[tuple[str, str]]:
-    """(value, label) pairs: ("5", "€5.00"). Amounts the currency cannot express are left out."""
-    pairs = []
-    for amount in suggested_amounts(text)[Frequency(frequency)]:
-        try:
-            pairs.append(
-                (amount, money.format_amount(money.parse_amount(amount, currency), currency))
-            )
-        except money.MoneyError:
-            continue
-    return pairs
+def _suggestions(settings: Settings, frequency: str, currency: str) -> list[tuple[str, str]]:
+    """(value, label) pairs: ("5", "€5.00")."""
+    offered = settings.offer.suggestions[currency][Frequency(frequency)]
+    return [(each.text, str(Money(each.amount, currency))) for each in offered]
 
 
 async def _progress(state: AppState) -> dict[str, Any] | None:

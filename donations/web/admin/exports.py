@@ -15,7 +15,7 @@ from donations.reports import export, funnel, period, recent, sources
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
 from donations.reports.members import members_report
 from donations.reports.progress import campaign_progress
-from donations.reports.windows import Grain, ReportInputError, checked_grain, report_zone
+from donations.reports.windows import Grain, ReportInputError, checked_grain
 from donations.staff import Action, audit
 from donations.web.admin.auth import PageError, client_ip, staff_only
 from donations.web.admin.pages import RECENT_PAYMENTS
@@ -73,8 +73,7 @@ def _period_grain(request: Request, scope: Scope) -> Grain:
     file broken halfway."""
     by = request.query_params.get("by", Grain.month.value)
     try:
-        zone = report_zone(scope.timezone)
-        return checked_grain(by, scope.first_day, scope.last_day, zone, option="by")
+        return checked_grain(by, scope.first_day, scope.last_day, scope.zone, option="by")
     except ReportInputError as error:
         raise PageError(400, str(error)) from None
 

@@ -15,7 +15,7 @@ from donations.reports.members import members_report
 from donations.reports.pace import campaign_pace
 from donations.reports.progress import campaign_progress
 from donations.reports.snapshots import snapshot_history
-from donations.reports.windows import Grain, buckets, iso_utc, report_zone
+from donations.reports.windows import Grain, buckets, iso_utc
 from donations.web.admin.auth import staff_only
 from donations.web.admin.scope import money_format, page, page_scope, ranged, required_campaign
 
@@ -66,9 +66,7 @@ async def months(request: Request, who: str) -> Response:
         # Every month of the range, so that a month without money shows as a gap.
         labels = [
             bucket.label
-            for bucket in buckets(
-                scope.first_day, scope.last_day, Grain.month, report_zone(scope.timezone)
-            )
+            for bucket in buckets(scope.first_day, scope.last_day, Grain.month, scope.zone)
         ]
         one_off = [mine[label].one_off_amount if label in mine else 0 for label in labels]
         recurring = [mine[label].recurring_amount if label in mine else 0 for label in labels]

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,7 +16,7 @@ from starlette.responses import Response
 from donations import money
 from donations.campaigns import NO_CAMPAIGN, find_campaign
 from donations.models import Campaign, utcnow
-from donations.reports.windows import ReportInputError, local_today, parse_range, report_zone
+from donations.reports.windows import ReportInputError, local_today, parse_range
 from donations.state import AppState, app_state
 from donations.web.admin.auth import PageError
 from donations.web.templates import templates
@@ -37,6 +38,10 @@ class Scope:
     def timezone(self) -> str:
         return self.state.settings.REPORT_TIMEZONE
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.state.settings.report_zone
+
     def query(self) -> str:
         slug = f"campaign={self.campaign.slug}&" if self.campaign else ""
         return f"{slug}from={self.first_day}&to={self.last_day}"
@@ -48,8 +53,7 @@ class Scope:
 
 async def page_scope(request: Request, *, needs_campaign: bool = False) -> Scope:
     state = app_state(request)
-    timezone = state.settings.REPORT_TIMEZONE
-    today = local_today(utcnow(), report_zone(timezone))
+    today = local_today(utcnow(), state.settings.report_zone)
     slug = request.query_params.get("campaign") or None
     async with state.reports_db.session() as session:
         campaign = await find_campaign(session=session, slug=slug, today=today)
