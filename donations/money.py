@@ -5,6 +5,7 @@ between major and minor units, and says what net is.
 
     Money(amount, currency)   an amount in minor units that knows its currency; str(): "€12.50"
     to_minor(Decimal, currency) / to_major(int, currency)   between major and minor units
+    whole_minor(Decimal)      fractions of a minor unit rounded as Stripe charges them
     net(gross, refunded, disputed)   what was raised and kept
 
     MoneyError(ValueError)
@@ -58,7 +59,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from types import MappingProxyType
 from typing import Literal
@@ -87,6 +88,7 @@ __all__ = [
     "parse_major",
     "to_major",
     "to_minor",
+    "whole_minor",
 ]
 
 
@@ -239,6 +241,12 @@ def to_major(amount: int, currency: str) -> Decimal:
 def to_minor(amount: Decimal, currency: str) -> int:
     """Decimal("12.50") eur -> 1250; a fraction below the minor unit is dropped."""
     return int(amount.scaleb(exponent(currency)))
+
+
+def whole_minor(amount: Decimal) -> int:
+    """An amount in fractions of a minor unit (a price's `unit_amount_decimal` times its
+    quantity) as Stripe charges it: to the nearest minor unit, halves up."""
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def net(gross: int, refunded: int, disputed: int) -> int:
