@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
     REDIS_URL: str | None = None
 
-    # Time limits, in seconds: what one slow or hung part may cost a request (README, "Security").
+    # Time limits, in seconds: what one slow or hung part may cost a request (docs/operations.md, "Time limits").
     DATABASE_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
     # Any one statement; on SQLite, how long a writer waits for the database's write lock.
     DATABASE_STATEMENT_TIMEOUT: float = Field(default=15.0, gt=0)
