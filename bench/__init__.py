@@ -15,7 +15,7 @@ measure.py      runs whichever load generator is installed; checks the answers
 ceiling.py      is the load generator the bottleneck?
 progress.py     GET /api/progress vs a constant JSON
 intake.py       POST /webhooks/stripe vs the durable floor
-checkout.py     POST /api/checkout-sessions vs the emulator called directly, and the relay
+checkout_load.py  POST /api/checkout-sessions vs the emulator called directly, and the relay
 reports.py      report functions and CLI vs hand-written SQL (report_sql.py), by the
                 database's client and by sql_command.py (Python + SQLAlchemy); CSV export
                 (csv_export.py) with peak memory; timing.py: the repeat timers

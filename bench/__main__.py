@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, checkout, intake, ledger_db, progress, reports, servers
+from bench import ceiling, checkout_load, intake, ledger_db, progress, reports, servers
 from bench.figures import Figure, table, write_json
 from bench.ledger_db import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
 from bench.sizes import SIZES, Size
@@ -83,7 +83,8 @@ def run_database(
                 measured("progress", lambda: progress.measure_progress(app, size, **options))
                 measured("intake", lambda: intake.measure_intake(app, size, **options))
                 measured(
-                    "checkout", lambda: checkout.measure_checkout(app, emulator, size, **options)
+                    "checkout",
+                    lambda: checkout_load.measure_checkout(app, emulator, size, **options),
                 )
     finally:
         ledger_db.restore(url, size.ledger)

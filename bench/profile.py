@@ -20,7 +20,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from bench import checkout, intake, ledger_db, progress
+from bench import checkout_load, intake, ledger_db, progress
 from bench.delivery import WEBHOOK_PATH
 from bench.ledger_db import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
 from bench.measure import get_request, run_load
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.target == "intake":
         requests = intake.signed_requests(WEBHOOK_PATH, count, seed=3)
     elif args.target == "checkout":
-        requests = checkout.ours_requests(count)
+        requests = checkout_load.ours_requests(count)
     else:
         requests = [get_request(progress.PROGRESS_PATH)]
     collapsed = results / f"profile-{args.target}-{args.database}.txt"
