@@ -22,7 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from donations import money, production
-from donations.models.base import Frequency
+from donations.frequency import Frequency
 
 MIN_METRICS_TOKEN = 32
 SHORT_METRICS_TOKEN = (

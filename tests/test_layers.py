@@ -31,6 +31,7 @@ FOUNDATION = (
     "donations.migrations",
     "donations.models",
     "donations.money",
+    "donations.frequency",
     "donations.settings",
     "donations.production",
     "donations.logs",
