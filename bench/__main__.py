@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, checkout, intake, ledger, progress, reports, servers
+from bench import ceiling, checkout_load, intake, ledger_db, progress, reports, servers
 from bench.figures import Figure, table, write_json
-from bench.ledger import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
+from bench.ledger_db import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
 from bench.sizes import SIZES, Size
 
 SECTIONS = ("reports", "ceiling", "progress", "intake", "checkout")
@@ -68,8 +68,8 @@ def run_database(
             warnings.append(f"{name}: {section} failed: {type(error).__name__}: {error}")
         logger.info("%s: %s done in %.1f s", name, section, time.perf_counter() - started)
 
-    loaded = ledger.ensure_loaded(url, size.ledger)
-    ledger.create_floor_table(url)
+    loaded = ledger_db.ensure_loaded(url, size.ledger)
+    ledger_db.create_floor_table(url)
     try:
         measured(
             "reports", lambda: reports.measure_reports(url, size, database=name, scratch=results)
@@ -83,10 +83,11 @@ def run_database(
                 measured("progress", lambda: progress.measure_progress(app, size, **options))
                 measured("intake", lambda: intake.measure_intake(app, size, **options))
                 measured(
-                    "checkout", lambda: checkout.measure_checkout(app, emulator, size, **options)
+                    "checkout",
+                    lambda: checkout_load.measure_checkout(app, emulator, size, **options),
                 )
     finally:
-        ledger.restore(url, size.ledger)
+        ledger_db.restore(url, size.ledger)
     return figures, {"ledger": loaded}
 
 

@@ -12,7 +12,7 @@ run behind the same middleware, in the same process, on the same engine:
 - `GET /bench/constant`, a constant JSON of the progress shape: what serving
   `GET /api/progress` costs with no work at all.
 - `POST /bench/stripe-relay`, a checkout with no database: the reader's JSON in, the app's
-  own Stripe call (`checkout_service.open_session`), the session out as ours answers it. The
+  own Stripe call (`donations.checkout.service.open_session`), the session out as ours answers it. The
   least a checkout endpoint built on Starlette and the stripe library can cost; what ours
   adds beyond it is its validation, the rate limiter and its two commits.
 """
@@ -28,13 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from bench.ledger import FLOOR_TABLE
+from bench.ledger_db import FLOOR_TABLE
 from donations.app import create_app
-from donations.checkout import Contribution, new_checkout_id
-from donations.checkout_service import open_session
+from donations.checkout.rules import Contribution, new_checkout_id
+from donations.checkout.service import open_session
 from donations.models import Frequency
 from donations.settings import Settings
-from donations.web.state import app_state
+from donations.state import app_state
 from webhooks.verification import Refused, verify
 
 BENCH_WEBHOOK_SECRET = "whsec_bench_secret"

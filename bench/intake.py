@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from bench.bench_app import BENCH_WEBHOOK_SECRET, FLOOR_PATH
+from bench.delivery import WEBHOOK_PATH, signed
 from bench.figures import Figure, Goal, Target
 from bench.load import encode_request
 from bench.measure import Contender, check_answers, run_paired
 from bench.servers import Server
 from bench.sizes import Size
 from stripe_events import random_scenario
-from tests.support.webhook_delivery import WEBHOOK_PATH, signed
 
 INTAKE_TARGET = Target(Goal.ratio_at_least, 0.35)
 

@@ -95,7 +95,7 @@ class LoadResult:
     notes: list[str] = field(default_factory=list)
 
 
-class Window:
+class TimedWindow:
     """The timed window: what completes inside it counts; warm-up before it does not."""
 
     def __init__(self) -> None:
@@ -129,7 +129,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _connection(host: str, port: int, requests: Iterator[bytes], window: Window) -> None:
+async def _connection(host: str, port: int, requests: Iterator[bytes], window: TimedWindow) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while not window.closed:
@@ -165,7 +165,7 @@ async def run_load(
     cycle: bool,
     server_pid: int | None,
 ) -> LoadResult:
-    window = Window()
+    window = TimedWindow()
     source: Iterator[bytes] = _cycled(requests) if cycle else iter(requests)
     tasks = [
         asyncio.create_task(_connection(host, port, source, window)) for _ in range(connections)

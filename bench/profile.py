@@ -20,12 +20,12 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from bench import checkout, intake, ledger, progress
-from bench.ledger import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
+from bench import checkout_load, intake, ledger_db, progress
+from bench.delivery import WEBHOOK_PATH
+from bench.ledger_db import DEFAULT_POSTGRES, DEFAULT_RESULTS, database_url
 from bench.measure import get_request, run_load
 from bench.servers import app_and_emulator
 from bench.sizes import SIZES
-from tests.support.webhook_delivery import WEBHOOK_PATH
 
 SAMPLE_RATE = 200
 TOP = 25
@@ -101,12 +101,12 @@ def main(argv: list[str] | None = None) -> None:
     logs = results / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     url = database_url(args.database, size, results, args.postgres_url)
-    ledger.ensure_loaded(url, size.ledger)
+    ledger_db.ensure_loaded(url, size.ledger)
     count = int(REQUESTS_PER_SECOND_GUESS * (args.seconds + 5))
     if args.target == "intake":
         requests = intake.signed_requests(WEBHOOK_PATH, count, seed=3)
     elif args.target == "checkout":
-        requests = checkout.ours_requests(count)
+        requests = checkout_load.ours_requests(count)
     else:
         requests = [get_request(progress.PROGRESS_PATH)]
     collapsed = results / f"profile-{args.target}-{args.database}.txt"
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
             )  # fmt: skip
             loader.join()
     finally:
-        ledger.restore(url, size.ledger)
+        ledger_db.restore(url, size.ledger)
     print(summarize(collapsed, possible=int(args.seconds * SAMPLE_RATE)))
     print(f"\nload while profiling: {load.get('requests_per_second')}/s, {load.get('statuses')}")
     print(f"collapsed stacks: {collapsed}")

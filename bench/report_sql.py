@@ -1,7 +1,7 @@
 """The baselines for the reports: the same figures as hand-written SQL, per database.
 
 What a finance engineer would type into sqlite3 or psql to get each report, computing the
-same figures from the same rows (DESIGN.md's rules: succeeded refunds; disputes not won;
+same figures from the same rows (docs/accounting.md's rules: succeeded refunds; disputes not won;
 progress attributes refunds and disputes to the payment, the period report to the month
 they happened in). Times are UTC, as REPORT_TIMEZONE is by default.
 """
@@ -16,7 +16,7 @@ POSTGRESQL = "postgresql"
 
 
 @dataclass(frozen=True)
-class Window:
+class DayRange:
     """[start, end) as the ledger stores times: text on SQLite, timestamptz on PostgreSQL."""
 
     first_day: date
@@ -40,7 +40,7 @@ def _month(dialect: str, column: str) -> str:
     return f"date_trunc('month', {column} AT TIME ZONE 'UTC')"
 
 
-def progress_sql(dialect: str, *, slug: str, window: Window, currency: str) -> list[str]:
+def progress_sql(dialect: str, *, slug: str, window: DayRange, currency: str) -> list[str]:
     return [
         f"SELECT id, slug, name, currency, target, starts_on, ends_on FROM campaign WHERE slug = '{slug}'",
         f"""SELECT p.currency, count(*) AS payments, coalesce(sum(p.amount), 0) AS gross,
@@ -70,7 +70,7 @@ FROM membership WHERE status IN ('active', 'trialing', 'past_due')""",
     ]
 
 
-def period_by_month_sql(dialect: str, *, window: Window) -> list[str]:
+def period_by_month_sql(dialect: str, *, window: DayRange) -> list[str]:
     return [
         f"""SELECT month, currency, sum(gross) AS gross, sum(refunded) AS refunded,
        sum(disputed) AS disputed, sum(gross) - sum(refunded) - sum(disputed) AS net,

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from bench.csv_export import payments_sql
 from bench.figures import Figure, Goal, Target
-from bench.ledger import libpq_url, sqlite_path
+from bench.ledger_db import libpq_url, sqlite_path
 from bench.report_sql import (
     POSTGRESQL,
     SQLITE,
-    Window,
+    DayRange,
     as_script,
     period_by_month_sql,
     progress_sql,
@@ -40,9 +40,9 @@ from donations.reports.progress import campaign_progress
 from donations.reports.windows import parse_grain
 
 CAMPAIGN = "2026"
-CAMPAIGN_WINDOW = Window(date(2026, 1, 1), date(2027, 1, 1))
+CAMPAIGN_WINDOW = DayRange(date(2026, 1, 1), date(2027, 1, 1))
 PERIOD_FIRST, PERIOD_LAST = date(2023, 12, 1), date(2026, 11, 30)
-PERIOD_WINDOW = Window(PERIOD_FIRST, date(2026, 12, 1))
+PERIOD_WINDOW = DayRange(PERIOD_FIRST, date(2026, 12, 1))
 TIMEZONE = "UTC"
 WITHIN_SQL = Target(Goal.ratio_at_most, 1.5)
 UNDER_TWO_SECONDS = Target(Goal.ours_under, 2.0, " s")

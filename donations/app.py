@@ -12,16 +12,16 @@ from starlette.routing import BaseRoute, Mount
 
 from donations.db import Database, Timeouts
 from donations.settings import Settings, get_settings
+from donations.state import AppState
 from donations.stripe_api import (
     EMULATOR_PATH,
     make_stripe_client,
     stripe_transport,
     webhook_secret,
 )
-from donations.web import admin, checkout, health, public
+from donations.web import admin, contribute, health, public
 from donations.web import metrics as metrics_page
 from donations.web.middleware import middleware
-from donations.web.state import AppState
 from webhooks import endpoint as webhook_endpoint
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes: list[BaseRoute] = [
         *health.routes,
-        *checkout.routes,
+        *contribute.routes,
         *public.routes,
         *admin.routes,
         *webhook_endpoint.routes,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -12,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
 from donations.models import Campaign
+from donations.reports.windows import local_today
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # What the reports say, on the command line and in /admin, before any campaign exists.
@@ -100,3 +102,10 @@ async def find_campaign(*, session: AsyncSession, slug: str | None, today: date)
     if found is not None:
         return found
     return (await session.exec(select(Campaign).order_by(latest_first))).first()
+
+
+async def todays_campaign(
+    *, session: AsyncSession, slug: str | None, zone: ZoneInfo, now: datetime
+) -> Campaign | None:
+    """`find_campaign` with today as it is in `zone` (REPORT_TIMEZONE) at `now`."""
+    return await find_campaign(session=session, slug=slug, today=local_today(now, zone))

@@ -202,8 +202,8 @@ class Database:
     Write transactions on the request path go through `writing()` (a connection) or
     `writing_session()`: on SQLite, this process's writers queue for the one write lock in
     memory, first come first served. Left to SQLite, a writer that finds the lock taken
-    polls it with growing sleeps (up to 100 ms each): 32 concurrent checkouts had a p99 of
-    2.4 s that way (bench, 2026-11-28). Other processes still meet at SQLite's lock.
+    polls it with growing sleeps (up to 100 ms each), so that under concurrent checkouts
+    the unlucky ones wait seconds. Other processes still meet at SQLite's lock.
     PostgreSQL locks rows, not the database: nothing to queue for.
     """
 

@@ -1,6 +1,12 @@
 """Money: amounts as `int` minor units, with a lower-case ISO 4217 currency beside them.
 
-This module is the only place that turns human text into minor units and back.
+This module is the only place that turns human text into minor units and back, converts
+between major and minor units, and says what net is.
+
+    Money(amount, currency)   an amount in minor units that knows its currency; str(): "€12.50"
+    to_minor(Decimal, currency) / to_major(int, currency)   between major and minor units
+    whole_minor(Decimal)      fractions of a minor unit rounded as Stripe charges them
+    net(gross, refunded, disputed)   what was raised and kept
 
     MoneyError(ValueError)
      ├── InvalidAmount     text that is not an amount in the given currency
@@ -52,7 +58,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from types import MappingProxyType
 from typing import Literal
@@ -67,6 +74,7 @@ __all__ = [
     "THREE_DECIMAL_CURRENCIES",
     "ZERO_DECIMAL_CURRENCIES",
     "InvalidAmount",
+    "Money",
     "MoneyError",
     "UnknownCurrency",
     "currency_from_stripe",
@@ -74,10 +82,13 @@ __all__ = [
     "exponent",
     "format_amount",
     "minimum_charge",
+    "net",
     "normalize_currency",
     "parse_amount",
     "parse_major",
     "to_major",
+    "to_minor",
+    "whole_minor",
 ]
 
 
@@ -225,6 +236,37 @@ def minimum_charge(currency: str) -> int:
 def to_major(amount: int, currency: str) -> Decimal:
     """1250 eur -> Decimal("12.50"); 500 jpy -> Decimal("500"); 1234 kwd -> Decimal("1.234")."""
     return Decimal(amount).scaleb(-exponent(currency))
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Decimal("12.50") eur -> 1250; a fraction below the minor unit is dropped."""
+    return int(amount.scaleb(exponent(currency)))
+
+
+def whole_minor(amount: Decimal) -> int:
+    """An amount in fractions of a minor unit (a price's `unit_amount_decimal` times its
+    quantity) as Stripe charges it: to the nearest minor unit, halves up."""
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def net(gross: int, refunded: int, disputed: int) -> int:
+    """What was raised and kept: gross less what was refunded and what disputes withdrew."""
+    return gross - refunded - disputed
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in minor units with its currency; str() is the amount for people."""
+
+    amount: int
+    currency: str
+
+    @classmethod
+    def of_major(cls, amount: Decimal, currency: str) -> Money:
+        return cls(to_minor(amount, currency), currency)
+
+    def __str__(self) -> str:
+        return format_amount(self.amount, self.currency)
 
 
 def currency_name(currency: str) -> str:

@@ -16,7 +16,7 @@ hashes that carry no `object` of their own and for types not listed. A personal 
 its shape: every string and number in it becomes null, while what the ledger is built from
 (STRUCTURE: ids, amounts, currencies, statuses, timestamps, the objects an id points to) stays.
 An expanded object (`"customer": {"object": "customer", ...}`) is redacted by its own type's
-list. Metadata keeps only the keys we read (donations/metadata.py): Stripe objects carry other
+list. Metadata keeps only the keys we read (donations/checkout/metadata.py): Stripe objects carry other
 integrations' metadata too, and Stripe's own redaction drops metadata as well
 (https://docs.stripe.com/privacy/redaction).
 
@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from donations.metadata import CHECKOUT_ID, FREQUENCY, SOURCE
+from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE
 
 Json = dict[str, Any]
 

@@ -33,12 +33,10 @@ from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
 from donations.settings import Settings
-from donations.web.state import AppState
 
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "donations-checkout"
-_EXTRAS_KEY = __name__
 # A Redis that has not answered within this long is down, as far as a reader's wait goes.
 REDIS_TIMEOUT_SECONDS = 1.0
 # During an outage, how often one request tries Redis again.
@@ -96,6 +94,12 @@ class CheckoutRateLimiter:
             )
             self.shared = _Counter(storage, self.item)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CheckoutRateLimiter:
+        return cls(
+            settings.CHECKOUT_RATE_LIMIT, settings.REDIS_URL, workers=settings.WEB_CONCURRENCY
+        )
+
     async def hit(self, client: str) -> Verdict:
         if self.shared is None:
             return await self.local.hit(client)
@@ -139,18 +143,3 @@ class ProcessBudget:
 def _storage_uri(redis_url: str) -> str:
     # limits names its asyncio storages "async+<scheme>" (rediss:// keeps TLS).
     return "async+" + redis_url
-
-
-def checkout_limiter(state: AppState) -> CheckoutRateLimiter:
-    """The process's limiter, made on first use from the settings."""
-    limiter = state.extras.get(_EXTRAS_KEY)
-    if limiter is None:
-        limiter = state.extras[_EXTRAS_KEY] = from_settings(state.settings)
-    assert isinstance(limiter, CheckoutRateLimiter)
-    return limiter
-
-
-def from_settings(settings: Settings) -> CheckoutRateLimiter:
-    return CheckoutRateLimiter(
-        settings.CHECKOUT_RATE_LIMIT, settings.REDIS_URL, workers=settings.WEB_CONCURRENCY
-    )

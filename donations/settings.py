@@ -2,23 +2,35 @@
 
 Values come from the environment, then `.env`, then the defaults below, which run the
 service on an embedded SQLite file and, without a Stripe key, on the local Stripe emulator.
+
+Each value is read once, when the settings are made: a bad one refuses to start with one
+line naming it. What is used as something other than text is there in its type:
+`report_zone` (a ZoneInfo) and `offer` (what the form offers, in minor units per currency).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from donations import money, production
+from donations.frequency import Frequency
 
 MIN_METRICS_TOKEN = 32
 SHORT_METRICS_TOKEN = (
     f"must be at least {MIN_METRICS_TOKEN} ASCII characters (e.g. `openssl rand -hex 32`)"
 )
+
+
+UNKNOWN_ZONE = "{name!r} is not a known time zone"
 
 
 class ConfigurationError(RuntimeError):
@@ -52,7 +64,7 @@ class Settings(BaseSettings):
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
     REDIS_URL: str | None = None
 
-    # Time limits, in seconds: what one slow or hung part may cost a request (README, "Security").
+    # Time limits, in seconds: what one slow or hung part may cost a request (docs/operations.md, "Time limits").
     DATABASE_CONNECT_TIMEOUT: float = Field(default=5.0, gt=0)
     # Any one statement; on SQLite, how long a writer waits for the database's write lock.
     DATABASE_STATEMENT_TIMEOUT: float = Field(default=15.0, gt=0)
@@ -87,7 +99,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_currencies(cls, value: object) -> object:
         if isinstance(value, str):
-            return [item.strip().lower() for item in value.split(",") if item.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("CURRENCIES")
@@ -99,6 +111,12 @@ class Settings(BaseSettings):
     @classmethod
     def _stripe_currency(cls, value: str) -> str:
         return money.normalize_currency(value)
+
+    @field_validator("REPORT_TIMEZONE")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone_named(value)
+        return value
 
     @field_validator("METRICS_TOKEN")
     @classmethod
@@ -122,6 +140,23 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _offer_parsed_at_start(self) -> Settings:
+        # Parsed now, once, so that no reader's request pays for it.
+        self.offer  # noqa: B018
+        return self
+
+    @property
+    def report_zone(self) -> ZoneInfo:
+        """REPORT_TIMEZONE: where days and months begin for campaigns and reports."""
+        return zone_named(self.REPORT_TIMEZONE)
+
+    @property
+    def offer(self) -> Offer:
+        """CURRENCIES, DEFAULT_CURRENCY and SUGGESTED_AMOUNTS, amounts in minor units (the
+        maximum is the checkout rules', donations/checkout/rules.py)."""
+        return _offer(tuple(self.CURRENCIES), self.DEFAULT_CURRENCY, self.SUGGESTED_AMOUNTS)
+
     @property
     def uses_emulator(self) -> bool:
         """No Stripe key: development runs against the bundled emulator."""
@@ -141,6 +176,63 @@ class Settings(BaseSettings):
         reason = production.refusal(self)
         if reason is not None:
             raise ConfigurationError(reason)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str  # as SUGGESTED_AMOUNTS writes it, and as the form sends it back
+    amount: int  # in minor units of the currency it is offered in
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What the /contribute form offers: currencies, the preselected one, and suggested amounts
+    per currency and frequency (those a currency cannot express left out)."""
+
+    currencies: tuple[str, ...]
+    default_currency: str
+    suggestions: Mapping[str, Mapping[Frequency, tuple[Suggestion, ...]]]
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The time zone called `name` (zoneinfo keeps one instance per name); ValueError if none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(UNKNOWN_ZONE.format(name=name)) from None
+
+
+def suggested_amounts(text: str) -> dict[Frequency, list[str]]:
+    """SUGGESTED_AMOUNTS ("one_off:5,10;monthly:5") -> major-unit texts per frequency.
+
+    A malformed part is skipped: the form still offers a custom amount.
+    """
+    suggestions: dict[Frequency, list[str]] = {frequency: [] for frequency in Frequency}
+    for part in text.split(";"):
+        name, _, amounts = part.partition(":")
+        if name.strip() in Frequency.__members__:
+            suggestions[Frequency(name.strip())] = [
+                amount.strip() for amount in amounts.split(",") if amount.strip()
+            ]
+    return suggestions
+
+
+@lru_cache(maxsize=8)
+def _offer(currencies: tuple[str, ...], default: str, suggested: str) -> Offer:
+    texts = suggested_amounts(suggested)
+    suggestions = {}
+    for currency in currencies:
+        per_frequency = {}
+        for frequency, amounts in texts.items():
+            offered = []
+            for text in amounts:
+                try:
+                    offered.append(Suggestion(text, money.parse_amount(text, currency)))
+                except money.MoneyError:
+                    continue
+            per_frequency[frequency] = tuple(offered)
+        suggestions[currency] = MappingProxyType(per_frequency)
+    return Offer(currencies, default, MappingProxyType(suggestions))
 
 
 @lru_cache(maxsize=1)

@@ -80,7 +80,7 @@ class Action(StrEnum):
     staff_unlocked = "staff_unlocked"
 
 
-class Outcome(StrEnum):
+class LoginOutcome(StrEnum):
     ok = "ok"
     wrong = "wrong"  # unknown name or wrong password: the same answer for both
     throttled = "throttled"  # too many failures: wait retry_after, password not checked
@@ -88,7 +88,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class LoginResult:
-    outcome: Outcome
+    outcome: LoginOutcome
     retry_after: timedelta | None = None
     # On success, the stored hash the password matched: a remembered login stays good
     # while it is still the stored one (see `credential`).
@@ -272,7 +272,7 @@ async def log_in(
     # The transaction is over: no row lock (nor SQLite's write lock) is held while hashing.
     if wait is not None:
         logger.info("staff login throttled", extra={"ip": client_ip})
-        return LoginResult(Outcome.throttled, retry_after=wait)
+        return LoginResult(LoginOutcome.throttled, retry_after=wait)
     # argon2 takes tens of milliseconds of CPU: off the event loop.
     matches = await asyncio.to_thread(_check, password_hash, password)
     ok = password_hash is not None and matches
@@ -293,5 +293,5 @@ async def log_in(
         )
     if not ok:
         logger.info("staff login failed", extra={"ip": client_ip})
-        return LoginResult(Outcome.wrong)
-    return LoginResult(Outcome.ok, credential=password_hash)
+        return LoginResult(LoginOutcome.wrong)
+    return LoginResult(LoginOutcome.ok, credential=password_hash)

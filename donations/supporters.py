@@ -33,7 +33,7 @@ from donations.models import (
     Supporter,
     utcnow,
 )
-from webhooks.sql import execute
+from donations.sql import execute
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ async def merge(session: AsyncSession, *, survivor: int, other: int) -> int:
     return survivor
 
 
-# Built once: building a statement costs more than running it (webhooks/sql.py).
+# Built once: building a statement costs more than running it (donations/sql.py).
 _BY_EMAIL = select(Supporter.id).where(col(Supporter.email) == bindparam("email"))
 _BY_CUSTOMER = select(StripeCustomer.supporter_id).where(
     col(StripeCustomer.id) == bindparam("customer")

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from donations.metadata import checkout_metadata
+from donations.checkout.metadata import checkout_metadata
 from stripe_emulator.shapes import shape
 from stripe_events import objects
 from stripe_events.domains import DISPUTE_STATUSES_FUNDS_WITHDRAWN

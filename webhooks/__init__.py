@@ -8,11 +8,12 @@ inbox.py         receive(db, event, payload, livemode=), receive_dict(db, body) 
                  the `stripe_event` inbox, one transaction per event, retries
 registry.py      @handles("type"): one handler per event type; KNOWN_EVENT_TYPES
 handlers/        the handlers, one module per object family (rules in its docstring)
-ledger.py        payments: book one, link it to its PaymentIntent/charge, match waiting
+bookings.py      payments: book one, link it to its PaymentIntent/charge, match waiting
                  refunds and disputes
 memberships.py   a membership row per subscription, its state applied newest-first
 links.py         `stripe_link`: an invoice's PaymentIntent and a PaymentIntent's charge,
                  recorded as their events arrive, looked up by key
-sql.py           INSERT ... ON CONFLICT DO NOTHING on both databases, fill-if-NULL,
-                 the newer-state condition; statements built once per shape
+
+The generic SQL helpers every writer uses (INSERT ... ON CONFLICT DO NOTHING on both
+databases, fill-if-NULL, the newer-state condition) are donations/sql.py.
 """

@@ -20,9 +20,9 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Coupon, Discount
+from donations.sql import execute, insert_ignoring_conflicts, newer_state
 from webhooks import fields
 from webhooks.events import Json, object_id, optional_moment
-from webhooks.sql import execute, insert_ignoring_conflicts, newer_state
 
 _DISCOUNT_STATE = (
     update(Discount)

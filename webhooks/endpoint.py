@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from donations.state import app_state
 from donations.stripe_api import webhook_secret
-from donations.web.state import app_state
-from webhooks.inbox import Outcome, receive
+from webhooks.inbox import EventOutcome, receive
 from webhooks.verification import Refused, verify
 
 logger = logging.getLogger(__name__)
@@ -50,11 +50,11 @@ async def stripe_webhook(request: Request) -> Response:
     except Refused as refused:
         return _refuse(400, refused.reason)
     receipt = await receive(state.db, event, payload, livemode=state.settings.stripe_livemode)
-    if receipt.outcome == Outcome.failed:
+    if receipt.outcome == EventOutcome.failed:
         return JSONResponse({"received": False, "error": PROCESSING_FAILED}, status_code=500)
-    if receipt.outcome == Outcome.duplicate:
+    if receipt.outcome == EventOutcome.duplicate:
         return JSONResponse({"received": True, "duplicate": True})
-    if receipt.outcome == Outcome.ignored:
+    if receipt.outcome == EventOutcome.ignored:
         return JSONResponse({"received": True, "ignored": True})
     return JSONResponse({"received": True})
 

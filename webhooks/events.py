@@ -63,7 +63,6 @@ def event_from_dict(body: object) -> Event:
         or isinstance(created, bool)
         or not isinstance(data, dict)
         or not isinstance(data.get("object"), dict)
-        or not isinstance(data["object"].get("id"), str)
     ):
         raise NotAnEvent(NOT_AN_EVENT)
     previous = data.get("previous_attributes")

@@ -54,10 +54,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import webhooks.handlers  # noqa: F401  (registers every handler)
 from donations.db import Database
 from donations.models import EventStatus, StripeEvent, utcnow
-from webhooks import metrics
-from webhooks.events import Event, event_from_dict, parse_event
+from donations.sql import (
+    dialect,
+    execute,
+    insert_ignoring_conflicts,
+    insert_many_ignoring_conflicts,
+)
 from webhooks.registry import Handler, handler_for
-from webhooks.sql import dialect, execute, insert_ignoring_conflicts, insert_many_ignoring_conflicts
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ RETRYABLE_SQLSTATES = {"40001", "40P01", "23505"}
 # https://www.sqlite.org/rescode.html#constraint_unique
 SQLITE_UNIQUE_VIOLATIONS = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 NOT_STORED = "event {id} is not in the inbox"
+NO_ID = "has no id"
 
 # The most deliveries one transaction writes: enough to amortize a commit, few enough that
 # the first of them is not kept waiting long.
@@ -80,7 +84,7 @@ MAX_GROUP = 64
 _LEDGER_LOCK = select(func.pg_advisory_xact_lock(LEDGER_LOCK))
 
 
-class Outcome(StrEnum):
+class EventOutcome(StrEnum):
     processed = "processed"
     duplicate = "duplicate"
     ignored = "ignored"
@@ -89,7 +93,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Receipt:
-    outcome: Outcome
+    outcome: EventOutcome
     error: str | None = None
 
 
@@ -151,7 +155,7 @@ async def reprocess(db: Database, event_id: str) -> Receipt:
     event = parse_event(payload)
     handler = handler_for(event.type)
     if handler is None or event.account is not None:
-        return Receipt(Outcome.ignored)
+        return Receipt(EventOutcome.ignored)
     return await _write(db, event, payload, handler)
 
 
@@ -260,19 +264,19 @@ async def _store_and_apply(session: AsyncSession, group: list[_Delivery]) -> lis
 async def _apply(session: AsyncSession, delivery: _Delivery, *, is_new: bool) -> Receipt:
     event, handler = delivery.event, delivery.handler
     if handler is None:
-        return Receipt(Outcome.ignored if is_new else Outcome.duplicate)
+        return Receipt(EventOutcome.ignored if is_new else EventOutcome.duplicate)
     if is_new:
-        note = await handler(session=session, event=event)
+        note = await _run(handler, session, event)
         if note is None:
-            return Receipt(Outcome.processed)
+            return Receipt(EventOutcome.processed)
         await execute(session, _NOTED, {"event": event.id, "note": note})
-        return Receipt(Outcome.ignored)
+        return Receipt(EventOutcome.ignored)
     # Met before: done already, or failed (or left pending by a crash) and worth a retry.
     stored = select(StripeEvent.status).where(StripeEvent.id == event.id)
     status = (await execute(session, stored)).scalar_one()
     if status in (EventStatus.processed, EventStatus.ignored):
-        return Receipt(Outcome.duplicate)
-    note = await handler(session=session, event=event)
+        return Receipt(EventOutcome.duplicate)
+    note = await _run(handler, session, event)
     await execute(
         session,
         update(StripeEvent)
@@ -285,7 +289,15 @@ async def _apply(session: AsyncSession, delivery: _Delivery, *, is_new: bool) ->
             processed_at=utcnow(),
         ),
     )
-    return Receipt(Outcome.processed if note is None else Outcome.ignored)
+    return Receipt(EventOutcome.processed if note is None else EventOutcome.ignored)
+
+
+async def _run(handler: Handler, session: AsyncSession, event: Event) -> str | None:
+    # Every object a handler reads has an id (events about objects without one, such as an
+    # upcoming invoice or the balance, are not handled: they are stored as ignored).
+    obj = event.object
+    fields.require(isinstance(obj.get("id"), str) and bool(obj["id"]), obj, NO_ID)
+    return await handler(session=session, event=event)
 
 
 # A handler's note: the event stays in the inbox as ignored, saying why.
@@ -335,7 +347,7 @@ async def _fail(db: Database, event: Event, payload: str, error: Exception) -> R
                     last_error=message,
                 ),
             )
-    return Receipt(Outcome.failed, message)
+    return Receipt(EventOutcome.failed, message)
 
 
 def _queue(db: Database) -> _Queue:

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import StripeLink
-from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts
+from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 
 # An invoice payment's `payment.type` for money that moved through Stripe; anything else (a
 # `payment_record`) was paid outside it

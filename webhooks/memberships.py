@@ -26,17 +26,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.metadata import CHECKOUT_ID, SOURCE
+from donations import money
+from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Interval, Membership, MembershipStatus
+from donations.sql import execute, fill_missing, insert_new, newer_state
 from webhooks import discounts, fields
 from webhooks.events import Json, moment, object_id, optional_moment
-from webhooks.sql import execute, fill_missing, insert_new, newer_state
 
 # Precedence at equal `created`: the further along a subscription's life, the higher.
 STATUS_PRECEDENCE = {
@@ -254,7 +255,7 @@ def _item_amount(item: Json, price: Json) -> int:
     fields.require(
         exact.is_finite() and exact >= 0, price, NO_UNIT_AMOUNT.format(price=price.get("id"))
     )
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return money.whole_minor(exact)
 
 
 def _period_end(subscription: Json) -> object:

@@ -1,8 +1,8 @@
-"""`donations`: the command line for engineers and finance staff (DESIGN.md, Finance contract).
+"""`donations`: the command line for engineers and finance staff (README, "For finance staff").
 
 Each command group lives in its own module and is imported only when it is the one asked
 for: a finance report should not pay for loading the web server, the Stripe library and
-Alembic first (about a second on a busy two-core machine).
+Alembic first.
 """
 
 from __future__ import annotations

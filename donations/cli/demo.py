@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -40,7 +41,7 @@ from donations.campaigns import NewCampaign, add_campaign, find_campaign
 from donations.cli.common import fail
 from donations.db import Database
 from donations.models import Campaign, utcnow
-from donations.reports.windows import Window, local_today, report_zone, window
+from donations.reports.windows import Window, local_today, window
 from donations.settings import Settings, get_settings
 from donations.stripe_api import EMULATOR_PATH, open_stripe_client
 
@@ -66,9 +67,11 @@ CARD_DISPUTED = "4000000000000259"
 CARD_RENEWALS_DECLINED = "4000000000000341"
 
 SOURCES = ("article-footer", "newsletter", "homepage-banner", "podcast", "social", "")
-ONE_OFF_AMOUNTS = (5, 10, 10, 25, 25, 50, 100)
-MONTHLY_AMOUNTS = (5, 5, 10, 10, 20)
-ANNUAL_AMOUNTS = (50, 100, 200)
+# What readers pick, in major units (the form's buttons); a custom amount is any in between.
+ONE_OFF_AMOUNTS = tuple(map(Decimal, (5, 10, 10, 25, 25, 50, 100)))
+MONTHLY_AMOUNTS = tuple(map(Decimal, (5, 5, 10, 10, 20)))
+ANNUAL_AMOUNTS = tuple(map(Decimal, (50, 100, 200)))
+CUSTOM_AMOUNTS = (Decimal("3.00"), Decimal("150.00"))
 # What happens after checkout, as shares of one-off gifts and of memberships; the rest pay.
 ONE_OFF_FATES = {"refunded": 0.08, "disputed": 0.06, "declined": 0.08, "abandoned": 0.08}
 MEMBER_FATES = {"renewals_declined": 0.07, "declined": 0.07, "abandoned": 0.06}
@@ -109,7 +112,7 @@ class Tally:
 
     @property
     def net(self) -> int:
-        return self.gross - self.refunded - self.disputed
+        return money.net(self.gross, self.refunded, self.disputed)
 
 
 def demo(
@@ -125,7 +128,7 @@ def demo(
     console = Console()
     migrations.upgrade(settings.DATABASE_URL)
     campaign = asyncio.run(_campaign(settings))
-    span = window(campaign.starts_on, campaign.ends_on, report_zone(settings.REPORT_TIMEZONE))
+    span = window(campaign.starts_on, campaign.ends_on, settings.report_zone)
     visits = plan(payments, random.Random(seed))
     with _listening_socket() as sock:
         site = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -153,17 +156,19 @@ def plan(count: int, rng: random.Random) -> list[Visit]:
     for number, frequency in enumerate(frequencies):
         if frequency == "one_off":
             fate = one_off_fates.pop()
-            amount = rng.choice(ONE_OFF_AMOUNTS) * 100
+            amount = rng.choice(ONE_OFF_AMOUNTS)
             if rng.random() < 0.2:
-                amount = rng.randint(300, 15_000)  # a custom amount, cents and all
+                low, high = (money.to_minor(bound, CURRENCY) for bound in CUSTOM_AMOUNTS)
+                amount = money.to_major(rng.randint(low, high), CURRENCY)  # cents and all
         else:
             fate = member_fates.pop()
             amounts = MONTHLY_AMOUNTS if frequency == "monthly" else ANNUAL_AMOUNTS
-            amount = rng.choice(amounts) * 100
+            amount = rng.choice(amounts)
         email = f"reader{number + 1}@example.com" if rng.random() < 0.85 else None
         # Refunds and disputes stay in the campaign's currency, where the summary shows them.
         currency = _currency(rng.random()) if fate == "paid" else CURRENCY
-        visits.append(Visit(amount, currency, frequency, rng.choice(SOURCES), email, fate))
+        minor = money.to_minor(amount, currency)
+        visits.append(Visit(minor, currency, frequency, rng.choice(SOURCES), email, fate))
     return visits
 
 
@@ -189,7 +194,7 @@ def _deal(count: int, shares: dict[str, float], rng: random.Random) -> list[str]
 
 async def _campaign(settings: Settings) -> Campaign:
     """The campaign running today, or a new one for this calendar year."""
-    today = local_today(utcnow(), report_zone(settings.REPORT_TIMEZONE))
+    today = local_today(utcnow(), settings.report_zone)
     db = Database(settings.DATABASE_URL)
     try:
         async with db.session() as session:

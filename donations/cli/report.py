@@ -1,4 +1,4 @@
-"""`donations report ...`: the finance figures (DESIGN.md, Finance contract).
+"""`donations report ...`: the finance figures (docs/accounting.md says what counts).
 
 Every command takes --format table|json|csv and --output FILE, reads from
 REPORTS_DATABASE_URL when set, and exits 2 with one line on bad input.
@@ -7,7 +7,15 @@ REPORTS_DATABASE_URL when set, and exits 2 with one line on bad input.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -34,8 +42,9 @@ from donations.reports.export import (
     shown,
 )
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
+from donations.reports.members import MONEY_COLUMNS as MEMBER_MONEY
 from donations.reports.members import members_report
-from donations.reports.progress import campaign_progress
+from donations.reports.progress import MONEY_FIGURES, campaign_progress
 from donations.reports.snapshots import take_snapshots
 from donations.reports.windows import (
     ReportInputError,
@@ -43,7 +52,6 @@ from donations.reports.windows import (
     iso_utc,
     local_today,
     parse_range,
-    report_zone,
 )
 from donations.settings import get_settings
 
@@ -58,21 +66,17 @@ _UNKNOWN_CAMPAIGN = "no campaign with slug {slug!r} (see `donations campaign lis
 
 
 def _timezone() -> str:
-    name = get_settings().REPORT_TIMEZONE
-    try:
-        report_zone(name)
-    except ReportInputError as error:
-        fail(str(error))
-    return name
+    # Checked when the settings were read: a zone that does not exist stopped the command.
+    return get_settings().REPORT_TIMEZONE
 
 
-def _today(timezone: str) -> date:
-    return local_today(utcnow(), report_zone(timezone))
+def _today() -> date:
+    return local_today(utcnow(), get_settings().report_zone)
 
 
 def _range(start: str | None, end: str | None, timezone: str) -> tuple[date, date]:
     try:
-        return parse_range(start, end, today=_today(timezone))
+        return parse_range(start, end, today=_today())
     except ReportInputError as error:
         fail(str(error))
 
@@ -100,7 +104,7 @@ def _run(work: Callable[[Database], Awaitable[None]]) -> None:
 
 async def _find(db: Database, slug: str | None, timezone: str) -> Campaign:
     async with db.session() as session:
-        campaign = await find_campaign(session=session, slug=slug, today=_today(timezone))
+        campaign = await find_campaign(session=session, slug=slug, today=_today())
     if campaign is None:
         fail(_UNKNOWN_CAMPAIGN.format(slug=slug) if slug else NO_CAMPAIGN)
     return campaign
@@ -109,6 +113,7 @@ async def _find(db: Database, slug: str | None, timezone: str) -> Campaign:
 async def _write_rows(
     rows: AsyncIterator[Any],
     columns: Sequence[str],
+    money_columns: Collection[str],
     format_: Format,
     out: IO[str],
     title: str,
@@ -122,12 +127,13 @@ async def _write_rows(
     if format_ is Format.json:
         out.write(json_text(collected))
     else:
-        _print_table(rows_table(columns, collected, title=title), out)
+        _print_table(rows_table(columns, collected, money_columns=money_columns, title=title), out)
 
 
 def _report_rows(
     rows: Callable[[AsyncSession], AsyncIterator[Any]],
     columns: Sequence[str],
+    money_columns: Collection[str],
     title: str,
     format_: Format,
     output: Path | None,
@@ -137,7 +143,7 @@ def _report_rows(
     async def work(db: Database) -> None:
         async with db.session() as session:
             with _opened(output) as out:
-                await _write_rows(rows(session), columns, format_, out, title)
+                await _write_rows(rows(session), columns, money_columns, format_, out, title)
 
     _run(work)
 
@@ -181,7 +187,7 @@ def _write_progress(figures: Mapping[str, Any], format_: Format, out: IO[str]) -
         currency = key.split(".")[1] if key.startswith("other_currencies.") else figures["currency"]
         if key.endswith(".amount"):
             name = "amount"
-        table.add_row(key, shown(name, value, currency))
+        table.add_row(key, shown(name, value, currency, MONEY_FIGURES))
     _print_table(table, out)
 
 
@@ -198,7 +204,7 @@ def period_command(
     first, last = _range(start, end, timezone)
     try:
         # Checked before connecting: too many buckets is bad input, not a slow query.
-        grain = checked_grain(by, first, last, report_zone(timezone))
+        grain = checked_grain(by, first, last, get_settings().report_zone)
     except ReportInputError as error:
         fail(str(error))
     _report_rows(
@@ -206,6 +212,7 @@ def period_command(
             session=session, first_day=first, last_day=last, grain=grain, timezone=timezone
         ),
         period.COLUMNS,
+        period.MONEY_COLUMNS,
         f"By {grain}, {first} to {last}",
         format_,
         output,
@@ -243,10 +250,13 @@ def members_command(
                 )
                 head = Table("figure", "value", title=f"Members, {first} to {last}")
                 for key, value in summary.items():
-                    head.add_row(key, (mrr or "—") if key == "mrr" else shown(key, value, None))
+                    head.add_row(key, (mrr or "—") if key == "mrr" else shown(key, value, None, ()))
                 _print_table(head, out)
                 rows = [row.as_json() for row in report.rows]
-                _print_table(rows_table(MEMBER_COLUMNS, rows, title="By interval and band"), out)
+                table = rows_table(
+                    MEMBER_COLUMNS, rows, money_columns=MEMBER_MONEY, title="By interval and band"
+                )
+                _print_table(table, out)
 
     _run(work)
 
@@ -267,6 +277,7 @@ def sources_command(
             session=session, first_day=first, last_day=last, timezone=timezone
         ),
         sources.COLUMNS,
+        sources.MONEY_COLUMNS,
         f"Sources, {first} to {last}",
         format_,
         output,
@@ -289,7 +300,9 @@ def funnel_command(
             session=session, first_day=first, last_day=last, timezone=timezone
         )
 
-    _report_rows(rows, funnel.COLUMNS, f"Funnel, {first} to {last}", format_, output)
+    _report_rows(
+        rows, funnel.COLUMNS, funnel.MONEY_COLUMNS, f"Funnel, {first} to {last}", format_, output
+    )
 
 
 @app.command("uncounted")
@@ -309,7 +322,14 @@ def uncounted_command(
             session=session, first_day=first, last_day=last, timezone=timezone
         )
 
-    _report_rows(rows, uncounted.COLUMNS, f"Not counted, {first} to {last}", format_, output)
+    _report_rows(
+        rows,
+        uncounted.COLUMNS,
+        uncounted.MONEY_COLUMNS,
+        f"Not counted, {first} to {last}",
+        format_,
+        output,
+    )
 
 
 @app.command("snapshot")

@@ -1,9 +1,9 @@
 """`donations serve`: migrate, then run the web app under uvicorn, with limits on what one
-connection may cost (the reverse proxy in front adds its own: README, "Security").
+connection may cost (the reverse proxy in front adds its own: docs/operations.md, "Security").
 
 - h11 parses HTTP by default: only h11 bounds a request's head (request line and headers),
   at MAX_HEAD_BYTES; past it, 400 and the connection is closed. httptools keeps reading
-  headers for as long as they come (README, "Security", has what that cost), but serves more
+  headers for as long as they come (docs/operations.md, "Time limits", has what that cost), but serves more
   requests per second: `--http httptools` is for a server whose proxy bounds heads itself.
 - An idle keep-alive connection is closed after KEEP_ALIVE_SECONDS.
 - Past MAX_CONNECTIONS open connections (or running requests) a worker answers 503 at once:

@@ -22,7 +22,7 @@ from donations.models import EventStatus, StripeEvent, utcnow
 from donations.reports.windows import iso_utc
 from donations.settings import get_settings
 from donations.stripe_api import open_stripe_client
-from webhooks.inbox import Outcome, receive_dict, reprocess
+from webhooks.inbox import EventOutcome, receive_dict, reprocess
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -128,7 +128,7 @@ def replay(
 ) -> None:
     """Process stored events again, oldest first (after a fix, or a crash mid-event)."""
 
-    async def work(db: Database) -> Counter[Outcome]:
+    async def work(db: Database) -> Counter[EventOutcome]:
         async with db.session() as session:
             ids = (
                 await session.exec(
@@ -137,7 +137,7 @@ def replay(
                     .order_by(col(StripeEvent.created), col(StripeEvent.id))
                 )
             ).all()
-        outcomes: Counter[Outcome] = Counter()
+        outcomes: Counter[EventOutcome] = Counter()
         with _progress() as progress:
             task = progress.add_task(f"replaying {status.value} events", total=len(ids))
             for event_id in ids:
@@ -148,8 +148,8 @@ def replay(
     outcomes = run_with_db(work)
     typer.echo(
         f"replayed {outcomes.total()} {status.value} events: "
-        f"{outcomes[Outcome.processed]} processed, {outcomes[Outcome.failed]} failed, "
-        f"{outcomes[Outcome.duplicate] + outcomes[Outcome.ignored]} already done"
+        f"{outcomes[EventOutcome.processed]} processed, {outcomes[EventOutcome.failed]} failed, "
+        f"{outcomes[EventOutcome.duplicate] + outcomes[EventOutcome.ignored]} already done"
     )
 
 
@@ -163,25 +163,25 @@ def backfill(
     start = _start(since)
     settings = get_settings()
 
-    async def work(db: Database) -> tuple[int, int, Counter[Outcome]]:
+    async def work(db: Database) -> tuple[int, int, Counter[EventOutcome]]:
         async with open_stripe_client(settings) as client:
             return await _backfill(db, client, start, livemode=settings.stripe_livemode)
 
     fetched, new, outcomes = run_with_db(work)
     typer.echo(
         f"fetched {fetched} events since {start.date()}: {new} new, {fetched - new} already had; "
-        f"{outcomes[Outcome.failed]} failed"
+        f"{outcomes[EventOutcome.failed]} failed"
     )
 
 
 async def _backfill(
     db: Database, client: stripe.StripeClient, start: datetime, *, livemode: bool
-) -> tuple[int, int, Counter[Outcome]]:
+) -> tuple[int, int, Counter[EventOutcome]]:
     """(fetched, new, outcomes of those processed): every event since `start`, newest first
     as Stripe lists them; those the inbox lacks (or holds unprocessed) go through it."""
     params = {"created": {"gte": int(start.timestamp())}, "limit": PAGE_SIZE}
     fetched = new = 0
-    outcomes: Counter[Outcome] = Counter()
+    outcomes: Counter[EventOutcome] = Counter()
     with _progress() as progress:
         task = progress.add_task("fetching events", total=None)
         page = await client.v1.events.list_async(params=params)  # type: ignore[arg-type]

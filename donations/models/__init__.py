@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from donations.models.base import Frequency, utcnow
+from donations.frequency import Frequency
+from donations.models.base import utcnow
 from donations.models.campaigns import Campaign
 from donations.models.checkouts import Checkout, CheckoutStatus
 from donations.models.discounts import Coupon, Discount

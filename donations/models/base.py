@@ -50,9 +50,3 @@ def non_negative(table: str, column: str) -> CheckConstraint:
 def one_of(table: str, column: str, values: type[StrEnum]) -> CheckConstraint:
     allowed = ", ".join(f"'{value.value}'" for value in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{table}_{column}_valid")
-
-
-class Frequency(StrEnum):
-    one_off = "one_off"
-    monthly = "monthly"
-    annual = "annual"

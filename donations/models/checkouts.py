@@ -7,9 +7,9 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from donations.frequency import Frequency
 from donations.models.base import (
     METADATA_VALUE_LENGTH,
-    Frequency,
     currency_check,
     money_field,
     non_negative,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from enum import StrEnum
 from operator import itemgetter
 from typing import Any
@@ -22,11 +22,6 @@ from typing import Any
 from rich.table import Table
 
 from donations import money
-
-MONEY_COLUMNS = frozenset({
-    "gross", "refunded", "disputed", "net", "fees", "one_off_amount", "recurring_amount",
-    "amount", "mrr", "target",
-})  # fmt: skip
 
 
 class Format(StrEnum):
@@ -102,11 +97,12 @@ def json_text(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
-def shown(name: str, value: Any, currency: str | None) -> str:
-    """A cell for people: money formatted in its currency, empty for unknown."""
+def shown(name: str, value: Any, currency: str | None, money_columns: Collection[str]) -> str:
+    """A cell for people: money (the report's `money_columns`) formatted in its currency, a
+    dash for unknown."""
     if value is None:
         return "—"
-    if name in MONEY_COLUMNS and currency and isinstance(value, int):
+    if name in money_columns and currency and isinstance(value, int):
         return money.format_amount(value, currency)
     if isinstance(value, float):
         return f"{value:.1f}%"
@@ -114,12 +110,16 @@ def shown(name: str, value: Any, currency: str | None) -> str:
 
 
 def rows_table(
-    columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, title: str | None = None
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    money_columns: Collection[str],
+    title: str | None = None,
 ) -> Table:
     table = Table(*columns, title=title)
     for row in rows:
         currency = row.get("currency")
-        table.add_row(*(shown(name, row[name], currency) for name in columns))
+        table.add_row(*(shown(name, row[name], currency, money_columns) for name in columns))
     return table
 
 

@@ -17,13 +17,14 @@ from sqlalchemy import Select, Table, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Checkout, CheckoutStatus
-from donations.reports import ledger
-from donations.reports.ledger import when
+from donations.reports import counting
+from donations.reports.counting import when
 from donations.reports.windows import report_zone, window
 
 checkout: Table = Checkout.__table__  # type: ignore[attr-defined]
 
 COLUMNS = ("frequency", "created", "completed", "expired", "failed", "open", "conversion_percent")
+MONEY_COLUMNS: frozenset[str] = frozenset()  # counts only
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def funnel_statement(*, start: Any, end: Any) -> Select[Any]:
             func.sum(when(status == CheckoutStatus.expired.value, 1)).label("expired"),
             func.sum(when(status == CheckoutStatus.failed.value, 1)).label("failed"),
         )
-        .where(ledger.between(checkout.c.created_at, start, end))
+        .where(counting.between(checkout.c.created_at, start, end))
         .group_by(checkout.c.frequency)
         .order_by(checkout.c.frequency)
     )
@@ -67,7 +68,7 @@ async def stream_funnel(
 ) -> AsyncIterator[FunnelRow]:
     """A row per frequency, then "all", adding them up (none when nothing was created)."""
     span = window(first_day, last_day, report_zone(timezone))
-    connection = await ledger.connection(session)
+    connection = await counting.connection(session)
     result = await connection.stream(funnel_statement(start=span.start, end=span.end))
     rows = []
     async for values in result.mappings():

@@ -15,96 +15,41 @@ across processes.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from donations.campaigns import find_campaign
+from donations.campaigns import todays_campaign
 from donations.models import utcnow
+from donations.progress_cache import Entry, Figure, ProgressCache, encoded
 from donations.reports.progress import campaign_progress
-from donations.reports.windows import local_today, report_zone
-from donations.web.state import AppState
-
-TTL_SECONDS = 5.0
-EXTRAS_KEY = __name__
+from donations.state import AppState
 
 logger = logging.getLogger(__name__)
-
-Compute = Callable[[AppState, str | None, datetime], Awaitable[dict[str, Any] | None]]
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A progress figure as served: the JSON, its encoded body and its strong ETag."""
-
-    progress: dict[str, Any]
-    body: bytes
-    etag: str
-
-
-def encoded(progress: dict[str, Any]) -> Figure:
-    body = json.dumps(progress, separators=(",", ":")).encode()
-    # Strong: the same bytes always get the same tag (RFC 9110 §8.8.3).
-    return Figure(progress, body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
 async def compute_progress(
     state: AppState, campaign_slug: str | None, now: datetime
 ) -> dict[str, Any] | None:
-    timezone = state.settings.REPORT_TIMEZONE
-    today = local_today(now, report_zone(timezone))
+    settings = state.settings
     async with state.reports_db.session() as session:
-        campaign = await find_campaign(session=session, slug=campaign_slug, today=today)
+        campaign = await todays_campaign(
+            session=session, slug=campaign_slug, zone=settings.report_zone, now=now
+        )
         if campaign is None:
             return None
         progress = await campaign_progress(
-            session=session, campaign=campaign, timezone=timezone, now=now
+            session=session, campaign=campaign, timezone=settings.REPORT_TIMEZONE, now=now
         )
         return progress.public_json()
-
-
-@dataclass
-class _Entry:
-    figure: Figure | None  # None: no campaign at all yet (only for the current campaign)
-    expires: float
-
-
-@dataclass
-class ProgressCache:
-    ttl: float = TTL_SECONDS
-    # What computes a figure; tests pass one that waits, to hold a recompute open.
-    compute: Compute = compute_progress
-    entries: dict[str | None, _Entry] = field(default_factory=dict)
-    # First computations, which requests wait for.
-    locks: dict[str | None, asyncio.Lock] = field(default_factory=dict)
-    # Background recomputes in flight: at most one per campaign. Holding the task here also
-    # keeps it from being garbage-collected while it runs (asyncio.create_task's docs).
-    refreshes: dict[str | None, asyncio.Task[None]] = field(default_factory=dict)
-
-    async def aclose(self) -> None:
-        """On shutdown (AppState.aclose): stop recomputes before the database goes away."""
-        for task in self.refreshes.values():
-            task.cancel()
-        await asyncio.gather(*self.refreshes.values(), return_exceptions=True)
-        self.refreshes.clear()
-
-
-def _cache(state: AppState) -> ProgressCache:
-    cache = state.extras.get(EXTRAS_KEY)
-    if not isinstance(cache, ProgressCache):
-        cache = state.extras[EXTRAS_KEY] = ProgressCache()
-    return cache
 
 
 async def _computed(
     state: AppState, cache: ProgressCache, campaign_slug: str | None
 ) -> Figure | None:
-    progress = await cache.compute(state, campaign_slug, utcnow())
+    compute = cache.compute or compute_progress
+    progress = await compute(state, campaign_slug, utcnow())
     return None if progress is None else encoded(progress)
 
 
@@ -115,7 +60,7 @@ def _remember(cache: ProgressCache, campaign_slug: str | None, figure: Figure | 
         cache.entries.pop(campaign_slug, None)
         cache.locks.pop(campaign_slug, None)
         return
-    cache.entries[campaign_slug] = _Entry(figure, time.monotonic() + cache.ttl)
+    cache.entries[campaign_slug] = Entry(figure, time.monotonic() + cache.ttl)
 
 
 async def _refresh(state: AppState, cache: ProgressCache, campaign_slug: str | None) -> None:
@@ -136,7 +81,7 @@ async def _refresh(state: AppState, cache: ProgressCache, campaign_slug: str | N
 
 async def cached_figure(state: AppState, campaign_slug: str | None = None) -> Figure | None:
     """The campaign's (or the current one's) figure as served; None if there is none."""
-    cache = _cache(state)
+    cache = state.progress_cache
     entry = cache.entries.get(campaign_slug)
     if entry is not None:
         if entry.expires <= time.monotonic() and campaign_slug not in cache.refreshes:

@@ -31,8 +31,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
 from donations.models import Membership, MembershipStatus, utcnow
-from donations.reports import ledger, mrr
-from donations.reports.ledger import when
+from donations.reports import counting, mrr
+from donations.reports.counting import when
 from donations.reports.mrr import half_up
 from donations.reports.progress import ACTIVE, paused_member, paying_member
 from donations.reports.windows import report_zone, window
@@ -46,6 +46,7 @@ COLUMNS = (
     "currency", "interval", "interval_count", "band", "active", "paused", "past_due", "new",
     "cancelled", "active_at_start", "churned", "mrr",
 )  # fmt: skip
+MONEY_COLUMNS = frozenset({"mrr"})  # in minor units of the row's currency
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def members_statement(*, start: Any, end: Any) -> Select[Any]:
         m.ended_at, case((m.status == MembershipStatus.canceled.value, m.canceled_at))
     )
     at_start = started & (began < start) & (ended.is_(None) | (ended >= start))
-    cancelled = ledger.between(ended, start, end)
+    cancelled = counting.between(ended, start, end)
     active = m.status.in_(ACTIVE)
     band = _band()
     return (
@@ -155,7 +156,7 @@ def members_statement(*, start: Any, end: Any) -> Select[Any]:
             func.sum(when(active & ~m.collection_paused, 1)).label("active"),
             func.sum(when(paused_member(), 1)).label("paused"),
             func.sum(when(m.status == MembershipStatus.past_due.value, 1)).label("past_due"),
-            func.sum(when(started & ledger.between(began, start, end), 1)).label("new"),
+            func.sum(when(started & counting.between(began, start, end), 1)).label("new"),
             func.sum(when(cancelled, 1)).label("cancelled"),
             func.sum(when(at_start, 1)).label("active_at_start"),
             func.sum(when(at_start & cancelled, 1)).label("churned"),
@@ -175,7 +176,7 @@ async def members_report(
 ) -> MembersReport:
     """The period's figures; MRR as of `now` (default: this moment), when discounts last."""
     span = window(first_day, last_day, report_zone(timezone))
-    connection = await ledger.connection(session)
+    connection = await counting.connection(session)
     result = await connection.execute(members_statement(start=span.start, end=span.end))
     m = membership.c
     monthly = await mrr.monthly_fractions(

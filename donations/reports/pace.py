@@ -13,8 +13,8 @@ from sqlalchemy import case, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Campaign
-from donations.reports import ledger
-from donations.reports.ledger import payment
+from donations.reports import counting
+from donations.reports.counting import payment
 from donations.reports.windows import Bucket, Grain, buckets, local_midnight, report_zone
 
 # Up to about a quarter, one point a day; longer campaigns, one a week.
@@ -57,8 +57,8 @@ async def campaign_pace(
 async def _net_by_bucket(
     *, session: AsyncSession, campaign: Campaign, boundaries: list[Bucket]
 ) -> dict[int, int]:
-    refunded = ledger.refunded_per_payment()
-    disputed = ledger.disputed_per_payment()
+    refunded = counting.refunded_per_payment()
+    disputed = counting.disputed_per_payment()
     bucket = case(
         *((payment.c.paid_at < b.end, index) for index, b in enumerate(boundaries)), else_=None
     ).label("bucket")
@@ -76,10 +76,10 @@ async def _net_by_bucket(
         )
         .where(
             payment.c.currency == campaign.currency,
-            ledger.between(payment.c.paid_at, boundaries[0].start, boundaries[-1].end),
+            counting.between(payment.c.paid_at, boundaries[0].start, boundaries[-1].end),
         )
         .group_by(bucket)
     )
-    connection = await ledger.connection(session)
+    connection = await counting.connection(session)
     result = await connection.execute(statement)
     return {int(row.bucket): int(row.net) for row in result}

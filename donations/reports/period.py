@@ -32,9 +32,10 @@ from sqlalchemy import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations import money
 from donations.models import PaymentKind
-from donations.reports import ledger
-from donations.reports.ledger import dispute, payment, refund, when
+from donations.reports import counting
+from donations.reports.counting import dispute, payment, refund, when
 from donations.reports.windows import Bucket, Grain, buckets, report_zone
 
 COLUMNS = (
@@ -42,6 +43,10 @@ COLUMNS = (
     "payments", "one_off_count", "one_off_amount", "recurring_count", "recurring_amount",
     "refunds", "disputes",
 )  # fmt: skip
+# The columns in minor units of the row's currency.
+MONEY_COLUMNS = frozenset({
+    "gross", "refunded", "disputed", "net", "fees", "one_off_amount", "recurring_amount",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -78,11 +83,11 @@ def _buckets(boundaries: list[Bucket], moment_type: Any) -> CTE:
 
 def _per_bucket(table: Table, moment: Any, b: CTE, *figures: Any) -> Select[Any]:
     """`figures` of `table`'s rows per bucket and currency. A range join walks the index on
-    `moment` once per bucket; a CASE over every boundary for each row took twice as long
-    on SQLite at a million payments (bench, 2026-11-28)."""
+    `moment` once per bucket; a CASE over every boundary for each row is slower on a large
+    ledger (scripts/bench --only reports)."""
     return (
         select(b.c.bucket, table.c.currency, *figures)
-        .select_from(b.join(table, ledger.between(moment, b.c.starts, b.c.ends)))
+        .select_from(b.join(table, counting.between(moment, b.c.starts, b.c.ends)))
         .group_by(b.c.bucket, table.c.currency)
     )
 
@@ -126,11 +131,11 @@ def period_statement(boundaries: list[Bucket]) -> Select[Any]:
     # Which refunds and disputes count is decided inside the sums, not in WHERE: given a
     # status condition, SQLite searched refunds by status and checked every one's date in
     # every bucket. HAVING drops the buckets where none counted.
-    refunds = _movement(refund, refund.c.refunded_at, b, ledger.ONCE_COUNTED_REFUND, "refunded")
-    taken_back = _movement(refund, refund.c.reversed_at, b, ledger.REVERSED, "refunded", sign=-1)
-    disputes = _movement(dispute, dispute.c.withdrawn_at, b, ledger.WITHDRAWN_DISPUTE, "disputed")
+    refunds = _movement(refund, refund.c.refunded_at, b, counting.ONCE_COUNTED_REFUND, "refunded")
+    taken_back = _movement(refund, refund.c.reversed_at, b, counting.REVERSED, "refunded", sign=-1)
+    disputes = _movement(dispute, dispute.c.withdrawn_at, b, counting.WITHDRAWN_DISPUTE, "disputed")
     reinstated = _movement(
-        dispute, dispute.c.reinstated_at, b, ledger.REINSTATED_DISPUTE, "disputed", sign=-1
+        dispute, dispute.c.reinstated_at, b, counting.REINSTATED_DISPUTE, "disputed", sign=-1
     )
     movements = union_all(payments, refunds, taken_back, disputes, reinstated).subquery("movement")
     m = movements.c
@@ -167,7 +172,7 @@ def _row(sums: Any, boundaries: list[Bucket]) -> PeriodRow:
         gross=gross,
         refunded=refunded,
         disputed=disputed,
-        net=gross - refunded - disputed,
+        net=money.net(gross, refunded, disputed),
         # Known only when every payment's fee is (`donations reconcile fees`), in this
         # row's currency.
         fees=int(sums["fees"] or 0) if payments and not sums["fees_unknown"] else None,
@@ -186,7 +191,7 @@ async def stream_period(
 ) -> AsyncIterator[PeriodRow]:
     """Rows as the database cursor yields them: only buckets with money in them."""
     boundaries = buckets(first_day, last_day, grain, report_zone(timezone))
-    connection = await ledger.connection(session)
+    connection = await counting.connection(session)
     result = await connection.stream(period_statement(boundaries))
     async for sums in result.mappings():
         yield _row(sums, boundaries)

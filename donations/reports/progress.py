@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations import money
 from donations.models import Campaign, Membership, MembershipStatus, PaymentKind
-from donations.reports import ledger, mrr
-from donations.reports.ledger import payment, when
+from donations.reports import counting, mrr
+from donations.reports.counting import payment, when
 from donations.reports.mrr import half_up
 from donations.reports.windows import iso_utc, report_zone, window
 
@@ -33,6 +34,11 @@ PUBLIC_KEYS = (
     "campaign", "name", "currency", "starts_on", "ends_on", "target", "net", "percent",
     "supporters", "as_of",
 )  # fmt: skip
+# The figures in minor units, by their last name ("gross", "one_off.amount",
+# "other_currencies.gbp.net"): of the campaign's currency, or of the one they are listed under.
+MONEY_FIGURES = frozenset({
+    "target", "gross", "refunded", "disputed", "net", "fees", "mrr", "amount",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class CurrencyTotals:
 
     @property
     def net(self) -> int:
-        return self.gross - self.refunded - self.disputed
+        return money.net(self.gross, self.refunded, self.disputed)
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class Progress:
         return half_up(Fraction(1000 * self.totals.net, self.campaign.target)) / 10
 
     def as_json(self) -> dict[str, Any]:
-        """Every key of DESIGN.md's progress JSON, in its order."""
+        """Every key of the progress JSON (docs/accounting.md), in its order."""
         totals = self.totals
         return {
             "campaign": self.campaign.slug,
@@ -131,8 +137,8 @@ async def campaign_progress(
     *, session: AsyncSession, campaign: Campaign, timezone: str, now: datetime
 ) -> Progress:
     span = window(campaign.starts_on, campaign.ends_on, report_zone(timezone))
-    refunded = ledger.refunded_per_payment()
-    disputed = ledger.disputed_per_payment()
+    refunded = counting.refunded_per_payment()
+    disputed = counting.disputed_per_payment()
     one_off = payment.c.kind == PaymentKind.one_off.value
     recurring = payment.c.kind == PaymentKind.recurring.value
     by_currency = (
@@ -157,11 +163,11 @@ async def campaign_progress(
                 disputed, disputed.c.payment_id == payment.c.id
             )
         )
-        .where(ledger.between(payment.c.paid_at, span.start, span.end))
+        .where(counting.between(payment.c.paid_at, span.start, span.end))
         .group_by(payment.c.currency)
         .order_by(payment.c.currency)
     )
-    connection = await ledger.connection(session)
+    connection = await counting.connection(session)
     found: dict[str, CurrencyTotals] = {}
     for row in (await connection.execute(by_currency)).mappings():
         # Fees are only meaningful when every payment's is known (`reconcile fees`), and are
@@ -198,7 +204,7 @@ async def members_now(*, session: AsyncSession, currency: str, now: datetime) ->
         func.sum(when(paused_member(), 1)).label("paused"),
         func.sum(when(m.status == MembershipStatus.past_due.value, 1)).label("past_due"),
     ).where(m.status.in_((*ACTIVE, MembershipStatus.paused.value, MembershipStatus.past_due.value)))
-    connection = await ledger.connection(session)
+    connection = await counting.connection(session)
     row = (await connection.execute(statement)).mappings().one()
     monthly = await mrr.monthly_fractions(
         connection, counted=paying_member(currency), by=[], now=now

@@ -11,13 +11,14 @@ from sqlalchemy import Select, Table, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Supporter
-from donations.reports import ledger
-from donations.reports.ledger import payment
+from donations.reports import counting
+from donations.reports.counting import payment
 from donations.reports.windows import iso_utc
 
 supporter: Table = Supporter.__table__  # type: ignore[attr-defined]
 
 COLUMNS = ("paid_at", "kind", "amount", "currency", "source", "email")
+MONEY_COLUMNS = frozenset({"amount"})  # in minor units of the row's currency
 BATCH_ROWS = 1000
 
 
@@ -78,7 +79,7 @@ async def stream_recent(
 ) -> AsyncIterator[RecentPayment]:
     """Newest first, fetched `batch_rows` at a time: the async driver is reached through a
     greenlet switch per fetch, so fetching row by row costs a switch per payment."""
-    connection = await ledger.connection(session)
+    connection = await counting.connection(session)
     statement = recent_statement(limit).execution_options(yield_per=batch_rows)
     result = await connection.stream(statement)
     async for batch in result.partitions():

@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.reports import ledger
-from donations.reports.ledger import payment
+from donations.reports import counting
+from donations.reports.counting import payment
 from donations.reports.windows import report_zone, window
 
 NO_SOURCE = "(none)"
 COLUMNS = ("source", "currency", "payments", "gross")
+MONEY_COLUMNS = frozenset({"gross"})  # in minor units of the row's currency
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def sources_statement(*, start: Any, end: Any, limit: int | None = None) -> Sele
     gross = func.sum(payment.c.amount).label("gross")
     statement = (
         select(source, payment.c.currency, func.count().label("payments"), gross)
-        .where(ledger.between(payment.c.paid_at, start, end))
+        .where(counting.between(payment.c.paid_at, start, end))
         .group_by(source, payment.c.currency)
         .order_by(payment.c.currency, gross.desc(), source)
     )
@@ -54,7 +55,7 @@ async def stream_sources(
     limit: int | None = None,
 ) -> AsyncIterator[SourceRow]:
     span = window(first_day, last_day, report_zone(timezone))
-    connection = await ledger.connection(session)
+    connection = await counting.connection(session)
     result = await connection.stream(sources_statement(start=span.start, end=span.end, limit=limit))
     async for values in result.mappings():
         yield SourceRow(

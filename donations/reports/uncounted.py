@@ -18,12 +18,13 @@ from sqlalchemy import Table, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import StripeEvent
-from donations.reports import ledger
+from donations.reports import counting
 from donations.reports.windows import iso_utc, report_zone, window
 
 inbox: Table = StripeEvent.__table__  # type: ignore[attr-defined]
 
 COLUMNS = ("created", "event", "type", "object", "amount", "currency", "note")
+MONEY_COLUMNS = frozenset({"amount"})
 # The fields that say how much an object of each kind was for, in the order tried.
 _AMOUNT_FIELDS = ("amount_paid", "amount_total", "amount_received", "amount")
 
@@ -50,11 +51,13 @@ async def stream_uncounted(
         select(inbox.c.id, inbox.c.type, inbox.c.created, inbox.c.payload, inbox.c.note)
         .where(
             inbox.c.note.is_not(None),
-            ledger.between(inbox.c.created, int(span.start.timestamp()), int(span.end.timestamp())),
+            counting.between(
+                inbox.c.created, int(span.start.timestamp()), int(span.end.timestamp())
+            ),
         )
         .order_by(inbox.c.created, inbox.c.id)
     )
-    connection = await ledger.connection(session)
+    connection = await counting.connection(session)
     result = await connection.stream(statement)
     async for event_id, event_type, created, payload, note in result:
         obj = (json.loads(payload).get("data") or {}).get("object") or {}

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from donations.migrations import current_revision, head_revision
-from donations.web.state import app_state
+from donations.state import app_state
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from donations import metrics
 from donations.models import utcnow
-from donations.web.state import app_state
+from donations.state import app_state
 
 NOT_SERVED = "Not found: set METRICS_TOKEN to serve metrics in production.\n"
 NO_TOKEN = "Send the metrics token as Authorization: Bearer <METRICS_TOKEN>.\n"

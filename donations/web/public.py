@@ -1,6 +1,6 @@
 """Public progress: the JSON for news sites' own pages, and an embeddable progress bar.
 
-    GET /api/progress?campaign=slug   the progress JSON of DESIGN.md; 404 {"error": ...} for
+    GET /api/progress?campaign=slug   the public progress JSON; 404 {"error": ...} for
                                       an unknown campaign. Cacheable for 60 s by anyone
                                       (Cache-Control: public), with a strong ETag and 304 on
                                       If-None-Match (RFC 9110 §13.1.2); open to any origin.
@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from donations.reports.live import cached_figure, current_progress
-from donations.web.state import app_state
+from donations.state import app_state
 from donations.web.templates import templates
 
 MAX_AGE = 60

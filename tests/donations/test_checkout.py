@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from donations.checkout import (
+from donations.checkout.rules import (
     Contribution,
     ContributionError,
     ContributionRules,
@@ -15,11 +15,11 @@ from donations.checkout import (
     new_checkout_id,
     session_params,
     stripe_idempotency_key,
-    suggested_amounts,
     validate_form,
     validate_json,
 )
 from donations.models import Frequency
+from donations.settings import suggested_amounts
 
 RULES = ContributionRules(
     currencies=("eur", "gbp", "jpy"), default_currency="eur", max_amount=Decimal("10000.00")

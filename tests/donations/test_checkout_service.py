@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from donations import checkout_service
+from donations.checkout import service as checkout_service
 from donations.db import Database
 from donations.models import Checkout, CheckoutStatus
 from donations.settings import Settings

@@ -33,7 +33,7 @@ from tests.support.cli import donations, in_process
 from tests.support.servers import free_port, serve_in_thread
 from tests.webhooks.conflicts import allow_checkouts, refuse_checkout_quoting
 from tests.webhooks.ledger_dump import totals
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 ANA = Reader(
     name="Ana López", email="ana.lopez@example.org", street="Torstraße 109", phone="+49 30 901820"
@@ -52,7 +52,7 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 async def _receive(db: Database, events: list[dict[str, Any]]) -> None:
     for event in events:
         receipt = await receive_dict(db, event)
-        assert receipt.outcome == Outcome.processed, receipt.error
+        assert receipt.outcome == EventOutcome.processed, receipt.error
 
 
 async def _progress(db: Database) -> dict[str, Any]:
@@ -97,7 +97,7 @@ async def _failed_event(db: Database, reader: Reader) -> str:
     await refuse_checkout_quoting(db, completed["data"]["object"]["id"], reader.email)
     receipt = await receive_dict(db, completed)
     await allow_checkouts(db)
-    assert receipt.outcome == Outcome.failed
+    assert receipt.outcome == EventOutcome.failed
     assert receipt.error is not None and reader.email in receipt.error
     event_id: str = completed["id"]
     return event_id

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from donations import money
 from donations.money import (
     STRIPE_CURRENCIES,
     STRIPE_MAX_AMOUNT,
@@ -496,3 +498,47 @@ def test_parse_amount_raises_only_invalid_amount_or_returns_a_non_negative_int(
         return
     assert isinstance(amount, int)
     assert amount >= 0
+
+
+@pytest.mark.parametrize(
+    ("major", "currency", "minor"),
+    [("10000.00", "eur", 1_000_000), ("10000", "jpy", 10_000), ("1.234", "kwd", 1234),
+     ("12.505", "eur", 1250)],
+)  # fmt: skip
+def test_major_units_become_minor_units_by_the_currency_exponent(
+    major: str, currency: str, minor: int
+) -> None:
+    assert money.to_minor(Decimal(major), currency) == minor
+    assert money.Money.of_major(Decimal(major), currency) == money.Money(minor, currency)
+
+
+def test_money_knows_its_currency_when_shown() -> None:
+    assert [str(money.Money(1250, "eur")), str(money.Money(500, "jpy"))] == ["€12.50", "¥500"]
+
+
+def test_net_is_gross_less_refunds_and_disputes() -> None:
+    assert money.net(16_200, 1_000, 2_500) == 12_700
+
+
+@pytest.mark.parametrize(
+    ("exact", "minor"), [("1249.5", 1250), ("1249.49", 1249), ("0.5", 1), ("7", 7)]
+)
+def test_fractions_of_a_minor_unit_round_half_up_as_stripe_charges(exact: str, minor: int) -> None:
+    assert money.whole_minor(Decimal(exact)) == minor
+
+
+# What converting or formatting money by hand looks like in Python.
+BY_HAND = re.compile(r"\.scaleb\(|\.quantize\(|\bbabel\b|ROUND_HALF|:[,_]?\.2f\}|\* ?100\b")
+
+
+def test_only_money_py_converts_or_formats_money() -> None:
+    root = Path(__file__).resolve().parents[2]
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for package in ("donations", "webhooks")
+        for path in sorted((root / package).rglob("*.py"))
+        if path != root / "donations" / "money.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if BY_HAND.search(line)
+    ]
+    assert found == []

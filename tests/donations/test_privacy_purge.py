@@ -36,7 +36,7 @@ from tests.support import databases
 from tests.support.cli import in_process
 from tests.webhooks.conflicts import allow_checkouts, refuse_checkout_quoting
 from tests.webhooks.ledger_dump import dump, totals
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 Json = dict[str, Any]
 SUMMARY_END = "(older than 90 days)\n"
@@ -92,7 +92,7 @@ def _as_stripe_sends_all(events: list[Json], readers: dict[str, Reader]) -> list
 async def _receive(db: Database, events: list[Json]) -> None:
     for event in events:
         receipt = await receive_dict(db, event)
-        assert receipt.outcome in (Outcome.processed, Outcome.ignored), receipt.error
+        assert receipt.outcome in (EventOutcome.processed, EventOutcome.ignored), receipt.error
 
 
 async def _payloads(db: Database) -> dict[str, tuple[str, str | None, Any]]:
@@ -162,7 +162,7 @@ async def _failed_long_ago(db: Database, reader: Reader) -> str:
     await refuse_checkout_quoting(db, completed["data"]["object"]["id"], reader.email)
     receipt = await receive_dict(db, completed)
     await allow_checkouts(db)
-    assert receipt.outcome == Outcome.failed and reader.email in (receipt.error or "")
+    assert receipt.outcome == EventOutcome.failed and reader.email in (receipt.error or "")
     event_id: str = completed["id"]
     return event_id
 

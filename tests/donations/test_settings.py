@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from donations.db import async_url, sync_url
+from donations.models import Frequency
 from donations.settings import Settings
 
 
@@ -97,3 +98,38 @@ def test_plain_database_urls_are_mapped_to_drivers(
 def test_other_databases_are_refused() -> None:
     with pytest.raises(ValueError, match="DATABASE_URL must be sqlite or postgresql, not 'mysql'"):
         async_url("mysql://root@localhost/news")
+
+
+def test_a_time_zone_that_does_not_exist_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REPORT_TIMEZONE", "Europe/Atlantis")
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    [error] = raised.value.errors()
+    assert (error["loc"], str(error["ctx"]["error"])) == (
+        ("REPORT_TIMEZONE",),
+        "'Europe/Atlantis' is not a known time zone",
+    )
+
+
+def test_the_report_zone_and_the_offer_are_read_once_into_their_types(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REPORT_TIMEZONE", "Europe/Dublin")
+    monkeypatch.setenv("CURRENCIES", "eur,jpy")
+    monkeypatch.setenv("SUGGESTED_AMOUNTS", "one_off:5,12.50;monthly:1000")
+    settings = Settings()
+    assert settings.report_zone.key == "Europe/Dublin"
+    assert settings.report_zone is Settings().report_zone
+    offer = settings.offer
+    assert offer is Settings().offer
+    eur, jpy = offer.suggestions["eur"], offer.suggestions["jpy"]
+    assert [(each.text, each.amount) for each in eur[Frequency.one_off]] == [
+        ("5", 500),
+        ("12.50", 1250),
+    ]
+    # Yen have no decimals: 12.50 is not an amount in yen, so it is not offered.
+    assert [(each.text, each.amount) for each in jpy[Frequency.one_off]] == [("5", 5)]
+    assert [each.amount for each in eur[Frequency.monthly]] == [100_000]
+    assert eur[Frequency.annual] == ()

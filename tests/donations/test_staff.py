@@ -12,7 +12,7 @@ from donations.cli import app
 from donations.db import Database
 from donations.models import AuditLog, StaffUser
 from donations.reports.windows import iso_utc
-from donations.staff import LoginResult, Outcome, StaffError, add_staff, log_in
+from donations.staff import LoginOutcome, LoginResult, StaffError, add_staff, log_in
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ async def staff_names(db: Database) -> list[str]:
         return list((await session.exec(select(StaffUser.name))).all())
 
 
-async def log_in_as(db: Database, name: str, password: str) -> Outcome:
+async def log_in_as(db: Database, name: str, password: str) -> LoginOutcome:
     result = await log_in(db=db, name=name, password=password, client_ip=None, clock=lambda: NOW)
     return result.outcome
 
@@ -72,7 +72,7 @@ async def test_right_password_logs_in_and_is_audited(db: Database) -> None:
     result = await log_in(
         db=db, name="ana", password=PASSWORD, client_ip="10.0.0.1", clock=lambda: NOW
     )
-    assert result.outcome is Outcome.ok
+    assert result.outcome is LoginOutcome.ok
     async with db.session() as session:
         user = (await session.exec(select(StaffUser))).one()
         assert user.last_login_at == NOW
@@ -86,7 +86,7 @@ async def test_unknown_name_is_answered_like_a_wrong_password(db: Database) -> N
         await add_staff(session=session, name="ana", password=PASSWORD, actor="test")
     unknown = await log_in(db=db, name="eve", password="x", client_ip=None, clock=lambda: NOW)
     wrong = await log_in(db=db, name="ana", password="x", client_ip="10.0.0.2", clock=lambda: NOW)
-    assert unknown == wrong == LoginResult(Outcome.wrong)
+    assert unknown == wrong == LoginResult(LoginOutcome.wrong)
     assert (await audit_trail(db))[1:] == [
         ("eve", "login_failed", None),
         ("ana", "login_failed", None),
@@ -145,8 +145,8 @@ async def test_staff_add_asks_for_the_password_twice_and_that_password_logs_in(
         "Password: \nRepeat for confirmation: \nstaff user ana added\n",
         "",
     )
-    assert await log_in_as(db, "ana", PASSWORD) is Outcome.ok
-    assert await log_in_as(db, "ana", PASSWORD + "!") is Outcome.wrong
+    assert await log_in_as(db, "ana", PASSWORD) is LoginOutcome.ok
+    assert await log_in_as(db, "ana", PASSWORD + "!") is LoginOutcome.wrong
 
 
 @pytest.mark.asyncio
@@ -173,8 +173,8 @@ async def test_staff_add_after_a_mismatch_asks_again_and_keeps_the_password_conf
     added = await prompted("ana", database_url=database_url, typed=typed)
     assert (added.exit_code, added.stderr) == (0, "")
     assert added.stdout.endswith("Repeat for confirmation: \nstaff user ana added\n")
-    assert await log_in_as(db, "ana", other) is Outcome.ok
-    assert await log_in_as(db, "ana", PASSWORD) is Outcome.wrong
+    assert await log_in_as(db, "ana", other) is LoginOutcome.ok
+    assert await log_in_as(db, "ana", PASSWORD) is LoginOutcome.wrong
 
 
 @pytest.mark.asyncio
@@ -255,7 +255,7 @@ async def test_staff_list_shows_each_login_its_last_login_and_failing_addresses(
         added = {user.name: user.created_at for user in await session.exec(select(StaffUser))}
     now = datetime.now(UTC)
     bo = await log_in(db=db, name="bo", password=PASSWORD, client_ip=None, clock=lambda: now)
-    assert bo.outcome is Outcome.ok
+    assert bo.outcome is LoginOutcome.ok
     for ip in ("203.0.113.1", "203.0.113.2"):
         await log_in(db=db, name="ana", password="wrong", client_ip=ip, clock=lambda: now)
     listed = await staff("list", database_url=database_url)
@@ -279,7 +279,7 @@ async def test_staff_passwd_sets_a_new_password_forgives_failures_and_is_audited
     await add_ana(database_url)
     for _ in range(3):
         await log_in_as(db, "ana", "wrong")
-    assert await log_in_as(db, "ana", PASSWORD) is Outcome.throttled
+    assert await log_in_as(db, "ana", PASSWORD) is LoginOutcome.throttled
     new = "a brand new horse"
     changed = await staff("passwd", "ana", "--password-stdin", database_url=database_url, stdin=new)
     assert (changed.exit_code, changed.stdout, changed.stderr) == (
@@ -288,8 +288,8 @@ async def test_staff_passwd_sets_a_new_password_forgives_failures_and_is_audited
         "",
     )
     # Her failures were against the old password: she need not wait to use the new one.
-    assert await log_in_as(db, "ana", PASSWORD) is Outcome.wrong
-    assert await log_in_as(db, "ana", new) is Outcome.ok
+    assert await log_in_as(db, "ana", PASSWORD) is LoginOutcome.wrong
+    assert await log_in_as(db, "ana", new) is LoginOutcome.ok
     assert [row for row in await audit_trail(db) if row[0] == "cli:ops"] == [
         ("cli:ops", "staff_added", "ana"),
         ("cli:ops", "staff_password_changed", "ana"),
@@ -308,7 +308,7 @@ async def test_staff_passwd_asks_twice_and_refuses_a_short_or_common_password(
         "Password: \nRepeat for confirmation: \npassword of staff user ana changed\n",
         "",
     )
-    assert await log_in_as(db, "ana", new) is Outcome.ok
+    assert await log_in_as(db, "ana", new) is LoginOutcome.ok
     for refused, message in [
         ("too short", "the password must be at least 12 characters"),
         ("qwerty123456", "the password is one of the most commonly used passwords; choose another"),
@@ -317,7 +317,7 @@ async def test_staff_passwd_asks_twice_and_refuses_a_short_or_common_password(
             "passwd", "ana", "--password-stdin", database_url=database_url, stdin=refused
         )
         assert (result.exit_code, result.stderr) == (2, f"error: {message}\n")
-    assert await log_in_as(db, "ana", new) is Outcome.ok
+    assert await log_in_as(db, "ana", new) is LoginOutcome.ok
 
 
 @pytest.mark.asyncio
@@ -344,7 +344,7 @@ async def test_staff_remove_ends_the_login_and_is_audited(db: Database, database
         "",
     )
     assert await staff_names(db) == []
-    assert await log_in_as(db, "ana", PASSWORD) is Outcome.wrong
+    assert await log_in_as(db, "ana", PASSWORD) is LoginOutcome.wrong
     assert await audit_trail(db) == [
         ("cli:ops", "staff_added", "ana"),
         ("cli:ops", "staff_removed", "ana"),
@@ -359,14 +359,14 @@ async def test_staff_unlock_lets_the_owner_try_again_at_once_and_is_audited(
     await add_ana(database_url)
     for _ in range(3):
         await log_in_as(db, "ana", "wrong")
-    assert await log_in_as(db, "ana", PASSWORD) is Outcome.throttled
+    assert await log_in_as(db, "ana", PASSWORD) is LoginOutcome.throttled
     unlocked = await staff("unlock", "ana", database_url=database_url)
     assert (unlocked.exit_code, unlocked.stdout, unlocked.stderr) == (
         0,
         "staff user ana: failed logins forgotten from 1 address(es)\n",
         "",
     )
-    assert await log_in_as(db, "ana", PASSWORD) is Outcome.ok
+    assert await log_in_as(db, "ana", PASSWORD) is LoginOutcome.ok
     assert [row for row in await audit_trail(db) if row[0] == "cli:ops"] == [
         ("cli:ops", "staff_added", "ana"),
         ("cli:ops", "staff_unlocked", "ana"),

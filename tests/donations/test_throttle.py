@@ -12,7 +12,7 @@ from sqlmodel import col, func, select
 from donations import throttle
 from donations.db import Database
 from donations.models import AuditLog, LoginThrottle
-from donations.staff import LoginResult, Outcome, add_staff, log_in, unlock_staff
+from donations.staff import LoginOutcome, LoginResult, add_staff, log_in, unlock_staff
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -35,7 +35,7 @@ async def attempt(
 
 async def outcome(
     db: Database, password: str, *, at: datetime, ip: str = ATTACKER, name: str = "ana"
-) -> tuple[Outcome, timedelta | None]:
+) -> tuple[LoginOutcome, timedelta | None]:
     result = await attempt(db, password, at=at, ip=ip, name=name)
     return result.outcome, result.retry_after
 
@@ -82,23 +82,23 @@ async def test_backoff_grows_with_each_failure_and_a_right_password_resets_it(
     await add_ana(db)
     # Three failures cost nothing.
     for _ in range(3):
-        assert await outcome(db, "wrong", at=NOW) == (Outcome.wrong, None)
+        assert await outcome(db, "wrong", at=NOW) == (LoginOutcome.wrong, None)
     # Then one second, refused without checking the password, even the right one.
-    assert await outcome(db, PASSWORD, at=NOW) == (Outcome.throttled, SECOND)
-    assert await outcome(db, "wrong", at=NOW + SECOND / 2) == (Outcome.throttled, SECOND / 2)
+    assert await outcome(db, PASSWORD, at=NOW) == (LoginOutcome.throttled, SECOND)
+    assert await outcome(db, "wrong", at=NOW + SECOND / 2) == (LoginOutcome.throttled, SECOND / 2)
     # A refused attempt does not count: a second later the fourth failure is checked.
-    assert await outcome(db, "wrong", at=NOW + SECOND) == (Outcome.wrong, None)
+    assert await outcome(db, "wrong", at=NOW + SECOND) == (LoginOutcome.wrong, None)
     later = NOW + SECOND
-    assert await outcome(db, "wrong", at=later) == (Outcome.throttled, 2 * SECOND)
+    assert await outcome(db, "wrong", at=later) == (LoginOutcome.throttled, 2 * SECOND)
     later += 2 * SECOND
-    assert await outcome(db, "wrong", at=later) == (Outcome.wrong, None)
-    assert await outcome(db, "wrong", at=later + SECOND) == (Outcome.throttled, 3 * SECOND)
+    assert await outcome(db, "wrong", at=later) == (LoginOutcome.wrong, None)
+    assert await outcome(db, "wrong", at=later + SECOND) == (LoginOutcome.throttled, 3 * SECOND)
     later += 4 * SECOND
-    assert (await attempt(db, PASSWORD, at=later)).outcome is Outcome.ok
+    assert (await attempt(db, PASSWORD, at=later)).outcome is LoginOutcome.ok
     # The right password forgave the failures: three free ones again.
     for _ in range(3):
-        assert await outcome(db, "wrong", at=later) == (Outcome.wrong, None)
-    assert await outcome(db, "wrong", at=later) == (Outcome.throttled, SECOND)
+        assert await outcome(db, "wrong", at=later) == (LoginOutcome.wrong, None)
+    assert await outcome(db, "wrong", at=later) == (LoginOutcome.throttled, SECOND)
     assert await actions(db) == (
         ["login_failed"] * 3
         + ["login_throttled"] * 2
@@ -118,9 +118,9 @@ async def test_the_wait_runs_from_the_wrong_answer_not_from_the_attempt(db: Data
     third = await log_in(
         db=db, name="ana", password="wrong", client_ip=ATTACKER, clock=lambda: next(times)
     )
-    assert third.outcome is Outcome.wrong
-    assert await outcome(db, PASSWORD, at=NOW + SECOND * 1.2) == (Outcome.throttled, SECOND / 5)
-    assert (await attempt(db, PASSWORD, at=NOW + SECOND * 1.4)).outcome is Outcome.ok
+    assert third.outcome is LoginOutcome.wrong
+    assert await outcome(db, PASSWORD, at=NOW + SECOND * 1.2) == (LoginOutcome.throttled, SECOND / 5)
+    assert (await attempt(db, PASSWORD, at=NOW + SECOND * 1.4)).outcome is LoginOutcome.ok
 
 
 @pytest.mark.asyncio
@@ -132,12 +132,12 @@ async def test_the_owner_on_another_address_is_never_slowed_by_an_attacker(
     for _ in range(22):  # guessing as fast as allowed, up to the name's cap
         result = await attempt(db, "guess", at=at)
         at += result.retry_after or timedelta(0)
-    assert await outcome(db, "guess", at=at) == (Outcome.wrong, None)
-    assert await outcome(db, "guess", at=at) == (Outcome.throttled, timedelta(minutes=5))
-    assert (await attempt(db, PASSWORD, at=at, ip=OWNER)).outcome is Outcome.ok
+    assert await outcome(db, "guess", at=at) == (LoginOutcome.wrong, None)
+    assert await outcome(db, "guess", at=at) == (LoginOutcome.throttled, timedelta(minutes=5))
+    assert (await attempt(db, PASSWORD, at=at, ip=OWNER)).outcome is LoginOutcome.ok
     # Nor by her own typo from her address, beyond the free ones.
-    assert await outcome(db, "typo", at=at, ip=OWNER) == (Outcome.wrong, None)
-    assert (await attempt(db, PASSWORD, at=at, ip=OWNER)).outcome is Outcome.ok
+    assert await outcome(db, "typo", at=at, ip=OWNER) == (LoginOutcome.wrong, None)
+    assert (await attempt(db, PASSWORD, at=at, ip=OWNER)).outcome is LoginOutcome.ok
 
 
 @pytest.mark.asyncio
@@ -145,15 +145,15 @@ async def test_one_address_trying_many_names_meets_the_per_address_cap(db: Datab
     await add_ana(db)
     names = [f"guess{number}" for number in range(10)]
     for name in names:  # one failure each: no name is slowed, the address is
-        assert await outcome(db, "x", at=NOW, name=name) == (Outcome.wrong, None)
-    assert await outcome(db, "x", at=NOW, name="guess10") == (Outcome.throttled, SECOND)
-    assert await outcome(db, PASSWORD, at=NOW, name="ana") == (Outcome.throttled, SECOND)
+        assert await outcome(db, "x", at=NOW, name=name) == (LoginOutcome.wrong, None)
+    assert await outcome(db, "x", at=NOW, name="guess10") == (LoginOutcome.throttled, SECOND)
+    assert await outcome(db, PASSWORD, at=NOW, name="ana") == (LoginOutcome.throttled, SECOND)
     # Another address is not concerned.
-    assert (await attempt(db, PASSWORD, at=NOW, ip=OWNER)).outcome is Outcome.ok
+    assert (await attempt(db, PASSWORD, at=NOW, ip=OWNER)).outcome is LoginOutcome.ok
     # The address waits 1, 2, 4... seconds between failures, whichever the name.
-    assert await outcome(db, "x", at=NOW + SECOND, name="guess11") == (Outcome.wrong, None)
+    assert await outcome(db, "x", at=NOW + SECOND, name="guess11") == (LoginOutcome.wrong, None)
     assert await outcome(db, "x", at=NOW + SECOND, name="guess12") == (
-        Outcome.throttled,
+        LoginOutcome.throttled,
         2 * SECOND,
     )
 
@@ -166,9 +166,9 @@ async def test_a_right_password_takes_back_the_attempt_counted_against_the_addre
     for number in range(9):
         await attempt(db, "x", at=NOW, name=f"guess{number}")
     for _ in range(3):  # logging in again and again from that address costs nothing
-        assert (await attempt(db, PASSWORD, at=NOW)).outcome is Outcome.ok
-    assert await outcome(db, "x", at=NOW, name="guess9") == (Outcome.wrong, None)
-    assert await outcome(db, "x", at=NOW, name="guess10") == (Outcome.throttled, SECOND)
+        assert (await attempt(db, PASSWORD, at=NOW)).outcome is LoginOutcome.ok
+    assert await outcome(db, "x", at=NOW, name="guess9") == (LoginOutcome.wrong, None)
+    assert await outcome(db, "x", at=NOW, name="guess10") == (LoginOutcome.throttled, SECOND)
 
 
 @pytest.mark.asyncio
@@ -177,7 +177,7 @@ async def test_a_burst_of_concurrent_guesses_checks_only_the_free_ones(db: Datab
     results = await asyncio.gather(*(attempt(db, f"guess {n}", at=NOW) for n in range(20)))
     # Counted before the password is checked, so the burst cannot slip past the count.
     assert sorted(result.outcome for result in results) == (
-        [Outcome.throttled] * 17 + [Outcome.wrong] * 3
+        [LoginOutcome.throttled] * 17 + [LoginOutcome.wrong] * 3
     )
     assert sorted(await actions(db)) == ["login_failed"] * 3 + ["login_throttled"] * 17
 
@@ -189,8 +189,8 @@ async def test_failures_are_forgotten_a_day_after_the_last(db: Database) -> None
         await attempt(db, "wrong", at=NOW)
     day_later = NOW + timedelta(days=1)
     for _ in range(3):
-        assert await outcome(db, "wrong", at=day_later) == (Outcome.wrong, None)
-    assert await outcome(db, "wrong", at=day_later) == (Outcome.throttled, SECOND)
+        assert await outcome(db, "wrong", at=day_later) == (LoginOutcome.wrong, None)
+    assert await outcome(db, "wrong", at=day_later) == (LoginOutcome.throttled, SECOND)
 
 
 @pytest.mark.asyncio
@@ -217,9 +217,9 @@ async def test_unlock_forgets_a_name_from_every_address_and_only_that_name(
         await attempt(db, "x", at=NOW, name="bob", ip="192.0.2.1")
     async with db.session() as session:
         assert await unlock_staff(session=session, name="ana", actor="test", now=NOW) == 2
-    assert await outcome(db, "wrong", at=NOW, ip=ATTACKER) == (Outcome.wrong, None)
+    assert await outcome(db, "wrong", at=NOW, ip=ATTACKER) == (LoginOutcome.wrong, None)
     assert await outcome(db, "x", at=NOW, name="bob", ip="192.0.2.1") == (
-        Outcome.throttled,
+        LoginOutcome.throttled,
         SECOND,
     )
 
@@ -229,4 +229,4 @@ async def test_unknown_names_are_throttled_exactly_like_known_ones(db: Database)
     await add_ana(db)
     known = [await outcome(db, "wrong", at=NOW, name="ana") for _ in range(5)]
     unknown = [await outcome(db, "wrong", at=NOW, name="eve", ip=OWNER) for _ in range(5)]
-    assert known == unknown == [(Outcome.wrong, None)] * 3 + [(Outcome.throttled, SECOND)] * 2
+    assert known == unknown == [(LoginOutcome.wrong, None)] * 3 + [(LoginOutcome.throttled, SECOND)] * 2

@@ -22,7 +22,7 @@ import stripe_events
 from donations.db import Database, is_sqlite
 from donations.models import Checkout, CheckoutStatus
 from donations.settings import Settings
-from donations.web.checkout import THANKS_LOOKUPS
+from donations.state import THANKS_LOOKUPS
 from donations.web.limits import RequestDeadline
 from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.support.apps import asgi_client, running_app

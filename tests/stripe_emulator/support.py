@@ -161,7 +161,7 @@ class Servers:
 
 
 def donation_params(**overrides: Any) -> Any:
-    """A one-off donation as the project creates it (STRIPE.md); typed Any because tests
+    """A one-off donation as the project creates it (donations/checkout); typed Any because tests
     override fields beyond what SessionCreateParams allows."""
     params: dict[str, Any] = {
         "mode": "payment",

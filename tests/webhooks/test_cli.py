@@ -29,7 +29,7 @@ from tests.support.servers import free_port, serve_in_thread
 from tests.support.webhook_delivery import deliver
 from tests.webhooks.conflicts import IMPORTED_PAYMENT_INTENT, import_payment_claiming
 from tests.webhooks.ledger_dump import count
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 
 async def donations(*args: str, database_url: str, **env: str) -> Result:
@@ -51,7 +51,7 @@ async def _one(db: Database, statement: Any) -> Any:
 async def _receive_all(db: Database, events: list[dict[str, Any]]) -> None:
     for event in events:
         receipt = await receive_dict(db, event)
-        assert receipt.outcome == Outcome.processed, receipt.error
+        assert receipt.outcome == EventOutcome.processed, receipt.error
 
 
 @pytest.mark.asyncio

@@ -1,4 +1,4 @@
-"""POST /webhooks/stripe: the HTTP contract (DESIGN.md, "Webhook contract")."""
+"""POST /webhooks/stripe: the HTTP contract (webhooks/endpoint.py's docstring)."""
 
 from __future__ import annotations
 

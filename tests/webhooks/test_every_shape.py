@@ -20,7 +20,7 @@ from donations.models import EventStatus, StripeEvent
 from stripe_events.domains import API_VERSIONS
 from stripe_events.versions import exists_in, render
 from tests.support.cli import in_process
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 from webhooks.registry import handled_types
 
 Json = dict[str, Any]
@@ -184,7 +184,7 @@ async def test_each_type_in_each_version_is_booked_where_it_belongs(
         assert event_type.startswith("invoice_payment.")
         return
     receipt = await receive_dict(db, render(event, version))
-    assert receipt.outcome is Outcome.processed, receipt.error
+    assert receipt.outcome is EventOutcome.processed, receipt.error
     assert await _stored(db, event["id"]) == (EventStatus.processed, None, None)
     written = await _ledger_rows(db)
     if table:
@@ -237,7 +237,7 @@ async def test_a_shape_stripe_never_sends_fails_with_its_reason_and_writes_nothi
     event = render(build())
     break_it(event["data"]["object"])
     receipt = await receive_dict(db, event)
-    assert receipt.outcome is Outcome.failed
+    assert receipt.outcome is EventOutcome.failed
     assert receipt.error is not None and reason in receipt.error, receipt.error
     assert receipt.error.startswith("Unreadable: ")
     status, note, error = await _stored(db, event["id"])
@@ -263,7 +263,7 @@ async def test_money_that_is_not_ours_is_stored_with_a_note_and_books_nothing(
     happening = build()
     for event in happening.events:
         receipt = await receive_dict(db, event)
-        assert receipt.outcome is Outcome.ignored, receipt.error
+        assert receipt.outcome is EventOutcome.ignored, receipt.error
         status, stored_note, error = await _stored(db, event["id"])
         assert (status, error) == (EventStatus.ignored, None)
         assert stored_note is not None and note in stored_note, stored_note

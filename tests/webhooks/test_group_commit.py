@@ -19,7 +19,7 @@ from donations.db import Database
 from donations.models import EventStatus, Payment, StripeEvent
 from tests.webhooks.conflicts import import_payment_claiming
 from webhooks import inbox
-from webhooks.inbox import Outcome, Receipt, receive_dict
+from webhooks.inbox import EventOutcome, Receipt, receive_dict
 
 pytestmark = pytest.mark.asyncio
 
@@ -45,7 +45,7 @@ async def deliver_at_once(db: Database, events: list[dict[str, Any]]) -> list[Re
     return list(await asyncio.gather(*(receive_dict(db, event) for event in events)))
 
 
-def outcomes(receipts: list[Receipt]) -> list[Outcome]:
+def outcomes(receipts: list[Receipt]) -> list[EventOutcome]:
     return [receipt.outcome for receipt in receipts]
 
 
@@ -66,7 +66,7 @@ async def test_deliveries_waiting_for_the_writer_share_one_transaction(db: Datab
     events = [event for gift in gifts(10) for event in gift.events]
     with counting_commits(db) as commits:
         receipts = await deliver_at_once(db, events)
-    assert outcomes(receipts) == [Outcome.processed] * 20
+    assert outcomes(receipts) == [EventOutcome.processed] * 20
     # The first delivery finds the writer idle and is written alone; the other 19 queue
     # behind it and are written together.
     assert len(commits) == 2
@@ -82,10 +82,10 @@ async def test_a_failing_event_in_a_group_fails_alone(
     with caplog.at_level(logging.INFO, logger="webhooks.inbox"):
         receipts = await deliver_at_once(db, intent_succeeded)
     assert outcomes(receipts) == [
-        Outcome.processed,
-        Outcome.processed,
-        Outcome.failed,
-        Outcome.processed,
+        EventOutcome.processed,
+        EventOutcome.processed,
+        EventOutcome.failed,
+        EventOutcome.processed,
     ]
     # The last three were tried as one group first: the bad one rolled it back.
     assert "group of 3 events rolled back (LedgerConflict); writing them one by one" in [
@@ -110,10 +110,10 @@ async def test_a_duplicate_inside_one_group_is_answered_as_a_duplicate(db: Datab
     with counting_commits(db) as commits:
         receipts = await deliver_at_once(db, [first.events[1], paid, paid, paid])
     assert outcomes(receipts) == [
-        Outcome.processed,
-        Outcome.processed,
-        Outcome.duplicate,
-        Outcome.duplicate,
+        EventOutcome.processed,
+        EventOutcome.processed,
+        EventOutcome.duplicate,
+        EventOutcome.duplicate,
     ]
     # The three deliveries of `paid` were one group: one transaction.
     assert len(commits) == 2
@@ -145,7 +145,7 @@ async def test_a_cancelled_writer_still_writes_its_group_before_the_next_one_sta
     # The first delivery is writing (alone); its client goes away.
     deliveries[0].cancel()
     receipts = await asyncio.gather(*deliveries[1:])
-    assert outcomes(receipts) == [Outcome.processed] * 4
+    assert outcomes(receipts) == [EventOutcome.processed] * 4
     with pytest.raises(asyncio.CancelledError):
         await deliveries[0]
     # One group at a time, the cancelled one included, and every event written.

@@ -21,7 +21,7 @@ from donations.models import (
     Supporter,
 )
 from tests.webhooks.ledger_dump import count, totals
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 pytestmark = pytest.mark.asyncio
 
@@ -36,7 +36,7 @@ def at(timestamp: int) -> datetime:
 async def deliver(db: Database, events: Sequence[dict[str, Any]]) -> None:
     for event in events:
         receipt = await receive_dict(db, event)
-        assert receipt.outcome in (Outcome.processed, Outcome.ignored), receipt.error
+        assert receipt.outcome in (EventOutcome.processed, EventOutcome.ignored), receipt.error
 
 
 async def rows(db: Database, model: type[SQLModel]) -> list[Any]:
@@ -291,7 +291,7 @@ async def test_a_row_left_created_by_a_crash_learns_its_session_from_the_webhook
     db: Database,
 ) -> None:
     # Stripe opened the session, then the process died before noting it on the row
-    # (donations/checkout_service.py): the row has no session id and still says created.
+    # (donations/checkout/service.py): the row has no session id and still says created.
     async with db.writing_session() as session:
         session.add(
             Checkout(

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 import stripe_events as se
 from donations.db import Database
 from donations.models import Payment, StripeLink
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,7 +23,7 @@ DAY = 86400
 async def deliver(db: Database, events: list[dict[str, Any]]) -> None:
     for event in events:
         receipt = await receive_dict(db, event)
-        assert receipt.outcome == Outcome.processed, receipt.error
+        assert receipt.outcome == EventOutcome.processed, receipt.error
 
 
 async def test_each_event_records_what_it_says_about_the_invoice_once(db: Database) -> None:
@@ -32,7 +32,7 @@ async def test_each_event_records_what_it_says_about_the_invoice_once(db: Databa
     _, invoice_payment_paid, intent_succeeded = first.events
     await deliver(db, [intent_succeeded, invoice_payment_paid])
     redelivered = await receive_dict(db, invoice_payment_paid)
-    assert redelivered.outcome == Outcome.duplicate
+    assert redelivered.outcome == EventOutcome.duplicate
     async with db.session() as session:
         links = (await session.exec(select(StripeLink).order_by(col(StripeLink.id)))).all()
     assert sorted(

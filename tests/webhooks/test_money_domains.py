@@ -37,7 +37,7 @@ from stripe_events.domains import (
     REFUND_STATUS_PATHS,
 )
 from tests.webhooks.ledger_dump import totals
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 pytestmark = pytest.mark.asyncio
 
@@ -49,7 +49,7 @@ WINDOW = (date(2026, 1, 1), date(2027, 12, 31))
 async def deliver(db: Database, events: Sequence[dict[str, Any]]) -> None:
     for event in events:
         receipt = await receive_dict(db, event)
-        assert receipt.outcome in (Outcome.processed, Outcome.ignored), receipt.error
+        assert receipt.outcome in (EventOutcome.processed, EventOutcome.ignored), receipt.error
 
 
 def _campaign(currency: str, target: int = 10_000_000) -> Campaign:

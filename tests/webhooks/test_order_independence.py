@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 import stripe_events as se
 from donations.db import Database
 from tests.webhooks.ledger_dump import dump, totals
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 
 async def _empty(db: Database) -> None:
@@ -30,7 +30,7 @@ async def _ledger_after(db: Database, events: list[dict[str, Any]]) -> dict[str,
     await _empty(db)
     for event in events:
         receipt = await receive_dict(db, event)
-        assert receipt.outcome != Outcome.failed, receipt.error
+        assert receipt.outcome != EventOutcome.failed, receipt.error
     return await dump(db)
 
 
@@ -40,7 +40,7 @@ async def _ledger_after_all_at_once(db: Database, events: list[dict[str, Any]]) 
     await _empty(db)
     receipts = await asyncio.gather(*(receive_dict(db, event) for event in events))
     for receipt in receipts:
-        assert receipt.outcome != Outcome.failed, receipt.error
+        assert receipt.outcome != EventOutcome.failed, receipt.error
     return await dump(db)
 
 

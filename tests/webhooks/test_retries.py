@@ -21,7 +21,7 @@ from tests.webhooks.conflicts import (
     import_payment_claiming,
     refuse_payments_of,
 )
-from webhooks.inbox import ATTEMPTS, Outcome, Receipt, receive_dict
+from webhooks.inbox import ATTEMPTS, EventOutcome, Receipt, receive_dict
 
 pytestmark = pytest.mark.asyncio
 
@@ -65,7 +65,7 @@ async def test_a_check_violation_is_attempted_once_and_stored_failed(db: Databas
     with counting_statements(db, "INSERT INTO payment ") as inserts:
         receipt = await receive_dict(db, intent_succeeded)
     assert len(inserts) == 1
-    assert receipt.outcome is Outcome.failed
+    assert receipt.outcome is EventOutcome.failed
     assert reason(receipt).startswith("IntegrityError: (")
     assert "ck_refused_amount" in reason(receipt)
     assert await stored(db, intent_succeeded["id"]) == (EventStatus.failed, 1, receipt.error)
@@ -79,7 +79,7 @@ async def test_a_negative_amount_is_refused_before_anything_is_written(db: Datab
     with counting_statements(db, "INSERT INTO payment ") as inserts:
         receipt = await receive_dict(db, intent_succeeded)
     assert inserts == []
-    assert receipt.outcome is Outcome.failed
+    assert receipt.outcome is EventOutcome.failed
     assert receipt.error == (
         f"Unreadable: payment_intent {gift.payment_intent_id}: amount_received is -100, "
         "not an amount in minor units"
@@ -96,11 +96,11 @@ async def test_a_unique_violation_is_retried_then_stored_failed(db: Database) ->
     await import_payment_claiming(db, payment.charge_id)
     *before, intent_succeeded = payment.events
     for event in [membership.events[0], *before]:
-        assert (await receive_dict(db, event)).outcome is Outcome.processed
+        assert (await receive_dict(db, event)).outcome is EventOutcome.processed
     with counting_statements(db, "UPDATE payment SET stripe_payment_intent_id") as updates:
         receipt = await receive_dict(db, intent_succeeded)
     assert len(updates) == ATTEMPTS == 5
-    assert receipt.outcome is Outcome.failed
+    assert receipt.outcome is EventOutcome.failed
     assert reason(receipt).startswith("IntegrityError: (")
     assert "stripe_charge_id" in reason(receipt)
     assert await stored(db, intent_succeeded["id"]) == (EventStatus.failed, 1, receipt.error)

@@ -15,7 +15,7 @@ from donations.inbox_status import error_line
 from donations.models import StripeEvent, utcnow
 from donations.reports.windows import iso_utc
 from tests.support.cli import in_process
-from webhooks.inbox import Outcome, receive_dict
+from webhooks.inbox import EventOutcome, receive_dict
 
 
 async def status(database_url: str, *args: str) -> str:
@@ -38,7 +38,9 @@ async def test_status_counts_the_inbox_and_names_the_oldest_failed_event(
         (await receive_dict(db, event)).outcome
         for event in [*gift.events, *broken, se.unknown_event(se.START).events[0]]
     ]
-    assert outcomes == [Outcome.processed] * 2 + [Outcome.failed] * 2 + [Outcome.ignored]
+    assert outcomes == [EventOutcome.processed] * 2 + [EventOutcome.failed] * 2 + [
+        EventOutcome.ignored
+    ]
     received = utcnow() - timedelta(hours=2, minutes=5)
     async with db.writing_session() as session:
         await session.exec(

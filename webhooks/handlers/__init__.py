@@ -25,7 +25,7 @@ Every handler obeys these rules:
 from __future__ import annotations
 
 from webhooks.handlers import (
-    checkout,
+    checkout_sessions,
     discounts,
     disputes,
     invoices,
@@ -34,4 +34,12 @@ from webhooks.handlers import (
     subscriptions,
 )
 
-__all__ = ["checkout", "discounts", "disputes", "invoices", "payments", "refunds", "subscriptions"]
+__all__ = [
+    "checkout_sessions",
+    "discounts",
+    "disputes",
+    "invoices",
+    "payments",
+    "refunds",
+    "subscriptions",
+]

@@ -20,10 +20,10 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Dispute, DisputeStatus
-from webhooks import fields, ledger
+from donations.sql import execute, record_state
+from webhooks import bookings, fields
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
-from webhooks.sql import execute, record_state
 
 STATUS_PRECEDENCE = {
     DisputeStatus.warning_needs_response: 1,
@@ -83,7 +83,9 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> Note:
             "stripe_dispute_id": dispute_id,
             "stripe_charge_id": charge,
             "stripe_payment_intent_id": payment_intent,
-            "payment_id": await ledger.find(session, payment_intent=payment_intent, charge=charge),
+            "payment_id": await bookings.find(
+                session, payment_intent=payment_intent, charge=charge
+            ),
             "amount": fields.amount(dispute, "amount"),
             "currency": fields.currency(dispute),
             "status": status,

@@ -21,13 +21,13 @@ from sqlalchemy import bindparam, delete, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.metadata import CHECKOUT_ID, SOURCE
+from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Payment, PaymentKind
+from donations.sql import execute
 from donations.supporters import identify
-from webhooks import fields, ledger, links, memberships
+from webhooks import bookings, fields, links, memberships
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
-from webhooks.sql import execute
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +87,9 @@ async def on_invoice_paid(*, session: AsyncSession, event: Event) -> Note:
     metadata = _subscription_metadata(invoice)
     transitions = fields.mapping(invoice, "status_transitions")
     paid_at = fields.timestamp(transitions, "paid_at") or event.created
-    payment_id = await ledger.book(
+    payment_id = await bookings.book(
         session,
-        ledger.Booking(
+        bookings.Booking(
             kind=PaymentKind.recurring,
             amount=paid - off_stripe,
             paid_off_stripe=off_stripe,
@@ -110,7 +110,7 @@ async def on_invoice_paid(*, session: AsyncSession, event: Event) -> Note:
         await links.record(
             session, invoice_id, invoice=invoice_id, payment_intent=intent, charge=charge
         )
-    await ledger.settle_invoice(session, payment_id, invoice_id)
+    await bookings.settle_invoice(session, payment_id, invoice_id)
     return None
 
 
@@ -151,10 +151,10 @@ async def on_invoice_payment_paid(*, session: AsyncSession, event: Event) -> Not
         await execute(session, _OFF_STRIPE, {"invoice": invoice, "off": off})
         await execute(session, _NOTHING_LEFT, {"invoice": invoice})
         return None
-    payment_id = await ledger.find(session, invoice=invoice)
+    payment_id = await bookings.find(session, invoice=invoice)
     if payment_id is not None:
         # Not booked yet: invoice.paid will find this link.
-        await ledger.settle_invoice(session, payment_id, invoice)
+        await bookings.settle_invoice(session, payment_id, invoice)
     return None
 
 

@@ -1,6 +1,6 @@
 """PaymentIntents: a one-off gift's money, or the charge behind a membership invoice.
 
-A PaymentIntent is booked as a one-off only with our one-off metadata (donations/metadata.py);
+A PaymentIntent is booked as a one-off only with our one-off metadata (donations/checkout/metadata.py);
 membership invoices' PaymentIntents carry no metadata of ours: their money is booked from
 `invoice.paid`, and they only tell the payment its charge id. Two shapes are read:
 - since 2022-11-15 the succeeded charge is `latest_charge`; before, it is in `charges.data`
@@ -17,13 +17,13 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
+from donations.checkout.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
 from donations.models import Payment, PaymentKey, PaymentKind
+from donations.sql import execute
 from donations.supporters import identify
-from webhooks import fields, ledger, links
+from webhooks import bookings, fields, links
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
-from webhooks.sql import execute
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +64,9 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
     if is_our_one_off(metadata):
         received = fields.optional_amount(intent, "amount_received")
         supporter_id = await identify(session, email=intent.get("receipt_email"), customer=customer)
-        await ledger.book(
+        await bookings.book(
             session,
-            ledger.Booking(
+            bookings.Booking(
                 kind=PaymentKind.one_off,
                 amount=fields.amount(intent, "amount") if received is None else received,
                 currency=fields.currency(intent),
@@ -88,11 +88,11 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
     )
     one_off = await _one_off_of(session, payment_intent)
     if one_off is not None:
-        await ledger.link(session, one_off, charge=charge, customer=customer)
+        await bookings.link(session, one_off, charge=charge, customer=customer)
         return None
     owner = await _invoice_paid_by(session, payment_intent, invoice)
     if owner is not None:
-        await ledger.settle_invoice(session, *owner)
+        await bookings.settle_invoice(session, *owner)
     return None
 
 

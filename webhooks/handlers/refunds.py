@@ -19,10 +19,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import ChargeRefundTotal, Refund, RefundStatus
-from webhooks import fields, ledger
+from donations.sql import execute, fill_missing, insert_ignoring_conflicts, newer_state
+from webhooks import bookings, fields
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
-from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts, newer_state
 
 STATUS_PRECEDENCE = {
     RefundStatus.pending: 1,
@@ -149,7 +149,7 @@ async def record(
         "stripe_refund_id": refund_id,
         "stripe_charge_id": charge,
         "stripe_payment_intent_id": payment_intent,
-        "payment_id": await ledger.find(session, payment_intent=payment_intent, charge=charge),
+        "payment_id": await bookings.find(session, payment_intent=payment_intent, charge=charge),
         "amount": fields.amount(refund, "amount"),
         "currency": fields.currency(refund),
         "status": status,
@@ -198,7 +198,7 @@ async def _settle_unitemised(session: AsyncSession, charge: str) -> None:
         "stripe_refund_id": refund_id,
         "stripe_charge_id": charge,
         "stripe_payment_intent_id": total.payment_intent,
-        "payment_id": await ledger.find(
+        "payment_id": await bookings.find(
             session, payment_intent=total.payment_intent, charge=charge
         ),
         "amount": rest,

@@ -16,13 +16,13 @@ from sqlalchemy import update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
+from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
+from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email
-from webhooks import fields, ledger, links, memberships
+from webhooks import bookings, fields, links, memberships
 from webhooks.events import Event, Json, moment, object_id, optional_moment
 from webhooks.registry import Note, handles
-from webhooks.sql import execute, fill_missing, insert_ignoring_conflicts
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +109,9 @@ async def _book_gift(
     charge = None
     if not is_our_one_off(metadata):
         charge = await links.charge_of(session, payment_intent)
-    await ledger.book(
+    await bookings.book(
         session,
-        ledger.Booking(
+        bookings.Booking(
             kind=PaymentKind.one_off,
             amount=fields.amount(checkout, "amount_total"),
             currency=fields.currency(checkout),

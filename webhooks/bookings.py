@@ -26,8 +26,8 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Dispute, Payment, PaymentKey, PaymentKind, Refund
+from donations.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
 from webhooks import links
-from webhooks.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
 
 NO_KEY = "a payment needs an invoice or a PaymentIntent id"
 KEY_TAKEN = "payment {key} conflicts with another payment's PaymentIntent or charge"

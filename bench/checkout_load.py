@@ -31,7 +31,12 @@ from bench.load import encode_request
 from bench.measure import Contender, check_answers, json_post, run_paired
 from bench.servers import Server
 from bench.sizes import Size
-from donations.checkout import Contribution, new_checkout_id, session_params, stripe_idempotency_key
+from donations.checkout.rules import (
+    Contribution,
+    new_checkout_id,
+    session_params,
+    stripe_idempotency_key,
+)
 from donations.models import Frequency
 
 API_PATH = "/api/checkout-sessions"

@@ -18,8 +18,7 @@ the winner's row. PostgreSQL and SQLite spell it the same way; SQLAlchemy needs 
 own `insert` to say it.
 
 Statements are built once per shape and run with bound parameters: building and hashing a
-statement costs more than running it (twice the time of a prebuilt UPDATE on SQLite, measured),
-and a handler runs several per event. Modules keep their fixed statements at module level,
+statement costs more than running it, and a handler runs several per event. Modules keep their fixed statements at module level,
 written with `bindparam`, for the same reason.
 """
 
@@ -35,7 +34,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _statements: dict[tuple[Any, ...], Any] = {}
-_CONNECTION = "webhooks.sql.connection"
+_CONNECTION = "donations.sql.connection"
 
 
 async def execute(

@@ -1,4 +1,4 @@
-"""The reader's side (DESIGN.md, "Checkout contract").
+"""The reader's side (docs/architecture.md, "A reader's request").
 
     GET  /contribute                 the form; ?frequency= picks the suggestions shown,
                                      ?cancelled=1 says that no payment was taken
@@ -27,8 +27,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from donations import checkout_service, money
-from donations.checkout import (
+from donations.checkout import service
+from donations.checkout.rules import (
     MAX_SOURCE_LENGTH,
     Contribution,
     ContributionError,
@@ -36,15 +36,15 @@ from donations.checkout import (
     check_idempotency_key,
     describe,
     error_body,
-    suggested_amounts,
     validate_form,
     validate_json,
 )
 from donations.models import Frequency
-from donations.ratelimit import ProcessBudget, checkout_limiter
+from donations.money import Money
 from donations.reports.live import current_progress
+from donations.settings import Settings
+from donations.state import AppState, app_state
 from donations.web.csrf import same_site
-from donations.web.state import AppState, app_state
 from donations.web.templates import templates
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,6 @@ PORTAL_WINDOW = timedelta(hours=1)
 # Stripe lookups for thanks links we know nothing of (a Payment Link's session before its
 # webhook), across all worker processes. Past it, the reader gets a thank-you without the
 # amount: a stream of made-up ids must not spend the Stripe API's rate limit on our account.
-THANKS_LOOKUPS = "30/minute"
 
 FREQUENCY_LABELS = {
     Frequency.one_off: "One-off",
@@ -70,7 +69,6 @@ PROVIDER_DOWN = (
 )
 TOO_MANY = "Too many attempts from your connection. Please try again in {seconds} seconds."
 CROSS_SITE = "This form can only be sent from our own pages."
-_LOOKUPS_KEY = __name__ + ".thanks_lookups"
 
 
 async def contribute_page(request: Request) -> Response:
@@ -94,15 +92,15 @@ async def contribute(request: Request) -> Response:
     except ContributionError as error:
         field = error.field or "form"
         return await _form(request, fields=fields, errors={field: error.message}, status_code=422)
-    verdict = await checkout_limiter(state).hit(_client(request))
+    verdict = await state.checkout_limiter.hit(_client(request))
     if not verdict.allowed:
         notice = TOO_MANY.format(seconds=verdict.retry_after)
         response = await _form(request, fields=fields, notice=notice, status_code=429)
         response.headers["Retry-After"] = str(verdict.retry_after)
         return response
     try:
-        started = await checkout_service.start_checkout(state=state, contribution=contribution)
-    except checkout_service.ProviderUnavailable as error:
+        started = await service.start_checkout(state=state, contribution=contribution)
+    except service.ProviderUnavailable as error:
         status = 503 if error.temporary else 502
         return await _form(request, fields=fields, notice=PROVIDER_DOWN, status_code=status)
     if started.url is None:
@@ -120,7 +118,7 @@ async def create_session(request: Request) -> Response:
         contribution = validate_json(body, rules)
     except ContributionError as error:
         return JSONResponse(error.as_json(), status_code=422)
-    verdict = await checkout_limiter(state).hit(_client(request))
+    verdict = await state.checkout_limiter.hit(_client(request))
     if not verdict.allowed:
         message = TOO_MANY.format(seconds=verdict.retry_after)
         return _api_error(
@@ -131,13 +129,13 @@ async def create_session(request: Request) -> Response:
 
 async def _start(state: AppState, contribution: Contribution, key: str | None) -> Response:
     try:
-        started = await checkout_service.start_checkout(
+        started = await service.start_checkout(
             state=state, contribution=contribution, idempotency_key=key
         )
-    except checkout_service.IdempotencyConflict as error:
-        status = 409 if error.code == checkout_service.KEY_IN_FLIGHT else 422
+    except service.IdempotencyConflict as error:
+        status = 409 if error.code == service.KEY_IN_FLIGHT else 422
         return _api_error(error.code, error.message, status)
-    except checkout_service.ProviderUnavailable as error:
+    except service.ProviderUnavailable as error:
         status = 503 if error.temporary else 502
         return _api_error("payment_provider_unavailable", PROVIDER_DOWN, status)
     return JSONResponse({"id": started.session_id, "url": started.url}, status_code=201)
@@ -147,12 +145,12 @@ async def thanks(request: Request) -> Response:
     state = app_state(request)
     session_id = request.query_params.get("session_id", "")
     try:
-        given = await checkout_service.find_given(state=state, session_id=session_id)
-        if given is None and checkout_service.SESSION_ID.match(session_id):
+        given = await service.find_given(state=state, session_id=session_id)
+        if given is None and service.SESSION_ID.match(session_id):
             # Not ours, nor known from a webhook yet: Stripe knows, but anyone can send an id.
-            if not await _stripe_lookups(state).take():
+            if not await state.thanks_lookups.take():
                 return templates.TemplateResponse(request, "contribute/thanks.html", {})
-            given = await checkout_service.find_given_at_stripe(state=state, session_id=session_id)
+            given = await service.find_given_at_stripe(state=state, session_id=session_id)
     except stripe.StripeError:
         logger.warning("thanks page: Stripe unavailable", exc_info=True)
         return templates.TemplateResponse(
@@ -178,7 +176,7 @@ async def membership_portal(request: Request) -> Response:
     form = await request.form()
     session_id = form.get("session_id")
     if isinstance(session_id, str):
-        url = await checkout_service.portal_url(
+        url = await service.portal_url(
             state=state,
             session_id=session_id,
             window=PORTAL_WINDOW,
@@ -223,7 +221,7 @@ async def _form(
         "frequencies": FREQUENCY_LABELS,
         "currency": currency,
         "currencies": settings.CURRENCIES,
-        "suggestions": _suggestions(settings.SUGGESTED_AMOUNTS, frequency, currency),
+        "suggestions": _suggestions(settings, frequency, currency),
         "progress": await _progress(state),
     }
     return templates.TemplateResponse(
@@ -231,17 +229,10 @@ async def _form(
     )
 
 
-def _suggestions(text: str, frequency: str, currency: str) -> list[tuple[str, str]]:
-    """(value, label) pairs: ("5", "€5.00"). Amounts the currency cannot express are left out."""
-    pairs = []
-    for amount in suggested_amounts(text)[Frequency(frequency)]:
-        try:
-            pairs.append(
-                (amount, money.format_amount(money.parse_amount(amount, currency), currency))
-            )
-        except money.MoneyError:
-            continue
-    return pairs
+def _suggestions(settings: Settings, frequency: str, currency: str) -> list[tuple[str, str]]:
+    """(value, label) pairs: ("5", "€5.00")."""
+    offered = settings.offer.suggestions[currency][Frequency(frequency)]
+    return [(each.text, str(Money(each.amount, currency))) for each in offered]
 
 
 async def _progress(state: AppState) -> dict[str, Any] | None:
@@ -272,15 +263,6 @@ async def _json_body(request: Request) -> object:
         raise ContributionError(
             "invalid_json", "The request body is not valid JSON.", None
         ) from None
-
-
-def _stripe_lookups(state: AppState) -> ProcessBudget:
-    budget = state.extras.get(_LOOKUPS_KEY)
-    if budget is None:
-        budget = ProcessBudget(THANKS_LOOKUPS, workers=state.settings.WEB_CONCURRENCY)
-        state.extras[_LOOKUPS_KEY] = budget
-    assert isinstance(budget, ProcessBudget)
-    return budget
 
 
 def _client(request: Request) -> str:

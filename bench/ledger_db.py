@@ -31,7 +31,6 @@ from bench.ledger_rows import COLUMNS, LOAD_ORDER, Row, build, expected_counts, 
 from bench.sizes import LedgerSize, Size
 from donations import migrations
 from donations.db import create_sync_engine, is_sqlite
-from tests.support.databases import reset_schema
 
 logger = logging.getLogger(__name__)
 
@@ -201,10 +200,19 @@ def _load_sqlite(url: str, size: LedgerSize, *, ledger_tables: list[tuple[str, l
         connection.close()
 
 
+def _reset_schema(url: str) -> None:
+    """An empty PostgreSQL database: the bench ledger is loaded from nothing."""
+    engine = create_sync_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 def _load_postgres(
     url: str, size: LedgerSize, *, ledger_tables: list[tuple[str, list[Row]]]
 ) -> None:
-    reset_schema(url)
+    _reset_schema(url)
     migrations.upgrade(url)
     with psycopg.connect(libpq_url(url)) as connection:
         with connection.cursor() as cursor:

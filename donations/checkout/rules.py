@@ -8,7 +8,7 @@
     session_params(contribution, checkout_id=, site_url=)   Stripe's SessionCreateParams
     stripe_idempotency_key(checkout_id)                      one Stripe key per checkout row
 
-No I/O here: checkout_service.py writes the row and calls Stripe.
+No I/O here: donations/checkout/service.py writes the row and calls Stripe.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from donations import money
-from donations.metadata import checkout_metadata
+from donations.checkout.metadata import checkout_metadata
 from donations.models import Frequency
 from donations.settings import Settings
 
@@ -111,8 +111,7 @@ class ContributionRules:
 
     def maximum(self, currency: str) -> int:
         """MAX_AMOUNT in minor units of `currency`, never above what Stripe takes."""
-        minor = int(self.max_amount.scaleb(money.exponent(currency)))
-        return min(minor, money.STRIPE_MAX_AMOUNT)
+        return min(money.to_minor(self.max_amount, currency), money.STRIPE_MAX_AMOUNT)
 
 
 def new_checkout_id() -> str:
@@ -166,7 +165,7 @@ def validate_json(body: object, rules: ContributionRules) -> Contribution:
 def session_params(
     contribution: Contribution, *, checkout_id: str, site_url: str
 ) -> dict[str, Any]:
-    """SessionCreateParams for this contribution (STRIPE.md, "Checkout Sessions").
+    """SessionCreateParams for this contribution (docs/stripe.md, "Checkout Session").
 
     Our checkout id rides on the Session and on the object that outlives it (the
     PaymentIntent or the Subscription), because each keeps only its own metadata.
@@ -210,21 +209,6 @@ def session_params(
 def describe(amount: int, currency: str, frequency: str) -> str:
     """ "€5.00 every month", "€12.50 once"."""
     return f"{money.format_amount(amount, currency)} {_HOW_OFTEN[Frequency(frequency)]}"
-
-
-def suggested_amounts(text: str) -> dict[Frequency, list[str]]:
-    """SUGGESTED_AMOUNTS ("one_off:5,10;monthly:5") -> major-unit texts per frequency.
-
-    A malformed part is skipped: the form still offers a custom amount.
-    """
-    suggestions: dict[Frequency, list[str]] = {frequency: [] for frequency in Frequency}
-    for part in text.split(";"):
-        name, _, amounts = part.partition(":")
-        if name.strip() in Frequency.__members__:
-            suggestions[Frequency(name.strip())] = [
-                amount.strip() for amount in amounts.split(",") if amount.strip()
-            ]
-    return suggestions
 
 
 def check_idempotency_key(key: str) -> str:

@@ -29,14 +29,14 @@ from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from donations.checkout import (
+from donations.checkout.rules import (
     Contribution,
     new_checkout_id,
     session_params,
     stripe_idempotency_key,
 )
 from donations.models import Checkout, CheckoutStatus, utcnow
-from donations.web.state import AppState
+from donations.state import AppState
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +112,8 @@ async def open_session(
     """Create the Checkout Session for `checkout_id` at Stripe: its id and URL.
 
     A raw request through the app's client (its key, retries, and errors raised as
-    StripeError), read as plain JSON: building a StripeObject of the whole Session cost as
-    much CPU as everything else in the call (bench/PROFILE.md, third pass)."""
+    StripeError), read as plain JSON: building a StripeObject of the whole Session costs as
+    much CPU as everything else in the call (bench/PROFILE.md)."""
     params = session_params(contribution, checkout_id=checkout_id, site_url=state.settings.SITE_URL)
     created = await state.stripe.raw_request_async(
         "post", SESSIONS_PATH, **params, idempotency_key=stripe_idempotency_key(checkout_id)

@@ -1,0 +1,58 @@
+"""What the app keeps for the life of the process, typed, reached from any request.
+
+It sits under everything that uses it: the web layer, the domain modules that take the state
+(checkout, live progress) and the webhook endpoint import it; it imports only what it holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import stripe
+from starlette.requests import Request
+from stripe import HTTPClient
+
+from donations.db import Database
+from donations.login_memory import LoginMemory
+from donations.progress_cache import ProgressCache
+from donations.ratelimit import CheckoutRateLimiter, ProcessBudget
+from donations.settings import Settings
+
+# Stripe lookups the thanks page may make for sessions we know nothing of, across the workers.
+THANKS_LOOKUPS = "30/minute"
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    # Reports read from REPORTS_DATABASE_URL when set (a replica), else from `db`.
+    reports_db: Database
+    stripe: stripe.StripeClient
+    # The connection pool under `stripe`, closed with the app.
+    stripe_http: HTTPClient
+    # Checkout Sessions each client may start (CHECKOUT_RATE_LIMIT).
+    checkout_limiter: CheckoutRateLimiter = field(init=False)
+    # The thanks page's Stripe lookups (THANKS_LOOKUPS), for the whole process.
+    thanks_lookups: ProcessBudget = field(init=False)
+    # Public progress figures, recomputed in the background (donations/reports/live.py).
+    progress_cache: ProgressCache = field(default_factory=ProgressCache)
+    # Staff logins verified lately (/admin).
+    staff_logins: LoginMemory = field(default_factory=LoginMemory)
+
+    def __post_init__(self) -> None:
+        self.checkout_limiter = CheckoutRateLimiter.from_settings(self.settings)
+        self.thanks_lookups = ProcessBudget(THANKS_LOOKUPS, workers=self.settings.WEB_CONCURRENCY)
+
+    async def aclose(self) -> None:
+        await self.checkout_limiter.aclose()
+        await self.progress_cache.aclose()
+        await self.stripe_http.close_async()  # type: ignore[no-untyped-call]
+        if self.reports_db is not self.db:
+            await self.reports_db.dispose()
+        await self.db.dispose()
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.donations
+    return state

@@ -1,0 +1,52 @@
+"""/admin: the finance dashboard, behind HTTP Basic against staff users.
+
+    GET /admin                      progress against the target; cumulative net vs pace
+    GET /admin/months               month by month, one-off vs recurring
+    GET /admin/members              joined, cancelled, churn, MRR
+    GET /admin/sources              top sources
+    GET /admin/funnel               checkout sessions and conversion
+    GET /admin/payments             recent payments, emails masked
+    GET /admin/snapshots            stored progress history
+    GET /admin/api/progress         the whole progress JSON (the public API has a subset)
+    GET /admin/export/{report}.csv  every report as CSV, streamed; each download audited
+    GET /admin/admin.css            the stylesheet (the CSP allows no inline style)
+
+Pages take ?campaign=slug and ?from=YYYY-MM-DD&to=YYYY-MM-DD (default: the campaign's
+window); bad values answer 400 with the reason.
+
+    auth       staff authentication: HTTP Basic, throttling, https only in production
+    scope      what every page reads from its query (campaign, range of days)
+    pages      the HTML pages and the stylesheet
+    exports    the CSV downloads
+    api        the progress JSON
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from donations.web.admin.api import api_progress
+from donations.web.admin.exports import export_csv
+from donations.web.admin.pages import (
+    checkout_funnel,
+    members,
+    months,
+    overview,
+    payments,
+    snapshots,
+    stylesheet,
+    top_sources,
+)
+
+routes: list[BaseRoute] = [
+    Route("/admin", overview, methods=["GET"]),
+    Route("/admin/months", months, methods=["GET"]),
+    Route("/admin/members", members, methods=["GET"]),
+    Route("/admin/sources", top_sources, methods=["GET"]),
+    Route("/admin/funnel", checkout_funnel, methods=["GET"]),
+    Route("/admin/payments", payments, methods=["GET"]),
+    Route("/admin/snapshots", snapshots, methods=["GET"]),
+    Route("/admin/api/progress", api_progress, methods=["GET"]),
+    Route("/admin/export/{report}.csv", export_csv, methods=["GET"]),
+    Route("/admin/admin.css", stylesheet, methods=["GET"]),
+]
