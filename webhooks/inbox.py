@@ -60,6 +60,8 @@ from donations.sql import (
     insert_ignoring_conflicts,
     insert_many_ignoring_conflicts,
 )
+from webhooks import fields, metrics
+from webhooks.events import Event, event_from_dict, parse_event
 from webhooks.registry import Handler, handler_for
 
 logger = logging.getLogger(__name__)
