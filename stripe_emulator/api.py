@@ -7,6 +7,12 @@ same key, other params: 400 idempotency_error); type-checking against the stripe
 TypedDict for the endpoint (params.py); the handler, under the store lock; `expand[]`.
 https://docs.stripe.com/api/idempotent_requests: validation failures are not stored for
 replay, errors from a request that started executing are.
+
+ENDPOINTS is the whole table: Checkout Sessions (create, retrieve, expire, line items),
+billing portal sessions, events, PaymentIntents, charges, refunds, disputes, customers
+(retrieve, update, payment methods), PaymentMethods (retrieve, attach), SetupIntents,
+subscriptions (list, retrieve, update, cancel), invoices, invoice payments, the balance,
+balance transactions (list, retrieve) and payouts (list, retrieve, cancel).
 """
 
 from __future__ import annotations

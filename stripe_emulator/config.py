@@ -75,7 +75,11 @@ class EmulatorConfig:
 
     def __post_init__(self) -> None:
         checks = (
-            ("fee_percent", 0 <= self.fee_percent <= 100, "must be between 0 and 100"),
+            (
+                "fee_percent",
+                self.fee_percent.is_finite() and 0 <= self.fee_percent <= 100,
+                "must be between 0 and 100",
+            ),
             ("fee_fixed", self.fee_fixed >= 0, "must not be negative"),
             ("upcoming_renewal_days", self.upcoming_renewal_days >= 0, "must not be negative"),
             (
