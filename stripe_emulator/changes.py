@@ -146,21 +146,23 @@ def _item_change(store: Store, sub: Json, params: Json) -> tuple[Json, int] | No
     wanted = items[0]
     if wanted["id"] != current["id"]:
         raise no_such("subscription item", wanted["id"], "items[0][id]")
-    price = current["price"]
-    if "price_data" in wanted:
-        price = prices.recurring_price(store, wanted["price_data"], "items[0][price_data]")
-    elif "price" in wanted:
-        price = store.get(wanted["price"], "price", param="items[0][price]")
-        if price["recurring"] is None:
-            raise invalid_param(NOT_RECURRING, "items[0][price]")
-    if price["currency"] != sub["currency"]:
-        message = WRONG_CURRENCY.format(new=price["currency"], current=sub["currency"])
-        raise invalid_param(message, "items[0][price_data][currency]")
+    # Everything is checked before the new Price is made: a refused update leaves nothing.
+    if params.get("proration_behavior", "create_prorations") != "none":
+        raise invalid_param(PRORATIONS, "proration_behavior")
     quantity = wanted.get("quantity", current["quantity"])
     if quantity < 1:
         raise invalid_param(prices.AMOUNT_NOT_POSITIVE, "items[0][quantity]")
-    if params.get("proration_behavior", "create_prorations") != "none":
-        raise invalid_param(PRORATIONS, "proration_behavior")
+    price = current["price"]
+    if "price" in wanted:
+        price = store.get(wanted["price"], "price", param="items[0][price]")
+        if price["recurring"] is None:
+            raise invalid_param(NOT_RECURRING, "items[0][price]")
+    currency = wanted.get("price_data", price)["currency"].lower()
+    if currency != sub["currency"]:
+        message = WRONG_CURRENCY.format(new=currency, current=sub["currency"])
+        raise invalid_param(message, "items[0][price_data][currency]")
+    if "price_data" in wanted:
+        price = prices.recurring_price(store, wanted["price_data"], "items[0][price_data]")
     return price, quantity
 
 

@@ -26,8 +26,9 @@ from stripe_emulator.state import Json, Store
 
 TYPE_AND_TYPES = "You may only specify one of these parameters: type, types."
 NOT_EMULATED = "stripe_emulator does not emulate `{param}` on this list."
-# Subscription statuses a list without `status` leaves out (Stripe lists all but canceled).
-_ENDED = frozenset({"canceled"})
+# Subscription statuses a list without `status` leaves out (Stripe lists all but canceled),
+# and what `status=ended` lists.
+_ENDED = frozenset({"canceled", "incomplete_expired"})
 LIMIT_RANGE = "This value must be between 1 and 100."
 CURSORS = "You may only specify one of these parameters: ending_before, starting_after."
 NOT_EXPANDABLE = "This property cannot be expanded ({path})."
@@ -91,10 +92,11 @@ def list_subscriptions(store: Store, params: Json) -> Json:
     status = params.get("status")
 
     def wanted(sub: Json) -> bool:
-        if status is None and sub["status"] in _ENDED:
+        ended = sub["status"] in _ENDED
+        if (status is None and ended) or (status == "ended" and not ended):
             return False
         return (
-            status in (None, "all", sub["status"])
+            status in (None, "all", "ended", sub["status"])
             and params.get("customer", sub["customer"]) == sub["customer"]
             and _in_range(sub["created"], params.get("created"))
         )

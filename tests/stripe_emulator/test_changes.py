@@ -147,10 +147,13 @@ def test_a_change_the_emulator_cannot_make_as_stripe_would_is_refused_by_name(
     sub = _membership(stack, client)
     params = _new_price(sub, 1500)
     change(params)
+    store = stack.app.state.emulator.store
+    prices_before = len(store.by_type["price"])
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.subscriptions.update(sub["id"], params=params)
     assert (raised.value.param, raised.value.user_message) == (param, message)
     assert client.v1.subscriptions.retrieve(sub["id"])["items"].data[0].price.unit_amount == 1000
+    assert len(store.by_type["price"]) == prices_before
 
 
 @pytest.mark.parametrize(
@@ -282,3 +285,5 @@ def test_subscriptions_list_by_customer_leaves_out_canceled_ones(
     assert client.v1.subscriptions.list(params={"customer": sub["customer"]}).data == []
     every = client.v1.subscriptions.list(params={"customer": sub["customer"], "status": "all"})
     assert [(s.id, s.status) for s in every.data] == [(sub["id"], "canceled")]
+    ended = client.v1.subscriptions.list(params={"status": "ended"})
+    assert [s.id for s in ended.data] == [sub["id"]]
