@@ -8,21 +8,30 @@ Point the stripe library at it with
 
 Modules, one idea each:
     app.py        create_app, the Emulator (store + clock + deliverer)
-    config.py     EmulatorConfig, DeliveryOptions
+    config.py     EmulatorConfig (fees, renewal notices, payout schedule), DeliveryOptions
     api.py        /v1 routes: auth, idempotency, params check, expand
     forms.py      Stripe's nested form encoding -> dicts
     params.py     requests checked against the stripe package's TypedDicts
     errors.py     Stripe's error format and messages
-    state.py      the in-memory store and event log
+    state.py      the in-memory store, event log, timers and private bookkeeping
     clock.py      emulator time (real time + offset)
     shapes.py     Stripe-shaped objects and events from fixtures3.json
-    checkout.py   Checkout Sessions       prices.py    line items, prices, products
-    billing.py    customers, subscriptions        invoices.py  invoices, invoice payments
-    payments.py   PaymentIntents, charges, fees   refunds.py, disputes.py, portal.py
-    scheduler.py  renewals, expiry, settlement as the clock advances
-    queries.py    list paging, expand     webhooks.py  signed delivery with retries
+    checkout.py   Checkout Sessions (payment, subscription, setup mode)
+    prices.py     line items, prices, products       setup.py     SetupIntents
+    customers.py  customers, attached PaymentMethods  billing.py   subscriptions, renewals
+    changes.py    subscription updates: price, interval, pause, card, cancellation
+    invoices.py   invoices, invoice payments          notices.py   invoice.upcoming
+    payments.py   PaymentIntents, charges, PaymentMethods
+    balance.py    BalanceTransactions, when money is available, the Balance
+    payouts.py    daily payouts, their events, failures and cancellations
+    refunds.py, disputes.py, portal.py (billing portal, payment-method flow)
+    scheduler.py  renewals, notices, expiry, settlement, payouts as the clock advances
+    queries.py    list paging and filters, expand    webhooks.py  signed delivery with retries
     control.py    /_emulator routes       pages.py + templates/  hosted checkout and portal
     cards.py      the test card numbers   money.py     currency rules and formatting
+
+Everything it sends and accepts is in Stripe's current shapes (API 2026-10-28.endive);
+what it does not emulate it refuses by name rather than ignore.
 """
 
 from stripe_emulator.app import Emulator, create_app

@@ -7,6 +7,12 @@ same key, other params: 400 idempotency_error); type-checking against the stripe
 TypedDict for the endpoint (params.py); the handler, under the store lock; `expand[]`.
 https://docs.stripe.com/api/idempotent_requests: validation failures are not stored for
 replay, errors from a request that started executing are.
+
+ENDPOINTS is the whole table: Checkout Sessions (create, retrieve, expire, line items),
+billing portal sessions, events, PaymentIntents, charges, refunds, disputes, customers
+(retrieve, update, payment methods), PaymentMethods (retrieve, attach), SetupIntents,
+subscriptions (list, retrieve, update, cancel), invoices, invoice payments, the balance,
+balance transactions (list, retrieve) and payouts (list, retrieve, cancel).
 """
 
 from __future__ import annotations
@@ -25,13 +31,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stripe_emulator import billing, checkout, forms, params, portal, queries, refunds, shapes
+from stripe_emulator import (
+    balance,
+    billing,
+    changes,
+    checkout,
+    customers,
+    forms,
+    params,
+    payouts,
+    portal,
+    queries,
+    refunds,
+    shapes,
+)
 from stripe_emulator.errors import (
     IDEMPOTENCY_MISMATCH,
     INVALID_API_KEY,
     NO_API_KEY,
     UNRECOGNIZED_URL,
     StripeError,
+    missing_param,
 )
 from stripe_emulator.state import Json, Replay, Store
 
@@ -71,11 +91,22 @@ def _line_items(store: Store, query: Json, path: dict[str, str]) -> Json:
     return queries.page(items, f"/v1/checkout/sessions/{path['id']}/line_items", query)
 
 
+def _customer_methods(store: Store, query: Json, path: dict[str, str]) -> Json:
+    found = customers.payment_methods(store, path["id"])
+    if "type" in query:
+        found = [pm for pm in found if pm["type"] == query["type"]]
+    url = f"/v1/customers/{path['id']}/payment_methods"
+    return queries.page(found, url, query, kind="payment_method")
+
+
+def _attach(store: Store, body: Json, path: dict[str, str]) -> Json:
+    if "customer" not in body:
+        raise missing_param("customer")
+    return customers.attach(store, path["id"], body["customer"])
+
+
 def _cancel_subscription(store: Store, body: Json, path: dict[str, str]) -> Json:
-    sub = billing.cancel_now(store, path["id"])
-    if "cancellation_details" in body:
-        sub["cancellation_details"].update(body["cancellation_details"])
-    return sub
+    return billing.cancel_now(store, path["id"], body.get("cancellation_details", {}))
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -115,14 +146,54 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         _retrieve("payment_intent", "intent"),
     ),
     Endpoint("GET", "/v1/charges/{id}", p.ChargeRetrieveParams, _retrieve("charge", "charge")),
+    Endpoint("GET", "/v1/balance", p.BalanceRetrieveParams, lambda s, _, __: balance.summary(s)),
+    Endpoint(
+        "GET",
+        "/v1/balance_transactions",
+        p.BalanceTransactionListParams,
+        lambda s, q, _: queries.list_balance_transactions(s, q),
+    ),
     Endpoint(
         "GET",
         "/v1/balance_transactions/{id}",
         p.BalanceTransactionRetrieveParams,
         _retrieve("balance_transaction"),
     ),
+    Endpoint("GET", "/v1/payouts", p.PayoutListParams, lambda s, q, _: queries.list_payouts(s, q)),
+    Endpoint("GET", "/v1/payouts/{id}", p.PayoutRetrieveParams, _retrieve("payout", "payout")),
+    Endpoint(
+        "POST",
+        "/v1/payouts/{id}/cancel",
+        p.PayoutCancelParams,
+        lambda s, _, path: payouts.cancel_through_api(s, path["id"]),
+    ),
     Endpoint(
         "GET", "/v1/customers/{id}", p.CustomerRetrieveParams, _retrieve("customer", "customer")
+    ),
+    Endpoint(
+        "POST",
+        "/v1/customers/{id}",
+        p.CustomerUpdateParams,
+        lambda s, b, path: customers.update(s, path["id"], b),
+    ),
+    Endpoint(
+        "GET",
+        "/v1/customers/{id}/payment_methods",
+        p.CustomerPaymentMethodListParams,
+        _customer_methods,
+    ),
+    Endpoint(
+        "GET",
+        "/v1/payment_methods/{id}",
+        p.PaymentMethodRetrieveParams,
+        _retrieve("payment_method", "payment_method"),
+    ),
+    Endpoint("POST", "/v1/payment_methods/{id}/attach", p.PaymentMethodAttachParams, _attach),
+    Endpoint(
+        "GET",
+        "/v1/setup_intents/{id}",
+        p.SetupIntentRetrieveParams,
+        _retrieve("setup_intent", "intent"),
     ),
     Endpoint("GET", "/v1/invoices/{id}", p.InvoiceRetrieveParams, _retrieve("invoice", "invoice")),
     Endpoint("GET", "/v1/invoice_payments", p.InvoicePaymentListParams, _invoice_payments),
@@ -142,10 +213,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         _retrieve("subscription", "subscription_exposed_id"),
     ),
     Endpoint(
+        "GET",
+        "/v1/subscriptions",
+        p.SubscriptionListParams,
+        lambda s, q, _: queries.list_subscriptions(s, q),
+    ),
+    Endpoint(
         "POST",
         "/v1/subscriptions/{id}",
         p.SubscriptionUpdateParams,
-        lambda s, b, path: billing.update(s, path["id"], b),
+        lambda s, b, path: changes.update(s, path["id"], b),
     ),
     Endpoint("DELETE", "/v1/subscriptions/{id}", p.SubscriptionCancelParams, _cancel_subscription),
 )

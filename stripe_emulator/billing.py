@@ -1,10 +1,13 @@
-"""Memberships: Customers and Subscriptions (their invoices: invoices.py).
+"""Memberships: Subscriptions, their periods and renewals (invoices: invoices.py; changes
+made through the API: changes.py; customers: customers.py).
 
-    create_customer(store, email, name)
     start_subscription(store, ...)        a subscription-mode session is paid -> Started
     renew(store, subscription_id)         the clock reached the end of the current period
+    collect(store, sub, invoice)          charge a renewal's invoice, or hold it while paused
     settle(store, pending)                a delayed first invoice payment finishes
-    cancel_now / cancel_at_period_end / update
+    cancel_now(store, id)                 DELETE /v1/subscriptions/{id}
+    schedule_notice(store, sub)           the timer of this period's invoice.upcoming
+    paused_at(sub, moment), past_due(store, sub), plan(price)
     period_end(anchor, recurring, n)      calendar arithmetic of billing periods
 
 Since API basil the subscription's period lives on its items
@@ -18,26 +21,24 @@ renewal: customer.subscription.updated (new period), payment_intent.payment_fail
 invoice.payment_failed, customer.subscription.updated (past_due). The subscription is active
 from the start (Stripe passes through `incomplete` within the checkout). Smart Retries are not
 emulated: a past_due membership stays past_due and is not renewed again.
+`upcoming_renewal_days` before each renewal, invoice.upcoming (notices.py). A renewal charges
+the saved PaymentMethod (customers.default_method); while collection is paused
+(changes.py) its invoice is held and no invoice or payment event is sent.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime
-import secrets
 from dataclasses import dataclass
 
-from stripe_emulator import invoices, payments, shapes
+from stripe_emulator import customers, invoices, payments, shapes
+from stripe_emulator.balance import DAY
 from stripe_emulator.cards import SETTLE_AFTER, TestMethod
-from stripe_emulator.errors import StripeError, invalid_param
+from stripe_emulator.errors import StripeError
 from stripe_emulator.state import Json, PendingPayment, Store, SubscriptionRecord
 
-CANCELED_UPDATE = "A canceled subscription can only update its cancellation_details and metadata."
 ALREADY_CANCELED = "This subscription has already been canceled."
-NOT_EMULATED = "stripe_emulator does not emulate `{param}` on subscription updates."
-_UPDATABLE = frozenset(
-    {"cancel_at_period_end", "metadata", "description", "cancellation_details", "expand"}
-)
 
 
 @dataclass
@@ -49,23 +50,6 @@ class Started:
     invoice: Json | None = None
     payment_intent: str = ""
     pending: PendingPayment | None = None
-
-
-def create_customer(store: Store, *, email: str | None, name: str | None) -> Json:
-    customer = store.add(
-        shapes.shape(
-            "customer",
-            id=shapes.new_id("cus"),
-            email=email,
-            name=name,
-            currency=None,
-            invoice_prefix=secrets.token_hex(4).upper(),
-            next_invoice_sequence=1,
-            created=store.now(),
-        )
-    )
-    store.emit("customer.created", customer)
-    return customer
 
 
 def start_subscription(
@@ -99,7 +83,7 @@ def start_subscription(
         "subscription_item",
         id=shapes.new_id("si"),
         price=price,
-        plan=_plan(price),
+        plan=plan(price),
         quantity=quantity,
         subscription=sub_id,
         created=now,
@@ -141,6 +125,7 @@ def start_subscription(
     store.subscriptions[sub_id] = SubscriptionRecord(
         method=method, price=price, quantity=quantity, anchor=now
     )
+    schedule_notice(store, sub)
     store.emit("customer.subscription.created", sub)
     invoice = invoices.create(store, sub, "subscription_create", period=(now, now))
     sub["latest_invoice"] = invoice["id"]
@@ -172,14 +157,45 @@ def renew(store: Store, subscription_id: str) -> None:
         current_period_start=end,
         current_period_end=period_end(record.anchor, record.price["recurring"], record.periods),
     )
+    schedule_notice(store, sub)
     invoice = invoices.create(store, sub, "subscription_cycle", period=(start, end))
     sub["latest_invoice"] = invoice["id"]
     store.emit("customer.subscription.updated", sub, previous)
+    collect(store, sub, invoice)
+
+
+def collect(store: Store, sub: Json, invoice: Json) -> None:
+    """Charge the invoice to the saved PaymentMethod (past_due if declined), or, while
+    collection is paused, hold it as the pause's `behavior` says, silently."""
+    paused = paused_at(sub, store.now())
+    if paused is not None:
+        invoices.hold(store, invoice, paused)
+        return
+    record = store.subscriptions[sub["id"]]
+    saved = customers.default_method(store, sub)
+    method = record.method if saved is None else store.methods[saved]
     customer = store.get(sub["customer"], "customer")
     billing = {"email": customer["email"], "name": customer["name"]}
-    pi = invoices.charge(store, sub, invoice, record.method, billing, renewal=True)
+    pi = invoices.charge(store, sub, invoice, method, billing, renewal=True, saved_method=saved)
     if pi["status"] != "succeeded":
-        _past_due(store, sub)
+        past_due(store, sub)
+
+
+def paused_at(sub: Json, moment: int) -> str | None:
+    """The pause `behavior` if collection is paused at `moment`, else None."""
+    pause = sub["pause_collection"]
+    if pause is None or (pause["resumes_at"] is not None and pause["resumes_at"] <= moment):
+        return None
+    return str(pause["behavior"])
+
+
+def schedule_notice(store: Store, sub: Json) -> None:
+    """A timer for this period's invoice.upcoming, if the period is long enough to have one."""
+    days = store.config.upcoming_renewal_days
+    item = sub["items"]["data"][0]
+    at = item["current_period_end"] - days * DAY
+    if days and at > item["current_period_start"]:
+        store.schedule(at, "upcoming", sub["id"])
 
 
 def due(store: Store) -> list[tuple[int, str]]:
@@ -201,47 +217,18 @@ def settle(store: Store, pending: PendingPayment) -> bool:
         invoices.mark_paid(store, invoice, store.get(pending.payment_intent, "payment_intent"))
     else:
         invoices.mark_failed(store, invoice)
-        _past_due(store, sub)
+        past_due(store, sub)
     return succeeded
 
 
-def cancel_now(store: Store, subscription_id: str) -> Json:
+def cancel_now(store: Store, subscription_id: str, details: Json | None = None) -> Json:
+    """End the membership now; `details` (comment, feedback) go on its cancellation_details."""
     sub = store.get(subscription_id, "subscription", param="subscription_exposed_id")
     if sub["status"] == "canceled":
         raise StripeError(ALREADY_CANCELED, param="subscription_exposed_id")
+    sub["cancellation_details"].update({k: v or None for k, v in (details or {}).items()})
     sub["cancellation_details"]["reason"] = "cancellation_requested"
     _end(store, sub, ended_at=store.now())
-    return sub
-
-
-def cancel_at_period_end(store: Store, subscription_id: str, cancel: bool) -> Json:
-    sub = store.get(subscription_id, "subscription", param="subscription_exposed_id")
-    _set_cancel_at_period_end(store, sub, cancel)
-    return sub
-
-
-def update(store: Store, subscription_id: str, params: Json) -> Json:
-    sub = store.get(subscription_id, "subscription", param="subscription_exposed_id")
-    for param in params:
-        if param not in _UPDATABLE:
-            raise invalid_param(NOT_EMULATED.format(param=param), param)
-    if sub["status"] == "canceled" and {"cancel_at_period_end", "description"} & set(params):
-        raise StripeError(CANCELED_UPDATE)
-    previous: Json = {}
-    if "metadata" in params:
-        previous["metadata"] = dict(sub["metadata"])
-        sub["metadata"] = _merge_metadata(sub["metadata"], params["metadata"])
-    if "description" in params:
-        previous["description"] = sub["description"]
-        sub["description"] = params["description"] or None
-    if "cancellation_details" in params:
-        previous["cancellation_details"] = dict(sub["cancellation_details"])
-        sub["cancellation_details"].update(params["cancellation_details"])
-    if previous:
-        store.emit("customer.subscription.updated", sub, previous)
-    cancel = bool(params.get("cancel_at_period_end", sub["cancel_at_period_end"]))
-    if cancel != sub["cancel_at_period_end"]:
-        _set_cancel_at_period_end(store, sub, cancel)
     return sub
 
 
@@ -262,37 +249,18 @@ def period_end(anchor: int, recurring: Json, periods: int) -> int:
     return int(start.replace(year=year, month=month0 + 1, day=day).timestamp())
 
 
-def _set_cancel_at_period_end(store: Store, sub: Json, cancel: bool) -> None:
-    if sub["status"] == "canceled":
-        raise StripeError(CANCELED_UPDATE)
-    previous = {
-        "cancel_at_period_end": sub["cancel_at_period_end"],
-        "cancel_at": sub["cancel_at"],
-        "canceled_at": sub["canceled_at"],
-        "cancellation_details": dict(sub["cancellation_details"]),
-    }
-    end = sub["items"]["data"][0]["current_period_end"]
-    sub.update(
-        cancel_at_period_end=cancel,
-        cancel_at=end if cancel else None,
-        canceled_at=store.now() if cancel else None,
-    )
-    sub["cancellation_details"]["reason"] = "cancellation_requested" if cancel else None
-    store.emit("customer.subscription.updated", sub, previous)
-
-
 def _end(store: Store, sub: Json, *, ended_at: int) -> None:
     sub.update(status="canceled", ended_at=ended_at, canceled_at=sub["canceled_at"] or ended_at)
     store.emit("customer.subscription.deleted", sub)
 
 
-def _past_due(store: Store, sub: Json) -> None:
+def past_due(store: Store, sub: Json) -> None:
     previous = {"status": sub["status"]}
     sub["status"] = "past_due"
     store.emit("customer.subscription.updated", sub, previous)
 
 
-def _plan(price: Json) -> Json:
+def plan(price: Json) -> Json:
     recurring = price["recurring"]
     return {
         "id": price["id"],
@@ -315,17 +283,3 @@ def _plan(price: Json) -> Json:
         "trial_period_days": None,
         "usage_type": "licensed",
     }
-
-
-def _merge_metadata(current: Json, update: Json | str) -> Json:
-    # Stripe: metadata="" clears it; a key set to "" is removed, others are added or replaced.
-    if update == "":
-        return {}
-    assert isinstance(update, dict)
-    merged = dict(current)
-    for key, value in update.items():
-        if value == "":
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged

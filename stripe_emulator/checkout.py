@@ -13,6 +13,9 @@ settlement charge.succeeded, payment_intent.succeeded, checkout.session.async_pa
 (or charge.failed, payment_intent.payment_failed, checkout.session.async_payment_failed).
 Declined: payment_intent.payment_failed; the session stays open for another try.
 Subscription mode: see billing.py. A 4000000000000259 payment is then disputed (disputes.py).
+Setup mode (a card saved for later, `currency` required, no line items): setup.py's events,
+then checkout.session.completed with `setup_intent`, payment_status "no_payment_required" and
+no amount.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from stripe_emulator import billing, disputes, payments, prices, shapes
+from stripe_emulator import billing, customers, disputes, payments, prices, setup, shapes
 from stripe_emulator.cards import SETTLE_AFTER, Outcome, TestMethod
 from stripe_emulator.errors import StripeError, invalid_param, missing_param
 from stripe_emulator.money import MAX_AMOUNT, format_amount, minimum_charge
@@ -31,14 +34,19 @@ MIN_EXPIRY = 30 * 60
 MAX_EXPIRY = 24 * 60 * 60
 
 ONLY_HOSTED = "stripe_emulator only emulates ui_mode=hosted_page."
-NO_SETUP = "stripe_emulator only emulates Checkout in payment and subscription mode."
 NEED_LINE_ITEMS = "You must provide at least one line item in `{mode}` mode."
+SETUP_CURRENCY = "You must pass `currency` to create a Checkout Session in `setup` mode."
+SETUP_LINE_ITEMS = "You can not pass `line_items` in `setup` mode."
+SETUP_SUBMIT_TYPE = (
+    "`submit_type` can only be specified on Checkout Sessions in `payment` or `subscription` mode."
+)
+SETUP_DATA_MODE = "You can only pass `setup_intent_data` in `setup` mode."
 AMOUNT_TOO_SMALL = (
     "The Checkout Session's total amount due must add up to at least {minimum} {currency}"
 )
 CUSTOMER_CREATION_MODE = "`customer_creation` can only be used in `payment` mode."
-PAYMENT_DATA_MODE = "You can not pass `payment_intent_data` in `subscription` mode."
-SUBSCRIPTION_DATA_MODE = "You can not pass `subscription_data` in `payment` mode."
+PAYMENT_DATA_MODE = "You can not pass `payment_intent_data` in `{mode}` mode."
+SUBSCRIPTION_DATA_MODE = "You can not pass `subscription_data` in `{mode}` mode."
 CUSTOMER_AND_EMAIL = "You may only specify one of these parameters: customer, customer_email."
 EXPIRES_TOO_SOON = (
     "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation."
@@ -56,15 +64,13 @@ class PayResult:
     """What the hosted page shows next: a redirect to `success_url`, or the decline."""
 
     session: Json
-    outcome: str  # "paid", "processing" or "declined"
+    outcome: str  # "paid", "processing", "saved" (setup mode) or "declined"
     error: str | None
     redirect: str | None
 
 
 def create(store: Store, params: Json) -> Json:
     mode = params.get("mode", "payment")
-    if mode == "setup":
-        raise invalid_param(NO_SETUP, "mode")
     if params.get("ui_mode", "hosted_page") != "hosted_page":
         raise invalid_param(ONLY_HOSTED, "ui_mode")
     if "success_url" not in params:
@@ -80,16 +86,20 @@ def create(store: Store, params: Json) -> Json:
     if customer is not None:
         store.get(customer, "customer", param="customer")
     line_items, price, quantity = prices.line_items(store, params.get("line_items", []), mode)
-    currency = line_items[0]["currency"]
-    total = sum(item["amount_total"] for item in line_items)
-    _check_total(total, currency)
+    total: int | None = None
+    if mode == "setup":
+        currency = params["currency"].lower()
+    else:
+        currency = line_items[0]["currency"]
+        total = sum(item["amount_total"] for item in line_items)
+        _check_total(total, currency)
     session_id = shapes.new_id("cs_test")
     session = shapes.shape(
         "checkout.session",
         id=session_id,
         mode=mode,
         status="open",
-        payment_status="unpaid",
+        payment_status="no_payment_required" if mode == "setup" else "unpaid",
         amount_subtotal=total,
         amount_total=total,
         currency=currency,
@@ -109,10 +119,11 @@ def create(store: Store, params: Json) -> Json:
         created=now,
         expires_at=expires_at,
         payment_intent=None,
+        setup_intent=None,
         subscription=None,
         invoice=None,
         livemode=False,
-        invoice_creation=None if mode == "subscription" else _no_invoice_creation(),
+        invoice_creation=_no_invoice_creation() if mode == "payment" else None,
         payment_method_collection="always" if mode == "subscription" else None,
         payment_method_types=["card", "sepa_debit"],
         payment_method_options={},
@@ -133,6 +144,7 @@ def create(store: Store, params: Json) -> Json:
         line_items=line_items,
         payment_intent_data=params.get("payment_intent_data", {}),
         subscription_data=params.get("subscription_data", {}),
+        setup_intent_data=params.get("setup_intent_data", {}),
         price=price,
         quantity=quantity,
     )
@@ -152,10 +164,12 @@ def pay(
     if (customer is None and not declined) and (
         session["mode"] == "subscription" or session["customer_creation"] == "always"
     ):
-        customer = billing.create_customer(store, email=email, name=name)["id"]
+        customer = customers.create(store, email=email, name=name)["id"]
     billing_details = {"email": email, "name": name}
     if session["mode"] == "subscription":
         return _pay_subscription(store, session, record, method, customer, billing_details)
+    if session["mode"] == "setup":
+        return _save_method(store, session, method, billing_details)
     data = record.payment_intent_data
     previous = session["payment_intent"]
     pi = payments.attempt(
@@ -173,7 +187,7 @@ def pay(
     session["payment_intent"] = pi["id"]
     if pi["status"] == "requires_payment_method":
         return PayResult(session, "declined", payments.decline_message(pi), None)
-    _complete(store, session, customer, billing_details, paid=pi["status"] == "succeeded")
+    _complete(store, session, customer, billing_details, _payment_status(pi["status"]))
     if pi["status"] == "processing":
         store.pending[pi["id"]] = PendingPayment(
             payment_intent=pi["id"],
@@ -209,7 +223,8 @@ def _pay_subscription(
         return PayResult(session, "declined", started.declined, None)
     assert started.subscription is not None and started.invoice is not None
     session.update(subscription=started.subscription["id"], invoice=started.invoice["id"])
-    _complete(store, session, customer, billing_details, paid=started.pending is None)
+    status = "unpaid" if started.pending is not None else "paid"
+    _complete(store, session, customer, billing_details, status)
     if started.pending is not None:
         started.pending.session = session["id"]
         return PayResult(session, "processing", None, _success_url(session))
@@ -219,12 +234,26 @@ def _pay_subscription(
     return PayResult(session, "paid", None, _success_url(session))
 
 
+def _save_method(
+    store: Store, session: Json, method: TestMethod, billing_details: Json
+) -> PayResult:
+    intent = setup.confirm(store, session, method, billing_details)
+    if intent["status"] != "succeeded":
+        return PayResult(session, "declined", intent["last_setup_error"]["message"], None)
+    _complete(store, session, session["customer"], billing_details, "no_payment_required")
+    return PayResult(session, "saved", None, _success_url(session))
+
+
+def _payment_status(pi_status: str) -> str:
+    return "paid" if pi_status == "succeeded" else "unpaid"
+
+
 def _complete(
-    store: Store, session: Json, customer: str | None, billing_details: Json, *, paid: bool
+    store: Store, session: Json, customer: str | None, billing_details: Json, payment_status: str
 ) -> None:
     session.update(
         status="complete",
-        payment_status="paid" if paid else "unpaid",
+        payment_status=payment_status,
         customer=customer,
         customer_details={
             "address": shapes.empty_address(),
@@ -282,15 +311,24 @@ def _check_url(url: str, param: str) -> None:
 
 
 def _check_mode_rules(params: Json, mode: str) -> None:
-    if mode == "subscription" and "customer_creation" in params:
+    if mode != "payment" and "customer_creation" in params:
         raise invalid_param(CUSTOMER_CREATION_MODE, "customer_creation")
-    if mode == "subscription" and "payment_intent_data" in params:
-        raise invalid_param(PAYMENT_DATA_MODE, "payment_intent_data")
-    if mode == "payment" and "subscription_data" in params:
-        raise invalid_param(SUBSCRIPTION_DATA_MODE, "subscription_data")
+    if mode != "payment" and "payment_intent_data" in params:
+        raise invalid_param(PAYMENT_DATA_MODE.format(mode=mode), "payment_intent_data")
+    if mode != "subscription" and "subscription_data" in params:
+        raise invalid_param(SUBSCRIPTION_DATA_MODE.format(mode=mode), "subscription_data")
+    if mode != "setup" and "setup_intent_data" in params:
+        raise invalid_param(SETUP_DATA_MODE, "setup_intent_data")
     if "customer" in params and "customer_email" in params:
         raise invalid_param(CUSTOMER_AND_EMAIL, "customer_email")
-    if not params.get("line_items"):
+    if mode == "setup":
+        if "line_items" in params:
+            raise invalid_param(SETUP_LINE_ITEMS, "line_items")
+        if "submit_type" in params:
+            raise invalid_param(SETUP_SUBMIT_TYPE, "submit_type")
+        if "currency" not in params:
+            raise invalid_param(SETUP_CURRENCY, "currency", "parameter_missing")
+    elif not params.get("line_items"):
         raise invalid_param(NEED_LINE_ITEMS.format(mode=mode), "line_items", "parameter_missing")
 
 

@@ -1,11 +1,15 @@
 """The /_emulator routes: JSON controls for tests and the demo (no auth, never in Stripe).
 
     POST /_emulator/checkout/sessions/{id}/pay   {"card", "email"?, "name"?}  as the hosted page
-         -> {"outcome": "paid"|"processing"|"declined", "error", "redirect", "session"}
+         -> {"outcome": "paid"|"processing"|"saved"|"declined", "error", "redirect", "session"}
+            ("saved": a setup-mode session saved the card)
     POST /_emulator/clock/advance      {"seconds": N} or {"to": unix}  -> {"now", "events"}
     GET  /_emulator/clock              -> {"now", "offset"}
     POST /_emulator/payments/settle    {"ids"?: [pi_ or cs_ ids]}  -> {"settled": [pi ids]}
     POST /_emulator/disputes/{id}/close  {"outcome": "won"|"lost"}  (dp_, ch_ or pi_ id)
+    POST /_emulator/payouts/{id}/fail    {"failure_code"?: "account_closed" (default), ...}
+         an in-transit or paid payout fails: payout.failed, the money back in the balance
+    POST /_emulator/payouts/{id}/cancel  a pending payout is canceled: payout.canceled
     POST /_emulator/deliveries/flush   {"timeout"?: s}  -> {"flushed": bool, "pending": n}
     GET  /_emulator/deliveries         ?event=evt_  -> {"attempts": [...]}
     POST /_emulator/deliveries/options {delivery_delay, shuffle, duplicate_rate, failure_rate,
@@ -27,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from stripe_emulator import cards, checkout, disputes, scheduler
+from stripe_emulator import cards, checkout, disputes, payouts, scheduler
 from stripe_emulator.errors import StripeError
 from stripe_emulator.state import Json, Store
 from stripe_emulator.webhooks import Deliverer
@@ -88,6 +92,16 @@ def routes(store: Store, deliverer: Deliverer) -> list[Route]:
             dispute = disputes.close(store, request.path_params["id"], str(body.get("outcome", "")))
             return _json(dispute)
 
+    async def fail_payout(request: Request) -> Response:
+        body = await _body(request)
+        code = str(body.get("failure_code", "account_closed"))
+        with store.lock:
+            return _json(payouts.fail(store, request.path_params["id"], code))
+
+    async def cancel_payout(request: Request) -> Response:
+        with store.lock:
+            return _json(payouts.cancel(store, request.path_params["id"]))
+
     async def flush(request: Request) -> Response:
         body = await _body(request)
         flushed = await deliverer.flush(float(body.get("timeout", 30.0)))
@@ -138,6 +152,8 @@ def routes(store: Store, deliverer: Deliverer) -> list[Route]:
         ("GET", "/clock", clock),
         ("POST", "/payments/settle", settle),
         ("POST", "/disputes/{id}/close", close_dispute),
+        ("POST", "/payouts/{id}/fail", fail_payout),
+        ("POST", "/payouts/{id}/cancel", cancel_payout),
         ("POST", "/deliveries/flush", flush),
         ("GET", "/deliveries", attempts),
         ("POST", "/deliveries/options", options),

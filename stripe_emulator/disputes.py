@@ -11,11 +11,12 @@ amount and a dispute fee are withdrawn when the dispute opens, and given back if
 
 from __future__ import annotations
 
-from stripe_emulator import payments, shapes
+from stripe_emulator import balance, shapes
 from stripe_emulator.errors import StripeError, no_such
 from stripe_emulator.state import Json, Store
 
 DISPUTE_FEE = 1500
+DISPUTE_FEE_DESCRIPTION = "Dispute fee"
 _EVIDENCE_DAYS = 7 * 86400
 
 ALREADY_CLOSED = "This dispute is already closed."
@@ -27,7 +28,7 @@ def open(store: Store, charge_id: str) -> Json:
     now = store.now()
     dispute_id = shapes.new_id("dp")
     evidence = shapes.shape("dispute")["evidence"]
-    withdrawal = payments.balance_transaction(
+    withdrawal = balance.record(
         store,
         amount=-charge["amount"],
         currency=charge["currency"],
@@ -36,6 +37,7 @@ def open(store: Store, charge_id: str) -> Json:
         type="adjustment",
         reporting_category="dispute",
         description=f"Chargeback withdrawal for {charge['id']}",
+        fee_description=DISPUTE_FEE_DESCRIPTION,
     )
     dispute = store.add(
         shapes.shape(
@@ -79,7 +81,7 @@ def close(store: Store, id: str, outcome: str) -> Json:
         raise StripeError(ALREADY_CLOSED, param="dispute")
     dispute["status"] = outcome
     if outcome == "won":
-        reinstated = payments.balance_transaction(
+        reinstated = balance.record(
             store,
             amount=dispute["amount"],
             currency=dispute["currency"],
@@ -88,6 +90,7 @@ def close(store: Store, id: str, outcome: str) -> Json:
             type="adjustment",
             reporting_category="dispute_reversal",
             description=f"Chargeback reversal for {dispute['charge']}",
+            fee_description=DISPUTE_FEE_DESCRIPTION,
         )
         dispute["balance_transactions"].append(reinstated)
     store.emit("charge.dispute.closed", dispute)

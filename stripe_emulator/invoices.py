@@ -3,6 +3,9 @@
     create(store, sub, billing_reason, period=(start, end))   the invoice for the current period
     charge(store, sub, invoice, method, billing, renewal=...)  pay it: invoice.paid and
         invoice_payment.paid, or invoice.payment_failed
+    hold(store, invoice, behavior)   collection paused: draft, uncollectible or void, silently
+    preview(store, sub, period=(start, end))   the next renewal's invoice, as invoice.upcoming
+        carries it: no `id` (Stripe's note on the event), billing_reason "upcoming", draft
 
 Shapes are API basil and later: `parent.subscription_details.{subscription, metadata}` (the
 metadata frozen at creation), no `subscription`/`payment_intent`/`charge`/`paid` on the invoice,
@@ -23,7 +26,14 @@ RETRY_AFTER = 3 * 86400
 
 
 def charge(
-    store: Store, sub: Json, invoice: Json, method: TestMethod, billing: Json, *, renewal: bool
+    store: Store,
+    sub: Json,
+    invoice: Json,
+    method: TestMethod,
+    billing: Json,
+    *,
+    renewal: bool,
+    saved_method: str | None = None,
 ) -> Json:
     pi = payments.attempt(
         store,
@@ -34,6 +44,7 @@ def charge(
         renewal=renewal,
         description="Subscription update" if renewal else "Subscription creation",
         billing_details=billing,
+        saved_method=saved_method,
     )
     invoice.update(attempted=True, attempt_count=invoice["attempt_count"] + 1)
     if pi["status"] == "succeeded":
@@ -77,8 +88,71 @@ def mark_failed(store: Store, invoice: Json) -> None:
     store.emit("invoice.payment_failed", invoice)
 
 
+def hold(store: Store, invoice: Json, behavior: str) -> None:
+    """A renewal while collection is paused: Stripe makes the invoice and never charges it,
+    sending no webhooks for it (https://docs.stripe.com/billing/subscriptions/pause-payment)."""
+    now = store.now()
+    transitions = invoice["status_transitions"]
+    invoice["auto_advance"] = False
+    if behavior == "keep_as_draft":
+        invoice.update(status="draft", number=None)
+        transitions["finalized_at"] = None
+    elif behavior == "mark_uncollectible":
+        invoice["status"] = "uncollectible"
+        transitions["marked_uncollectible_at"] = now
+    else:
+        invoice["status"] = "void"
+        transitions["voided_at"] = now
+
+
+def preview(store: Store, sub: Json, *, period: tuple[int, int]) -> Json:
+    """The invoice the next renewal will make, for the period `period` it will pay for."""
+    invoice = _build(store, sub, "upcoming", period=_billed(sub), line_period=period)
+    del invoice["id"]
+    invoice["lines"]["data"][0]["invoice"] = None
+    invoice.update(
+        status="draft",
+        number=None,
+        effective_at=None,
+        hosted_invoice_url=None,
+        invoice_pdf=None,
+        next_payment_attempt=period[0],
+        lines={**invoice["lines"], "url": "/v1/invoices/upcoming/lines"},
+    )
+    invoice["status_transitions"]["finalized_at"] = None
+    return invoice
+
+
 def create(store: Store, sub: Json, billing_reason: str, *, period: tuple[int, int]) -> Json:
     """A finalized, open invoice for the subscription's current period."""
+    item = sub["items"]["data"][0]
+    invoice = _build(
+        store,
+        sub,
+        billing_reason,
+        period=period,
+        line_period=(item["current_period_start"], item["current_period_end"]),
+    )
+    customer = store.get(sub["customer"], "customer")
+    sequence = customer["next_invoice_sequence"]
+    customer["next_invoice_sequence"] = sequence + 1
+    invoice["number"] = f"{customer['invoice_prefix']}-{sequence:04d}"
+    return store.add(invoice)
+
+
+def _billed(sub: Json) -> tuple[int, int]:
+    item = sub["items"]["data"][0]
+    return item["current_period_start"], item["current_period_end"]
+
+
+def _build(
+    store: Store,
+    sub: Json,
+    billing_reason: str,
+    *,
+    period: tuple[int, int],
+    line_period: tuple[int, int],
+) -> Json:
     now = store.now()
     item = sub["items"]["data"][0]
     price = item["price"]
@@ -92,7 +166,7 @@ def create(store: Store, sub: Json, billing_reason: str, *, period: tuple[int, i
         currency=price["currency"],
         description=_line_description(store, item),
         invoice=invoice_id,
-        period={"start": item["current_period_start"], "end": item["current_period_end"]},
+        period={"start": line_period[0], "end": line_period[1]},
         quantity=item["quantity"],
         subscription=sub["id"],
         subtotal=amount,
@@ -108,78 +182,73 @@ def create(store: Store, sub: Json, billing_reason: str, *, period: tuple[int, i
             "price_details": {"price": price["id"], "product": price["product"]},
         },
     )
-    sequence = customer["next_invoice_sequence"]
-    customer["next_invoice_sequence"] = sequence + 1
-    return store.add(
-        shapes.shape(
-            "invoice",
-            id=invoice_id,
-            account_name="Newsroom (stripe_emulator)",
-            customer=customer["id"],
-            customer_email=customer["email"],
-            customer_name=customer["name"],
-            customer_address=None,
-            customer_shipping=None,
-            amount_due=amount,
-            amount_paid=0,
-            amount_remaining=amount,
-            amount_overpaid=0,
-            attempt_count=0,
-            attempted=False,
-            auto_advance=True,
-            billing_reason=billing_reason,
-            currency=price["currency"],
-            created=now,
-            effective_at=now,
-            period_start=period[0],
-            period_end=period[1],
-            status="open",
-            status_transitions={
-                "finalized_at": now,
-                "marked_uncollectible_at": None,
-                "paid_at": None,
-                "voided_at": None,
+    return shapes.shape(
+        "invoice",
+        id=invoice_id,
+        account_name="Newsroom (stripe_emulator)",
+        customer=customer["id"],
+        customer_email=customer["email"],
+        customer_name=customer["name"],
+        customer_address=None,
+        customer_shipping=None,
+        amount_due=amount,
+        amount_paid=0,
+        amount_remaining=amount,
+        amount_overpaid=0,
+        attempt_count=0,
+        attempted=False,
+        auto_advance=True,
+        billing_reason=billing_reason,
+        currency=price["currency"],
+        created=now,
+        effective_at=now,
+        period_start=period[0],
+        period_end=period[1],
+        status="open",
+        status_transitions={
+            "finalized_at": now,
+            "marked_uncollectible_at": None,
+            "paid_at": None,
+            "voided_at": None,
+        },
+        subtotal=amount,
+        subtotal_excluding_tax=amount,
+        total=amount,
+        total_excluding_tax=amount,
+        lines={
+            "object": "list",
+            "data": [line],
+            "has_more": False,
+            "total_count": 1,
+            "url": f"/v1/invoices/{invoice_id}/lines",
+        },
+        parent={
+            "type": "subscription_details",
+            "quote_details": None,
+            "subscription_details": {
+                "metadata": dict(sub["metadata"]),
+                "subscription": sub["id"],
             },
-            subtotal=amount,
-            subtotal_excluding_tax=amount,
-            total=amount,
-            total_excluding_tax=amount,
-            lines={
-                "object": "list",
-                "data": [line],
-                "has_more": False,
-                "total_count": 1,
-                "url": f"/v1/invoices/{invoice_id}/lines",
-            },
-            parent={
-                "type": "subscription_details",
-                "quote_details": None,
-                "subscription_details": {
-                    "metadata": dict(sub["metadata"]),
-                    "subscription": sub["id"],
-                },
-            },
-            number=f"{customer['invoice_prefix']}-{sequence:04d}",
-            hosted_invoice_url=f"{store.config.public_url}/i/{invoice_id}",
-            invoice_pdf=f"{store.config.public_url}/i/{invoice_id}/pdf",
-            metadata={},
-            payment_settings={
-                "default_mandate": None,
-                "payment_method_options": None,
-                "payment_method_types": None,
-            },
-            issuer={"type": "self"},
-            automatic_tax={
-                "enabled": False,
-                "liability": None,
-                "status": None,
-                "disabled_reason": None,
-                "provider": None,
-            },
-            total_taxes=[],
-            total_pretax_credit_amounts=[],
-            webhooks_delivered_at=None,
-        )
+        },
+        hosted_invoice_url=f"{store.config.public_url}/i/{invoice_id}",
+        invoice_pdf=f"{store.config.public_url}/i/{invoice_id}/pdf",
+        metadata={},
+        payment_settings={
+            "default_mandate": None,
+            "payment_method_options": None,
+            "payment_method_types": None,
+        },
+        issuer={"type": "self"},
+        automatic_tax={
+            "enabled": False,
+            "liability": None,
+            "status": None,
+            "disabled_reason": None,
+            "provider": None,
+        },
+        total_taxes=[],
+        total_pretax_credit_amounts=[],
+        webhooks_delivered_at=None,
     )
 
 

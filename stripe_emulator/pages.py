@@ -1,10 +1,13 @@
 """Hosted pages: the checkout page a session's `url` opens, and the billing portal.
 
     GET  /c/pay/{id}        amount, frequency, email, name, test payment methods; Pay, Cancel
+                            (setup mode: no amount, a "Save" button)
     POST /c/pay/{id}        form: email, name, card -> 303 to success_url, or the decline
     GET  /p/session/{id}    a customer's memberships with "Cancel membership now" and
-                            "Cancel at period end"; a link back to return_url
+                            "Cancel at period end"; the card on file and a form for a new
+                            one; a link back to return_url
     POST /p/session/{id}/cancel   form: subscription, when=now|period_end -> 303 to the page
+    POST /p/session/{id}/payment_method   form: card -> 303 to the flow's redirect or the page
     GET  /receipts/{id}, /i/{id}  minimal receipt and hosted invoice pages
 
 Server-rendered, no scripts or external assets, every field labelled, stable names and ids
@@ -24,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from stripe_emulator import billing, cards, checkout, portal
+from stripe_emulator import billing, cards, changes, checkout, customers, portal
 from stripe_emulator.errors import StripeError
 from stripe_emulator.money import format_amount
 from stripe_emulator.state import Json, Store
@@ -36,6 +39,7 @@ _ENV = jinja2.Environment(
 )
 UNKNOWN_CARD = "Your card number is incorrect."
 NEED_EMAIL = "Enter your email address."
+METHOD_SAVED = "Your payment method has been updated."
 
 
 def frequency(price: Json | None) -> str:
@@ -130,6 +134,9 @@ def routes(store: Store) -> list[Route]:
                 customer=customer,
                 subscriptions=[_membership(s) for s in subs],
                 action=f"{base}/p/session/{session['id']}/cancel",
+                method_action=f"{base}/p/session/{session['id']}/payment_method",
+                methods=cards.TEST_METHODS,
+                current_method=_method_label(store, customer, subs),
                 notice=request.query_params.get("notice"),
             )
 
@@ -146,13 +153,31 @@ def routes(store: Store) -> list[Route]:
                 return _render("gone.html", 404, title="Membership not found")
             try:
                 if form.get("when") == "period_end":
-                    billing.cancel_at_period_end(store, sub_id, True)
+                    changes.cancel_at_period_end(store, sub_id, True)
                     notice = "Your membership will end at the end of the period."
                 else:
                     billing.cancel_now(store, sub_id)
                     notice = "Your membership has been cancelled."
             except StripeError as error:
                 notice = error.message
+        query = urllib.parse.urlencode({"notice": notice})
+        return RedirectResponse(f"{base}/p/session/{session['id']}?{query}", 303)
+
+    async def update_method(request: Request) -> Response:
+        form = await _form(request)
+        method = cards.lookup(form.get("card", ""))
+        with store.lock:
+            try:
+                session, _, _ = portal.memberships(store, request.path_params["id"])
+            except StripeError:
+                return _render("gone.html", 404, title="Portal session not found")
+            if method is None:
+                notice = UNKNOWN_CARD
+            else:
+                redirect = portal.update_payment_method(store, session["id"], method)
+                if redirect is not None:
+                    return RedirectResponse(redirect, 303)
+                notice = METHOD_SAVED
         query = urllib.parse.urlencode({"notice": notice})
         return RedirectResponse(f"{base}/p/session/{session['id']}?{query}", 303)
 
@@ -168,6 +193,7 @@ def routes(store: Store) -> list[Route]:
         Route("/c/pay/{id}", submit_checkout, methods=["POST"]),
         Route("/p/session/{id}", show_portal, methods=["GET"]),
         Route("/p/session/{id}/cancel", cancel, methods=["POST"]),
+        Route("/p/session/{id}/payment_method", update_method, methods=["POST"]),
         Route("/receipts/{id}", receipt, methods=["GET"]),
         Route("/i/{id}", receipt, methods=["GET"]),
         Route("/i/{id}/pdf", receipt, methods=["GET"]),
@@ -177,6 +203,20 @@ def routes(store: Store) -> list[Route]:
 def _session(store: Store, session_id: str) -> Json | None:
     obj = store.objects.get(session_id)
     return obj if obj is not None and obj["object"] == "checkout.session" else None
+
+
+def _method_label(store: Store, customer: Json, subs: list[Json]) -> str | None:
+    """ "Visa •••• 4242": the card the next renewal charges, else the customer's default."""
+    active = [s for s in subs if s["status"] != "canceled"]
+    chosen = (
+        customers.default_method(store, active[0])
+        if active
+        else customer["invoice_settings"]["default_payment_method"]
+    )
+    method = store.methods.get(chosen or "")
+    if method is None:
+        return None
+    return f"{method.brand_name} •••• {method.last4}"
 
 
 def _membership(sub: Json) -> Json:

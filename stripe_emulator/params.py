@@ -20,8 +20,7 @@ import typing
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Union
 
-from stripe._request_options import RequestOptions
-from stripe._stripe_object import UntypedStripeObject
+from stripe import RequestOptions, StripeObject
 from typing_extensions import is_typeddict
 
 from stripe_emulator.errors import (
@@ -90,8 +89,9 @@ def _check(value: Any, tp: Any, path: str) -> Any:
         return _check_union(value, typing.get_args(tp), path)
     if origin is list:
         return _check_list(value, typing.get_args(tp)[0], path)
-    # UntypedStripeObject[str] is how the package types metadata that it hands back: a hash.
-    if origin is dict or origin is UntypedStripeObject:
+    # UntypedStripeObject[str] (a StripeObject) is how the package types metadata it hands
+    # back: a hash. Only the package's public names are used here (stripe.StripeObject).
+    if origin is dict or (isinstance(origin, type) and issubclass(origin, StripeObject)):
         if not isinstance(value, dict):
             raise invalid_param(INVALID_HASH, path)
         item_type = typing.get_args(tp)[-1]

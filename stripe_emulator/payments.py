@@ -1,8 +1,16 @@
-"""Taking money: PaymentIntents, their Charges and the Charges' BalanceTransactions.
+"""Taking money: PaymentIntents, their Charges, the Charges' BalanceTransactions (balance.py)
+and the PaymentMethods they were paid with.
 
     attempt(store, ...)      -> PaymentIntent: succeeded, failed (declined) or processing
     settle(store, pi_id)     -> a processing (delayed) PaymentIntent succeeds or fails now
-    balance_transaction(...) -> a BalanceTransaction with Stripe's fee for charges
+    payment_method(store, method, customer, billing) -> a PaymentMethod for a test card
+    card_error(method, pm_id) -> the decline a PaymentIntent or SetupIntent reports
+
+A succeeded charge gets a BalanceTransaction with the fee of config.fee_percent and fee_fixed.
+Charges (`payment_method_details.card`) and PaymentMethods (`card`) show the card's brand, last
+four, country, funding, fingerprint and expiry, as Stripe shows its test cards.
+`store.methods` keeps the test card behind each PaymentMethod, for the charges made later
+with a saved one (renewals).
 
 Events emitted here: charge.succeeded + payment_intent.succeeded, payment_intent.payment_failed
 on a decline (a failed Charge is kept, as Stripe does, but only the PaymentIntent event is
@@ -14,12 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_emulator import shapes
-from stripe_emulator.cards import Outcome, TestMethod
+from stripe_emulator import balance, shapes
+from stripe_emulator.cards import EXPIRY, Outcome, TestMethod
 from stripe_emulator.money import stripe_fee
 from stripe_emulator.state import Json, Store
 
-_AVAILABLE_AFTER = 2 * 86400
 _DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",
     "insufficient_funds": "Your card has insufficient funds.",
@@ -52,8 +59,10 @@ def attempt(
     receipt_email: str | None = None,
     billing_details: Json | None = None,
     payment_intent: Json | None = None,
+    saved_method: str | None = None,
 ) -> Json:
-    """Charge `method`; reuses `payment_intent` when a session retries after a decline."""
+    """Charge `method`; reuses `payment_intent` when a session retries after a decline, and
+    the PaymentMethod `saved_method` (a renewal) rather than making a new one."""
     pi = payment_intent or store.add(
         shapes.shape(
             "payment_intent",
@@ -73,7 +82,10 @@ def attempt(
     )
     pi["customer"] = customer
     pi["client_secret"] = f"{pi['id']}_secret_{shapes.new_id('')[1:]}"
-    payment_method = _payment_method(store, method, customer, billing_details)
+    if saved_method is None:
+        pm = payment_method(store, method, customer, billing_details)
+    else:
+        pm = store.get(saved_method, "payment_method")
     charge = store.add(
         shapes.shape(
             "charge",
@@ -87,9 +99,9 @@ def attempt(
             description=description,
             metadata=dict(pi["metadata"]),
             payment_intent=pi["id"],
-            payment_method=payment_method["id"],
+            payment_method=pm["id"],
             payment_method_details=_method_details(method),
-            billing_details=payment_method["billing_details"],
+            billing_details=pm["billing_details"],
             receipt_email=receipt_email,
             receipt_url=None,
             balance_transaction=None,
@@ -105,7 +117,7 @@ def attempt(
         )
     )
     charge["refunds"]["url"] = f"/v1/charges/{charge['id']}/refunds"
-    pi.update(latest_charge=charge["id"], payment_method=payment_method["id"])
+    pi.update(latest_charge=charge["id"], payment_method=pm["id"])
     result = outcome_of(method, renewal=renewal)
     if result == "succeeded":
         _succeed(store, pi, charge)
@@ -134,7 +146,7 @@ def settle(store: Store, payment_intent: str, method: TestMethod) -> bool:
 def _succeed(store: Store, pi: Json, charge: Json) -> None:
     config = store.config
     fee = stripe_fee(charge["amount"], percent=config.fee_percent, fixed=config.fee_fixed)
-    txn = balance_transaction(
+    txn = balance.record(
         store,
         amount=charge["amount"],
         currency=charge["currency"],
@@ -164,31 +176,33 @@ def _succeed(store: Store, pi: Json, charge: Json) -> None:
 
 
 def _fail(store: Store, pi: Json, charge: Json, method: TestMethod) -> None:
-    code = method.decline_code or "generic_decline"
-    message = _DECLINE_MESSAGES.get(code, _DECLINE_MESSAGES["generic_decline"])
+    error = card_error(method, charge["payment_method"])
     charge.update(
         status="failed",
-        failure_code="card_declined" if method.type == "card" else code,
-        failure_message=message,
-        outcome=_outcome("declined_by_network", "issuer_declined", message, reason=code),
+        failure_code="card_declined" if method.type == "card" else error["decline_code"],
+        failure_message=error["message"],
+        outcome=_outcome(
+            "declined_by_network", "issuer_declined", error["message"], error["decline_code"]
+        ),
     )
     pi.update(
         status="requires_payment_method",
         amount_received=0,
-        last_payment_error={
-            "type": "card_error",
-            "code": "card_declined",
-            "decline_code": code,
-            "message": message,
-            "charge": charge["id"],
-            "payment_method": {
-                "id": charge["payment_method"],
-                "object": "payment_method",
-                "type": method.type,
-            },
-            "doc_url": "https://stripe.com/docs/error-codes/card-declined",
-        },
+        last_payment_error={**error, "charge": charge["id"]},
     )
+
+
+def card_error(method: TestMethod, payment_method: str) -> Json:
+    """The decline of `method`, as a PaymentIntent's or SetupIntent's last error shows it."""
+    code = method.decline_code or "generic_decline"
+    return {
+        "type": "card_error",
+        "code": "card_declined",
+        "decline_code": code,
+        "message": _DECLINE_MESSAGES.get(code, _DECLINE_MESSAGES["generic_decline"]),
+        "payment_method": {"id": payment_method, "object": "payment_method", "type": method.type},
+        "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+    }
 
 
 def decline_message(pi: Json) -> str | None:
@@ -196,54 +210,10 @@ def decline_message(pi: Json) -> str | None:
     return None if error is None else str(error["message"])
 
 
-def balance_transaction(
-    store: Store,
-    *,
-    amount: int,
-    currency: str,
-    fee: int,
-    source: str,
-    type: str,
-    reporting_category: str,
-    description: str | None,
-) -> Json:
-    fee_details = (
-        [
-            {
-                "amount": fee,
-                "application": None,
-                "currency": currency,
-                "description": "Stripe processing fees",
-                "type": "stripe_fee",
-            }
-        ]
-        if fee
-        else []
-    )
-    return store.add(
-        shapes.shape(
-            "balance_transaction",
-            id=shapes.new_id("txn"),
-            amount=amount,
-            currency=currency,
-            fee=fee,
-            fee_details=fee_details,
-            net=amount - fee,
-            exchange_rate=None,
-            source=source,
-            type=type,
-            reporting_category=reporting_category,
-            description=description,
-            status="pending",
-            created=store.now(),
-            available_on=store.now() + _AVAILABLE_AFTER,
-        )
-    )
-
-
-def _payment_method(
+def payment_method(
     store: Store, method: TestMethod, customer: str | None, billing: Json | None
 ) -> Json:
+    """A PaymentMethod for `method`, attached to `customer` (None: not attached)."""
     details: dict[str, Any] = {
         "address": shapes.empty_address(),
         "email": None,
@@ -262,19 +232,39 @@ def _payment_method(
         created=store.now(),
     )
     if method.type == "card":
-        pm["card"].update(last4=method.last4, brand=method.brand, display_brand=method.brand)
+        pm["card"].update(
+            _card(method),
+            display_brand=method.display_brand,
+            networks={"available": [method.brand], "preferred": None},
+            generated_from=None,
+        )
     else:
         del pm["card"]
         pm["sepa_debit"] = _sepa_details(method)
+    store.methods[pm["id"]] = method
     return store.add(pm)
 
 
 def _method_details(method: TestMethod) -> Json:
     if method.type == "card":
         card = shapes.shape("charge")["payment_method_details"]["card"]
-        card.update(last4=method.last4, brand=method.brand, network=method.brand, wallet=None)
+        card.update(_card(method), network=method.brand)
         return {"type": "card", "card": card}
     return {"type": "sepa_debit", "sepa_debit": _sepa_details(method)}
+
+
+def _card(method: TestMethod) -> Json:
+    """What a charge's and a PaymentMethod's `card` say alike of a test card."""
+    return {
+        "brand": method.brand,
+        "last4": method.last4,
+        "country": method.country,
+        "funding": method.funding,
+        "fingerprint": method.fingerprint,
+        "exp_month": EXPIRY[0],
+        "exp_year": EXPIRY[1],
+        "wallet": None,
+    }
 
 
 def _sepa_details(method: TestMethod) -> Json:
@@ -282,7 +272,7 @@ def _sepa_details(method: TestMethod) -> Json:
         "bank_code": method.number[4:12],
         "branch_code": None,
         "country": method.number[:2],
-        "fingerprint": "sepaFingerprint0",
+        "fingerprint": method.fingerprint,
         "last4": method.last4,
         "mandate": None,
     }

@@ -2,6 +2,7 @@
 
     line_items(store, params_line_items, mode) -> (Checkout "item" objects,
                                                    the recurring price or None, its quantity)
+    recurring_price(store, price_data, param)  a subscription item's new price (changes.py)
 
 Each `price_data` becomes an inactive Price (Stripe archives prices made inline) and each
 `product_data` a Product, so invoices and subscription items can name them.
@@ -76,6 +77,13 @@ def line_items(store: Store, items: list[Json], mode: str) -> tuple[list[Json], 
         return result, None, 1
     price, quantity = recurring[0]
     return result, {k: v for k, v in price.items() if not k.startswith("_")}, quantity
+
+
+def recurring_price(store: Store, data: Json, param: str) -> Json:
+    """A Price from a subscription item's `price_data`, whose `product` must exist."""
+    store.get(data["product"], "product", param=f"{param}[product]")
+    price = _price(store, data, param)
+    return {k: v for k, v in price.items() if not k.startswith("_")}
 
 
 def _price(store: Store, data: Json, param: str) -> Json:

@@ -1,8 +1,17 @@
 """Reading: list pages the way `auto_paging_iter()` expects them, and `expand[]`.
 
 list_events(store, params)       GET /v1/events: newest first, cursor paging, filters
+list_balance_transactions(store, params)   GET /v1/balance_transactions: payout, type,
+                                 source, currency, created
+list_payouts(store, params)      GET /v1/payouts: status, created, arrival_date, destination
+list_subscriptions(store, params)  GET /v1/subscriptions: customer, status, created
 page(objects, url, params, ...)  a {"object": "list", "data", "has_more", "url"} page
-expand(store, obj, paths)        replace ids at "a.b.c" by the objects they name
+newest_first(objects)            Stripe's list order: by `created`, the later made first
+expand(store, obj, paths)        replace ids at "a.b.c" by the objects they name (lists:
+                                 "data.source")
+
+Every list is newest first, `limit` 1..100 (default 10), `starting_after` / `ending_before`
+cursors and `has_more`, as https://docs.stripe.com/api/pagination describes.
 """
 
 from __future__ import annotations
@@ -11,11 +20,15 @@ import fnmatch
 from collections.abc import Callable
 from typing import Any
 
-from stripe_emulator import shapes
+from stripe_emulator import payouts, shapes
 from stripe_emulator.errors import invalid_param, no_such
 from stripe_emulator.state import Json, Store
 
 TYPE_AND_TYPES = "You may only specify one of these parameters: type, types."
+NOT_EMULATED = "stripe_emulator does not emulate `{param}` on this list."
+# Subscription statuses a list without `status` leaves out (Stripe lists all but canceled),
+# and what `status=ended` lists.
+_ENDED = frozenset({"canceled", "incomplete_expired"})
 LIMIT_RANGE = "This value must be between 1 and 100."
 CURSORS = "You may only specify one of these parameters: ending_before, starting_after."
 NOT_EXPANDABLE = "This property cannot be expanded ({path})."
@@ -40,6 +53,67 @@ def list_events(store: Store, params: Json) -> Json:
         enumerate(store.events), key=lambda pair: (pair[1]["created"], pair[0]), reverse=True
     )
     return page([e for _, e in newest_first], "/v1/events", params, wanted, kind="event")
+
+
+def list_balance_transactions(store: Store, params: Json) -> Json:
+    members = None if "payout" not in params else payouts.members(store, params["payout"])
+    filters = {k: params[k] for k in ("type", "source") if k in params}
+    currency = params.get("currency", "").lower()
+
+    def wanted(txn: Json) -> bool:
+        return (
+            (members is None or txn["id"] in members)
+            and all(txn[k] == v for k, v in filters.items())
+            and (not currency or txn["currency"] == currency)
+            and _in_range(txn["created"], params.get("created"))
+        )
+
+    found = newest_first(store.by_type.get("balance_transaction", {}).values())
+    return page(found, "/v1/balance_transactions", params, wanted, kind="balance_transaction")
+
+
+def list_payouts(store: Store, params: Json) -> Json:
+    def wanted(payout: Json) -> bool:
+        return (
+            params.get("status", payout["status"]) == payout["status"]
+            and params.get("destination", payout["destination"]) == payout["destination"]
+            and _in_range(payout["created"], params.get("created"))
+            and _in_range(payout["arrival_date"], params.get("arrival_date"))
+        )
+
+    found = newest_first(store.by_type.get("payout", {}).values())
+    return page(found, "/v1/payouts", params, wanted, kind="payout")
+
+
+def list_subscriptions(store: Store, params: Json) -> Json:
+    for param in params:
+        if param not in _SUBSCRIPTION_FILTERS:
+            raise invalid_param(NOT_EMULATED.format(param=param), param)
+    status = params.get("status")
+
+    def wanted(sub: Json) -> bool:
+        ended = sub["status"] in _ENDED
+        if (status is None and ended) or (status == "ended" and not ended):
+            return False
+        return (
+            status in (None, "all", "ended", sub["status"])
+            and params.get("customer", sub["customer"]) == sub["customer"]
+            and _in_range(sub["created"], params.get("created"))
+        )
+
+    found = newest_first(store.by_type.get("subscription", {}).values())
+    return page(found, "/v1/subscriptions", params, wanted, kind="subscription")
+
+
+_SUBSCRIPTION_FILTERS = frozenset(
+    {"customer", "status", "created", "limit", "starting_after", "ending_before", "expand"}
+)
+
+
+def newest_first(objects: Any) -> list[Json]:
+    ordered: list[Json] = list(objects)
+    pairs = sorted(enumerate(ordered), key=lambda p: (p[1]["created"], p[0]), reverse=True)
+    return [obj for _, obj in pairs]
 
 
 def page(
@@ -142,4 +216,12 @@ def _in_range(value: int, created: Any) -> bool:
     )
 
 
-__all__ = ["expand", "list_events", "page"]
+__all__ = [
+    "expand",
+    "list_balance_transactions",
+    "list_events",
+    "list_payouts",
+    "list_subscriptions",
+    "newest_first",
+    "page",
+]

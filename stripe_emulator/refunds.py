@@ -10,7 +10,7 @@ succeeded.
 
 from __future__ import annotations
 
-from stripe_emulator import payments, shapes
+from stripe_emulator import balance, shapes
 from stripe_emulator.errors import StripeError, invalid_param
 from stripe_emulator.money import format_amount
 from stripe_emulator.state import Json, Store
@@ -54,7 +54,7 @@ def create(store: Store, params: Json) -> Json:
         )
         raise StripeError(message, code="amount_too_large", param="amount")
     refund_id = shapes.new_id("re")
-    txn = payments.balance_transaction(
+    txn = balance.record(
         store,
         amount=-amount,
         currency=charge["currency"],

@@ -1,7 +1,8 @@
 """Fixtures: the emulator and a webhook receiver under real uvicorn servers (started once per
 session, each test plugs in a fresh emulator and receiver), and the real stripe client.
 
-    stack     -> Stack: .base (emulator URL), .receiver (verified events), .control(...)
+    stack     -> Stack: .base (emulator URL), .receiver (verified events), .control(...);
+                 indirect parametrization sets EmulatorConfig options
     client    -> stripe.StripeClient against the emulator, sync methods, no retries
     async_client -> the same for the *_async methods, closed on the test's loop
 """
@@ -40,8 +41,10 @@ def receiver() -> Receiver:
 
 
 @pytest.fixture
-def stack(servers: Servers, receiver: Receiver) -> Iterator[Stack]:
-    config = emulator_config(servers)
+def stack(request: pytest.FixtureRequest, servers: Servers, receiver: Receiver) -> Iterator[Stack]:
+    """A fresh emulator; `@pytest.mark.parametrize("stack", [{...}], indirect=True)` gives
+    its EmulatorConfig options."""
+    config = emulator_config(servers, **getattr(request, "param", {}))
     app = create_app(config)
     servers.emulator_board.app = app
     servers.hooks_board.app = receiver.app()

@@ -23,8 +23,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stripe_emulator import EmulatorConfig
 
+DAY = 86400
 SECRET = "whsec_test_emulator_secret"
 API_KEY = "sk_test_emulator"
+# The balance's own events: money becoming available and payouts follow every payment once
+# the clock moves on a few days. Tests about something else look past them.
+BALANCE_EVENTS = ("balance.", "payout.")
+
+
+def apart_from_balance(events: list[Any]) -> list[Any]:
+    """Event types (or events) other than the balance's own."""
+    return [
+        e for e in events if not (e if isinstance(e, str) else e["type"]).startswith(BALANCE_EVENTS)
+    ]
 
 
 class Server:
@@ -130,6 +141,19 @@ class Stack:
 
     def advance(self, seconds: int) -> Any:
         return self.control("/clock/advance", {"seconds": seconds})
+
+    def advance_to(self, moment: int) -> Any:
+        return self.control("/clock/advance", {"to": moment})
+
+    def now(self) -> int:
+        return int(self.http.get(f"{self.base}/_emulator/clock").json()["now"])
+
+    def noon(self) -> int:
+        """Move the clock to the next 12:00 UTC: what a test does then stays within one day,
+        whatever the real time (payouts run at 00:00 UTC on the emulator clock)."""
+        midnight = self.now() // DAY * DAY + DAY
+        self.advance_to(midnight + DAY // 2)
+        return midnight
 
 
 class Switchboard:

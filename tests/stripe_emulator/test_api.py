@@ -310,3 +310,31 @@ async def test_concurrent_async_requests_each_get_their_own_session(
     events = await async_client.v1.events.list_async(params={"limit": 100})
     assert len({s.id for s in sessions}) == 20
     assert events.data == []
+
+
+def test_payouts_setup_intents_and_payment_methods_have_the_fixture_keys(
+    stack: Stack, client: stripe.StripeClient
+) -> None:
+    midnight = stack.noon()
+    session = client.v1.checkout.sessions.create(params=donation_params())
+    stack.pay(session.id)
+    setup = client.v1.checkout.sessions.create(
+        params={"mode": "setup", "currency": "eur", "success_url": "https://x.example/ok"}
+    )
+    stack.pay(setup.id)
+    stack.advance_to(midnight + 5 * 86400)
+    intent = client.v1.setup_intents.retrieve(
+        str(client.v1.checkout.sessions.retrieve(setup.id).setup_intent)
+    )
+    returned: list[Any] = [
+        client.v1.payouts.list().data[0],
+        intent,
+        client.v1.payment_methods.retrieve(str(intent.payment_method)),
+        client.v1.balance.retrieve(),
+    ]
+    fixtures = json.loads(
+        resources.files("stripe_emulator").joinpath("fixtures3.json").read_text()
+    )["resources"]
+    for obj in returned:
+        data = obj.to_dict()
+        assert set(fixtures[data["object"]]) <= set(data), data["object"]

@@ -129,3 +129,20 @@ def test_portal_refuses_another_customers_subscription(
     )
     assert response.status_code == 404
     assert client.v1.subscriptions.retrieve(str(b.subscription)).status == "active"
+
+
+def test_setup_mode_page_saves_a_card_without_showing_an_amount(
+    stack: Stack, client: stripe.StripeClient
+) -> None:
+    session = client.v1.checkout.sessions.create(
+        params={"mode": "setup", "currency": "eur", "success_url": "https://news.example/ok"}
+    )
+    html = _checkout_page(stack, str(session.url))
+    assert "<h1>Save a payment method</h1>" in html
+    assert 'id="amount"' not in html
+    assert '<button type="submit" id="pay">Save</button>' in html
+    response = stack.http.post(
+        str(session.url), data={"email": "page@example.org", "card": "5555555555554444"}
+    )
+    assert (response.status_code, response.headers["location"]) == (303, "https://news.example/ok")
+    assert "<h1>Payment method saved</h1>" in _checkout_page(stack, str(session.url))

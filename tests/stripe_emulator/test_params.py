@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import pytest
+import stripe
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from stripe._encode import _api_encode
 from stripe.params import EventListParams, RefundCreateParams, SubscriptionUpdateParams
 from stripe.params.checkout import SessionCreateParams
 
+from stripe_emulator import create_app
 from stripe_emulator.errors import StripeError
 from stripe_emulator.forms import decode
 from stripe_emulator.params import validate
+from tests.stripe_emulator.support import API_KEY, Servers, emulator_config
 
 
 def _check(query: str, params_type: object) -> dict[str, object]:
@@ -101,34 +103,59 @@ def test_bad_params_are_named_like_stripe_names_them(
 _text = st.text(st.characters(codec="utf-8"), min_size=1, max_size=12)
 
 
-@settings(max_examples=50, deadline=None)
-@given(
-    # The library sends nothing for an empty hash, so an empty one cannot round-trip.
-    metadata=st.dictionaries(
-        _text.filter(lambda k: "[" not in k and "]" not in k), _text, min_size=1, max_size=4
-    ),
-    amounts=st.lists(st.integers(1, 99_999_999), min_size=1, max_size=3),
-    recurring=st.booleans(),
-)
-def test_what_the_stripe_library_encodes_decodes_back_unchanged(
-    metadata: dict[str, str], amounts: list[int], recurring: bool
-) -> None:
-    params: dict[str, Any] = {
-        "mode": "subscription" if recurring else "payment",
-        "metadata": metadata,
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": "eur",
-                    "unit_amount": amount,
-                    "product_data": {"name": "x"},
-                    **({"recurring": {"interval": "month"}} if recurring else {}),
-                },
-            }
-            for amount in amounts
-        ],
-        "subscription_data" if recurring else "payment_intent_data": {"metadata": metadata},
-    }
-    query = urlencode(list(_api_encode(params)))
-    assert validate(decode(parse_qsl(query, keep_blank_values=True)), SessionCreateParams) == params
+def test_what_the_stripe_library_encodes_the_emulator_decodes_unchanged(servers: Servers) -> None:
+    """Sessions created through the real client over HTTP, so the encoding is the library's own
+    (its encoder is private: the test goes through the public client instead)."""
+    app = create_app(emulator_config(servers))
+    servers.emulator_board.app = app
+    http_client = stripe.HTTPXClient(allow_sync_methods=True)
+    client = stripe.StripeClient(
+        API_KEY,
+        base_addresses={"api": f"http://127.0.0.1:{servers.emulator.port}"},
+        http_client=http_client,
+        max_network_retries=0,
+    )
+    store = app.state.emulator.store
+
+    @settings(max_examples=50, deadline=None)
+    @given(
+        # The library sends nothing for an empty hash, so an empty one cannot round-trip.
+        metadata=st.dictionaries(
+            _text.filter(lambda k: "[" not in k and "]" not in k), _text, min_size=1, max_size=4
+        ),
+        amounts=st.lists(st.integers(50, 30_000_000), min_size=1, max_size=3),
+        recurring=st.booleans(),
+    )
+    def round_trip(metadata: dict[str, str], amounts: list[int], recurring: bool) -> None:
+        # A subscription session takes one recurring line item.
+        amounts = amounts[:1] if recurring else amounts
+        data = {"metadata": metadata}
+        params: dict[str, Any] = {
+            "mode": "subscription" if recurring else "payment",
+            "success_url": "https://news.example/thanks",
+            "metadata": metadata,
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": "eur",
+                        "unit_amount": amount,
+                        "product_data": {"name": "x"},
+                        **({"recurring": {"interval": "month"}} if recurring else {}),
+                    },
+                }
+                for amount in amounts
+            ],
+            "subscription_data" if recurring else "payment_intent_data": data,
+        }
+        session = client.v1.checkout.sessions.create(params=params)
+        record = store.sessions[session.id]
+        assert session.metadata.to_dict() == metadata  # type: ignore[union-attr]
+        assert [item["price"]["unit_amount"] for item in record.line_items] == amounts
+        assert (record.subscription_data if recurring else record.payment_intent_data) == data
+
+    try:
+        round_trip()
+    finally:
+        http_client.close()  # type: ignore[no-untyped-call]
+        servers.emulator_board.app = None

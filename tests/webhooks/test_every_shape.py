@@ -299,3 +299,24 @@ async def test_finance_sees_what_was_not_counted_and_why(db: Database, database_
     ]  # fmt: skip
     assert all(row["note"].startswith("from connected account acct_") for row in rows[1:])
     assert [row["amount"] for row in rows[1:]] == [2500, 2500]
+
+
+@pytest.mark.asyncio
+async def test_objects_stripe_sends_without_an_id_are_stored_and_a_handled_one_fails(
+    db: Database,
+) -> None:
+    # An upcoming invoice (no id until it is created) and the balance have none: stored.
+    upcoming = se.event("invoice.upcoming", {"object": "invoice", "amount_due": 1000}, created=T)
+    balance = se.event("balance.available", {"object": "balance", "available": []}, created=T)
+    for event in (upcoming, balance):
+        receipt = await receive_dict(db, render(event))
+        assert receipt.outcome is EventOutcome.ignored
+    # A type a handler reads must name its object.
+    nameless = render(_gift().union[0])
+    del nameless["data"]["object"]["id"]
+    receipt = await receive_dict(db, nameless)
+    assert (receipt.outcome, receipt.error) == (
+        EventOutcome.failed,
+        "Unreadable: checkout.session (no id): has no id",
+    )
+    assert await _ledger_rows(db) == {}
