@@ -603,15 +603,20 @@ def _ended_at_period_end(membership: Membership, at: int) -> Happening:
     """Stripe ends a membership scheduled to cancel when its period ends."""
     membership.status = "canceled"
     ends_at = max(at, membership.period_end)
-    return Happening(
-        union=[
-            event(
-                "customer.subscription.deleted",
-                _subscription(membership, ended_at=ends_at),
-                created=ends_at,
-            )
-        ]
-    )
+    return _changed(membership, "customer.subscription.deleted", ends_at, ended_at=ends_at)
+
+
+def _changed(
+    membership: Membership,
+    event_type: str,
+    at: int,
+    *,
+    ended_at: int | None = None,
+    previous: Json | None = None,
+) -> Happening:
+    """The one subscription event a change of the membership's state sends."""
+    snapshot = _subscription(membership, ended_at=ended_at)
+    return Happening(union=[event(event_type, snapshot, created=at, previous_attributes=previous)])
 
 
 def failed_renewal(membership: Membership, at: int) -> Happening:
@@ -663,55 +668,28 @@ def cancellation(membership: Membership, at: int, *, at_period_end: bool = False
     membership_renewal)."""
     if at_period_end:
         membership.cancel_at_period_end = True
-        return Happening(
-            union=[
-                event(
-                    "customer.subscription.updated",
-                    _subscription(membership, ended_at=at),
-                    created=at,
-                    previous_attributes={"cancel_at_period_end": False},
-                )
-            ]
+        return _changed(
+            membership,
+            "customer.subscription.updated",
+            at,
+            ended_at=at,
+            previous={"cancel_at_period_end": False},
         )
     membership.status = "canceled"
-    return Happening(
-        union=[
-            event(
-                "customer.subscription.deleted",
-                _subscription(membership, ended_at=at),
-                created=at,
-            )
-        ]
-    )
+    return _changed(membership, "customer.subscription.deleted", at, ended_at=at)
 
 
 def pause(membership: Membership, at: int) -> Happening:
     """The newsroom pauses collection (`pause_collection`): still active, nothing collected."""
     membership.paused = True
-    return Happening(
-        union=[
-            event(
-                "customer.subscription.updated",
-                _subscription(membership),
-                created=at,
-                previous_attributes={"pause_collection": None},
-            )
-        ]
-    )
+    previous = {"pause_collection": None}
+    return _changed(membership, "customer.subscription.updated", at, previous=previous)
 
 
 def resume(membership: Membership, at: int) -> Happening:
     membership.paused = False
-    return Happening(
-        union=[
-            event(
-                "customer.subscription.updated",
-                _subscription(membership),
-                created=at,
-                previous_attributes={"pause_collection": {"behavior": "void", "resumes_at": None}},
-            )
-        ]
-    )
+    previous = {"pause_collection": {"behavior": "void", "resumes_at": None}}
+    return _changed(membership, "customer.subscription.updated", at, previous=previous)
 
 
 # --- refunds and disputes --------------------------------------------------------------------

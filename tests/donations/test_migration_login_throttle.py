@@ -17,18 +17,10 @@ ADDED = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 LAST_LOGIN = datetime(2026, 11, 30, 17, 45, tzinfo=UTC)
 
 
-def _scratch_url(tmp_path: Path) -> str:
-    url = databases.configured_url()
-    if url is None:
-        return f"sqlite:///{tmp_path / 'scratch.db'}"
-    databases.reset_schema(url)
-    return url
-
-
 def test_staff_users_are_carried_through_the_throttle_migration_both_ways(
     tmp_path: Path,
 ) -> None:
-    url = _scratch_url(tmp_path)
+    url = databases.scratch_url(tmp_path)
     migrations.upgrade(url, BEFORE)
     engine = create_sync_engine(url)
     staff = "SELECT name, password_hash, last_login_at, created_at FROM staff_user"

@@ -22,14 +22,6 @@ PAID = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 DISPUTED = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
 
 
-def _scratch_url(tmp_path: Path) -> str:
-    url = databases.configured_url()
-    if url is None:
-        return f"sqlite:///{tmp_path / 'scratch.db'}"
-    databases.reset_schema(url)
-    return url
-
-
 def _old_ledger(url: str) -> None:
     """Five €20.00 gifts; a refund each of two, one succeeded, one failed; a dispute each of
     four: an inquiry, an open chargeback, a lost and a won one."""
@@ -70,7 +62,7 @@ def _old_ledger(url: str) -> None:
 
 @pytest.mark.asyncio
 async def test_a_ledger_booked_under_the_old_rules_counts_by_the_new_ones(tmp_path: Path) -> None:
-    url = _scratch_url(tmp_path)
+    url = databases.scratch_url(tmp_path)
     migrations.upgrade(url, BEFORE)
     _old_ledger(url)
     migrations.upgrade(url, REVISION)

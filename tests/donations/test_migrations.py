@@ -34,16 +34,8 @@ LEDGER_TABLES = {
 }
 
 
-def _scratch_url(tmp_path: Path) -> str:
-    url = databases.configured_url()
-    if url is None:
-        return f"sqlite:///{tmp_path / 'scratch.db'}"
-    databases.reset_schema(url)
-    return url
-
-
 def test_migrations_give_exactly_the_models_schema(tmp_path: Path) -> None:
-    url = _scratch_url(tmp_path)
+    url = databases.scratch_url(tmp_path)
     migrations.upgrade(url)
     engine = create_sync_engine(url)
     with engine.connect() as connection:
@@ -58,7 +50,7 @@ def test_migrations_give_exactly_the_models_schema(tmp_path: Path) -> None:
 
 
 def test_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
-    url = _scratch_url(tmp_path)
+    url = databases.scratch_url(tmp_path)
     migrations.upgrade(url)
     migrations.downgrade(url, "base")
     engine = create_sync_engine(url)

@@ -42,6 +42,16 @@ def migrate_template(tmp_dir: Path) -> str:
     return url
 
 
+def scratch_url(tmp_path: Path) -> str:
+    """An empty database for a migration test: a new SQLite file, or the PostgreSQL one
+    emptied (its schema dropped)."""
+    url = configured_url()
+    if url is None:
+        return f"sqlite:///{tmp_path / 'scratch.db'}"
+    reset_schema(url)
+    return url
+
+
 def reset_schema(url: str) -> None:
     engine = create_sync_engine(url)
     with engine.begin() as connection:
