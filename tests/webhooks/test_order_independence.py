@@ -46,7 +46,7 @@ async def _ledger_after_all_at_once(db: Database, events: list[dict[str, Any]]) 
 
 @st.composite
 def deliveries(draw: st.DrawFn) -> tuple[se.Scenario, list[dict[str, Any]]]:
-    scenario = draw(se.scenarios(max_supporters=4, max_happenings=10, versions="any"))
+    scenario = draw(se.scenarios(max_supporters=4, max_happenings=14, versions="any"))
     events = scenario.events
     duplicates = draw(st.lists(st.sampled_from(events), max_size=len(events) // 2))
     shuffled = draw(st.permutations(events + duplicates))
@@ -55,7 +55,7 @@ def deliveries(draw: st.DrawFn) -> tuple[se.Scenario, list[dict[str, Any]]]:
 
 @pytest.mark.asyncio
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
