@@ -8,8 +8,13 @@
   200 `{"received": true}`; an event already processed: 200
   `{"received": true, "duplicate": true}`; a type we do not read or the other mode's event:
   stored as ignored, 200 `{"received": true, "ignored": true}`.
-- A handler error: 500 `{"received": false, "error": "processing failed"}` so that Stripe
-  retries (https://docs.stripe.com/webhooks#retries); the event is kept as failed.
+- An event a handler cannot read (a field missing, or in a shape Stripe never sent: an amount
+  of "12" or 12.99): 422 `{"received": false, "error": "<what and where>"}`; the event is kept
+  as failed with that reason, the ledger untouched, for `donations webhooks replay` once the
+  code reads it.
+- Any other handler error: 500 `{"received": false, "error": "processing failed"}` so that
+  Stripe retries (https://docs.stripe.com/webhooks#retries); the event is kept as failed.
+Stripe retries every answer but 2xx; the status says whose mistake it was.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ async def stripe_webhook(request: Request) -> Response:
         return _refuse(400, refused.reason)
     receipt = await receive(state.db, event, payload, livemode=state.settings.stripe_livemode)
     if receipt.outcome == EventOutcome.failed:
+        if receipt.unreadable:
+            return _refuse(422, receipt.error or PROCESSING_FAILED)
         return JSONResponse({"received": False, "error": PROCESSING_FAILED}, status_code=500)
     if receipt.outcome == EventOutcome.duplicate:
         return JSONResponse({"received": True, "duplicate": True})

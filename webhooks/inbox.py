@@ -97,6 +97,9 @@ class EventOutcome(StrEnum):
 class Receipt:
     outcome: EventOutcome
     error: str | None = None
+    # Failed because the event carries a field in a shape Stripe never sent (fields.Unreadable):
+    # the sender's mistake, not ours.
+    unreadable: bool = False
 
 
 @dataclass(frozen=True)
@@ -349,7 +352,7 @@ async def _fail(db: Database, event: Event, payload: str, error: Exception) -> R
                     last_error=message,
                 ),
             )
-    return Receipt(EventOutcome.failed, message)
+    return Receipt(EventOutcome.failed, message, unreadable=isinstance(error, fields.Unreadable))
 
 
 def _queue(db: Database) -> _Queue:

@@ -185,7 +185,7 @@ async def test_metrics_add_up_every_workers_deliveries_checkouts_and_requests(
             await flush(http, site)
             checks = await until_both_workers_answer_healthz(site, shared)
             # Stripe delivers an event twice; and one a handler cannot read (a refund in a
-            # status Stripe does not document): stored as failed, answered 500.
+            # status Stripe does not document): stored as failed, answered 422 with the reason.
             events = await http.get(site.emulator + "/v1/events",
                                     auth=("sk_test_metrics", ""), params={"limit": 100})  # fmt: skip
             completed = next(
@@ -196,7 +196,7 @@ async def test_metrics_add_up_every_workers_deliveries_checkouts_and_requests(
             gift = se.one_off_gift(1500, "eur", int(time.time()), "zoe@example.org")
             bogus = se.refund(gift, 500, int(time.time())).events[0]
             bogus["data"]["object"]["status"] = "reversed"
-            assert (await deliver_to(http, site, bogus)).status_code == 500
+            assert (await deliver_to(http, site, bogus)).status_code == 422
 
             refused = await http.get(site.url + "/metrics")
             assert refused.status_code == 401
@@ -238,7 +238,7 @@ async def test_metrics_add_up_every_workers_deliveries_checkouts_and_requests(
     assert value(scraped, "donations_http_request_duration_seconds_count",
                  route="/api/checkout-sessions", method="POST", status="201") == 3  # fmt: skip
     assert value(scraped, "donations_http_request_duration_seconds_count",
-                 route="/webhooks/stripe", method="POST", status="500") == 1  # fmt: skip
+                 route="/webhooks/stripe", method="POST", status="422") == 1  # fmt: skip
     # Each worker answered some of the health checks; the scrape, from one of them, has all.
     assert value(scraped, "donations_http_request_duration_seconds_count",
                  route="/healthz", method="GET", status="200") == checks  # fmt: skip
@@ -281,7 +281,7 @@ async def test_json_log_lines_parse_carry_extra_fields_and_no_email(database_url
             gift = se.one_off_gift(1500, "eur", int(time.time()), READERS[2])
             bogus = se.refund(gift, 500, int(time.time())).events[0]
             bogus["data"]["object"]["status"] = "reversed"
-            assert (await deliver_to(http, site, bogus)).status_code == 500
+            assert (await deliver_to(http, site, bogus)).status_code == 422
         lines = site.log_lines()
     records = [json.loads(line) for line in lines]
     assert all({"time", "level", "logger", "message"} <= record.keys() for record in records)

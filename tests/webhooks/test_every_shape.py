@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
@@ -19,7 +20,9 @@ from donations.db import Database
 from donations.models import EventStatus, StripeEvent
 from stripe_events.domains import API_VERSIONS
 from stripe_events.versions import exists_in, render
+from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.support.cli import in_process
+from tests.support.webhook_delivery import deliver
 from webhooks.inbox import EventOutcome, receive_dict
 from webhooks.registry import handled_types
 
@@ -319,4 +322,22 @@ async def test_objects_stripe_sends_without_an_id_are_stored_and_a_handled_one_f
         EventOutcome.failed,
         "Unreadable: checkout.session (no id): has no id",
     )
+    assert await _ledger_rows(db) == {}
+
+
+@pytest.mark.asyncio
+async def test_an_unreadable_event_is_answered_422_with_its_reason_and_kept_failed(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    event = render(_gift().union[-1])
+    event["data"]["object"]["amount_received"] = "2500"
+    response = await deliver(client, event, TEST_WEBHOOK_SECRET)
+    reason = (
+        f"Unreadable: payment_intent {event['data']['object']['id']}: amount_received is "
+        "'2500', not an amount in minor units"
+    )
+    assert (response.status_code, response.json()) == (
+        422, {"received": False, "error": reason}
+    )  # fmt: skip
+    assert await _stored(db, event["id"]) == (EventStatus.failed, None, reason)
     assert await _ledger_rows(db) == {}
