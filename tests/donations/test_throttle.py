@@ -119,10 +119,7 @@ async def test_the_wait_runs_from_the_wrong_answer_not_from_the_attempt(db: Data
         db=db, name="ana", password="wrong", client_ip=ATTACKER, clock=lambda: next(times)
     )
     assert third.outcome is LoginOutcome.wrong
-    assert await outcome(db, PASSWORD, at=NOW + SECOND * 1.2) == (
-        LoginOutcome.throttled,
-        SECOND / 5,
-    )
+    assert await outcome(db, PASSWORD, at=NOW + SECOND * 1.2) == (LoginOutcome.throttled, SECOND / 5)
     assert (await attempt(db, PASSWORD, at=NOW + SECOND * 1.4)).outcome is LoginOutcome.ok
 
 
@@ -232,8 +229,4 @@ async def test_unknown_names_are_throttled_exactly_like_known_ones(db: Database)
     await add_ana(db)
     known = [await outcome(db, "wrong", at=NOW, name="ana") for _ in range(5)]
     unknown = [await outcome(db, "wrong", at=NOW, name="eve", ip=OWNER) for _ in range(5)]
-    assert (
-        known
-        == unknown
-        == [(LoginOutcome.wrong, None)] * 3 + [(LoginOutcome.throttled, SECOND)] * 2
-    )
+    assert known == unknown == [(LoginOutcome.wrong, None)] * 3 + [(LoginOutcome.throttled, SECOND)] * 2
