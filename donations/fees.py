@@ -30,6 +30,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import BalanceTransaction, Payment, PaymentKey
+from donations.payouts.categories import CHARGES
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,6 @@ def total_fee(fees: list[Fee]) -> Fee:
     return Fee(amount=sum(fee.amount for fee in fees), currency=currencies[0])
 
 
-# Stripe's reporting category of a charge's balance transaction (a card charge or a payment).
-CHARGE_CATEGORY = "charge"
-
-
 async def stored_fee(session: AsyncSession, lacking: Lacking) -> Fee | None:
     """The payment's fee from stored balance transactions, when every PaymentIntent of it (or,
     with none, every charge) has its charge's there; None sends the caller to Stripe."""
@@ -107,7 +104,7 @@ async def stored_fee(session: AsyncSession, lacking: Lacking) -> Fee | None:
     )
     rows = await session.exec(
         select(column, BalanceTransaction.fee, BalanceTransaction.currency).where(
-            col(BalanceTransaction.reporting_category) == CHARGE_CATEGORY, col(column).in_(keys)
+            col(BalanceTransaction.reporting_category).in_(CHARGES), col(column).in_(keys)
         )
     )
     found = {key: Fee(amount=fee, currency=currency) for key, fee, currency in rows.all()}

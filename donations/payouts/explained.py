@@ -42,7 +42,7 @@ from donations.models import (
     Payout,
     Refund,
 )
-from donations.payouts.transactions import OWN_TYPE
+from donations.payouts.categories import CHARGES, DISPUTES, FEES, PAYOUT_TYPE, REFUNDS
 from donations.reports import counting
 from donations.reports.windows import iso_utc
 
@@ -52,13 +52,6 @@ payment: Table = Payment.__table__  # type: ignore[attr-defined]
 payment_key: Table = PaymentKey.__table__  # type: ignore[attr-defined]
 refund: Table = Refund.__table__  # type: ignore[attr-defined]
 dispute: Table = Dispute.__table__  # type: ignore[attr-defined]
-
-# Stripe's reporting categories of the money the ledger books.
-CHARGES = ("charge",)
-REFUNDS = ("refund", "refund_failure")
-DISPUTES = ("dispute", "dispute_reversal")
-# Stripe's own fees charged as transactions of their own (billing, Radar, ...).
-FEES = ("fee",)
 
 COLUMNS = (
     "payout", "status", "arrival_date", "currency", "amount", "gifts", "one_off", "recurring",
@@ -158,7 +151,7 @@ _payment_id = func.coalesce(_key_of_charge.c.payment_id, _key_of_intent.c.paymen
 _is_charge = bt.c.reporting_category.in_(CHARGES)
 _is_refund = bt.c.reporting_category.in_(REFUNDS)
 _is_dispute = bt.c.reporting_category.in_(DISPUTES)
-_is_own = bt.c.type == OWN_TYPE
+_is_own = bt.c.type == PAYOUT_TYPE
 _refund_id = func.coalesce(_refund_by_id.c.stripe_refund_id, _refund_unitemised.c.stripe_refund_id)
 
 COLUMN_OF_ITEM: ColumnElement[str] = case(

@@ -26,9 +26,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations.payouts.categories import DISPUTES, REFUNDS
 from donations.payouts.explained import (
-    DISPUTES,
-    REFUNDS,
     UNBOOKED_ITEM,
     PayoutRow,
     bt,

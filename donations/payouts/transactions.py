@@ -28,13 +28,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
 from donations.models import BalanceTransaction, Payout
+from donations.payouts.categories import PAYOUT_TYPE
 from donations.sql import dialect, execute
 
 Json = dict[str, Any]
 
 PAGE_SIZE = 100
-# The payout's own transaction: the money leaving the balance for the bank.
-OWN_TYPE = "payout"
 CHARGE_PREFIXES = ("ch_", "py_")
 NOT_READABLE = "balance transaction {id}: {field} is {value!r}"
 
@@ -138,7 +137,7 @@ _FORGET = delete(BalanceTransaction).where(
 )
 _PAID_OUT = select(func.coalesce(func.sum(BalanceTransaction.net), 0)).where(
     col(BalanceTransaction.stripe_payout_id) == bindparam("payout"),
-    col(BalanceTransaction.type) != OWN_TYPE,
+    col(BalanceTransaction.type) != PAYOUT_TYPE,
 )
 _NOTE_FETCHED = (
     update(Payout)
