@@ -263,9 +263,16 @@ def payouts_statement(first_day: date, last_day: date) -> Select[Any]:
 async def payout_rows(*, session: AsyncSession, first_day: date, last_day: date) -> list[PayoutRow]:
     connection = await counting.connection(session)
     result = await connection.execute(payouts_statement(first_day, last_day))
-    return [
-        PayoutRow(**{**values, "fetched": bool(values["fetched"])}) for values in result.mappings()
-    ]
+    return [_payout_row(values) for values in result.mappings()]
+
+
+# PostgreSQL sums bigints as numeric: each sum comes back a Decimal, made an int again here.
+_SUMS = ("one_off", "recurring", "refunds", "disputes", "fees", "other", "transactions", "unbooked")
+
+
+def _payout_row(values: Any) -> PayoutRow:
+    sums = {name: int(values[name]) for name in _SUMS}
+    return PayoutRow(**{**values, **sums, "fetched": bool(values["fetched"])})
 
 
 async def payout_items(*, session: AsyncSession, payout: str) -> list[Item]:
