@@ -1,6 +1,8 @@
 """Stripe's fee on each payment, fetched after the fact (never on the webhook path).
 
     payments_lacking_fees(session)        -> [Lacking]: id, PaymentIntents, charges, paid_at
+    await stored_fee(session, lacking)    -> Fee | None   from the balance transactions
+                                                          `donations reconcile payouts` stored
     await fee_of(client, payment_intent)  -> Fee | None   (None: not settled yet)
     await fee_of_charge(client, charge)   -> Fee | None   a charge made without a PaymentIntent
     no_charge_fee(lacking, now) -> Fee | None   0 for a payment no charge paid (once its events
@@ -27,7 +29,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.models import Payment, PaymentKey
+from donations.models import BalanceTransaction, Payment, PaymentKey
+from donations.payouts.categories import CHARGES
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,31 @@ def total_fee(fees: list[Fee]) -> Fee:
     if len(currencies) != 1:
         raise ValueError(SEVERAL_CURRENCIES.format(currencies=", ".join(currencies)))
     return Fee(amount=sum(fee.amount for fee in fees), currency=currencies[0])
+
+
+async def stored_fee(session: AsyncSession, lacking: Lacking) -> Fee | None:
+    """The payment's fee from stored balance transactions, when every PaymentIntent of it (or,
+    with none, every charge) has its charge's there; None sends the caller to Stripe."""
+    keys = lacking.payment_intents or lacking.charges
+    if not keys:
+        return None
+    column = (
+        BalanceTransaction.source_payment_intent
+        if lacking.payment_intents
+        else BalanceTransaction.source
+    )
+    rows = await session.exec(
+        select(column, BalanceTransaction.fee, BalanceTransaction.currency).where(
+            col(BalanceTransaction.reporting_category).in_(CHARGES), col(column).in_(keys)
+        )
+    )
+    found = {key: Fee(amount=fee, currency=currency) for key, fee, currency in rows.all()}
+    if set(found) != set(keys):
+        return None
+    try:
+        return total_fee(list(found.values()))
+    except ValueError:
+        return None  # several settlement currencies: Stripe's answer says so
 
 
 async def fee_of(client: stripe.StripeClient, payment_intent: str) -> Fee | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from types import MappingProxyType
@@ -31,6 +32,10 @@ SHORT_METRICS_TOKEN = (
 
 
 UNKNOWN_ZONE = "{name!r} is not a known time zone"
+NOT_A_MONTH_DAY = "{text!r} is not a month and day like 07-01 that every year has"
+# QuickBooks Online account names are at most 100 characters; Xero codes are shorter.
+MAX_ACCOUNT_NAME = 100
+BAD_ACCOUNT = f"must name an account (1 to {MAX_ACCOUNT_NAME} characters)"
 
 
 class ConfigurationError(RuntimeError):
@@ -80,6 +85,26 @@ class Settings(BaseSettings):
 
     # Finance
     REPORT_TIMEZONE: str = "UTC"
+    # The first day of the fiscal year, MM-DD (07-01: July to June). The period and members
+    # reports cover the fiscal year so far unless told otherwise; --fiscal-year 2026 is the
+    # fiscal year that ends in 2026.
+    FISCAL_YEAR_START: str = "01-01"
+
+    # Payouts and journals (docs/accounting.md, "Payouts and journals").
+    # Days after which a payment, refund or dispute that no payout holds is a mismatch.
+    PAYOUT_WITHIN_DAYS: int = Field(default=7, ge=1)
+    # The accounts journals are written to: Xero account codes, or QuickBooks account names.
+    ACCOUNT_BANK: str = "1000"
+    ACCOUNT_STRIPE_CLEARING: str = "1050"
+    ACCOUNT_DONATIONS_ONE_OFF: str = "4000"
+    ACCOUNT_DONATIONS_RECURRING: str = "4010"
+    ACCOUNT_REFUNDS: str = "4900"
+    ACCOUNT_DISPUTES: str = "4910"
+    ACCOUNT_STRIPE_FEES: str = "6100"
+    # Xero's TaxRate column: the name of a tax rate in the organisation's Xero settings.
+    JOURNAL_TAX_RATE: str = "Tax Exempt"
+    # QuickBooks' Journal Date, as the company's region writes dates.
+    QUICKBOOKS_DATE_FORMAT: Literal["MM/DD/YYYY", "DD/MM/YYYY"] = "MM/DD/YYYY"
 
     # Privacy: days a booked Stripe event keeps its personal fields before
     # `donations privacy purge` empties them (donations/retention.py).
@@ -118,6 +143,29 @@ class Settings(BaseSettings):
         zone_named(value)
         return value
 
+    @field_validator("FISCAL_YEAR_START")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        month_day(value)
+        return value
+
+    @field_validator(
+        "ACCOUNT_BANK",
+        "ACCOUNT_STRIPE_CLEARING",
+        "ACCOUNT_DONATIONS_ONE_OFF",
+        "ACCOUNT_DONATIONS_RECURRING",
+        "ACCOUNT_REFUNDS",
+        "ACCOUNT_DISPUTES",
+        "ACCOUNT_STRIPE_FEES",
+        "JOURNAL_TAX_RATE",
+    )
+    @classmethod
+    def _named(cls, value: str) -> str:
+        value = value.strip()
+        if not value or len(value) > MAX_ACCOUNT_NAME:
+            raise ValueError(BAD_ACCOUNT)
+        return value
+
     @field_validator("METRICS_TOKEN")
     @classmethod
     def _long_token(cls, value: str | None) -> str | None:
@@ -150,6 +198,11 @@ class Settings(BaseSettings):
     def report_zone(self) -> ZoneInfo:
         """REPORT_TIMEZONE: where days and months begin for campaigns and reports."""
         return zone_named(self.REPORT_TIMEZONE)
+
+    @property
+    def fiscal_year_start(self) -> tuple[int, int]:
+        """FISCAL_YEAR_START as (month, day)."""
+        return month_day(self.FISCAL_YEAR_START)
 
     @property
     def offer(self) -> Offer:
@@ -200,6 +253,18 @@ def zone_named(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(UNKNOWN_ZONE.format(name=name)) from None
+
+
+def month_day(text: str) -> tuple[int, int]:
+    """ "07-01" -> (7, 1); ValueError for anything else, and for 02-29, which most years lack."""
+    month, dash, day = text.partition("-")
+    if not (dash and len(month) == len(day) == 2 and month.isdigit() and day.isdigit()):
+        raise ValueError(NOT_A_MONTH_DAY.format(text=text))
+    try:
+        date(2025, int(month), int(day))  # a year without 29 February
+    except ValueError:
+        raise ValueError(NOT_A_MONTH_DAY.format(text=text)) from None
+    return int(month), int(day)
 
 
 def suggested_amounts(text: str) -> dict[Frequency, list[str]]:

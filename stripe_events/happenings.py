@@ -852,6 +852,76 @@ def dispute(
     return record
 
 
+# --- payouts to the bank --------------------------------------------------------------------
+
+
+@dataclass
+class PayoutRecord(Happening):
+    payout_id: str = ""
+    amount: int = 0
+    currency: str = ""
+    status: str = "paid"  # the last status
+    arrival_date: int = 0
+
+
+# When each status is reached, after the payout is created at 00:00 UTC: in transit at 06:00,
+# paid on the arrival date, failed a day after that; a pending payout is canceled at 01:00.
+_PAYOUT_STEP = {"in_transit": 6 * 3600, "canceled": 3600}
+_PAYOUT_EVENT = {
+    "pending": "payout.created",
+    "in_transit": "payout.updated",
+    "paid": "payout.paid",
+    "failed": "payout.failed",
+    "canceled": "payout.canceled",
+}
+
+
+def payout(
+    amount: int,
+    currency: str,
+    created: int,
+    *,
+    path: Sequence[str] = ("pending", "in_transit", "paid"),
+    arrival_days: int = 2,
+) -> PayoutRecord:
+    """An automatic payout walks `path`: created pending, in transit, paid on its arrival date
+    (then reconciled: `payout.reconciliation_completed`); or failed after it, or canceled while
+    pending (https://docs.stripe.com/api/payouts/object#payout_object-status)."""
+    arrival = created + arrival_days * DAY
+    record = PayoutRecord(
+        payout_id=new_id("po"),
+        amount=amount,
+        currency=currency,
+        status=path[-1],
+        arrival_date=arrival,
+    )
+    reconciled = False
+    for status in path:
+        when = created + _PAYOUT_STEP.get(status, 0)
+        if status == "paid":
+            when = arrival
+        elif status == "failed":
+            when = arrival + DAY
+        types = [_PAYOUT_EVENT[status]]
+        if status == "paid":
+            types.append("payout.reconciliation_completed")
+        for kind in types:
+            reconciled = reconciled or kind == "payout.reconciliation_completed"
+            snapshot = objects.payout(
+                id=record.payout_id,
+                amount=amount,
+                currency=currency,
+                created=created,
+                arrival_date=arrival,
+                status=status,
+                reconciliation_status="completed" if reconciled else "in_progress",
+                failure_code="account_closed" if status == "failed" else None,
+            )
+            previous = {"status": "pending"} if kind == "payout.updated" else None
+            record.union.append(event(kind, snapshot, created=when, previous_attributes=previous))
+    return record
+
+
 # --- what moves no money of ours -------------------------------------------------------------
 
 

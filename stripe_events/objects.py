@@ -6,7 +6,8 @@ version asked for (and always removes).
     new_id(prefix)                        unique in this process, distinct between processes
     event(type, obj, created=, previous_attributes=, account=)   an event, unrendered
     session(...), payment_intent(...), charge(...), refund(...), dispute(...),
-    subscription(...), invoice(...), invoice_payment(...), discount(...), coupon(...)
+    subscription(...), invoice(...), invoice_payment(...), discount(...), coupon(...),
+    payout(...)
 """
 
 from __future__ import annotations
@@ -497,4 +498,33 @@ def invoice_payment(
             "payment_record": payment_record,
         },
         status_transitions={"canceled_at": None, "paid_at": paid_at},
+    )
+
+
+def payout(
+    *,
+    id: str,
+    amount: int,
+    currency: str,
+    created: int,
+    arrival_date: int,
+    status: str,
+    reconciliation_status: str,
+    failure_code: str | None = None,
+) -> Json:
+    """An automatic payout to the newsroom's bank account."""
+    return shape(
+        "payout",
+        id=id,
+        amount=amount,
+        currency=currency,
+        created=created,
+        arrival_date=arrival_date,
+        automatic=True,
+        balance_transaction=new_id("txn"),
+        status=status,
+        reconciliation_status=reconciliation_status,
+        failure_code=failure_code,
+        failure_message=None if failure_code is None else "The bank account has been closed.",
+        metadata={},
     )

@@ -53,6 +53,12 @@ KNOWN_EVENT_TYPES = frozenset(
         "charge.dispute.closed",
         "charge.dispute.funds_withdrawn",
         "charge.dispute.funds_reinstated",
+        "payout.created",
+        "payout.updated",
+        "payout.paid",
+        "payout.failed",
+        "payout.canceled",
+        "payout.reconciliation_completed",
     }
 )
 

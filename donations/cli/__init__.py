@@ -53,6 +53,9 @@ COMMANDS: dict[str, Command] = {
     "reconcile": Command(
         "donations.cli.reconcile", "app", "Bring in what Stripe knows after the fact."
     ),
+    "export": Command(
+        "donations.cli.export", "app", "Journals of the payouts for Xero, QuickBooks or CSV."
+    ),
     "supporters": Command(
         "donations.cli.supporters", "app", "Supporters: the people behind the payments."
     ),

@@ -6,9 +6,12 @@ On the configured DATABASE_URL (migrated first), with the bundled Stripe emulato
 3. N checkout sessions through POST /api/checkout-sessions, as a site's front end would
    start them; most are paid on the emulator (some cards declined, a few payments disputed),
    some are left open to expire, a few one-off gifts are refunded through the Stripe API;
-4. the emulator clock moves on a month, so monthly memberships renew (or fail to);
-5. every webhook is delivered, and the demo prints what it did, with its own totals for
-   the campaign window, which `donations report progress` must agree with.
+4. the emulator clock moves on a month, so monthly memberships renew (or fail to), and on
+   a few days more, so that the renewals' payouts reach the bank too;
+5. every webhook is delivered, each payout's balance transactions are fetched (as `donations
+   reconcile payouts` does), and the demo prints what it did, with its own totals for the
+   campaign window, which `donations report progress` must agree with, and the days
+   `donations report payouts` explains.
 
 The demo's totals come from what Stripe (the emulator) answered, never from our ledger.
 """
@@ -21,10 +24,11 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +43,7 @@ from rich.table import Table
 from donations import migrations, money
 from donations.campaigns import NewCampaign, add_campaign, find_campaign
 from donations.cli.common import fail
+from donations.cli.reconcile_payouts import fetch_payouts
 from donations.db import Database
 from donations.models import Campaign, utcnow
 from donations.reports.windows import Window, local_today, window
@@ -56,7 +61,8 @@ ABROAD = {"gbp": 0.08, "usd": 0.05}
 # Requests in flight at once: a busy evening, not a load test.
 CONCURRENCY = 8
 # A month and a day: every monthly membership renews once; unpaid sessions (24 h) expire.
-CLOCK_ADVANCE = 32 * 86400
+# Five days more: the renewals' money is paid out and arrives (the emulator's payout delays).
+CLOCK_ADVANCE = (32 + 5) * 86400
 FLUSH_TIMEOUT = 120
 # Every request comes from this machine: the per-client limit would stop the demo at 10.
 DEMO_RATE_LIMIT = "100000/minute"
@@ -239,7 +245,24 @@ async def _run(settings: Settings, visits: list[Visit], span: Window, console: C
         flushed = await _post(http, f"{emulator}/deliveries/flush", {"timeout": FLUSH_TIMEOUT})
         if not flushed.get("flushed"):
             console.print(f"demo: {flushed.get('pending')} webhook deliveries still pending")
+        await _payouts(settings, client, console)
     return tally
+
+
+async def _payouts(settings: Settings, client: stripe.StripeClient, console: Console) -> None:
+    """Fetch what each payout paid out while the emulator still runs, as cron would."""
+    counts: Counter[str] = Counter()
+    db = Database(settings.DATABASE_URL)
+    try:
+        await fetch_payouts(db, client, None, counts)
+    finally:
+        await db.dispose()
+    today = local_today(utcnow(), settings.report_zone)
+    last = today + timedelta(seconds=CLOCK_ADVANCE)
+    console.print(
+        f"demo: {counts['payouts']} payouts, {counts['explained']} explained to the cent: "
+        f"donations report payouts --from {today} --to {last} --as-of {last}"
+    )
 
 
 async def _visit(http: httpx.AsyncClient, emulator: str, visit: Visit, tally: Tally) -> None:

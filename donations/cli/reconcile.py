@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from donations.cli.common import fail, run_with_db
+from donations.cli.reconcile_payouts import payouts
 from donations.db import Database
 from donations.fees import (
     Fee,
@@ -21,6 +22,7 @@ from donations.fees import (
     no_charge_fee,
     payments_lacking_fees,
     record_fee,
+    stored_fee,
     total_fee,
 )
 from donations.models import utcnow
@@ -30,6 +32,7 @@ from donations.stripe_api import api_base, open_stripe_client
 logger = logging.getLogger(__name__)
 
 app = typer.Typer(no_args_is_help=True)
+app.command("payouts")(payouts)
 
 FeeLookup = Callable[[stripe.StripeClient, str], Awaitable[Fee | None]]
 
@@ -75,6 +78,11 @@ async def _reconcile_one(db: Database, client: stripe.StripeClient, payment: Lac
         async with db.session() as session, session.begin():
             await record_fee(session, payment_id, nothing_charged)
         return "recorded"
+    async with db.session() as session, session.begin():
+        paid_out = await stored_fee(session, payment)
+        if paid_out is not None:
+            await record_fee(session, payment_id, paid_out)
+            return "recorded"
     # A PaymentIntent's charge is found through it; a charge is asked for only when it is
     # all the payment names (an invoice paid by a charge without a PaymentIntent).
     lookups: list[tuple[FeeLookup, str]] = [(fee_of, key) for key in payment.payment_intents] or [

@@ -17,7 +17,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +31,7 @@ from donations.campaigns import NO_CAMPAIGN, find_campaign
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
 from donations.models import Campaign, utcnow
+from donations.payouts import explained, mismatches
 from donations.reports import funnel, period, sources, uncounted
 from donations.reports.export import (
     Format,
@@ -41,6 +42,7 @@ from donations.reports.export import (
     rows_table,
     shown,
 )
+from donations.reports.fiscal import report_days
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
 from donations.reports.members import MONEY_COLUMNS as MEMBER_MONEY
 from donations.reports.members import members_report
@@ -50,8 +52,9 @@ from donations.reports.windows import (
     ReportInputError,
     checked_grain,
     iso_utc,
+    local_midnight,
     local_today,
-    parse_range,
+    parse_day,
 )
 from donations.settings import get_settings
 
@@ -60,7 +63,17 @@ app = typer.Typer()
 FORMAT = typer.Option(Format.table, "--format", help="table, json or csv")
 OUTPUT = typer.Option(None, "--output", help="Write to this file instead of the terminal")
 FROM = typer.Option(None, "--from", help="First day, YYYY-MM-DD (default: 30 days ago)")
+FROM_FISCAL = typer.Option(
+    None, "--from", help="First day, YYYY-MM-DD (default: the fiscal year's first day)"
+)
 TO = typer.Option(None, "--to", help="Last day, inclusive, YYYY-MM-DD (default: today)")
+FISCAL_YEAR = typer.Option(
+    None,
+    "--fiscal-year",
+    min=1971,
+    max=2999,
+    help="The fiscal year that ends in this year (FISCAL_YEAR_START), for --from/--to",
+)
 
 _UNKNOWN_CAMPAIGN = "no campaign with slug {slug!r} (see `donations campaign list`)"
 
@@ -74,9 +87,18 @@ def _today() -> date:
     return local_today(utcnow(), get_settings().report_zone)
 
 
-def _range(start: str | None, end: str | None, timezone: str) -> tuple[date, date]:
+def _range(
+    start: str | None, end: str | None, fiscal_year: int | None, *, fiscal_default: bool = False
+) -> tuple[date, date]:
     try:
-        return parse_range(start, end, today=_today())
+        return report_days(
+            start,
+            end,
+            fiscal_year,
+            today=_today(),
+            fiscal_start=get_settings().fiscal_year_start,
+            fiscal_default=fiscal_default,
+        )
     except ReportInputError as error:
         fail(str(error))
 
@@ -193,15 +215,16 @@ def _write_progress(figures: Mapping[str, Any], format_: Format, out: IO[str]) -
 
 @app.command("period")
 def period_command(
-    start: str | None = FROM,
+    start: str | None = FROM_FISCAL,
     end: str | None = TO,
+    fiscal_year: int | None = FISCAL_YEAR,
     by: str = typer.Option("month", "--by", help="day, week or month"),
     format_: Format = FORMAT,
     output: Path | None = OUTPUT,
 ) -> None:
     """Cash view: payments, refunds and disputes in the period they happened, per currency."""
     timezone = _timezone()
-    first, last = _range(start, end, timezone)
+    first, last = _range(start, end, fiscal_year, fiscal_default=True)
     try:
         # Checked before connecting: too many buckets is bad input, not a slow query.
         grain = checked_grain(by, first, last, get_settings().report_zone)
@@ -221,14 +244,15 @@ def period_command(
 
 @app.command("members")
 def members_command(
-    start: str | None = FROM,
+    start: str | None = FROM_FISCAL,
     end: str | None = TO,
+    fiscal_year: int | None = FISCAL_YEAR,
     format_: Format = FORMAT,
     output: Path | None = OUTPUT,
 ) -> None:
     """Members now, joined and cancelled in the period, churn and MRR."""
     timezone = _timezone()
-    first, last = _range(start, end, timezone)
+    first, last = _range(start, end, fiscal_year, fiscal_default=True)
 
     async def work(db: Database) -> None:
         async with db.session() as session:
@@ -265,12 +289,13 @@ def members_command(
 def sources_command(
     start: str | None = FROM,
     end: str | None = TO,
+    fiscal_year: int | None = FISCAL_YEAR,
     format_: Format = FORMAT,
     output: Path | None = OUTPUT,
 ) -> None:
     """Payments and gross by source (where the reader clicked)."""
     timezone = _timezone()
-    first, last = _range(start, end, timezone)
+    first, last = _range(start, end, fiscal_year)
 
     _report_rows(
         lambda session: sources.stream_sources(
@@ -288,12 +313,13 @@ def sources_command(
 def funnel_command(
     start: str | None = FROM,
     end: str | None = TO,
+    fiscal_year: int | None = FISCAL_YEAR,
     format_: Format = FORMAT,
     output: Path | None = OUTPUT,
 ) -> None:
     """Checkout sessions created, completed, expired and failed, by frequency."""
     timezone = _timezone()
-    first, last = _range(start, end, timezone)
+    first, last = _range(start, end, fiscal_year)
 
     def rows(session: AsyncSession) -> AsyncIterator[funnel.FunnelRow]:
         return funnel.stream_funnel(
@@ -309,13 +335,14 @@ def funnel_command(
 def uncounted_command(
     start: str | None = FROM,
     end: str | None = TO,
+    fiscal_year: int | None = FISCAL_YEAR,
     format_: Format = FORMAT,
     output: Path | None = OUTPUT,
 ) -> None:
     """Money Stripe reported that the ledger does not count, and why (standalone invoices,
     setup-mode sessions, connected accounts, invoices paid outside Stripe)."""
     timezone = _timezone()
-    first, last = _range(start, end, timezone)
+    first, last = _range(start, end, fiscal_year)
 
     def rows(session: AsyncSession) -> AsyncIterator[uncounted.UncountedRow]:
         return uncounted.stream_uncounted(
@@ -330,6 +357,122 @@ def uncounted_command(
         format_,
         output,
     )
+
+
+@app.command("payouts")
+def payouts_command(
+    start: str | None = FROM,
+    end: str | None = TO,
+    fiscal_year: int | None = FISCAL_YEAR,
+    payout: str | None = typer.Option(None, "--payout", help="One payout, line by line"),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Find what was not paid out by the end of this day (default: now)"
+    ),
+    format_: Format = FORMAT,
+    output: Path | None = OUTPUT,
+) -> None:
+    """Each payout arriving in the days (or one, --payout) explained to the cent by its gifts,
+    refunds, disputes, fees and other movements; and every mismatch with the ledger."""
+    settings = get_settings()
+    first, last = _range(start, end, fiscal_year)
+    now = utcnow()
+    if as_of is not None:
+        try:
+            day = parse_day(as_of, option="--as-of")
+        except ReportInputError as error:
+            fail(str(error))
+        now = local_midnight(day + timedelta(days=1), settings.report_zone)
+
+    async def work(db: Database) -> None:
+        async with db.session() as session:
+            if payout is not None:
+                found = await explained.payout_items(session=session, payout=payout)
+                if not found:
+                    fail(_NO_PAYOUT.format(payout=payout))
+                with _opened(output) as out:
+                    _write_items(payout, found, format_, out)
+                return
+            report = await explained.payout_rows(session=session, first_day=first, last_day=last)
+            listed = await mismatches.mismatches(
+                session=session,
+                rows=report,
+                first_day=first,
+                last_day=last,
+                timezone=settings.REPORT_TIMEZONE,
+                now=now,
+                within_days=settings.PAYOUT_WITHIN_DAYS,
+            )
+        with _opened(output) as out:
+            _write_payouts(first, last, report, listed, format_, out)
+
+    _run(work)
+
+
+_NO_PAYOUT = "no balance transactions stored for payout {payout!r} (`donations reconcile payouts`)"
+# What a person reads in the table; CSV and JSON carry every column.
+_PAYOUT_TABLE = (
+    "payout", "status", "arrival_date", "amount", "gifts", "refunds", "disputes", "fees",
+    "other", "difference", "note",
+)  # fmt: skip
+
+
+def _write_payouts(
+    first: date,
+    last: date,
+    rows: list[explained.PayoutRow],
+    found: list[mismatches.Mismatch],
+    format_: Format,
+    out: IO[str],
+) -> None:
+    payouts = [row.as_json() for row in rows]
+    listed = [mismatch.as_json() for mismatch in found]
+    if format_ is Format.json:
+        out.write(
+            json_text(
+                {"from": str(first), "to": str(last), "payouts": payouts, "mismatches": listed}
+            )
+        )
+        return
+    if format_ is Format.csv:
+        out.write(csv_line(explained.COLUMNS))
+        for row in payouts:
+            out.write(csv_line(row[name] for name in explained.COLUMNS))
+        # A CSV holds one table: the mismatches go to stderr, never dropped.
+        for mismatch in found:
+            sys.stderr.write(f"mismatch: {mismatch.kind} {mismatch.stripe_id}: {mismatch.note}\n")
+        return
+    title = f"Payouts arriving {first} to {last}"
+    _print_table(
+        rows_table(_PAYOUT_TABLE, payouts, money_columns=explained.MONEY_COLUMNS, title=title), out
+    )
+    if not found:
+        out.write("No mismatches.\n")
+        return
+    heading = f"{len(found)} mismatches"
+    _print_table(
+        rows_table(
+            mismatches.COLUMNS, listed, money_columns=mismatches.MONEY_COLUMNS, title=heading
+        ),
+        out,
+    )
+
+
+def _write_items(payout: str, items: list[explained.Item], format_: Format, out: IO[str]) -> None:
+    rows = [item.as_json() for item in items]
+    if format_ is Format.json:
+        out.write(json_text(rows))
+    elif format_ is Format.csv:
+        out.write(csv_line(explained.ITEM_COLUMNS))
+        for row in rows:
+            out.write(csv_line(row[name] for name in explained.ITEM_COLUMNS))
+    else:
+        table = rows_table(
+            explained.ITEM_COLUMNS,
+            rows,
+            money_columns=explained.ITEM_MONEY_COLUMNS,
+            title=f"Payout {payout}, line by line",
+        )
+        _print_table(table, out)
 
 
 @app.command("snapshot")

@@ -20,12 +20,14 @@ from donations.models.payments import (
     Refund,
     RefundStatus,
 )
+from donations.models.payouts import BalanceTransaction, Payout, PayoutStatus
 from donations.models.reporting import ReportSnapshot
 from donations.models.staff import AuditLog, LoginThrottle, StaffUser
 from donations.models.supporters import StripeCustomer, Supporter
 
 __all__ = [
     "AuditLog",
+    "BalanceTransaction",
     "Campaign",
     "ChargeRefundTotal",
     "Checkout",
@@ -43,6 +45,8 @@ __all__ = [
     "Payment",
     "PaymentKey",
     "PaymentKind",
+    "Payout",
+    "PayoutStatus",
     "Refund",
     "RefundStatus",
     "ReportSnapshot",

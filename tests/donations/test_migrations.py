@@ -14,6 +14,7 @@ from tests.support import databases
 LEDGER_TABLES = {
     "alembic_version",
     "audit_log",
+    "balance_transaction",
     "campaign",
     "charge_refund_total",
     "checkout",
@@ -24,6 +25,7 @@ LEDGER_TABLES = {
     "membership",
     "payment",
     "payment_key",
+    "payout",
     "refund",
     "report_snapshot",
     "staff_user",

@@ -71,6 +71,14 @@ def _subscription(event_type: str) -> Json:
     return changed
 
 
+def _payout(event_type: str) -> Json:
+    path = ("pending", "canceled") if event_type == "payout.canceled" else PAID_THEN_FAILED
+    return _of_type(se.payout(2897, "eur", T, path=path).union, event_type)
+
+
+PAID_THEN_FAILED = ("pending", "in_transit", "paid", "failed")
+
+
 # Each type, the event alone (unrendered), and the ledger table it must write to.
 EXAMPLES: dict[str, tuple[Callable[[], Json], str]] = {
     "checkout.session.completed": (lambda: _gift().union[0], "payment"),
@@ -148,6 +156,11 @@ EXAMPLES: dict[str, tuple[Callable[[], Json], str]] = {
     "charge.dispute.funds_reinstated": (
         lambda: _dispute("charge.dispute.funds_reinstated"), "dispute",
     ),
+    **{
+        kind: (lambda kind=kind: _payout(kind), "payout")
+        for kind in ("payout.created", "payout.updated", "payout.paid", "payout.failed",
+                     "payout.canceled", "payout.reconciliation_completed")
+    },
 }  # fmt: skip
 
 
@@ -228,6 +241,9 @@ BROKEN: list[tuple[str, Callable[[Json], None], str]] = [
     ("refund.created", _set("amount", None), "amount is None"),
     ("charge.dispute.created", _set("status", "charge_refunded"), "status is 'charge_refunded'"),
     ("charge.dispute.created", _set("amount", "2500"), "amount is '2500'"),
+    ("payout.paid", _set("status", "arrived"), "status is 'arrived'"),
+    ("payout.paid", _set("amount", 28.97), "amount is 28.97"),
+    ("payout.created", _set("arrival_date", "2026-03-04"), "arrival_date is '2026-03-04'"),
 ]
 
 

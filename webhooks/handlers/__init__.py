@@ -30,6 +30,7 @@ from webhooks.handlers import (
     disputes,
     invoices,
     payments,
+    payouts,
     refunds,
     subscriptions,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "disputes",
     "invoices",
     "payments",
+    "payouts",
     "refunds",
     "subscriptions",
 ]

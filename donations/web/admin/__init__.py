@@ -7,6 +7,7 @@
     GET /admin/funnel               checkout sessions and conversion
     GET /admin/payments             recent payments, emails masked
     GET /admin/snapshots            stored progress history
+    GET /admin/payouts              payouts explained, mismatches (?payout=po_...: one, line by line)
     GET /admin/api/progress         the whole progress JSON (the public API has a subset)
     GET /admin/export/{report}.csv  every report as CSV, streamed; each download audited
     GET /admin/admin.css            the stylesheet (the CSP allows no inline style)
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from donations.web.admin import payouts
 from donations.web.admin.api import api_progress
 from donations.web.admin.exports import export_csv
 from donations.web.admin.pages import (
@@ -46,6 +48,7 @@ routes: list[BaseRoute] = [
     Route("/admin/funnel", checkout_funnel, methods=["GET"]),
     Route("/admin/payments", payments, methods=["GET"]),
     Route("/admin/snapshots", snapshots, methods=["GET"]),
+    Route("/admin/payouts", payouts.payouts, methods=["GET"]),
     Route("/admin/api/progress", api_progress, methods=["GET"]),
     Route("/admin/export/{report}.csv", export_csv, methods=["GET"]),
     Route("/admin/admin.css", stylesheet, methods=["GET"]),
