@@ -11,6 +11,7 @@ from donations.models.events import EventStatus, StripeEvent
 from donations.models.links import StripeLink
 from donations.models.memberships import Interval, Membership, MembershipStatus
 from donations.models.payments import (
+    ChargeCard,
     ChargeRefundTotal,
     Dispute,
     DisputeStatus,
@@ -29,6 +30,7 @@ __all__ = [
     "AuditLog",
     "BalanceTransaction",
     "Campaign",
+    "ChargeCard",
     "ChargeRefundTotal",
     "Checkout",
     "CheckoutStatus",

@@ -16,6 +16,7 @@ LEDGER_TABLES = {
     "audit_log",
     "balance_transaction",
     "campaign",
+    "charge_card",
     "charge_refund_total",
     "checkout",
     "coupon",
