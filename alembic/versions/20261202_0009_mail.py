@@ -1,4 +1,4 @@
-"""mail: the card on payments (and the outbox of messages to readers)
+"""mail: the card on payments, and the outbox of messages to readers
 
 Revision ID: 20261202_0009
 Revises: 20261202_0008
@@ -42,9 +42,51 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_charge_card_payment_intent"), ["payment_intent"], unique=False
         )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", _text(255), nullable=False),
+        sa.Column("kind", _text(32), nullable=False),
+        sa.Column("to_address", _text(320), nullable=False),
+        sa.Column("supporter_id", sa.Integer(), nullable=True),
+        sa.Column("payment_id", sa.Integer(), nullable=True),
+        sa.Column("membership_id", sa.Integer(), nullable=True),
+        sa.Column("context", sa.JSON(), nullable=False),
+        sa.Column("status", _text(16), nullable=False),
+        sa.Column("happened_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("subject", _text(998), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('queued', 'sent', 'failed', 'skipped')", name="ck_outbox_status_valid"
+        ),
+        sa.ForeignKeyConstraint(["membership_id"], ["membership.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["payment_id"], ["payment.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["supporter_id"], ["supporter.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_outbox_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_outbox_supporter_id"), ["supporter_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_payment_id"), ["payment_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_outbox_membership_id"), ["membership_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_membership_id"))
+        batch_op.drop_index(batch_op.f("ix_outbox_payment_id"))
+        batch_op.drop_index(batch_op.f("ix_outbox_supporter_id"))
+        batch_op.drop_index("ix_outbox_status_next_attempt_at")
+    op.drop_table("outbox")
     with op.batch_alter_table("charge_card", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_charge_card_payment_intent"))
     op.drop_table("charge_card")

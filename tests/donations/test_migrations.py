@@ -24,6 +24,7 @@ LEDGER_TABLES = {
     "dispute",
     "login_throttle",
     "membership",
+    "outbox",
     "payment",
     "payment_key",
     "payout",
