@@ -81,7 +81,8 @@ async def deliver_due(
     tally = Tally()
     now = now or utcnow()
     async with db.session() as session:
-        due = await outbox.due(session, now, limit)
+        settle = timedelta(seconds=settings.MAIL_SETTLE_SECONDS)
+        due = await outbox.due(session, now, limit, settle)
     for message in due:
         async with db.writing_session() as session:
             if not await outbox.claim(session, message, now, LEASE):
