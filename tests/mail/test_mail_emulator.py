@@ -52,7 +52,8 @@ async def control(http: httpx.AsyncClient, path: str, body: dict[str, Any]) -> A
 async def join_monthly(
     client: stripe.StripeClient, http: httpx.AsyncClient, amount: int, email: str, card: str
 ) -> None:
-    price = {"currency": "eur", "unit_amount": amount, "recurring": {"interval": "month"},
+    price: dict[str, Any] = {"currency": "eur", "unit_amount": amount,
+             "recurring": {"interval": "month"},
              "product_data": {"name": "Membership"}}  # fmt: skip
     session = await client.v1.checkout.sessions.create_async(
         params={
