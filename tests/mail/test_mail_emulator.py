@@ -55,13 +55,12 @@ async def join_monthly(
     price: dict[str, Any] = {"currency": "eur", "unit_amount": amount,
              "recurring": {"interval": "month"},
              "product_data": {"name": "Membership"}}  # fmt: skip
-    session = await client.v1.checkout.sessions.create_async(
-        params={
-            "mode": "subscription",
-            "success_url": "http://127.0.0.1/thanks",
-            "line_items": [{"quantity": 1, "price_data": price}],
-        }
-    )
+    params: Any = {
+        "mode": "subscription",
+        "success_url": "http://127.0.0.1/thanks",
+        "line_items": [{"quantity": 1, "price_data": price}],
+    }
+    session = await client.v1.checkout.sessions.create_async(params=params)
     await control(http, f"/checkout/sessions/{session.id}/pay", {"card": card, "email": email})
 
 
