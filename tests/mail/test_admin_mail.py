@@ -43,7 +43,6 @@ async def test_staff_see_failed_messages_and_the_eml_files(
             key="w:2",
             context={"amount": 500, "currency": "eur", "how_often": "annual"},
         )
-    # fmt: skip
     smtp.refuse.add("gone@example.org")
     await deliver_due(db, settings.model_copy(update={"SMTP_URL": smtp.url}), limit=1)
     files = settings.model_copy(update={"MAIL_ENABLED": False, "MAIL_DIR": str(tmp_path / "m")})
