@@ -314,6 +314,9 @@ async def test_their_messages_and_mail_files_are_erased_and_a_queued_one_never_s
         kept = (
             await session.exec(select(OutboxMessage).where(OutboxMessage.key == "welcome:b"))
         ).one()
+        ben = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.key == "welcome:c"))
+        ).one()
     assert (kept.status, kept.last_error) == ("skipped", "the reader's personal data was erased")
     await deliver_due(db, files)
-    assert list(folder.iterdir()) == [folder / "00000005-welcome.eml"]
+    assert [path.name for path in folder.iterdir()] == [f"{ben.id:08d}-welcome.eml"]
