@@ -7,6 +7,8 @@
     await count_givers(session, window) -> int
     await queue_year(session, window, year, supporters) -> how many were new
 
+The whole run (queue, then deliver) is donations/mail/statement_run.py.
+
 Each payment made in the year is a line; what was taken back from it (succeeded refunds, and
 disputes the newsroom lost), whenever that happened, is taken off it, so that the statement
 says what the reader in the end gave. Totals are per currency: a statement never adds euros
