@@ -43,7 +43,7 @@ from donations.mail import links, outbox, statements
 from donations.mail.delivery import Sender, Undeliverable, eml_name, sender_for
 from donations.mail.kinds import Kind
 from donations.mail.render import Renderer
-from donations.models import MailStatus, Membership, OutboxMessage, Payment, utcnow
+from donations.models import MailStatus, OutboxMessage, Payment, utcnow
 from donations.settings import Settings
 from donations.sql import execute
 
@@ -94,6 +94,7 @@ async def deliver_due(
     # Each message is claimed just before its attempt, in the transaction that writes how
     # the one before ended: one commit per message, and a crash half way leaves at most the
     # one message in flight to be sent again (when its lease ends), the rest due as before.
+    stated = await _statements(db, settings, due)
     outcome: _Outcome | None = None
     for message in due:
         async with db.writing_session() as session:
@@ -102,7 +103,7 @@ async def deliver_due(
             claimed = await outbox.claim(session, message, now, LEASE)
         outcome = None
         if claimed:  # else another worker has it
-            outcome = await _attempt(db, settings, sender, renderer, message, now, tally)
+            outcome = await _attempt(db, settings, sender, renderer, message, now, tally, stated)
     if outcome is not None:
         async with db.writing_session() as session:
             await outcome.write(session)
@@ -132,6 +133,7 @@ async def _attempt(
     message: OutboxMessage,
     now: datetime,
     tally: Tally,
+    stated: dict[tuple[int, int], statements.Statement],
 ) -> _Outcome:
     assert message.id is not None
     attempts = message.attempts + 1
@@ -142,7 +144,7 @@ async def _attempt(
         tally.skipped += 1
     else:
         try:
-            values = await _values(db, settings, message)
+            values = await _values(db, settings, message, stated)
             rendered = renderer.render(message.kind, values)
             subject = rendered.subject
             email = _email(settings, message, rendered.subject, rendered.text, rendered.html)
@@ -181,32 +183,51 @@ def _reason_to_skip(settings: Settings, message: OutboxMessage) -> str | None:
 _PAYMENT = select(
     col(Payment.card_brand), col(Payment.card_last4), col(Payment.membership_id)
 ).where(col(Payment.id) == bindparam("id"))
-_MEMBERSHIP = select(
-    col(Membership.amount), col(Membership.currency), col(Membership.interval),
-    col(Membership.interval_count), col(Membership.current_period_end),
-).where(col(Membership.id) == bindparam("id"))  # fmt: skip
 
 
-async def _values(db: Database, settings: Settings, message: OutboxMessage) -> dict[str, Any]:
+async def _values(
+    db: Database,
+    settings: Settings,
+    message: OutboxMessage,
+    stated: dict[tuple[int, int], statements.Statement],
+) -> dict[str, Any]:
     """The message's context, completed from the ledger as it is now."""
     values: dict[str, Any] = {"to": message.to_address, **message.context}
     values.setdefault("card", None)
-    async with db.session() as session:
-        if message.payment_id is not None:
+    if message.payment_id is not None:
+        async with db.session() as session:
             found = (await execute(session, _PAYMENT, {"id": message.payment_id})).first()
-            if found is not None and found.card_brand and found.card_last4:
-                values["card"] = {"brand": found.card_brand, "last4": found.card_last4}
-        if message.membership_id is not None:
-            values["card_update_url"] = links.card_update_url(settings, message.membership_id)
-        if message.kind == Kind.statement:
-            year = int(message.context["year"])
-            stated = None
-            if message.supporter_id is not None:
-                stated = await statements.statement(session, settings, message.supporter_id, year)
-            if stated is None:
-                raise LookupError(NOTHING_TO_STATE.format(year=year))
-            values.update(stated.values())
+        if found is not None and found.card_brand and found.card_last4:
+            values["card"] = {"brand": found.card_brand, "last4": found.card_last4}
+    if message.membership_id is not None:
+        values["card_update_url"] = links.card_update_url(settings, message.membership_id)
+    if message.kind == Kind.statement:
+        year = int(message.context["year"])
+        statement = stated.get((message.supporter_id or 0, year))
+        if statement is None:
+            raise LookupError(NOTHING_TO_STATE.format(year=year))
+        values.update(statement.values())
     return values
+
+
+async def _statements(
+    db: Database, settings: Settings, due: list[OutboxMessage]
+) -> dict[tuple[int, int], statements.Statement]:
+    """The statements among `due`, read from the ledger in two queries per year."""
+    wanted: dict[int, list[int]] = {}
+    for message in due:
+        if message.kind == Kind.statement and message.supporter_id is not None:
+            wanted.setdefault(int(message.context["year"]), []).append(message.supporter_id)
+    found: dict[tuple[int, int], statements.Statement] = {}
+    if not wanted:
+        return found
+    async with db.session() as session:
+        for year, supporters in wanted.items():
+            for supporter_id, statement in (
+                await statements.statements_of(session, settings, supporters, year)
+            ).items():
+                found[(supporter_id, year)] = statement
+    return found
 
 
 def _email(
