@@ -46,18 +46,18 @@ CASES: dict[Kind, tuple[dict[str, Any], str, str]] = {
     Kind.renewal_reminder: (
         {"amount": 12000, "currency": "eur", "how_often": "annual",
          "renews_on": "2026-12-09T09:00:00+00:00", "card_update_url": LINK},
-        "Your The Valley Ledger membership renews on 9 December 2026",
+        "Your membership of The Valley Ledger renews on 9 December 2026",
         "€120.00 will be charged to the card on file.",
     ),
     Kind.renewal_failed: (
         {"amount": 1200, "currency": "eur", "how_often": "monthly", "card_update_url": LINK},
-        "Your The Valley Ledger membership payment did not go through",
+        "Your membership payment to The Valley Ledger did not go through",
         LINK,
     ),
     Kind.cancellation: (
         {"amount": 1000, "currency": "eur", "how_often": "monthly",
          "ends_on": "2027-01-02T00:00:00+00:00"},
-        "Your The Valley Ledger membership is cancelled",
+        "Your membership of The Valley Ledger is cancelled",
         "it ends on 2 January 2027, and nothing more will be charged",
     ),
     Kind.refund: (
