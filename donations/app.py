@@ -19,7 +19,7 @@ from donations.stripe_api import (
     stripe_transport,
     webhook_secret,
 )
-from donations.web import admin, contribute, health, public
+from donations.web import account, admin, contribute, health, public
 from donations.web import metrics as metrics_page
 from donations.web.middleware import middleware
 from webhooks import endpoint as webhook_endpoint
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         *health.routes,
         *contribute.routes,
+        *account.routes,
         *public.routes,
         *admin.routes,
         *webhook_endpoint.routes,

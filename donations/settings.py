@@ -26,6 +26,7 @@ from donations import money, production
 from donations.frequency import Frequency
 
 MIN_METRICS_TOKEN = 32
+MIN_ACCOUNT_SECRET = 32
 SHORT_METRICS_TOKEN = (
     f"must be at least {MIN_METRICS_TOKEN} ASCII characters (e.g. `openssl rand -hex 32`)"
 )
@@ -106,6 +107,16 @@ class Settings(BaseSettings):
     # QuickBooks' Journal Date, as the company's region writes dates.
     QUICKBOOKS_DATE_FORMAT: Literal["MM/DD/YYYY", "DD/MM/YYYY"] = "MM/DD/YYYY"
 
+    # Supporter accounts (docs/account.md). The secret signs sign-in links, session cookies,
+    # and the thanks page's offer to give monthly; unset: derived from the webhook signing
+    # secret (which production requires to be a real one).
+    ACCOUNT_SECRET: str | None = None
+    ACCOUNT_LINK_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
+    ACCOUNT_SESSION_HOURS: int = Field(default=12, ge=1, le=24 * 30)
+    # Sign-in links asked for, per email address and per client address.
+    ACCOUNT_EMAIL_RATE_LIMIT: str = "5/hour"
+    ACCOUNT_CLIENT_RATE_LIMIT: str = "20/hour"
+
     # Privacy: days a booked Stripe event keeps its personal fields before
     # `donations privacy purge` empties them (donations/retention.py).
     PRIVACY_RETENTION_DAYS: int = Field(default=90, ge=1)
@@ -173,6 +184,28 @@ class Settings(BaseSettings):
             return None
         if len(value) < MIN_METRICS_TOKEN or not value.isascii():
             raise ValueError(SHORT_METRICS_TOKEN)
+        return value
+
+    @field_validator("ACCOUNT_SECRET")
+    @classmethod
+    def _unset_when_empty(cls, value: str | None) -> str | None:
+        if not value:  # ACCOUNT_SECRET= in .env: none
+            return None
+        if len(value) < MIN_ACCOUNT_SECRET:
+            raise ValueError(
+                f"must be at least {MIN_ACCOUNT_SECRET} characters (e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
+    @field_validator("ACCOUNT_EMAIL_RATE_LIMIT", "ACCOUNT_CLIENT_RATE_LIMIT")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate like 5/hour") from None
         return value
 
     @field_validator("SITE_URL")
