@@ -26,7 +26,7 @@ from donations import money, production
 from donations.frequency import Frequency
 
 MIN_METRICS_TOKEN = 32
-MIN_ACCOUNT_SECRET = 32
+MIN_SESSION_SECRET = 32
 SHORT_METRICS_TOKEN = (
     f"must be at least {MIN_METRICS_TOKEN} ASCII characters (e.g. `openssl rand -hex 32`)"
 )
@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     # Supporter accounts (docs/account.md). The secret signs sign-in links, session cookies,
     # and the thanks page's offer to give monthly; unset: derived from the webhook signing
     # secret (which production requires to be a real one).
-    ACCOUNT_SECRET: str | None = None
+    SESSION_SECRET: str | None = None
     ACCOUNT_LINK_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
     ACCOUNT_SESSION_HOURS: int = Field(default=12, ge=1, le=24 * 30)
     # Sign-in links asked for, per email address and per client address.
@@ -186,14 +186,14 @@ class Settings(BaseSettings):
             raise ValueError(SHORT_METRICS_TOKEN)
         return value
 
-    @field_validator("ACCOUNT_SECRET")
+    @field_validator("SESSION_SECRET")
     @classmethod
     def _unset_when_empty(cls, value: str | None) -> str | None:
-        if not value:  # ACCOUNT_SECRET= in .env: none
+        if not value:  # SESSION_SECRET= in .env: none
             return None
-        if len(value) < MIN_ACCOUNT_SECRET:
+        if len(value) < MIN_SESSION_SECRET:
             raise ValueError(
-                f"must be at least {MIN_ACCOUNT_SECRET} characters (e.g. `openssl rand -hex 32`)"
+                f"must be at least {MIN_SESSION_SECRET} characters (e.g. `openssl rand -hex 32`)"
             )
         return value
 

@@ -143,6 +143,8 @@ async def signed_in(
                     col(AccountSession.key_hash) == key_hash,
                     col(AccountSession.ended_at).is_(None),
                     col(AccountSession.expires_at) > now,
+                    # An erased supporter (donations supporters erase) is nobody to sign in.
+                    col(Supporter.erased_at).is_(None),
                 )
             )
         ).first()

@@ -2,7 +2,7 @@
 field) is signed with a key only the server has, and what the database keeps of a token is
 its SHA-256, so neither a forged value nor a copy of the tables opens an account.
 
-The key is ACCOUNT_SECRET, or, when that is unset, derived from the webhook signing secret
+The key is SESSION_SECRET, or, when that is unset, derived from the webhook signing secret
 (production already requires a real one): rotating that secret signs everyone out.
 """
 
@@ -20,7 +20,7 @@ TOKEN_BYTES = 32
 
 
 def account_key(settings: Settings) -> bytes:
-    secret = settings.ACCOUNT_SECRET or webhook_secret(settings)
+    secret = settings.SESSION_SECRET or webhook_secret(settings)
     # A key of its own, so that nothing signed here is a valid webhook signature or the reverse.
     return hmac.new(secret.encode(), b"donations account key", hashlib.sha256).digest()
 

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from donations.app import create_app
 from donations.db import Database
-from donations.models import AccountChange, AuditLog, Membership, utcnow
+from donations.models import AccountChange, AuditLog, Membership, Payment, Supporter, utcnow
 from donations.reports.members import members_report
 from donations.settings import Settings
 from tests.account.support import CSRF_FIELD, link_for
@@ -217,8 +217,6 @@ async def test_switching_to_annual_bills_the_year_now_and_mrr_follows(
     assert "€120.00 every year" in (await http.get("/account")).text
     # Stripe bills the new interval at once: the €5.00 first month, then €120.00 today.
     async with db.session() as session:
-        from donations.models import Payment
-
         amounts = (await session.exec(select(Payment.amount).order_by(col(Payment.id)))).all()
     assert amounts == [500, 12000]
 
@@ -252,3 +250,46 @@ async def test_an_amount_outside_the_limits_is_refused_without_calling_stripe(
     assert bad_pause.status_code == 422
     async with db.session() as session:
         assert (await session.exec(select(AccountChange))).all() == []
+
+
+@pytest.mark.asyncio
+async def test_a_one_off_giver_makes_it_monthly_from_the_thanks_page(
+    http: httpx.AsyncClient, db: Database
+) -> None:
+    started = await http.post(
+        "/api/checkout-sessions",
+        json={"amount": 2500, "currency": "eur", "frequency": "one_off", "email": "di@example.org"},
+    )
+    session_id = started.json()["id"]
+    await control(http, f"/checkout/sessions/{session_id}/pay", {"card": "4242424242424242"})
+    await flush(http)
+    thanks = await http.get(f"/contribute/thanks?session_id={session_id}")
+    offered = re.search(r'id="make-monthly" href="([^"]+)"', thanks.text)
+    assert offered is not None
+    assert "Give €25.00 every month" in thanks.text
+    page = await http.get(offered.group(1).replace("&amp;", "&"))
+    assert page.status_code == 200 and "€25.00 every month" in page.text
+    signed = re.search(r'name="offer" value="([^"]+)"', page.text)
+    assert signed is not None
+    # Another amount with the same signature is no offer of ours.
+    forged = signed.group(1).replace("2500:", "100:", 1)
+    refused = await http.post("/account/monthly", data={"offer": forged})
+    assert refused.status_code == 404
+    went = await http.post("/account/monthly", data={"offer": signed.group(1)})
+    assert went.status_code == 303
+    monthly_session = went.headers["location"].rsplit("/", 1)[1]
+    await control(http, f"/checkout/sessions/{monthly_session}/pay", {"card": "4242424242424242"})
+    await flush(http)
+    row = await membership(db)
+    assert (row.amount, row.currency, row.interval, row.source) == (
+        2500,
+        "eur",
+        "month",
+        "monthly_offer",
+    )
+    async with db.session() as session:
+        supporters = (await session.exec(select(Supporter.email))).all()
+        payers = set((await session.exec(select(Payment.supporter_id))).all())
+    # The same email, prefilled from the one-off gift: one supporter with both gifts.
+    assert supporters == ["di@example.org"] and payers == {row.supporter_id}
+    assert await figures(db) == {"active": 1, "paused": 0, "cancelled": 0, "mrr": {"eur": 2500}}

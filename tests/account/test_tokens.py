@@ -32,7 +32,7 @@ def test_any_change_to_a_signed_value_is_refused() -> None:
 
 
 def test_the_key_comes_from_account_secret_else_from_the_webhook_secret() -> None:
-    own = Settings(ACCOUNT_SECRET="a" * 32, STRIPE_WEBHOOK_SECRET="whsec_one")
+    own = Settings(SESSION_SECRET="a" * 32, STRIPE_WEBHOOK_SECRET="whsec_one")
     derived_one = Settings(STRIPE_WEBHOOK_SECRET="whsec_one")
     derived_two = Settings(STRIPE_WEBHOOK_SECRET="whsec_two")
     keys = {account_key(own), account_key(derived_one), account_key(derived_two)}
