@@ -1,7 +1,7 @@
 """account: sign-in links, sessions, changes asked for
 
 Revision ID: 20261202_0013
-Revises: 20261202_0008
+Revises: 20261202_0009
 Create Date: 2026-12-02 06:20:34.488421
 
 Three new tables for supporters' accounts (donations/account); no existing row changes.
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "20261202_0013"
-down_revision: str | None = "20261202_0008"
+down_revision: str | None = "20261202_0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations.account import letters
 from donations.account.tokens import digest, new_token, sign, unsign
 from donations.db import Database
 from donations.models import AccountSession, SignInLink, Supporter
@@ -56,7 +57,8 @@ async def issue_link(
     minutes: int,
     now: datetime,
 ) -> IssuedLink | None:
-    """A sign-in link for the supporter with this email; None when nobody has it."""
+    """A sign-in link for the supporter with this email, its email queued in the outbox in
+    the same transaction; None when nobody has the address."""
     address = normalise_email(email)
     if address is None:
         return None
@@ -80,8 +82,16 @@ async def issue_link(
                 expires_at=expires_at,
             )
         )
-    signed = sign(key, LINK, token)
-    url = f"{site_url}/account/sign-in?token={quote(signed)}"
+        url = f"{site_url}/account/sign-in?token={quote(sign(key, LINK, token))}"
+        await letters.queue_sign_in(
+            session,
+            supporter_id=supporter_id,
+            to=address,
+            url=url,
+            minutes=minutes,
+            token_hash=digest(token),
+            now=now,
+        )
     return IssuedLink(supporter_id, address, url, digest(token), expires_at)
 
 

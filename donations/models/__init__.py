@@ -10,8 +10,10 @@ from donations.models.checkouts import Checkout, CheckoutStatus
 from donations.models.discounts import Coupon, Discount
 from donations.models.events import EventStatus, StripeEvent
 from donations.models.links import StripeLink
+from donations.models.mail import MailStatus, OutboxMessage
 from donations.models.memberships import Interval, Membership, MembershipStatus
 from donations.models.payments import (
+    ChargeCard,
     ChargeRefundTotal,
     Dispute,
     DisputeStatus,
@@ -33,6 +35,7 @@ __all__ = [
     "BalanceTransaction",
     "Campaign",
     "ChangeKind",
+    "ChargeCard",
     "ChargeRefundTotal",
     "Checkout",
     "CheckoutStatus",
@@ -44,8 +47,10 @@ __all__ = [
     "Frequency",
     "Interval",
     "LoginThrottle",
+    "MailStatus",
     "Membership",
     "MembershipStatus",
+    "OutboxMessage",
     "Payment",
     "PaymentKey",
     "PaymentKind",

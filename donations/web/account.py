@@ -29,6 +29,7 @@ import logging
 from typing import Any
 
 from sqlmodel import col, select
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -184,7 +185,6 @@ async def ask_for_link(request: Request) -> Response:
         now=now,
     )
     if issued is not None:
-        await letters.send_sign_in(state, issued, minutes=settings.ACCOUNT_LINK_MINUTES)
         async with state.db.writing_session() as session:
             audit(
                 session=session,
@@ -193,8 +193,11 @@ async def ask_for_link(request: Request) -> Response:
                 client_ip=_client(request),
                 at=now,
             )
-    # The same page for an address we know and one we do not.
-    return _page(request, "link_sent", {"minutes": settings.ACCOUNT_LINK_MINUTES})
+    # The same page for an address we know and one we do not; the email goes after it.
+    response = _page(request, "link_sent", {"minutes": settings.ACCOUNT_LINK_MINUTES})
+    if issued is not None:
+        response.background = BackgroundTask(letters.deliver_now, state.db, settings)
+    return response
 
 
 async def sign_in_page(request: Request) -> Response:

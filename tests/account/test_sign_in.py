@@ -3,6 +3,8 @@ links that work once and only for ACCOUNT_LINK_MINUTES, the cookie, signing out,
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import timedelta
 
 import httpx
@@ -196,3 +198,34 @@ async def test_the_email_form_is_refused_from_another_site(
     assert (foreign.status_code, blind.status_code) == (403, 403)
     async with db.session() as session:
         assert (await session.exec(select(SignInLink))).all() == []
+
+
+@pytest.mark.asyncio
+async def test_the_link_arrives_by_email_and_signs_in(db: Database, settings: Settings) -> None:
+    from tests.support.apps import asgi_client, running_app
+    from tests.support.smtp import smtp_server
+
+    await add_supporter(db, "ana@example.org")
+    with smtp_server() as box:
+        mailing = settings.model_copy(update={"SMTP_URL": box.url, "NEWSROOM_NAME": "The Ledger"})
+        async with running_app(mailing) as app, asgi_client(app) as http:
+            asked = await http.post(
+                "/account/link", data={"email": "ana@example.org"}, headers=_from_site()
+            )
+            assert asked.status_code == 200
+            await http.post(
+                "/account/link", data={"email": "ben@example.org"}, headers=_from_site()
+            )
+            (message,) = await asyncio.to_thread(box.wait_for, 1)
+            assert message["To"] == "ana@example.org"
+            assert message["Subject"] == "Your sign-in link for The Ledger"
+            assert message["X-Newsroom-Mail-Kind"] == "sign_in"
+            text = message.get_body(preferencelist=("plain",)).get_content()
+            assert "It works once, for 30 minutes." in text
+            link = re.search(r"http://127\.0\.0\.1:8000/account/sign-in\?token=\S+", text)
+            assert link is not None
+            signed = await sign_in_with(http, mailing, link.group(0))
+            assert signed.status_code == 303
+            assert "Signed in as ana@example.org" in (await http.get("/account")).text
+        # Nobody else was written to: the unknown address got the same page and no email.
+        assert len(box.messages) == 1

@@ -12,10 +12,13 @@ from donations.db import create_sync_engine, is_sqlite
 from tests.support import databases
 
 LEDGER_TABLES = {
+    "account_change",
+    "account_session",
     "alembic_version",
     "audit_log",
     "balance_transaction",
     "campaign",
+    "charge_card",
     "charge_refund_total",
     "checkout",
     "coupon",
@@ -23,11 +26,13 @@ LEDGER_TABLES = {
     "dispute",
     "login_throttle",
     "membership",
+    "outbox",
     "payment",
     "payment_key",
     "payout",
     "refund",
     "report_snapshot",
+    "sign_in_link",
     "staff_user",
     "stripe_customer",
     "stripe_event",

@@ -17,12 +17,12 @@ from sqlalchemy import update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.account import cards
+from donations.account import cards as account_cards
 from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
 from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email
-from webhooks import bookings, fields, links, memberships
+from webhooks import bookings, cards, fields, links, memberships
 from webhooks.events import Event, Json, moment, object_id, optional_moment
 from webhooks.registry import Note, handles
 
@@ -63,7 +63,7 @@ async def on_session(*, session: AsyncSession, event: Event) -> Note:
     if checkout.get("mode") == "setup":
         # One a supporter started from their account is the new card they asked for.
         metadata = fields.mapping(checkout, "metadata")
-        if event.type == "checkout.session.completed" and await cards.saved(
+        if event.type == "checkout.session.completed" and await account_cards.saved(
             session, metadata=metadata, at=moment(event.created)
         ):
             return None
@@ -112,6 +112,7 @@ async def _book_gift(
         logger.warning("paid session without a PaymentIntent", extra={"session": checkout["id"]})
         return
     metadata = fields.mapping(checkout, "metadata")
+    await cards.record_expanded(session, checkout.get("payment_intent"))
     # Our PaymentIntents carry our metadata and name their charge when they succeed; one from
     # a Payment Link may have come and gone before this session, unbooked: its link says.
     charge = None
