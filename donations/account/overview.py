@@ -28,6 +28,7 @@ from donations.models import (
     Refund,
     RefundStatus,
 )
+from donations.money import format_amount
 from donations.sql import execute
 
 # Memberships a supporter can still change: Stripe refuses most updates to the others.
@@ -60,6 +61,25 @@ class MembershipView:
     row: Membership
     # The newest change asked for that the ledger does not show yet, or None.
     pending: AccountChange | None
+
+    @property
+    def pending_what(self) -> str | None:
+        """What the pending change asked for, in the reader's words."""
+        if self.pending is None:
+            return None
+        asked = wanted(self.pending)
+        match self.pending.kind:
+            case ChangeKind.amount:
+                every = "year" if asked.get("interval") == "year" else "month"
+                return f"{format_amount(int(asked['amount']), self.row.currency)} every {every}"
+            case ChangeKind.pause:
+                return "your pause"
+            case ChangeKind.resume:
+                return "resuming"
+            case ChangeKind.cancel:
+                return "your cancellation"
+            case _:
+                return "your new card"
 
     @property
     def changeable(self) -> bool:

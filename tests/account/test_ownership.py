@@ -119,3 +119,19 @@ async def test_signed_out_forms_go_back_to_the_sign_in_page(client: httpx.AsyncC
     )
     assert (answer.status_code, answer.headers["location"]) == (303, "/account")
     assert (await client.get("/account/receipts/1")).headers["location"] == "/account"
+
+
+@pytest.mark.asyncio
+async def test_only_one_off_givers_are_offered_to_give_monthly(
+    client: httpx.AsyncClient, db: Database, settings: Settings, ana: str
+) -> None:
+    assert 'id="make-monthly"' not in (await client.get("/account")).text  # Ana is a member
+    cy = await add_supporter(db, "cy@example.org")
+    await add_gift(db, cy, 1200, "pi_cy")
+    client.cookies.clear()
+    await sign_in_with(client, settings, await link_for(db, settings, "cy@example.org"))
+    page = await client.get("/account")
+    assert "Give €12.00 every month" in page.text
+    offer = page.text.split('id="make-monthly" href="')[1].split('"')[0]
+    monthly = await client.get(offer)
+    assert monthly.status_code == 200 and "€12.00 every month" in monthly.text
