@@ -36,7 +36,7 @@ from starlette.routing import BaseRoute, Route
 
 from donations.account import cards, changes, letters, offer, overview, sign_in
 from donations.account.changes import Actor, ChangeRefused
-from donations.account.tokens import account_key, sign, unsign
+from donations.account.tokens import account_key, digest, sign, unsign
 from donations.checkout import service
 from donations.checkout.rules import (
     Contribution,
@@ -166,7 +166,8 @@ async def ask_for_link(request: Request) -> Response:
     limits = state.account_limits
     for verdict in (
         await limits.per_client.hit("account-client:" + (_client(request) or "unknown")),
-        await limits.per_email.hit("account-email:" + email.lower()),
+        # Counted by a digest: Redis (or a memory dump) holds no reader's address.
+        await limits.per_email.hit("account-email:" + digest(email.lower())),
     ):
         if not verdict.allowed:
             minutes = max(1, -(-verdict.retry_after // 60))
