@@ -135,3 +135,15 @@ async def test_only_one_off_givers_are_offered_to_give_monthly(
     offer = page.text.split('id="make-monthly" href="')[1].split('"')[0]
     monthly = await client.get(offer)
     assert monthly.status_code == 200 and "€12.00 every month" in monthly.text
+
+
+@pytest.mark.asyncio
+async def test_the_years_statement_is_ones_own(
+    client: httpx.AsyncClient, db: Database, ana: str
+) -> None:
+    page = await client.get("/account")
+    assert '<a href="/account/statements/2026">2026</a>' in page.text
+    statement = await client.get("/account/statements/2026")
+    assert statement.status_code == 200
+    assert 'id="total-eur">€25.00<' in statement.text and "€50.00" not in statement.text
+    assert (await client.get("/account/statements/2025")).status_code == 404
