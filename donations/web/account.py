@@ -39,7 +39,6 @@ from donations.account import cards, changes, offer, overview, sign_in
 from donations.account.changes import Actor, ChangeRefused
 from donations.account.tokens import account_key, digest, sign, unsign
 from donations.checkout import service
-from donations.mail import statements
 from donations.checkout.rules import (
     Contribution,
     ContributionError,
@@ -47,6 +46,7 @@ from donations.checkout.rules import (
     describe,
     validate_form,
 )
+from donations.mail import statements
 from donations.models import Checkout, Frequency, Membership, utcnow
 from donations.money import to_major
 from donations.reports.fiscal import fiscal_year_of
