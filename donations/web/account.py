@@ -332,6 +332,9 @@ async def _membership_form(
         )
     if membership is None:
         return _page(request, "message", {"message": "No such membership in your account."}, 404)
+    if membership.status not in overview.CHANGEABLE or membership.ended_at is not None:
+        # Stripe refuses most changes to these; say so without asking it.
+        return _refused(request, "This membership has ended and can no longer be changed.", 409)
     return Actor(who.supporter_id, _client(request)), membership, fields
 
 

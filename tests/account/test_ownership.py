@@ -10,7 +10,7 @@ import pytest_asyncio
 from sqlmodel import select
 
 from donations.db import Database
-from donations.models import AccountChange, AuditLog
+from donations.models import AccountChange, AuditLog, utcnow
 from donations.settings import Settings
 from tests.account.support import (
     add_gift,
@@ -147,3 +147,29 @@ async def test_the_years_statement_is_ones_own(
     assert statement.status_code == 200
     assert 'id="total-eur">€25.00<' in statement.text and "€50.00" not in statement.text
     assert (await client.get("/account/statements/2025")).status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_an_ended_membership_is_not_changed(
+    client: httpx.AsyncClient, db: Database, ana: str
+) -> None:
+    from sqlalchemy import update
+
+    from donations.models import Membership
+    from donations.sql import execute
+
+    async with db.writing_session() as session:
+        await execute(
+            session,
+            update(Membership)
+            .where(Membership.stripe_subscription_id == "sub_ana")  # type: ignore[arg-type]
+            .values(status="canceled", ended_at=utcnow()),
+        )
+    answer = await client.post(
+        "/account/memberships/sub_ana/pause",
+        data={"csrf": ana, "months": "1"},
+        headers={"Origin": SITE},
+    )
+    assert answer.status_code == 409
+    assert "This membership has ended and can no longer be changed." in answer.text
+    assert "Pause for a while" not in (await client.get("/account")).text
