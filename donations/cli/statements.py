@@ -19,13 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
-from donations.mail import statements
-from donations.mail.worker import deliver_due
+from donations.mail import statement_run, statements
 from donations.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
 
-BATCH = 1000
 MAIL_OFF = "MAIL_ENABLED is false: no email is sent (--dry-run still counts)"
 
 
@@ -47,42 +45,24 @@ def send(
         fail(MAIL_OFF)
     console = Console(stderr=True)
     span = statements.bounds(settings, year)
-    # A statement has no card's event to wait for: send as soon as it is queued.
-    sending = settings.model_copy(update={"MAIL_SETTLE_SECONDS": 0.0})
 
-    async def work(db: Database) -> tuple[int, int, int, int]:
-        async with db.session() as session:
-            total = await statements.count_givers(session, span)
-        queued = reached = failed = sent = 0
+    async def work(db: Database) -> statement_run.Run:
         with _progress(console) as progress:
-            task = progress.add_task(f"queue {year}", total=total)
-            after = 0
-            while True:
-                async with db.session() as session:
-                    batch = await statements.givers(session, span, after=after, limit=BATCH)
-                if not batch:
-                    break
-                after = batch[-1][0]
-                reached += len(batch)
-                if not dry_run:
-                    async with db.writing_session() as session:
-                        queued += await statements.queue_year(session, year, batch)
-                progress.update(task, advance=len(batch))
-            if dry_run:
-                return total, 0, 0, 0
-            task = progress.add_task("send", total=queued or None)
-            while True:
-                tally = await deliver_due(db, sending, limit=200)
-                sent += tally.sent
-                failed += tally.failed
-                progress.update(task, advance=tally.sent + tally.failed + tally.skipped)
-                if not (tally.sent or tally.failed or tally.skipped or tally.retrying):
-                    break
-                if tally.retrying and not (tally.sent or tally.failed or tally.skipped):
-                    break  # only retries left: the server's worker or cron takes them on
-        return reached, queued, sent, failed
+            queueing = progress.add_task(f"queue {year}", total=None)
+            sending = progress.add_task("send", total=None, visible=False)
 
-    reached, queued, sent, failed = run_with_db(work)
+            def queued(done: int, total: int) -> None:
+                progress.update(queueing, completed=done, total=total)
+
+            def sent(done: int, total: int) -> None:
+                progress.update(sending, completed=done, total=total, visible=True)
+
+            return await statement_run.run(
+                db, settings, year, dry_run=dry_run, on_queue=queued, on_send=sent
+            )
+
+    run = run_with_db(work)
+    reached, queued, sent, failed = run.reached, run.queued, run.sent, run.failed
     first, last = span.first_day, span.last_day
     if dry_run:
         typer.echo(f"{reached} supporters gave between {first} and {last}: nothing queued")

@@ -18,7 +18,7 @@ import asyncio
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -33,7 +33,7 @@ class Undeliverable(Exception):
 
 
 class Sender(Protocol):
-    async def send(self, message: EmailMessage, *, name: str) -> None: ...
+    async def send(self, message: Message, *, name: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,10 @@ class SmtpSender:
         self.server = server
         self.timeout = timeout
 
-    async def send(self, message: EmailMessage, *, name: str) -> None:
+    async def send(self, message: Message, *, name: str) -> None:
         await asyncio.to_thread(self._send, message)
 
-    def _send(self, message: EmailMessage) -> None:
+    def _send(self, message: Message) -> None:
         server = self.server
         context = ssl.create_default_context()
         client: smtplib.SMTP
@@ -116,11 +116,11 @@ class FileSender:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send(self, message: EmailMessage, *, name: str) -> None:
+    async def send(self, message: Message, *, name: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / name
         partial = path.with_suffix(".part")
-        partial.write_bytes(bytes(message))
+        partial.write_bytes(message.as_bytes())
         partial.replace(path)
 
 

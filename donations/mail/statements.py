@@ -7,6 +7,8 @@
     await count_givers(session, window) -> int
     await queue_year(session, window, year, supporters) -> how many were new
 
+The whole run (queue, then deliver) is donations/mail/statement_run.py.
+
 Each payment made in the year is a line; what was taken back from it (succeeded refunds, and
 disputes the newsroom lost), whenever that happened, is taken off it, so that the statement
 says what the reader in the end gave. Totals are per currency: a statement never adds euros
@@ -107,6 +109,7 @@ _lost = (
 )
 _LINES = (
     select(
+        col(Payment.supporter_id),
         col(Payment.paid_at),
         col(Payment.kind),
         col(Payment.currency),
@@ -115,15 +118,15 @@ _LINES = (
         _lost.label("lost"),
     )
     .where(
-        col(Payment.supporter_id) == bindparam("supporter"),
+        col(Payment.supporter_id).in_(bindparam("supporters", expanding=True)),
         col(Payment.paid_at) >= bindparam("start"),
         col(Payment.paid_at) < bindparam("end"),
     )
-    .order_by(col(Payment.paid_at), col(Payment.id))
+    .order_by(col(Payment.supporter_id), col(Payment.paid_at), col(Payment.id))
 )
-_SUPPORTER = select(col(Supporter.email), col(Supporter.name), col(Supporter.erased_at)).where(
-    col(Supporter.id) == bindparam("supporter")
-)
+_SUPPORTERS = select(
+    col(Supporter.id), col(Supporter.email), col(Supporter.name), col(Supporter.erased_at)
+).where(col(Supporter.id).in_(bindparam("supporters", expanding=True)))
 _gave = (
     select(col(Payment.supporter_id))
     .where(
@@ -151,14 +154,34 @@ _COUNT = select(func.count(func.distinct(Payment.supporter_id))).where(
 async def statement(
     session: AsyncSession, settings: Settings, supporter_id: int, year: int
 ) -> Statement | None:
+    return (await statements_of(session, settings, [supporter_id], year)).get(supporter_id)
+
+
+async def statements_of(
+    session: AsyncSession, settings: Settings, supporter_ids: list[int], year: int
+) -> dict[int, Statement]:
+    """The statements of many supporters in two queries (the worker reads a batch at once);
+    a supporter who gave nothing in the year has none."""
+    if not supporter_ids:
+        return {}
     span = bounds(settings, year)
-    who = (await execute(session, _SUPPORTER, {"supporter": supporter_id})).first()
-    if who is None:
-        return None
-    params = {"supporter": supporter_id, "start": span.start, "end": span.end}
-    rows = (await execute(session, _LINES, params)).all()
-    if not rows:
-        return None
+    params = {"supporters": supporter_ids, "start": span.start, "end": span.end}
+    people = {row.id: row for row in await execute(session, _SUPPORTERS, params)}
+    per_supporter: dict[int, list[Any]] = {}
+    for row in await execute(session, _LINES, params):
+        per_supporter.setdefault(row.supporter_id, []).append(row)
+    name_of_year = year_name(settings, year)
+    found = {}
+    for supporter_id, rows in per_supporter.items():
+        who = people.get(supporter_id)
+        if who is not None:
+            found[supporter_id] = _statement(settings, who, rows, span, year, name_of_year)
+    return found
+
+
+def _statement(
+    settings: Settings, who: Any, rows: list[Any], span: Window, year: int, name_of_year: str
+) -> Statement:
     zone = settings.report_zone
     lines = []
     sums: dict[str, list[int]] = {}
@@ -183,11 +206,11 @@ async def statement(
         for currency, (gross, taken) in sorted(sums.items())
     )
     return Statement(
-        supporter_id=supporter_id,
+        supporter_id=int(who.id),
         email=None if who.erased_at else who.email,
         name=None if who.erased_at else who.name,
         year=year,
-        year_name=year_name(settings, year),
+        year_name=name_of_year,
         first_day=span.first_day.isoformat(),
         last_day=span.last_day.isoformat(),
         lines=tuple(lines),

@@ -25,7 +25,10 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
@@ -40,7 +43,7 @@ from donations.mail import links, outbox, statements
 from donations.mail.delivery import Sender, Undeliverable, eml_name, sender_for
 from donations.mail.kinds import Kind
 from donations.mail.render import Renderer
-from donations.models import MailStatus, Membership, OutboxMessage, Payment, utcnow
+from donations.models import MailStatus, OutboxMessage, Payment, utcnow
 from donations.settings import Settings
 from donations.sql import execute
 
@@ -91,6 +94,7 @@ async def deliver_due(
     # Each message is claimed just before its attempt, in the transaction that writes how
     # the one before ended: one commit per message, and a crash half way leaves at most the
     # one message in flight to be sent again (when its lease ends), the rest due as before.
+    stated = await _statements(db, settings, due)
     outcome: _Outcome | None = None
     for message in due:
         async with db.writing_session() as session:
@@ -99,7 +103,7 @@ async def deliver_due(
             claimed = await outbox.claim(session, message, now, LEASE)
         outcome = None
         if claimed:  # else another worker has it
-            outcome = await _attempt(db, settings, sender, renderer, message, now, tally)
+            outcome = await _attempt(db, settings, sender, renderer, message, now, tally, stated)
     if outcome is not None:
         async with db.writing_session() as session:
             await outcome.write(session)
@@ -129,6 +133,7 @@ async def _attempt(
     message: OutboxMessage,
     now: datetime,
     tally: Tally,
+    stated: dict[tuple[int, int], statements.Statement],
 ) -> _Outcome:
     assert message.id is not None
     attempts = message.attempts + 1
@@ -139,7 +144,7 @@ async def _attempt(
         tally.skipped += 1
     else:
         try:
-            values = await _values(db, settings, message)
+            values = await _values(db, settings, message, stated)
             rendered = renderer.render(message.kind, values)
             subject = rendered.subject
             email = _email(settings, message, rendered.subject, rendered.text, rendered.html)
@@ -178,41 +183,62 @@ def _reason_to_skip(settings: Settings, message: OutboxMessage) -> str | None:
 _PAYMENT = select(
     col(Payment.card_brand), col(Payment.card_last4), col(Payment.membership_id)
 ).where(col(Payment.id) == bindparam("id"))
-_MEMBERSHIP = select(
-    col(Membership.amount), col(Membership.currency), col(Membership.interval),
-    col(Membership.interval_count), col(Membership.current_period_end),
-).where(col(Membership.id) == bindparam("id"))  # fmt: skip
 
 
-async def _values(db: Database, settings: Settings, message: OutboxMessage) -> dict[str, Any]:
+async def _values(
+    db: Database,
+    settings: Settings,
+    message: OutboxMessage,
+    stated: dict[tuple[int, int], statements.Statement],
+) -> dict[str, Any]:
     """The message's context, completed from the ledger as it is now."""
     values: dict[str, Any] = {"to": message.to_address, **message.context}
     values.setdefault("card", None)
-    async with db.session() as session:
-        if message.payment_id is not None:
+    if message.payment_id is not None:
+        async with db.session() as session:
             found = (await execute(session, _PAYMENT, {"id": message.payment_id})).first()
-            if found is not None and found.card_brand and found.card_last4:
-                values["card"] = {"brand": found.card_brand, "last4": found.card_last4}
-        if message.membership_id is not None:
-            values["card_update_url"] = links.card_update_url(settings, message.membership_id)
-        if message.kind == Kind.statement:
-            year = int(message.context["year"])
-            stated = None
-            if message.supporter_id is not None:
-                stated = await statements.statement(session, settings, message.supporter_id, year)
-            if stated is None:
-                raise LookupError(NOTHING_TO_STATE.format(year=year))
-            values.update(stated.values())
+        if found is not None and found.card_brand and found.card_last4:
+            values["card"] = {"brand": found.card_brand, "last4": found.card_last4}
+    if message.membership_id is not None:
+        values["card_update_url"] = links.card_update_url(settings, message.membership_id)
+    if message.kind == Kind.statement:
+        year = int(message.context["year"])
+        statement = stated.get((message.supporter_id or 0, year))
+        if statement is None:
+            raise LookupError(NOTHING_TO_STATE.format(year=year))
+        values.update(statement.values())
     return values
+
+
+async def _statements(
+    db: Database, settings: Settings, due: list[OutboxMessage]
+) -> dict[tuple[int, int], statements.Statement]:
+    """The statements among `due`, read from the ledger in two queries per year."""
+    wanted: dict[int, list[int]] = {}
+    for message in due:
+        if message.kind == Kind.statement and message.supporter_id is not None:
+            wanted.setdefault(int(message.context["year"]), []).append(message.supporter_id)
+    found: dict[tuple[int, int], statements.Statement] = {}
+    if not wanted:
+        return found
+    async with db.session() as session:
+        for year, supporters in wanted.items():
+            for supporter_id, statement in (
+                await statements.statements_of(session, settings, supporters, year)
+            ).items():
+                found[(supporter_id, year)] = statement
+    return found
 
 
 def _email(
     settings: Settings, message: OutboxMessage, subject: str, text: str, html: str
-) -> EmailMessage:
-    email = EmailMessage()
+) -> Message:
+    # The classic MIME classes: the modern EmailMessage parses every header it is given
+    # again, which made building a message cost more than rendering its templates.
+    email = MIMEMultipart("alternative")
     email["From"] = formataddr((settings.NEWSROOM_NAME, settings.MAIL_FROM))
     email["To"] = message.to_address
-    email["Subject"] = subject
+    email["Subject"] = Header(subject, "utf-8").encode() if not subject.isascii() else subject
     email["Date"] = format_datetime(utcnow())
     domain = settings.MAIL_FROM.rpartition("@")[2] or "localhost"
     # The same on every attempt: a duplicate after a crash is recognisably the same message.
@@ -220,8 +246,8 @@ def _email(
     if settings.MAIL_REPLY_TO:
         email["Reply-To"] = settings.MAIL_REPLY_TO
     email["X-Newsroom-Mail-Kind"] = message.kind
-    email.set_content(text)
-    email.add_alternative(html, subtype="html")
+    email.attach(MIMEText(text, "plain", "utf-8"))
+    email.attach(MIMEText(html, "html", "utf-8"))
     return email
 
 
