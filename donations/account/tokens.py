@@ -19,8 +19,16 @@ from donations.stripe_api import webhook_secret
 TOKEN_BYTES = 32
 
 
+# Only when neither SESSION_SECRET nor a webhook secret is set (stripe-mock in development):
+# this process's own key, so that nothing fails; links and sessions end with the process.
+_PROCESS_SECRET = secrets.token_hex(32)
+
+
 def account_key(settings: Settings) -> bytes:
-    secret = settings.SESSION_SECRET or webhook_secret(settings)
+    try:
+        secret = settings.SESSION_SECRET or webhook_secret(settings)
+    except RuntimeError:  # no STRIPE_WEBHOOK_SECRET: production refuses that, development not
+        secret = _PROCESS_SECRET
     # A key of its own, so that nothing signed here is a valid webhook signature or the reverse.
     return hmac.new(secret.encode(), b"donations account key", hashlib.sha256).digest()
 

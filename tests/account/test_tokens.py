@@ -59,3 +59,11 @@ def test_a_monthly_offer_for_another_amount_cannot_be_made_without_the_key() -> 
     forged = payload.replace("2500", "1", 1) + "." + signature
     assert offer.read(KEY, forged, now=NOW) is None
     assert offer.read(KEY, signed, now=NOW) is not None
+
+
+def test_without_any_secret_the_process_signs_with_its_own_key() -> None:
+    stripe_mock = Settings(
+        STRIPE_SECRET_KEY="sk_test_123", STRIPE_API_BASE="http://127.0.0.1:12111"
+    )
+    assert account_key(stripe_mock) == account_key(stripe_mock)
+    assert account_key(stripe_mock) != account_key(Settings(STRIPE_WEBHOOK_SECRET="whsec_one"))
