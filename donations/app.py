@@ -21,7 +21,7 @@ from donations.stripe_api import (
     stripe_transport,
     webhook_secret,
 )
-from donations.web import admin, contribute, health, mail_links, public
+from donations.web import account, admin, contribute, health, mail_links, public
 from donations.web import metrics as metrics_page
 from donations.web.middleware import middleware
 from webhooks import endpoint as webhook_endpoint
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         *health.routes,
         *contribute.routes,
+        *account.routes,
         *public.routes,
         *mail_links.routes,
         *admin.routes,

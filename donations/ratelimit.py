@@ -130,6 +130,24 @@ class CheckoutRateLimiter:
             await self.pool.disconnect()
 
 
+class AccountLimits:
+    """Sign-in emails a supporter's account sends: per email address and per client address
+    (ACCOUNT_EMAIL_RATE_LIMIT, ACCOUNT_CLIENT_RATE_LIMIT), counted like the checkout's."""
+
+    def __init__(self, settings: Settings) -> None:
+        workers = settings.WEB_CONCURRENCY
+        self.per_email = CheckoutRateLimiter(
+            settings.ACCOUNT_EMAIL_RATE_LIMIT, settings.REDIS_URL, workers=workers
+        )
+        self.per_client = CheckoutRateLimiter(
+            settings.ACCOUNT_CLIENT_RATE_LIMIT, settings.REDIS_URL, workers=workers
+        )
+
+    async def aclose(self) -> None:
+        await self.per_email.aclose()
+        await self.per_client.aclose()
+
+
 class ProcessBudget:
     """`rate` calls for the whole process, whoever asks: `take()` is True while some is left."""
 

@@ -26,6 +26,7 @@ from donations import money, production
 from donations.frequency import Frequency
 
 MIN_METRICS_TOKEN = 32
+MIN_SESSION_SECRET = 32
 SHORT_METRICS_TOKEN = (
     f"must be at least {MIN_METRICS_TOKEN} ASCII characters (e.g. `openssl rand -hex 32`)"
 )
@@ -132,6 +133,16 @@ class Settings(BaseSettings):
     MAIL_SETTLE_SECONDS: float = Field(default=5.0, ge=0)
     MAIL_MAX_ATTEMPTS: int = Field(default=8, ge=1)
 
+    # Supporter accounts (docs/account.md). The secret signs sign-in links, session cookies,
+    # and the thanks page's offer to give monthly; unset: derived from the webhook signing
+    # secret (which production requires to be a real one).
+    SESSION_SECRET: str | None = None
+    ACCOUNT_LINK_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
+    ACCOUNT_SESSION_HOURS: int = Field(default=12, ge=1, le=24 * 30)
+    # Sign-in links asked for, per email address and per client address.
+    ACCOUNT_EMAIL_RATE_LIMIT: str = "5/hour"
+    ACCOUNT_CLIENT_RATE_LIMIT: str = "20/hour"
+
     # Privacy: days a booked Stripe event keeps its personal fields before
     # `donations privacy purge` empties them (donations/retention.py).
     PRIVACY_RETENTION_DAYS: int = Field(default=90, ge=1)
@@ -208,6 +219,28 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("smtp://", "smtps://")):
             raise ValueError("must start with smtp:// or smtps://")
+        return value
+
+    @field_validator("SESSION_SECRET")
+    @classmethod
+    def _unset_when_empty(cls, value: str | None) -> str | None:
+        if not value:  # SESSION_SECRET= in .env: none
+            return None
+        if len(value) < MIN_SESSION_SECRET:
+            raise ValueError(
+                f"must be at least {MIN_SESSION_SECRET} characters (e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
+    @field_validator("ACCOUNT_EMAIL_RATE_LIMIT", "ACCOUNT_CLIENT_RATE_LIMIT")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate like 5/hour") from None
         return value
 
     @field_validator("SITE_URL")

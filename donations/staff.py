@@ -78,6 +78,16 @@ class Action(StrEnum):
     staff_password_changed = "staff_password_changed"
     staff_removed = "staff_removed"
     staff_unlocked = "staff_unlocked"
+    # A supporter's account (donations/account): the actor is `supporter:<id>`.
+    account_link_sent = "account_link_sent"
+    account_signed_in = "account_signed_in"
+    account_signed_out = "account_signed_out"
+    account_amount_changed = "account_amount_changed"
+    account_paused = "account_paused"
+    account_resumed = "account_resumed"
+    account_cancelled = "account_cancelled"
+    account_card_requested = "account_card_requested"
+    account_card_changed = "account_card_changed"
 
 
 class LoginOutcome(StrEnum):

@@ -15,7 +15,7 @@ from stripe import HTTPClient
 from donations.db import Database
 from donations.login_memory import LoginMemory
 from donations.progress_cache import ProgressCache
-from donations.ratelimit import CheckoutRateLimiter, ProcessBudget
+from donations.ratelimit import AccountLimits, CheckoutRateLimiter, ProcessBudget
 from donations.settings import Settings
 
 # Stripe lookups the thanks page may make for sessions we know nothing of, across the workers.
@@ -33,6 +33,8 @@ class AppState:
     stripe_http: HTTPClient
     # Checkout Sessions each client may start (CHECKOUT_RATE_LIMIT).
     checkout_limiter: CheckoutRateLimiter = field(init=False)
+    # Sign-in emails per email address and per client (ACCOUNT_*_RATE_LIMIT).
+    account_limits: AccountLimits = field(init=False)
     # The thanks page's Stripe lookups (THANKS_LOOKUPS), for the whole process.
     thanks_lookups: ProcessBudget = field(init=False)
     # Public progress figures, recomputed in the background (donations/reports/live.py).
@@ -42,10 +44,12 @@ class AppState:
 
     def __post_init__(self) -> None:
         self.checkout_limiter = CheckoutRateLimiter.from_settings(self.settings)
+        self.account_limits = AccountLimits(self.settings)
         self.thanks_lookups = ProcessBudget(THANKS_LOOKUPS, workers=self.settings.WEB_CONCURRENCY)
 
     async def aclose(self) -> None:
         await self.checkout_limiter.aclose()
+        await self.account_limits.aclose()
         await self.progress_cache.aclose()
         await self.stripe_http.close_async()  # type: ignore[no-untyped-call]
         if self.reports_db is not self.db:

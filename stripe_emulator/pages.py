@@ -84,7 +84,9 @@ def routes(store: Store) -> list[Route]:
             action=f"{base}/c/pay/{session['id']}",
             error=error,
             form={
-                "email": session["customer_email"] or "",
+                # Stripe's page shows an existing customer's email (a setup-mode session for
+                # a new card, a returning member), else the one the session was created with.
+                "email": session["customer_email"] or _customer_email(store, session),
                 "name": "",
                 "card": cards.TEST_METHODS[0].number,
                 **(form or {}),
@@ -238,3 +240,8 @@ def _membership(sub: Json) -> Json:
 async def _form(request: Request) -> dict[str, str]:
     raw = (await request.body()).decode(errors="replace")
     return dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+
+
+def _customer_email(store: Store, session: Json) -> str:
+    customer = store.objects.get(session.get("customer") or "")
+    return str(customer.get("email") or "") if customer is not None else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from donations.frequency import Frequency
+from donations.models.accounts import AccountChange, AccountSession, ChangeKind, SignInLink
 from donations.models.base import utcnow
 from donations.models.campaigns import Campaign
 from donations.models.checkouts import Checkout, CheckoutStatus
@@ -28,9 +29,12 @@ from donations.models.staff import AuditLog, LoginThrottle, StaffUser
 from donations.models.supporters import StripeCustomer, Supporter
 
 __all__ = [
+    "AccountChange",
+    "AccountSession",
     "AuditLog",
     "BalanceTransaction",
     "Campaign",
+    "ChangeKind",
     "ChargeCard",
     "ChargeRefundTotal",
     "Checkout",
@@ -55,6 +59,7 @@ __all__ = [
     "Refund",
     "RefundStatus",
     "ReportSnapshot",
+    "SignInLink",
     "StaffUser",
     "StripeCustomer",
     "StripeEvent",

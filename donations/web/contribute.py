@@ -44,6 +44,7 @@ from donations.money import Money
 from donations.reports.live import current_progress
 from donations.settings import Settings
 from donations.state import AppState, app_state
+from donations.web import account
 from donations.web.csrf import same_site
 from donations.web.templates import templates
 
@@ -162,8 +163,19 @@ async def thanks(request: Request) -> Response:
         "given": given,
         "summary": describe(given.amount, given.currency, given.frequency),
         "membership": given.frequency != Frequency.one_off.value,
+        "monthly_offer": _monthly_offer(state, given),
     }
     return templates.TemplateResponse(request, "contribute/thanks.html", context)
+
+
+def _monthly_offer(state: AppState, given: service.Given) -> dict[str, str] | None:
+    """After a one-off gift: the same amount every month, a signed link (web/account.py)."""
+    if given.frequency != Frequency.one_off.value:
+        return None
+    link = account.monthly_offer_link(
+        state, amount=given.amount, currency=given.currency, session_id=given.session_id
+    )
+    return {"link": link, "summary": describe(given.amount, given.currency, Frequency.monthly)}
 
 
 async def membership_portal(request: Request) -> Response:

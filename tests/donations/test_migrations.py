@@ -12,6 +12,8 @@ from donations.db import create_sync_engine, is_sqlite
 from tests.support import databases
 
 LEDGER_TABLES = {
+    "account_change",
+    "account_session",
     "alembic_version",
     "audit_log",
     "balance_transaction",
@@ -30,6 +32,7 @@ LEDGER_TABLES = {
     "payout",
     "refund",
     "report_snapshot",
+    "sign_in_link",
     "staff_user",
     "stripe_customer",
     "stripe_event",

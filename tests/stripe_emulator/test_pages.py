@@ -146,3 +146,27 @@ def test_setup_mode_page_saves_a_card_without_showing_an_amount(
     )
     assert (response.status_code, response.headers["location"]) == (303, "https://news.example/ok")
     assert "<h1>Payment method saved</h1>" in _checkout_page(stack, str(session.url))
+
+
+def test_a_session_for_an_existing_customer_shows_the_customers_email(
+    stack: Stack, client: stripe.StripeClient
+) -> None:
+    paid = client.v1.checkout.sessions.create(params=membership_params())
+    stack.pay(paid.id, card="4242424242424242", email="member@example.org")
+    customer = client.v1.checkout.sessions.retrieve(paid.id).customer
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "setup",
+            "currency": "eur",
+            "customer": str(customer),
+            "success_url": "https://news.example/ok",
+        }
+    )
+    html = _checkout_page(stack, str(session.url))
+    assert 'value="member@example.org"' in html
+    anonymous = client.v1.checkout.sessions.create(
+        params={"mode": "setup", "currency": "eur", "success_url": "https://news.example/ok"}
+    )
+    assert 'name="email" autocomplete="email" required value=""' in _checkout_page(
+        stack, str(anonymous.url)
+    )

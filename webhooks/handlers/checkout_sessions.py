@@ -4,7 +4,8 @@ A session that did not start on our pages (a Payment Link, a migration) has none
 metadata: it gets a checkout row of its own (`started_here` False) and counts the same.
 A session in `setup` mode saves a card and has no currency or amount
 (https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-mode): it is
-no contribution, and is stored with a note saying so.
+no contribution, and is stored with a note saying so, unless a supporter opened it from their
+account to change a membership's card: then it is booked as that change (donations/account/cards.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations.account import cards as account_cards
 from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
 from donations.sql import execute, fill_missing, insert_ignoring_conflicts
@@ -59,6 +61,12 @@ def external_checkout_id(session_id: str) -> str:
 async def on_session(*, session: AsyncSession, event: Event) -> Note:
     checkout = event.object
     if checkout.get("mode") == "setup":
+        # One a supporter started from their account is the new card they asked for.
+        metadata = fields.mapping(checkout, "metadata")
+        if event.type == "checkout.session.completed" and await account_cards.saved(
+            session, metadata=metadata, at=moment(event.created)
+        ):
+            return None
         return SETUP_MODE.format(id=checkout["id"])
     status = STATUS_OF_EVENT[event.type]
     customer = object_id(checkout.get("customer"))
