@@ -81,10 +81,7 @@ def _latency(figure: Figure) -> str:
     if figure.ours_latency is None or figure.baseline_latency is None:
         return ""
     (ours_50, ours_99), (base_50, base_99) = figure.ours_latency, figure.baseline_latency
-    return (
-        f"{_number(ours_50)} / {_number(ours_99)} "
-        f"(base {_number(base_50)} / {_number(base_99)})"
-    )
+    return f"{_number(ours_50)} / {_number(ours_99)} (base {_number(base_50)} / {_number(base_99)})"
 
 
 def table(figures: list[Figure]) -> str:
