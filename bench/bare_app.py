@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]  # no stubs; only the bare floor uses it directly
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
