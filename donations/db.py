@@ -214,9 +214,8 @@ def _inline_engine(url: str, path: str, **kwargs: Any) -> AsyncEngine:
         connector = partial(sqlite3.connect, path, check_same_thread=False)
         return _InlineSqlite(connector, iter_chunk_size=64)
 
-    engine = create_async_engine(
-        async_url(url), async_creator=connect, pool_size=1, max_overflow=4, **kwargs
-    )
+    pool = {"pool_size": 1, "max_overflow": 4}
+    engine = create_async_engine(async_url(url), async_creator=connect, **(pool | kwargs))
     _tune_sqlite(engine.sync_engine, immediate=True, busy_ms=0)
     return engine
 
