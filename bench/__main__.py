@@ -77,11 +77,17 @@ def run_database(
         if sections & {"ceiling", "progress", "intake", "checkout"}:
             logs = results / "logs"
             logs.mkdir(parents=True, exist_ok=True)
-            with servers.app_and_emulator(database_url=url, logs=logs) as (app, emulator):
+            with (
+                servers.app_and_emulator(database_url=url, logs=logs) as (app, emulator),
+                servers.bare_floor(
+                    database_url=url, progress_from=app.url + progress.PROGRESS_PATH, logs=logs
+                ) as bare,
+            ):
                 options: dict[str, Any] = {"database": name, "warnings": warnings}
+                floors: dict[str, Any] = {**options, "bare": bare}
                 measured("ceiling", lambda: ceiling.measure_ceiling(app, size, **options))
-                measured("progress", lambda: progress.measure_progress(app, size, **options))
-                measured("intake", lambda: intake.measure_intake(app, size, **options))
+                measured("progress", lambda: progress.measure_progress(app, size, **floors))
+                measured("intake", lambda: intake.measure_intake(app, size, **floors))
                 measured(
                     "checkout",
                     lambda: checkout_load.measure_checkout(app, emulator, size, **options),

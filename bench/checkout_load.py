@@ -41,6 +41,8 @@ from donations.models import Frequency
 API_PATH = "/api/checkout-sessions"
 EMULATOR_PATH = "/v1/checkout/sessions"
 OVERHEAD_TARGET = Target(Goal.difference_under, 2.0, " ms")
+# A checkout makes one emulator call, so the emulator's own cost is inside ours.
+THROUGHPUT_TARGET = Target(Goal.ratio_at_least, 0.4)
 # Enough distinct requests that the emulator never replays an idempotent one.
 REQUESTS_PER_SECOND_CAP = 3000
 
@@ -128,10 +130,16 @@ def measure_checkout(
             runs[key] = result
             check_answers(f"{section} {key}", result, warnings)
     loaded, single = f"x{size.connections}", "x1"
+
+    def latency(key: str) -> tuple[float, float]:
+        return runs[key]["p50_ms"], runs[key]["p99_ms"]
+
     return [
         Figure(
             section, f"sessions/s {loaded}", "1/s", runs[f"ours {loaded}"]["ok_per_second"],
-            runs[f"emulator {loaded}"]["ok_per_second"], "emulator direct", [], runs,
+            runs[f"emulator {loaded}"]["ok_per_second"], "emulator direct", [THROUGHPUT_TARGET],
+            runs, ours_latency=latency(f"ours {loaded}"),
+            baseline_latency=latency(f"emulator {loaded}"),
         ),
         Figure(
             section, f"p99 {loaded}", "ms", runs[f"ours {loaded}"]["p99_ms"],
@@ -140,6 +148,7 @@ def measure_checkout(
         Figure(
             section, f"p50 {single}", "ms", runs[f"ours {single}"]["p50_ms"],
             runs[f"emulator {single}"]["p50_ms"], "emulator direct", [OVERHEAD_TARGET],
+            ours_latency=latency(f"ours {single}"), baseline_latency=latency(f"emulator {single}"),
         ),
         Figure(
             section, f"p50 {single}, stripe relay (no database)", "ms",

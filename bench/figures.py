@@ -51,6 +51,9 @@ class Figure:
     targets: list[Target] = field(default_factory=list)
     # What else was measured for this row (latencies, CPU, counts), for latest.json.
     detail: dict[str, Any] = field(default_factory=dict)
+    # p50 and p99 in ms of ours and of the baseline, for figures measured under HTTP load.
+    ours_latency: tuple[float, float] | None = None
+    baseline_latency: tuple[float, float] | None = None
 
     @property
     def ratio(self) -> float:
@@ -71,10 +74,18 @@ def _number(value: float) -> str:
     return f"{value:.2f}"
 
 
-HEADER = ("section", "figure", "ours", "baseline", "ours/base", "target", "met")
+HEADER = ("section", "figure", "ours", "baseline", "ours/base", "p50 / p99 ms", "target", "met")
+
+
+def _latency(figure: Figure) -> str:
+    if figure.ours_latency is None or figure.baseline_latency is None:
+        return ""
+    (ours_50, ours_99), (base_50, base_99) = figure.ours_latency, figure.baseline_latency
+    return f"{_number(ours_50)} / {_number(ours_99)} (base {_number(base_50)} / {_number(base_99)})"
 
 
 def table(figures: list[Figure]) -> str:
+    """A Markdown table, to paste as it is into the README's performance section."""
     rows = [HEADER]
     for figure in figures:
         rows.append(
@@ -84,17 +95,14 @@ def table(figures: list[Figure]) -> str:
                 _number(figure.ours),
                 _number(figure.baseline),
                 f"{figure.ratio:.2f}",
+                _latency(figure),
                 "; ".join(str(t) for t in figure.targets),
                 figure.verdict,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = []
-    for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if index == 0:
-            lines.append("  ".join("-" * width for width in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    lines = ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("---" for _ in HEADER) + "|")
+    return "\n".join(lines)
 
 
 def write_json(path: Path, figures: list[Figure], context: dict[str, Any]) -> None:

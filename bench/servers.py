@@ -132,3 +132,25 @@ def app_and_emulator(*, database_url: str, logs: Path) -> Iterator[tuple[Server,
     finally:
         for process, _, _ in started:
             _stop(process)
+
+
+@contextmanager
+def bare_floor(*, database_url: str, progress_from: str, logs: Path) -> Iterator[Server]:
+    """The floors outside our stack (bench/bare_app.py), on the raw driver of `database_url`,
+    repeating the answer of `progress_from` (ours, already up) as its progress endpoint."""
+    from bench.ledger_db import libpq_url
+
+    port = free_port()
+    raw_url = database_url if database_url.startswith("sqlite:///") else libpq_url(database_url)
+    command = python_module(
+        "bench.bare_app", "--port", str(port), "--database-url", raw_url,
+        "--progress-from", progress_from,
+    )  # fmt: skip
+    log = logs / "bare.log"
+    process = _start(command, log)
+    try:
+        # The bare app has no health route: its progress endpoint answers once it is up.
+        _wait_ready(process, f"http://127.0.0.1:{port}/bare/progress", log)
+        yield Server(pid=process.pid, port=port)
+    finally:
+        _stop(process)

@@ -99,6 +99,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await emulator.state.emulator.aclose()
             await state.aclose()
 
-    # Outermost, so that a request's time includes every other middleware's.
-    timed = [Middleware(metrics_page.RequestMetrics), *middleware(settings)]
+    # Outermost, so that a request's time includes every other middleware's; outside it only
+    # the progress API's fast path for a cached figure, which times itself (public.py).
+    hsts = settings.ENVIRONMENT == "production"
+    timed = [
+        Middleware(public.ProgressFastPath, hsts=hsts),
+        Middleware(metrics_page.RequestMetrics),
+        *middleware(settings),
+    ]
     return Starlette(routes=routes, middleware=timed, lifespan=lifespan)

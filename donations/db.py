@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -177,6 +180,50 @@ def create_app_engine(
     return engine
 
 
+class _InlineSqlite(aiosqlite.Connection):
+    """aiosqlite's connection, but each call runs at once in the calling thread (the event
+    loop's) instead of being handed to the connection's own thread and waited for.
+
+    aiosqlite makes ~4 thread hand-offs per statement, each a queue put, a wake-up of the
+    other thread and a call_soon_threadsafe back: ~0.1-0.4 ms of GIL ping-pong on a busy
+    2-core machine, against 10-50 µs for the SQLite work of a write transaction's statements
+    (bench/PROFILE.md, fourth pass). Only for write transactions (Database.writing), whose
+    statements are short, and which never wait on SQLite's lock here (see `_inline_engine`).
+    """
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for an in-memory database."""
+    database = make_url(url).database
+    return database if database and database != ":memory:" else None
+
+
+def _inline_engine(url: str, path: str, **kwargs: Any) -> AsyncEngine:
+    """The write engine of a SQLite file: inline connections (one is enough: this process's
+    writers take turns) with no busy timeout, so that a statement never sleeps in SQLite's
+    busy handler on the event loop's thread. Waiting for another process's write lock is
+    done by `Database._begin_writing`, with asyncio.sleep between tries."""
+
+    def connect() -> aiosqlite.Connection:
+        # The connection is opened in aiosqlite's thread and then used from the loop's.
+        connector = partial(sqlite3.connect, path, check_same_thread=False)
+        return _InlineSqlite(connector, iter_chunk_size=64)
+
+    pool = {"pool_size": 1, "max_overflow": 4}
+    engine = create_async_engine(async_url(url), async_creator=connect, **(pool | kwargs))
+    _tune_sqlite(engine.sync_engine, immediate=True, busy_ms=0)
+    return engine
+
+
+def _lock_taken(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlite_errorname", None) in _NOT_NOW_SQLITE
+
+
 def create_sync_engine(
     url: str, *, timeouts: Timeouts | None = None, foreign_keys: bool = True, **kwargs: Any
 ) -> Engine:
@@ -205,6 +252,10 @@ class Database:
     polls it with growing sleeps (up to 100 ms each), so that under concurrent checkouts
     the unlucky ones wait seconds. Other processes still meet at SQLite's lock.
     PostgreSQL locks rows, not the database: nothing to queue for.
+
+    On a SQLite file the write transactions run on their own engine, whose connections run
+    each statement inline on the event loop (`_InlineSqlite`); reads keep aiosqlite's thread,
+    since a report may read for a second.
     """
 
     def __init__(
@@ -216,11 +267,16 @@ class Database:
         **engine_kwargs: Any,
     ) -> None:
         self.url = url
+        self.timeouts = timeouts or Timeouts()
         self.engine = create_app_engine(url, writes=writes, timeouts=timeouts, **engine_kwargs)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
         self._queues_for_writing = is_sqlite(url)
+        path = _sqlite_file(url) if is_sqlite(url) and writes else None
+        self.write_engine = (
+            _inline_engine(url, path, **engine_kwargs) if path is not None else self.engine
+        )
         # One lock per event loop (tests run many loops; an asyncio.Lock belongs to one).
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -234,14 +290,49 @@ class Database:
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction on a connection, committed on leaving."""
-        async with self._turn_to_write(), self.engine.begin() as connection:
-            yield connection
+        async with self._turn_to_write():
+            connection = await self._begin_writing()
+            try:
+                yield connection
+                await connection.commit()
+            finally:
+                # Rolls back whatever was not committed.
+                await connection.close()
 
     @asynccontextmanager
     async def writing_session(self) -> AsyncIterator[AsyncSession]:
         """A write transaction in a session, committed on leaving."""
-        async with self._turn_to_write(), self._sessions() as session, session.begin():
+        # The session joins the connection's transaction: its commit flushes what was
+        # added (ORM rows) and leaves committing to `writing`.
+        async with (
+            self.writing() as connection,
+            AsyncSession(bind=connection, expire_on_commit=False) as session,
+        ):
             yield session
+            await session.commit()
+
+    async def _begin_writing(self) -> AsyncConnection:
+        """A connection of the write engine in a begun transaction (on SQLite: holding the
+        write lock). The inline engine has no busy timeout: while another process holds the
+        lock, try again after a pause, up to the busy timeout the other engines wait."""
+        pause, waited = 0.001, 0.0
+        while True:
+            connection = await self.write_engine.connect()
+            try:
+                await connection.begin()
+                return connection
+            except DBAPIError as error:
+                await connection.close()
+                inline = self.write_engine is not self.engine
+                if not (inline and _lock_taken(error)) or waited >= self._busy_seconds:
+                    raise
+            await asyncio.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 0.05)
+
+    @property
+    def _busy_seconds(self) -> float:
+        return self.timeouts.sqlite_busy_ms / 1000
 
     @asynccontextmanager
     async def _turn_to_write(self) -> AsyncIterator[None]:
@@ -257,3 +348,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()

@@ -79,15 +79,22 @@ async def _refresh(state: AppState, cache: ProgressCache, campaign_slug: str | N
         cache.refreshes.pop(campaign_slug, None)
 
 
+def known_entry(state: AppState, campaign_slug: str | None = None) -> Entry | None:
+    """The campaign's entry if one was computed (starting its recompute once it is past its
+    TTL), without waiting for anything; None if none was computed yet."""
+    cache = state.progress_cache
+    entry = cache.entries.get(campaign_slug)
+    expired = entry is not None and entry.expires <= time.monotonic()
+    if expired and campaign_slug not in cache.refreshes:
+        cache.refreshes[campaign_slug] = asyncio.create_task(_refresh(state, cache, campaign_slug))
+    return entry
+
+
 async def cached_figure(state: AppState, campaign_slug: str | None = None) -> Figure | None:
     """The campaign's (or the current one's) figure as served; None if there is none."""
     cache = state.progress_cache
-    entry = cache.entries.get(campaign_slug)
+    entry = known_entry(state, campaign_slug)
     if entry is not None:
-        if entry.expires <= time.monotonic() and campaign_slug not in cache.refreshes:
-            cache.refreshes[campaign_slug] = asyncio.create_task(
-                _refresh(state, cache, campaign_slug)
-            )
         return entry.figure
     lock = cache.locks.setdefault(campaign_slug, asyncio.Lock())
     async with lock:

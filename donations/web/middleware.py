@@ -61,6 +61,22 @@ def middleware(settings: Settings) -> list[Middleware]:
     return stack
 
 
+def security_headers(path: str, *, hsts: bool) -> list[tuple[str, str]]:
+    """The headers every response to `path` gets unless it set them itself."""
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
+    if hsts:
+        headers.append(("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
+    if path.startswith(FRAMEABLE_PATHS):
+        headers.append(("Content-Security-Policy", FRAMEABLE_POLICY))
+    elif not (path == EMULATOR_PATH or path.startswith(EMULATOR_PATH + "/")):
+        headers.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        headers.append(("X-Frame-Options", "DENY"))
+    return headers
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
@@ -70,22 +86,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        emulator = path == EMULATOR_PATH or path.startswith(EMULATOR_PATH + "/")
-        frameable = path.startswith(FRAMEABLE_PATHS)
+        wanted = security_headers(scope["path"], hsts=self.hsts)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
-                if frameable:
-                    headers.setdefault("Content-Security-Policy", FRAMEABLE_POLICY)
-                elif not emulator:
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-                    headers.setdefault("X-Frame-Options", "DENY")
+                for name, value in wanted:
+                    headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,15 +1,18 @@
 """Database.writing() and writing_session(): a process's writers take turns in memory before
-SQLite's own lock."""
+SQLite's own lock; on SQLite they run inline on the event loop and wait for another process's
+lock with asyncio pauses, never in SQLite's busy handler."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from donations import db as db_module
-from donations.db import Database
+from donations.db import Database, Timeouts, is_sqlite, unavailable
 from donations.models import AuditLog
 
 pytestmark = pytest.mark.asyncio
@@ -52,5 +55,66 @@ async def test_concurrent_writers_of_one_process_never_meet_at_the_database_lock
         writers = (_write_slowly, _write_slowly_in_a_session)
         await asyncio.gather(*(writers[n % 2](db, n) for n in range(WRITERS)))
         assert await _audit_rows(db) == WRITERS
+    finally:
+        await db.dispose()
+
+
+def _sqlite_file(database_url: str) -> str:
+    if not is_sqlite(database_url):
+        pytest.skip("SQLite's write lock")
+    return database_url.removeprefix("sqlite:///")
+
+
+async def test_a_write_waits_for_another_process_lock_without_blocking_the_event_loop(
+    database_url: str,
+) -> None:
+    # Another process's writer, as the sqlite3 module would hold it: BEGIN IMMEDIATE.
+    other = sqlite3.connect(_sqlite_file(database_url), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    db = Database(database_url)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        writer = asyncio.create_task(_write_slowly(db, 1))
+        await asyncio.sleep(0.3)
+        assert not writer.done()
+        # The loop kept running while the writer waited for the lock: ~60 ticks in 0.3 s.
+        assert ticks >= 20
+        other.execute("COMMIT")
+        await asyncio.wait_for(writer, timeout=5)
+        assert await _audit_rows(db) == 1
+    finally:
+        ticker.cancel()
+        other.close()
+        await db.dispose()
+
+
+async def test_a_lock_held_past_the_busy_timeout_is_the_database_not_answering(
+    database_url: str,
+) -> None:
+    other = sqlite3.connect(_sqlite_file(database_url), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    db = Database(database_url, timeouts=Timeouts(statement=0.2))
+    try:
+        with pytest.raises(OperationalError) as raised:
+            await _write_slowly(db, 1)
+        assert unavailable(raised.value)
+    finally:
+        other.close()
+        await db.dispose()
+    assert await _count_after_reopening(database_url) == 0
+
+
+async def _count_after_reopening(database_url: str) -> int:
+    db = Database(database_url)
+    try:
+        return await _audit_rows(db)
     finally:
         await db.dispose()

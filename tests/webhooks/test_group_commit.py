@@ -28,17 +28,17 @@ NOW = int(time.time())
 
 @contextmanager
 def counting_commits(db: Database) -> Iterator[list[int]]:
-    """How many transactions the engine commits meanwhile (one entry per commit)."""
+    """How many write transactions commit meanwhile (one entry per commit)."""
     commits: list[int] = []
 
     def on_commit(connection: Any) -> None:
         commits.append(1)
 
-    sqlalchemy_event.listen(db.engine.sync_engine, "commit", on_commit)
+    sqlalchemy_event.listen(db.write_engine.sync_engine, "commit", on_commit)
     try:
         yield commits
     finally:
-        sqlalchemy_event.remove(db.engine.sync_engine, "commit", on_commit)
+        sqlalchemy_event.remove(db.write_engine.sync_engine, "commit", on_commit)
 
 
 async def deliver_at_once(db: Database, events: list[dict[str, Any]]) -> list[Receipt]:

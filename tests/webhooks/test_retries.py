@@ -38,7 +38,8 @@ def counting_statements(db: Database, beginning: str) -> Iterator[list[str]]:
         if statement.startswith(beginning):
             sent.append(statement)
 
-    engine = db.engine.sync_engine
+    # Writes run on the write engine (on SQLite, one of its own: donations/db.py).
+    engine = db.write_engine.sync_engine
     sqlalchemy_event.listen(engine, "before_cursor_execute", before_cursor_execute)
     try:
         yield sent

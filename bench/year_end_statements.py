@@ -1,9 +1,9 @@
 """Year-end statements for 100,000 supporters on SQLite: the whole `donations statements
 send` run, timed.
 
-    .venv/bin/python -m bench.statements                     # 100,000 supporters
-    .venv/bin/python -m bench.statements --supporters 2000   # a quick look
-    .venv/bin/python -m bench.statements --eml               # write every .eml file too
+    .venv/bin/python -m bench.year_end_statements                     # 100,000 supporters
+    .venv/bin/python -m bench.year_end_statements --supporters 2000   # a quick look
+    .venv/bin/python -m bench.year_end_statements --eml               # write every .eml file too
 
 A scratch SQLite database (migrated as production is) gets N supporters, each with one to
 three payments in 2026 (eur mostly, some usd), 2% of them refunded in part and 0.5% lost to
