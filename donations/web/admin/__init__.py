@@ -5,7 +5,9 @@
     GET /admin/members              joined, cancelled, churn, MRR
     GET /admin/sources              top sources
     GET /admin/funnel               checkout sessions and conversion
-    GET /admin/payments             recent payments, emails masked
+    GET /admin/payments             payments: filters, search, pages; status, link to Stripe
+    GET /admin/supporters           one supporter, found by ?email= or /admin/supporters/{id}:
+                                    what they gave, their memberships (audited)
     GET /admin/snapshots            stored progress history
     GET /admin/payouts              payouts explained, mismatches (?payout=po_...: one, line by line)
     GET /admin/api/progress         the whole progress JSON (the public API has a subset)
@@ -18,6 +20,9 @@ window); bad values answer 400 with the reason.
     auth       staff authentication: HTTP Basic, throttling, https only in production
     scope      what every page reads from its query (campaign, range of days)
     pages      the HTML pages and the stylesheet
+    supporters the supporter page
+    labels     the words pages show for the ledger's codes
+    stripe_links  links into Stripe's Dashboard
     exports    the CSV downloads
     api        the progress JSON
 """
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from donations.web.admin import payouts
+from donations.web.admin import payouts, supporters
 from donations.web.admin.api import api_progress
 from donations.web.admin.exports import export_csv
 from donations.web.admin.pages import (
@@ -47,6 +52,8 @@ routes: list[BaseRoute] = [
     Route("/admin/sources", top_sources, methods=["GET"]),
     Route("/admin/funnel", checkout_funnel, methods=["GET"]),
     Route("/admin/payments", payments, methods=["GET"]),
+    Route("/admin/supporters", supporters.find_supporter, methods=["GET"]),
+    Route("/admin/supporters/{supporter}", supporters.one_supporter, methods=["GET"]),
     Route("/admin/snapshots", snapshots, methods=["GET"]),
     Route("/admin/payouts", payouts.payouts, methods=["GET"]),
     Route("/admin/api/progress", api_progress, methods=["GET"]),
