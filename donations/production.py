@@ -7,6 +7,8 @@
   `sk_live_`/`sk_test_`/`rk_live_`/`rk_test_` and at least 24 characters (older keys have 24,
   current ones about 99); endpoint signing secrets are `whsec_` and at least 32 (the dashboard
   issues 32, the Stripe CLI 64 hex digits). Shorter is a typo or a value someone made up.
+- no SMTP_URL while email is on (MAIL_ENABLED): receipts would pile up unsent; development
+  writes them to files instead, which nobody reads in production.
 - a SITE_URL that is not https://: Checkout's success and cancel links, the billing portal's
   return link and the CSRF check are built from it.
 """
@@ -52,6 +54,9 @@ TOO_SHORT = (
     "when ENVIRONMENT=production"
 )
 LOCAL_SITE_URL = "SITE_URL must be the public address readers use when ENVIRONMENT=production"
+NO_SMTP = (
+    "SMTP_URL must be set when ENVIRONMENT=production (or MAIL_ENABLED=false to send no email)"
+)
 PLAIN_HTTP_SITE_URL = "SITE_URL must start with https:// when ENVIRONMENT=production, not {url!r}"
 
 
@@ -71,6 +76,7 @@ def refusal(settings: Settings) -> str | None:
             MIN_WEBHOOK_SECRET_CHARACTERS,
         )
         or _site_url_refusal(settings.SITE_URL)
+        or (NO_SMTP if settings.MAIL_ENABLED and not settings.SMTP_URL else None)
     )
 
 

@@ -106,6 +106,32 @@ class Settings(BaseSettings):
     # QuickBooks' Journal Date, as the company's region writes dates.
     QUICKBOOKS_DATE_FORMAT: Literal["MM/DD/YYYY", "DD/MM/YYYY"] = "MM/DD/YYYY"
 
+    # Email to readers (docs/mail.md). With no SMTP_URL, development writes .eml files to
+    # MAIL_DIR; production refuses to start without SMTP_URL unless MAIL_ENABLED=false.
+    MAIL_ENABLED: bool = True
+    # smtp://user:password@host:587 (STARTTLS when the server offers it; ?starttls=required
+    # insists, ?starttls=off never), smtps://… (TLS from the first byte, port 465).
+    SMTP_URL: str | None = None
+    SMTP_TIMEOUT: float = Field(default=20.0, gt=0)
+    MAIL_FROM: str = "donations@localhost"
+    MAIL_REPLY_TO: str | None = None
+    MAIL_DIR: str = "./mail"
+    # A folder of templates that take the place of the bundled ones with the same name.
+    MAIL_TEMPLATES_DIR: str | None = None
+    NEWSROOM_NAME: str = "Our newsroom"
+    NEWSROOM_ADDRESS: str = ""
+    # Said on every receipt and statement, e.g. a US 501(c)(3)'s "No goods or services were
+    # provided in exchange for this contribution."
+    RECEIPT_TAX_WORDING: str = ""
+    # Kinds never sent: receipt, welcome, renewal_reminder, renewal_failed, cancellation,
+    # refund, statement (comma-separated).
+    MAIL_DISABLED_KINDS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A message queued longer than this after what caused it is never sent (a backfill).
+    MAIL_MAX_EVENT_AGE_HOURS: float = Field(default=48.0, gt=0)
+    # Seconds a message waits before its first attempt (the card's event may follow).
+    MAIL_SETTLE_SECONDS: float = Field(default=5.0, ge=0)
+    MAIL_MAX_ATTEMPTS: int = Field(default=8, ge=1)
+
     # Privacy: days a booked Stripe event keeps its personal fields before
     # `donations privacy purge` empties them (donations/retention.py).
     PRIVACY_RETENTION_DAYS: int = Field(default=90, ge=1)
@@ -113,7 +139,7 @@ class Settings(BaseSettings):
     METRICS_TOKEN: str | None = None
     LOG_FORMAT: Literal["text", "json"] = "text"
 
-    @field_validator("ALLOWED_ORIGINS", "TRUSTED_PROXIES", mode="before")
+    @field_validator("ALLOWED_ORIGINS", "TRUSTED_PROXIES", "MAIL_DISABLED_KINDS", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -173,6 +199,15 @@ class Settings(BaseSettings):
             return None
         if len(value) < MIN_METRICS_TOKEN or not value.isascii():
             raise ValueError(SHORT_METRICS_TOKEN)
+        return value
+
+    @field_validator("SMTP_URL")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if not value:  # SMTP_URL= in .env: none
+            return None
+        if not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// or smtps://")
         return value
 
     @field_validator("SITE_URL")

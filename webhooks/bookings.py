@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Dispute, Payment, PaymentKey, PaymentKind, Refund
 from donations.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
-from webhooks import links
+from webhooks import cards, links
 
 NO_KEY = "a payment needs an invoice or a PaymentIntent id"
 KEY_TAKEN = "payment {key} conflicts with another payment's PaymentIntent or charge"
@@ -82,7 +82,8 @@ def _waiting_for(table: type[Refund] | type[Dispute]) -> Any:
     )
 
 
-_MATCH_WAITING = (_waiting_for(Refund), _waiting_for(Dispute))
+# ... and the card a charge event already told us of (webhooks/cards.py).
+_MATCH_WAITING = (_waiting_for(Refund), _waiting_for(Dispute), cards.FILL_CARD)
 
 
 async def book(session: AsyncSession, booking: Booking) -> int:
@@ -142,8 +143,8 @@ async def add_keys(session: AsyncSession, payment_id: int, keys: Iterable[str | 
     rows = [{"key": key, "payment_id": payment_id} for key in known]
     if not await insert_many_ignoring_conflicts(session, PaymentKey, rows, returning="key"):
         return
-    # Refunds and disputes that came meanwhile found the payment by the keys it already had:
-    # only a new key can match more.
+    # Refunds, disputes and cards that came meanwhile found the payment by the keys it already
+    # had: only a new key can match more.
     for statement in _MATCH_WAITING:
         await execute(session, statement, {"payment": payment_id, "keys": known})
 

@@ -43,6 +43,7 @@ KNOWN_EVENT_TYPES = frozenset(
         "coupon.created",
         "coupon.updated",
         "coupon.deleted",
+        "charge.succeeded",
         "charge.refunded",
         "charge.refund.updated",
         "refund.created",

@@ -9,8 +9,10 @@ from donations.models.checkouts import Checkout, CheckoutStatus
 from donations.models.discounts import Coupon, Discount
 from donations.models.events import EventStatus, StripeEvent
 from donations.models.links import StripeLink
+from donations.models.mail import MailStatus, OutboxMessage
 from donations.models.memberships import Interval, Membership, MembershipStatus
 from donations.models.payments import (
+    ChargeCard,
     ChargeRefundTotal,
     Dispute,
     DisputeStatus,
@@ -29,6 +31,7 @@ __all__ = [
     "AuditLog",
     "BalanceTransaction",
     "Campaign",
+    "ChargeCard",
     "ChargeRefundTotal",
     "Checkout",
     "CheckoutStatus",
@@ -40,8 +43,10 @@ __all__ = [
     "Frequency",
     "Interval",
     "LoginThrottle",
+    "MailStatus",
     "Membership",
     "MembershipStatus",
+    "OutboxMessage",
     "Payment",
     "PaymentKey",
     "PaymentKind",

@@ -63,7 +63,24 @@ class Payment(SQLModel, table=True):
     # unknown until `donations reconcile fees` has fetched it; 0 for a payment with no charge.
     fee: int | None = money_field(nullable=True)
     fee_currency: str | None = Field(default=None, max_length=3)
+    # The card's brand (`visa`, `mastercard`, … as Stripe spells it) and last four digits,
+    # when a charge event carried them (receipts show them); null for other payment methods.
+    card_brand: str | None = Field(default=None, max_length=32)
+    card_last4: str | None = Field(default=None, max_length=4)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ChargeCard(SQLModel, table=True):
+    """The card a charge was paid with, as `charge.succeeded` (or an expanded charge) said:
+    kept by charge id because the charge's event may come before its payment is booked; the
+    payment takes it when it learns the charge or its PaymentIntent (webhooks/cards.py)."""
+
+    __tablename__ = "charge_card"
+
+    charge: str = Field(primary_key=True, max_length=255)
+    payment_intent: str | None = Field(default=None, max_length=255, index=True)
+    brand: str = Field(max_length=32)
+    last4: str = Field(max_length=4)
 
 
 class RefundStatus(StrEnum):

@@ -43,6 +43,7 @@ def production(settings: Settings, **changes: object) -> Settings:
             "STRIPE_SECRET_KEY": "sk_live_" + secrets.token_hex(24),
             "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
             "SITE_URL": "https://news.example.org",
+            "SMTP_URL": "smtp://127.0.0.1:9",
             **changes,
         }
     )

@@ -30,6 +30,7 @@ def _production(**overrides: str) -> Settings:
         "STRIPE_SECRET_KEY": REAL_KEY,
         "STRIPE_WEBHOOK_SECRET": REAL_WEBHOOK_SECRET,
         "SITE_URL": SITE,
+        "SMTP_URL": "smtps://newsroom:password@mail.news.example",
         **overrides,
     }
     return Settings(ENVIRONMENT="production", **values)  # type: ignore[arg-type]
@@ -56,6 +57,8 @@ def _published_literals() -> set[str]:
 def test_plausible_secrets_and_an_https_site_start() -> None:
     _production().check_production()
     _production(STRIPE_SECRET_KEY="rk_test_" + "a" * 24).check_production()
+    # No email at all is a choice production may make, said out loud.
+    _production(SMTP_URL="", MAIL_ENABLED="false").check_production()
 
 
 def test_every_secret_literal_in_the_repository_is_refused_in_production() -> None:
@@ -125,6 +128,11 @@ def test_every_secret_literal_in_the_repository_is_refused_in_production() -> No
             "not 'http://give.news.example'",
         ),
         (
+            {"SMTP_URL": ""},
+            "SMTP_URL must be set when ENVIRONMENT=production "
+            "(or MAIL_ENABLED=false to send no email)",
+        ),
+        (
             {"SITE_URL": "https://localhost:8000"},
             "SITE_URL must be the public address readers use when ENVIRONMENT=production",
         ),
@@ -179,6 +187,7 @@ def test_serve_refuses_to_start_with_one_line(
         "STRIPE_SECRET_KEY": REAL_KEY,
         "STRIPE_WEBHOOK_SECRET": REAL_WEBHOOK_SECRET,
         "SITE_URL": SITE,
+        "SMTP_URL": "smtp://127.0.0.1:9",
         variable: value,
     }
     result = subprocess.run(

@@ -39,6 +39,7 @@ PRODUCTION = {
     "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(16),
     "STRIPE_API_BASE": "http://127.0.0.1:9",
     "SITE_URL": "https://give.example.org",
+    "SMTP_URL": "smtp://127.0.0.1:9",
 }
 HSTS = "max-age=31536000; includeSubDomains"
 

@@ -76,6 +76,14 @@ def _payout(event_type: str) -> Json:
     return _of_type(se.payout(2897, "eur", T, path=path).union, event_type)
 
 
+def _charge_succeeded() -> Json:
+    gift = _gift()
+    intent = gift.union[-1]["data"]["object"]
+    charge = intent["_union"]["charges"]["data"][0] | {"_union": {}}
+    charge["payment_method_details"] = {"type": "card", "card": {"brand": "visa", "last4": "4242"}}
+    return se.event("charge.succeeded", charge, created=T)
+
+
 PAID_THEN_FAILED = ("pending", "in_transit", "paid", "failed")
 
 
@@ -149,6 +157,8 @@ EXAMPLES: dict[str, tuple[Callable[[], Json], str]] = {
         lambda: {**_refund(("pending", "succeeded"), "refund.updated"),
                  "type": "charge.refund.updated"}, "refund",
     ),
+    # The card a payment was made with, kept until its payment is booked.
+    "charge.succeeded": (lambda: _charge_succeeded(), "charge_card"),
     "charge.dispute.created": (lambda: _dispute("charge.dispute.created"), "dispute"),
     "charge.dispute.updated": (lambda: _dispute("charge.dispute.updated"), "dispute"),
     "charge.dispute.closed": (lambda: _dispute("charge.dispute.closed"), "dispute"),

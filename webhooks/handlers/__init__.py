@@ -25,6 +25,7 @@ Every handler obeys these rules:
 from __future__ import annotations
 
 from webhooks.handlers import (
+    charges,
     checkout_sessions,
     discounts,
     disputes,
@@ -36,6 +37,7 @@ from webhooks.handlers import (
 )
 
 __all__ = [
+    "charges",
     "checkout_sessions",
     "discounts",
     "disputes",

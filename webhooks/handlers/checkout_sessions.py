@@ -20,7 +20,7 @@ from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_o
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
 from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email
-from webhooks import bookings, fields, links, memberships
+from webhooks import bookings, cards, fields, links, memberships
 from webhooks.events import Event, Json, moment, object_id, optional_moment
 from webhooks.registry import Note, handles
 
@@ -104,6 +104,7 @@ async def _book_gift(
         logger.warning("paid session without a PaymentIntent", extra={"session": checkout["id"]})
         return
     metadata = fields.mapping(checkout, "metadata")
+    await cards.record_expanded(session, checkout.get("payment_intent"))
     # Our PaymentIntents carry our metadata and name their charge when they succeed; one from
     # a Payment Link may have come and gone before this session, unbooked: its link says.
     charge = None

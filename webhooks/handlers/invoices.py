@@ -25,7 +25,7 @@ from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Payment, PaymentKind
 from donations.sql import execute
 from donations.supporters import identify
-from webhooks import bookings, fields, links, memberships
+from webhooks import bookings, cards, fields, links, memberships
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
 
@@ -106,6 +106,7 @@ async def on_invoice_paid(*, session: AsyncSession, event: Event) -> Note:
     # Before basil the invoice names its PaymentIntent and charge; since, its invoice
     # payments do, and each PaymentIntent's event its charge: all become links.
     intent, charge = object_id(invoice.get("payment_intent")), object_id(invoice.get("charge"))
+    await cards.record_expanded(session, invoice.get("payment_intent"), invoice.get("charge"))
     if intent or charge:
         await links.record(
             session, invoice_id, invoice=invoice_id, payment_intent=intent, charge=charge

@@ -21,7 +21,7 @@ from donations.checkout.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
 from donations.models import Payment, PaymentKey, PaymentKind
 from donations.sql import execute
 from donations.supporters import identify
-from webhooks import bookings, fields, links
+from webhooks import bookings, cards, fields, links
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
 
@@ -61,6 +61,8 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
     charge = succeeded_charge(intent)
     customer = object_id(intent.get("customer"))
     metadata = fields.mapping(intent, "metadata")
+    for expanded in cards.expanded_charges(intent):
+        await cards.record_charge(session, expanded)
     if is_our_one_off(metadata):
         received = fields.optional_amount(intent, "amount_received")
         supporter_id = await identify(session, email=intent.get("receipt_email"), customer=customer)

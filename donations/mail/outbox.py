@@ -1,0 +1,153 @@
+"""The outbox: a message to a reader is a row first, written in the transaction of the ledger
+change that caused it, and delivered after that transaction commits (donations/mail/worker.py).
+
+    await queue(session, kind=, to=, key=, supporter_id=, payment_id=, membership_id=,
+                context=, happened_at=) -> bool
+        Add a message unless one with `key` exists: True if this call added it. `session` is
+        the AsyncSession of the caller's transaction (a webhook handler's, a command's); the
+        row commits or rolls back with it, so a message exists exactly when its cause does.
+        - kind: what the message is (kinds.py lists the ones with templates; another module
+          may add its own kind with templates `mail/<kind>.subject.txt`, `.txt`, `.html`).
+        - to: the reader's address.
+        - key: unique across all messages; built by the caller from what makes the message
+          one of a kind ("receipt:<payment id>", "statement:<supporter id>:2026"). A
+          duplicated, replayed or backfilled event, or a rerun, queues nothing twice.
+        - supporter_id, payment_id, membership_id: what it is about (erasure finds a person's
+          messages by supporter; templates read the payment and membership at delivery).
+        - context: free-form JSON-able values for the template (amounts in minor units with
+          their currency, ids, dates as ISO text).
+        - happened_at: when its cause happened (the event's time): a message queued more
+          than MAIL_MAX_EVENT_AGE_HOURS after it is never sent (a backfill of last month
+          sends last month's receipts neither again nor late). None: not checked.
+        - not_before: not sent before then (default: now + MAIL_SETTLE_SECONDS, filled by
+          the worker; receipts wait for the card's event that may follow the payment's).
+
+    due(session, now, limit) -> [OutboxMessage]      (worker.py uses these)
+    mark_sent / mark_failed / mark_skipped / claim
+
+Nothing here sends: worker.deliver_due(db, settings) does, with retries and backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from donations.models import MailStatus, OutboxMessage, utcnow
+from donations.sql import execute, insert_ignoring_conflicts
+
+MAX_KEY = 255
+MAX_KIND = 32
+MAX_ERROR = 2000
+BAD_KEY = f"an outbox key is 1 to {MAX_KEY} characters"
+BAD_KIND = f"an outbox kind is 1 to {MAX_KIND} characters"
+NO_ADDRESS = "an outbox message needs an address to send it to"
+
+
+async def queue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    to: str,
+    key: str,
+    supporter_id: int | None = None,
+    payment_id: int | None = None,
+    membership_id: int | None = None,
+    context: Mapping[str, object] | None = None,
+    happened_at: datetime | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    if not 0 < len(key) <= MAX_KEY:
+        raise ValueError(BAD_KEY)
+    if not 0 < len(kind) <= MAX_KIND:
+        raise ValueError(BAD_KIND)
+    if not to.strip():
+        raise ValueError(NO_ADDRESS)
+    now = utcnow()
+    row: dict[str, Any] = {
+        "key": key,
+        "kind": kind,
+        "to_address": to.strip(),
+        "supporter_id": supporter_id,
+        "payment_id": payment_id,
+        "membership_id": membership_id,
+        "context": dict(context or {}),
+        "status": MailStatus.queued.value,
+        "happened_at": happened_at,
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
+    return await insert_ignoring_conflicts(session, OutboxMessage, row)
+
+
+_DUE = (
+    select(OutboxMessage)
+    .where(
+        col(OutboxMessage.status) == MailStatus.queued.value,
+        col(OutboxMessage.next_attempt_at) <= bindparam("now"),
+    )
+    .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+    .limit(bindparam("limit"))
+)
+
+# Taking a message for one attempt: whoever moves its time on first has it (another worker
+# process, or cron, sees it as not due until the lease ends).
+_CLAIM = (
+    update(OutboxMessage)
+    .where(
+        col(OutboxMessage.id) == bindparam("message"),
+        col(OutboxMessage.status) == MailStatus.queued.value,
+        col(OutboxMessage.next_attempt_at) == bindparam("was_due"),
+    )
+    .values(next_attempt_at=bindparam("lease_end"), attempts=OutboxMessage.attempts + 1)
+)
+_FINISH = (
+    update(OutboxMessage)
+    .where(col(OutboxMessage.id) == bindparam("message"))
+    .values(
+        status=bindparam("status"),
+        sent_at=bindparam("sent_at"),
+        last_error=bindparam("error"),
+        subject=bindparam("subject"),
+        next_attempt_at=bindparam("next_at"),
+    )
+)
+
+
+async def due(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+    result = await session.exec(_DUE, params={"now": now, "limit": limit})
+    return list(result.all())
+
+
+async def claim(
+    session: AsyncSession, message: OutboxMessage, now: datetime, lease: timedelta
+) -> bool:
+    params = {"message": message.id, "was_due": message.next_attempt_at, "lease_end": now + lease}
+    return bool((await execute(session, _CLAIM, params)).rowcount)
+
+
+async def finish(
+    session: AsyncSession,
+    message_id: int,
+    status: MailStatus,
+    *,
+    at: datetime,
+    subject: str | None = None,
+    error: str | None = None,
+    next_at: datetime | None = None,
+) -> None:
+    params = {
+        "message": message_id,
+        "status": status.value,
+        "sent_at": at if status is MailStatus.sent else None,
+        "error": None if error is None else error[:MAX_ERROR],
+        "subject": subject,
+        "next_at": next_at or at,
+    }
+    await execute(session, _FINISH, params)

@@ -1,0 +1,213 @@
+"""Delivering the outbox: what is due, rendered and sent, each message at most once per lease.
+
+    await deliver_due(db, settings, sender=, now=) -> Tally    one pass (cron, tests)
+    await run(db, settings, stop)                               the server's background task
+
+A message is taken for an attempt by moving its `next_attempt_at` on by a lease (outbox.claim),
+in a transaction of its own: two workers (every server process runs one, and cron may run
+`donations mail send`) never take the same message at once. Then, outside any transaction:
+- its kind switched off (MAIL_DISABLED_KINDS), or queued more than MAIL_MAX_EVENT_AGE_HOURS
+  after what caused it: skipped, with the reason;
+- rendered (a template error fails it for good: staff see it at /admin/mail);
+- sent: `sent`. A refusal for good (a 5xx for the address): `failed`. Anything else (the
+  server down, a timeout): tried again after a backoff of 30 s × 4^(attempt − 1), at most
+  6 hours, until MAIL_MAX_ATTEMPTS, then `failed`.
+A crash between sending and marking it sent sends it again when the lease ends: a reader may
+get a rare duplicate, never nothing. The Message-ID is the same on every attempt, so mail
+programs that notice show it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+from sqlalchemy import bindparam, select
+from sqlmodel import col
+
+from donations.db import Database
+from donations.mail import links, outbox
+from donations.mail.delivery import Sender, Undeliverable, eml_name, sender_for
+from donations.mail.render import Renderer
+from donations.models import MailStatus, Membership, OutboxMessage, Payment, utcnow
+from donations.settings import Settings
+from donations.sql import execute
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=6)
+BATCH = 50
+POLL_SECONDS = 2.0
+SWITCHED_OFF = "{kind} messages are switched off (MAIL_DISABLED_KINDS)"
+TOO_LATE = "queued {hours:.0f} hours after what caused it (MAIL_MAX_EVENT_AGE_HOURS)"
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retrying: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> timedelta:
+    later: timedelta = FIRST_BACKOFF * 4 ** max(attempts - 1, 0)
+    return min(later, MAX_BACKOFF)
+
+
+async def deliver_due(
+    db: Database,
+    settings: Settings,
+    *,
+    sender: Sender | None = None,
+    now: datetime | None = None,
+    limit: int = BATCH,
+) -> Tally:
+    """Send what is due now (at most `limit` messages); how each ended."""
+    sender = sender or sender_for(settings)
+    renderer = Renderer(settings)
+    tally = Tally()
+    now = now or utcnow()
+    async with db.session() as session:
+        due = await outbox.due(session, now, limit)
+    for message in due:
+        async with db.writing_session() as session:
+            if not await outbox.claim(session, message, now, LEASE):
+                continue  # another worker took it
+        await _attempt(db, settings, sender, renderer, message, now, tally)
+    return tally
+
+
+async def _attempt(
+    db: Database,
+    settings: Settings,
+    sender: Sender,
+    renderer: Renderer,
+    message: OutboxMessage,
+    now: datetime,
+    tally: Tally,
+) -> None:
+    assert message.id is not None
+    attempts = message.attempts + 1
+    skip = _reason_to_skip(settings, message)
+    subject = None
+    if skip is not None:
+        status, error, next_at = MailStatus.skipped, skip, now
+        tally.skipped += 1
+    else:
+        try:
+            values = await _values(db, settings, message)
+            rendered = renderer.render(message.kind, values)
+            subject = rendered.subject
+            email = _email(settings, message, rendered.subject, rendered.text, rendered.html)
+            await sender.send(email, name=eml_name(message.id, message.kind))
+        except (TemplateError, Undeliverable, LookupError, TypeError, ValueError) as problem:
+            status, error, next_at = MailStatus.failed, _describe(problem), now
+            tally.failed += 1
+        except Exception as problem:
+            error, next_at = _describe(problem), now + backoff(attempts)
+            status = (
+                MailStatus.queued if attempts < settings.MAIL_MAX_ATTEMPTS else MailStatus.failed
+            )
+            if status is MailStatus.failed:
+                tally.failed += 1
+            else:
+                tally.retrying += 1
+        else:
+            status, error, next_at = MailStatus.sent, None, now
+            tally.sent += 1
+    if error is not None:
+        tally.errors.append(f"#{message.id} {message.kind}: {error}")
+        logger.warning("mail %s: %s", status.value, error, extra={"outbox": message.id})
+    async with db.writing_session() as session:
+        await outbox.finish(
+            session, message.id, status, at=utcnow(), subject=subject, error=error, next_at=next_at
+        )
+
+
+def _reason_to_skip(settings: Settings, message: OutboxMessage) -> str | None:
+    if message.kind in settings.MAIL_DISABLED_KINDS:
+        return SWITCHED_OFF.format(kind=message.kind)
+    if message.happened_at is not None:
+        late = message.created_at - message.happened_at
+        if late > timedelta(hours=settings.MAIL_MAX_EVENT_AGE_HOURS):
+            return TOO_LATE.format(hours=late.total_seconds() / 3600)
+    return None
+
+
+_PAYMENT = select(
+    col(Payment.card_brand), col(Payment.card_last4), col(Payment.membership_id)
+).where(col(Payment.id) == bindparam("id"))
+_MEMBERSHIP = select(
+    col(Membership.amount), col(Membership.currency), col(Membership.interval),
+    col(Membership.interval_count), col(Membership.current_period_end),
+).where(col(Membership.id) == bindparam("id"))  # fmt: skip
+
+
+async def _values(db: Database, settings: Settings, message: OutboxMessage) -> dict[str, Any]:
+    """The message's context, completed from the ledger as it is now."""
+    values: dict[str, Any] = {"to": message.to_address, **message.context}
+    values.setdefault("card", None)
+    async with db.session() as session:
+        if message.payment_id is not None:
+            found = (await execute(session, _PAYMENT, {"id": message.payment_id})).first()
+            if found is not None and found.card_brand and found.card_last4:
+                values["card"] = {"brand": found.card_brand, "last4": found.card_last4}
+        if message.membership_id is not None:
+            values["card_update_url"] = links.card_update_url(settings, message.membership_id)
+    return values
+
+
+def _email(
+    settings: Settings, message: OutboxMessage, subject: str, text: str, html: str
+) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = formataddr((settings.NEWSROOM_NAME, settings.MAIL_FROM))
+    email["To"] = message.to_address
+    email["Subject"] = subject
+    email["Date"] = format_datetime(utcnow())
+    domain = settings.MAIL_FROM.rpartition("@")[2] or "localhost"
+    # The same on every attempt: a duplicate after a crash is recognisably the same message.
+    email["Message-ID"] = f"<outbox-{message.id}.{_key_token(message.key)}@{domain}>"
+    if settings.MAIL_REPLY_TO:
+        email["Reply-To"] = settings.MAIL_REPLY_TO
+    email["X-Newsroom-Mail-Kind"] = message.kind
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
+    return email
+
+
+def _key_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _describe(problem: BaseException) -> str:
+    return f"{type(problem).__name__}: {problem}"[:2000]
+
+
+async def run(db: Database, settings: Settings, stop: asyncio.Event) -> None:
+    """Deliver what is due every POLL_SECONDS until `stop` is set (the server's lifespan)."""
+    sender = sender_for(settings)
+    while not stop.is_set():
+        try:
+            await deliver_due(db, settings, sender=sender)
+        except Exception:  # the database away for a moment: the next pass tries again
+            logger.exception("mail delivery pass failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
+
+
+def mail_folder(settings: Settings) -> Path:
+    return Path(settings.MAIL_DIR)
