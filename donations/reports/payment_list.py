@@ -49,8 +49,6 @@ MAX_PAGE = 200
 # A payment with no source is listed, and filtered, under this.
 NO_SOURCE = "(none)"
 SEARCH_PREFIXES = ("pi_", "ch_", "in_", "cs_", "cus_", "sub_")
-# The column the card's last four digits are booked in (from the charge's payment method).
-CARD_LAST4 = "card_last4"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
@@ -136,6 +134,8 @@ class ListedPayment:
     payment_intent: str | None
     invoice: str | None
     charge: str | None
+    card_brand: str | None  # as Stripe spells it: visa, mastercard, amex ...
+    card_last4: str | None
 
     @property
     def cursor(self) -> str:
@@ -182,7 +182,7 @@ def check_search(value: str) -> str:
     text = value.strip()
     if text.startswith(SEARCH_PREFIXES) and len(text) <= 255 and text.isascii():
         return text
-    if len(text) == 4 and text.isdigit() and CARD_LAST4 in payment.c:
+    if len(text) == 4 and text.isdigit():
         return text
     prefixes = ", ".join(SEARCH_PREFIXES)
     raise ReportInputError(_BAD_SEARCH.format(prefixes=prefixes, value=value[:60]))
@@ -239,7 +239,7 @@ def _search_condition(search: str) -> ColumnElement[bool]:
 
 def last_four_condition(digits: str) -> ColumnElement[bool]:
     """Payments by a card ending in these digits."""
-    return payment.c[CARD_LAST4] == digits
+    return payment.c.card_last4 == digits
 
 
 def _statement(chosen: PaymentFilter) -> tuple[Select[Any], ColumnElement[str]]:
@@ -273,6 +273,8 @@ def _statement(chosen: PaymentFilter) -> tuple[Select[Any], ColumnElement[str]]:
         payment.c.stripe_payment_intent_id,
         payment.c.stripe_invoice_id,
         payment.c.stripe_charge_id,
+        payment.c.card_brand,
+        payment.c.card_last4,
     ).select_from(
         payment.outerjoin(supporter, supporter.c.id == payment.c.supporter_id)
         .outerjoin(refunded, refunded.c.payment_id == payment.c.id)
@@ -319,6 +321,8 @@ def _listed(row: Any) -> ListedPayment:
         payment_intent=row.stripe_payment_intent_id,
         invoice=row.stripe_invoice_id,
         charge=row.stripe_charge_id,
+        card_brand=row.card_brand,
+        card_last4=row.card_last4,
     )
 
 

@@ -1,5 +1,5 @@
 """One supporter, for staff: who they are, everything they gave (with what became of each
-payment), and their memberships. Found by email or by the supporter's id (the payments list
+payment), their memberships and the emails we sent them (the outbox, donations/mail/). Found by email or by the supporter's id (the payments list
 links to it); the page that shows it is audited (donations/web/admin/supporters.py)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.models import Membership, Supporter
+from donations.models import Membership, OutboxMessage, Supporter
 from donations.reports.payment_list import (
     ListedPayment,
     PaymentFilter,
@@ -51,6 +51,8 @@ class SupporterHistory:
     payments: list[ListedPayment]
     given: list[Given]
     memberships: list[Membership]
+    # Every message to them in the outbox, newest first: sent, queued, failed or skipped.
+    emails: list[OutboxMessage]
 
 
 def check_email(value: str) -> str:
@@ -96,6 +98,12 @@ async def supporter_history(
         .where(Membership.supporter_id == person.id)
         .order_by(col(Membership.created_at).desc(), col(Membership.id).desc())
     )
+    emails = await session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.supporter_id == person.id)
+        .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
+        .limit(MAX_PAYMENTS)
+    )
     return SupporterHistory(
         id=person.id,
         email=person.email,
@@ -105,4 +113,5 @@ async def supporter_history(
         payments=page.rows,
         given=_given(page.rows),
         memberships=list(memberships),
+        emails=list(emails),
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -262,3 +263,29 @@ async def test_the_dashboard_and_the_public_figure_read_the_reports_database(
     assert (whole["gross"], whole["net"], whole["payments"]) == (4000, 4000, 1)
     # The login was checked against the primary, where staff live.
     assert await audit_actions(year) == [("login", None)]
+
+
+@pytest.mark.asyncio
+async def test_the_pace_chart_starts_at_zero_when_the_campaign_does(
+    year: Database, dublin_client: httpx.AsyncClient
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    await add_ana(year)
+    response = await dublin_client.get("/admin", auth=AUTH)
+    svg = response.text[response.text.index("<svg") : response.text.index("</svg>") + 6]
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    net, pace = root.findall(f"{ns}polyline")
+    first_net = net.get("points", "").split()[0]
+    first_pace = pace.get("points", "").split()[0]
+    # Both lines start together on the y axis at €0.00, labelled with the campaign's first day.
+    zero = [t for t in root.findall(f"{ns}text") if t.text == "€0.00"][0]
+    assert first_net == first_pace
+    assert float(first_net.split(",")[1]) == float(zero.get("y", "")) - 4
+    labels = [t.text for t in root.findall(f"{ns}text") if (t.text or "").startswith("2026-")]
+    assert labels[0] == "2026-03-30"
+    # Weekly points, each labelled with the last day it counts (a Sunday), the last the
+    # campaign's last day.
+    assert labels[-1] == "2026-10-25"
+    assert all(date.fromisoformat(label).weekday() == 6 for label in labels[1:])

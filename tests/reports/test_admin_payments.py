@@ -15,8 +15,11 @@ from sqlmodel import col, select
 
 import stripe_events as se
 from donations.db import Database
-from donations.models import AuditLog
+from donations.mail import outbox
+from donations.models import AuditLog, Supporter
 from donations.staff import add_staff
+from stripe_events.objects import charge as charge_object
+from stripe_events.versions import render
 from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.reports.scenario import at
 from tests.support.webhook_delivery import deliver_all
@@ -107,11 +110,35 @@ async def known(year: Database, dublin_client: httpx.AsyncClient) -> Known:
         (event for happening in happenings for event in happening.events),
         key=lambda event: int(event["created"]),
     )
+    # The cards they were paid with (Stripe's charge.succeeded), after the payments.
+    invoice = member.payments[0]
+    events += [
+        card_event(refunded, "visa", "4242"),
+        card_event(lost, "mastercard", "4444"),
+        card_event(invoice, "visa", "4242"),
+    ]
     responses = await deliver_all(dublin_client, events, TEST_WEBHOOK_SECRET)
     assert [r.status_code for r in responses if r.status_code != 200] == []
     async with year.session() as session:
         await add_staff(session=session, name=NAME, password=PASSWORD, actor="test")
+        lou = (
+            await session.exec(select(Supporter).where(Supporter.email == "lou@example.org"))
+        ).one()
+        await outbox.queue(
+            session, kind="receipt", to="lou@example.org", key="receipt:lou", supporter_id=lou.id
+        )
+        await session.commit()
     return Known(refunded, lost, member)
+
+
+def card_event(paid: se.happenings.Paid, brand: str, last4: str) -> dict[str, object]:
+    intent, charge, amount = paid.parts[0]
+    obj = charge_object(
+        id=charge, payment_intent=intent, amount=amount, currency=paid.currency,
+        created=paid.paid_at, customer=None,
+    )  # fmt: skip
+    obj["payment_method_details"] = {"type": "card", "card": {"brand": brand, "last4": last4}}
+    return render(se.event("charge.succeeded", obj, created=paid.paid_at + 1))
 
 
 async def rows(http: httpx.AsyncClient, query: str, table: str = "payments") -> list[list[str]]:
@@ -122,7 +149,7 @@ async def rows(http: httpx.AsyncClient, query: str, table: str = "payments") -> 
 
 def summary(found: list[list[str]]) -> list[tuple[str, str, str, str]]:
     """(paid, amount, status, source) of each row."""
-    return [(row[0], row[2], row[3], row[4]) for row in found]
+    return [(row[0], row[2], row[3], row[5]) for row in found]
 
 
 @pytest.mark.asyncio
@@ -131,7 +158,7 @@ async def test_every_payment_of_the_year_with_its_status_newest_first(
 ) -> None:
     found = await rows(dublin_client, YEAR)
     # Dublin time; a dispute outranks a refund; a pending refund (E) does not count.
-    assert [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in found] == [
+    assert [(row[0], row[1], row[2], row[3], row[5], row[6]) for row in found] == [
         ("2026-10-26 00:00", "One-off", "€40.00", "Succeeded", "article-footer", "k***@example.org"),
         ("2026-10-25 23:59", "One-off", "€12.00", "Succeeded", "—", "a***@example.org"),
         ("2026-08-15 11:00", "Membership", "£24.00", "Succeeded", "—", "l***@example.org"),
@@ -249,6 +276,10 @@ async def test_search_by_every_kind_of_stripe_id(
         # Lou's customer: everything Lou gave, through any customer (one person).
         known.lost.customer_id or "": ["£24.00", "€9.00", "€8.00 €8.00 refunded"],
         "pi_nothing_like_it": ["No payments match."],
+        # A card's last four: the membership and the refunded gift were paid with a 4242.
+        "4242": ["£24.00", "€8.00 €8.00 refunded"],
+        "4444": ["€9.00"],
+        "0005": ["No payments match."],
     }
     for search, amounts in searches.items():
         found = await rows(dublin_client, f"{YEAR}&search={search}")
@@ -359,10 +390,14 @@ async def test_a_supporter_found_by_email_with_all_they_gave_audited(
     assert (f"{TEST_DASHBOARD}subscriptions/{subscription}", subscription) in Tables(
         response.text
     ).links
-    assert [(row[1], row[2], row[3]) for row in tables["payments"]] == [
-        ("Membership", "£24.00", "Succeeded"),
-        ("One-off", "€9.00", "Dispute lost"),
-        ("One-off", "€8.00 €8.00 refunded", "Refunded"),
+    assert [(row[1], row[2], row[3], row[4]) for row in tables["payments"]] == [
+        ("Membership", "£24.00", "Succeeded", "Visa ···· 4242"),
+        ("One-off", "€9.00", "Dispute lost", "Mastercard ···· 4444"),
+        ("One-off", "€8.00 €8.00 refunded", "Refunded", "Visa ···· 4242"),
+    ]
+    # The emails we sent them, from the outbox (this one is still queued).
+    assert [row[1:] for row in tables["emails"]] == [
+        ["Receipt", "—", "lou@example.org", "Queued", "—"]
     ]
     (viewed,) = await supporter_audit(year)
     supporter_id = int(re.fullmatch(r"supporter (\d+) found by email", viewed[1] or "")[1])  # type: ignore[index]

@@ -27,6 +27,16 @@ WORDS = {
     "partially_refunded": "Partially refunded",
     "dispute_won": "Dispute won",
     "dispute_lost": "Dispute lost",
+    # Card brands, as Stripe spells them.
+    "amex": "American Express",
+    "diners": "Diners Club",
+    "jcb": "JCB",
+    "unionpay": "UnionPay",
+    "cartes_bancaires": "Cartes Bancaires",
+    "eftpos_au": "eftpos",
+    # Emails to readers (donations/mail/kinds.py).
+    "renewal_reminder": "Renewal reminder",
+    "renewal_failed": "Renewal failed",
     # Payout columns and mismatches.
     "refunds": "Refunds",
     "disputes": "Disputes",
