@@ -280,7 +280,7 @@ async def test_the_pace_chart_starts_at_zero_when_the_campaign_does(
     first_net = net.get("points", "").split()[0]
     first_pace = pace.get("points", "").split()[0]
     # Both lines start together on the y axis at €0.00, labelled with the campaign's first day.
-    zero = [t for t in root.findall(f"{ns}text") if t.text == "€0.00"][0]
+    zero = next(t for t in root.findall(f"{ns}text") if t.text == "€0.00")
     assert first_net == first_pace
     assert float(first_net.split(",")[1]) == float(zero.get("y", "")) - 4
     labels = [t.text for t in root.findall(f"{ns}text") if (t.text or "").startswith("2026-")]
