@@ -63,7 +63,7 @@ def _frame(chart_id: str, title: str, description: str, body: list[str]) -> Mark
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
         f'role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
         f'aria-labelledby="{escape(title_id)} {escape(desc_id)}" font-family="sans-serif" '
-        f'font-size="12">',
+        f'font-size="13">',
         f'<title id="{escape(title_id)}">{escape(title)}</title>',
         f'<desc id="{escape(desc_id)}">{escape(description)}</desc>',
         *body,
