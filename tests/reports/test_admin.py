@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,7 @@ NAME, PASSWORD = "ana", "correct horse battery"
 AUTH = (NAME, PASSWORD)
 # The whole year of the newsroom (tests/reports/scenario.py).
 YEAR = "from=2026-01-01&to=2026-12-31"
+CODE_IN_A_CELL = re.compile(r"<td>(?:[a-z]+_[a-z_]+|one_off|monthly|annual|month|year)</td>")
 
 
 async def add_ana(db: Database) -> None:
@@ -60,9 +62,13 @@ async def test_every_page_shows_its_figures_with_a_strict_policy(
         "/admin": ["€162.00", "16.2% of the target", "£15.00", "<svg"],
         # The campaign's window by default: October is only H (G is on 10-26).
         "/admin/months": ["2026-10", "€12.00", "<svg"],
-        "/admin/members?from=2026-05-01&to=2026-06-30": ["25.0%", "€10.00"],
+        "/admin/members?from=2026-05-01&to=2026-06-30": ["25.0%", "€10.00", "<td>Monthly</td>"],
         "/admin/sources?from=2026-01-01&to=2026-12-31": ["article-footer", "€90.00"],
-        "/admin/funnel?from=2026-01-01&to=2026-12-31": ["85.7%"],
+        "/admin/funnel?from=2026-01-01&to=2026-12-31": [
+            "85.7%",
+            "<td>One-off</td>",
+            "<td>All</td>",
+        ],
         f"/admin/payments?{YEAR}": ["k***@example.org", "€40.00"],
         "/admin/payouts": ["No payout arrives in these days."],
         "/admin/supporters": ["Find a supporter"],
@@ -74,6 +80,8 @@ async def test_every_page_shows_its_figures_with_a_strict_policy(
         for text in texts:
             assert text in response.text, (path, text)
         assert "kim@example.org" not in response.text
+        # Codes are shown in words: no cell says one_off, monthly or past_due.
+        assert CODE_IN_A_CELL.findall(response.text) == [], path
         policy = response.headers["content-security-policy"]
         assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
         assert response.headers["cache-control"] == "no-store"
