@@ -35,7 +35,7 @@ from donations.models import (
     Supporter,
 )
 from donations.reports import counting
-from donations.reports.counting import dispute, payment
+from donations.reports.counting import dispute, payment, refund
 from donations.reports.recent import mask_email
 from donations.reports.windows import ReportInputError, report_zone, window
 
@@ -46,6 +46,8 @@ payment_key: Table = PaymentKey.__table__  # type: ignore[attr-defined]
 stripe_customer: Table = StripeCustomer.__table__  # type: ignore[attr-defined]
 
 MAX_PAGE = 200
+# A search names one payment, or one person's or membership's: never more than this.
+MAX_FOUND = 10_000
 # A payment with no source is listed, and filtered, under this.
 NO_SOURCE = "(none)"
 SEARCH_PREFIXES = ("pi_", "ch_", "in_", "cs_", "cus_", "sub_")
@@ -61,6 +63,13 @@ class PaymentStatus(StrEnum):
     dispute_won = "dispute_won"
     dispute_lost = "dispute_lost"
 
+
+DISPUTE_STATUSES = (
+    PaymentStatus.disputed,
+    PaymentStatus.dispute_won,
+    PaymentStatus.dispute_lost,
+)
+REFUND_STATUSES = (PaymentStatus.refunded, PaymentStatus.partially_refunded)
 
 OPEN_DISPUTE = (
     DisputeStatus.warning_needs_response.value,
@@ -242,7 +251,9 @@ def last_four_condition(digits: str) -> ColumnElement[bool]:
     return payment.c.card_last4 == digits
 
 
-def _statement(chosen: PaymentFilter) -> tuple[Select[Any], ColumnElement[str]]:
+def _statement(chosen: PaymentFilter, found: list[int] | None) -> tuple[Select[Any], Select[Any]]:
+    """(the rows' statement, the statement counting them). `found`: the payments a search
+    named, looked up beforehand (see payment_page)."""
     refunded = counting.refunded_per_payment()
     flags = _dispute_flags()
     disputed = counting.disputed_per_payment()
@@ -257,6 +268,9 @@ def _statement(chosen: PaymentFilter) -> tuple[Select[Any], ColumnElement[str]]:
         ),
         (refunded_amount > 0, PaymentStatus.partially_refunded.value),
         else_=PaymentStatus.succeeded.value,
+    )
+    with_status = payment.outerjoin(refunded, refunded.c.payment_id == payment.c.id).outerjoin(
+        flags, flags.c.payment_id == payment.c.id
     )
     statement = select(
         payment.c.id,
@@ -276,10 +290,9 @@ def _statement(chosen: PaymentFilter) -> tuple[Select[Any], ColumnElement[str]]:
         payment.c.card_brand,
         payment.c.card_last4,
     ).select_from(
-        payment.outerjoin(supporter, supporter.c.id == payment.c.supporter_id)
-        .outerjoin(refunded, refunded.c.payment_id == payment.c.id)
-        .outerjoin(flags, flags.c.payment_id == payment.c.id)
-        .outerjoin(disputed, disputed.c.payment_id == payment.c.id)
+        with_status.outerjoin(supporter, supporter.c.id == payment.c.supporter_id).outerjoin(
+            disputed, disputed.c.payment_id == payment.c.id
+        )
     )
     conditions: list[ColumnElement[bool]] = []
     if chosen.first_day is not None and chosen.last_day is not None:
@@ -287,6 +300,12 @@ def _statement(chosen: PaymentFilter) -> tuple[Select[Any], ColumnElement[str]]:
         conditions.append(counting.between(payment.c.paid_at, days.start, days.end))
     if chosen.status is not None:
         conditions.append(status == chosen.status.value)
+        # Only payments with a dispute or a refund can have those statuses: the indexes on
+        # their payment_id find them without working out every payment's status.
+        if chosen.status in DISPUTE_STATUSES:
+            conditions.append(payment.c.id.in_(select(dispute.c.payment_id)))
+        elif chosen.status in REFUND_STATUSES:
+            conditions.append(payment.c.id.in_(select(refund.c.payment_id)))
     if chosen.kind is not None:
         conditions.append(payment.c.kind == chosen.kind)
     if chosen.currency is not None:
@@ -297,11 +316,25 @@ def _statement(chosen: PaymentFilter) -> tuple[Select[Any], ColumnElement[str]]:
             if chosen.source == NO_SOURCE
             else payment.c.source == chosen.source
         )
-    if chosen.search is not None:
-        conditions.append(_search_condition(chosen.search))
+    if found is not None:
+        conditions.append(payment.c.id.in_(found))
     if chosen.supporter_id is not None:
         conditions.append(payment.c.supporter_id == chosen.supporter_id)
-    return statement.where(*conditions), status
+    # Counting needs the refunds and disputes only to filter by status.
+    counted = with_status if chosen.status is not None else payment
+    count = select(func.count()).select_from(counted).where(*conditions)
+    return statement.where(*conditions), count
+
+
+async def _searched(connection: Any, search: str | None) -> list[int] | None:
+    """The payments a search names, by their own indexes: asked inside the page's query, the
+    search would be an OR the database answers by reading every payment of the range."""
+    if search is None:
+        return None
+    rows = await connection.execute(
+        select(payment.c.id).where(_search_condition(search)).limit(MAX_FOUND)
+    )
+    return [int(row.id) for row in rows]
 
 
 def _listed(row: Any) -> ListedPayment:
@@ -336,11 +369,9 @@ async def payment_page(
 ) -> PaymentPage:
     """`size` payments matching `chosen`, newest first: the first page, the one older than
     `after`, or the one newer than `before`."""
-    statement, _ = _statement(chosen)
     connection = await counting.connection(session)
-    total = (
-        await connection.execute(select(func.count()).select_from(statement.subquery()))
-    ).scalar_one()
+    statement, count = _statement(chosen, await _searched(connection, chosen.search))
+    total = (await connection.execute(count)).scalar_one()
     newest_first = (payment.c.paid_at.desc(), payment.c.id.desc())
     if before is not None:
         newer = or_(
