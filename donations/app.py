@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
 from donations.db import Database, Timeouts
+from donations.mail import worker as mail_worker
 from donations.settings import Settings, get_settings
 from donations.state import AppState
 from donations.stripe_api import (
@@ -19,7 +21,7 @@ from donations.stripe_api import (
     stripe_transport,
     webhook_secret,
 )
-from donations.web import admin, contribute, health, public
+from donations.web import admin, contribute, health, mail_links, public
 from donations.web import metrics as metrics_page
 from donations.web.middleware import middleware
 from webhooks import endpoint as webhook_endpoint
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *health.routes,
         *contribute.routes,
         *public.routes,
+        *mail_links.routes,
         *admin.routes,
         *webhook_endpoint.routes,
         *metrics_page.routes,
@@ -76,9 +79,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.donations = state
         if emulator is not None:
             logger.info("no STRIPE_SECRET_KEY: Stripe is the local emulator at %s", EMULATOR_PATH)
+        # Every server process delivers the outbox (donations/mail/worker.py): messages are
+        # claimed one at a time, so processes (and cron's `donations mail send`) never collide.
+        stop_mail = asyncio.Event()
+        mail = (
+            asyncio.create_task(mail_worker.run(db, settings, stop_mail))
+            if settings.MAIL_ENABLED
+            else None
+        )
         try:
             yield
         finally:
+            stop_mail.set()
+            if mail is not None:
+                await mail
             if emulator is not None:
                 # A mounted app's lifespan never runs: stop its webhook deliveries here.
                 await emulator.state.emulator.aclose()

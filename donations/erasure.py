@@ -29,6 +29,10 @@ What becomes of each place:
     stripe_event     payload redacted (donations/privacy.py), error text scrubbed, redacted_at
                      set; an error elsewhere that quotes one of their emails scrubbed too
     audit_log, report_snapshot   their emails, names, phones and street lines replaced
+    outbox           every message to them (by supporter or address): address and context
+                     emptied, error and subject dropped; one still queued is never sent
+    MAIL_DIR         their messages' .eml files (development) deleted, once the transaction
+                     has committed (remove_mail_files: the CLI does it)
 
 Names, phones and street lines never lead to more of the reader's rows (two readers may share
 a name): they are learnt from the reader's own rows and events, and replaced wherever they
@@ -47,17 +51,21 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, case, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
+from donations.mail.delivery import eml_files
 from donations.models import (
     AuditLog,
     Checkout,
     Dispute,
+    MailStatus,
     Membership,
+    OutboxMessage,
     Payment,
     Refund,
     ReportSnapshot,
@@ -80,6 +88,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ERASE_ACTION = "supporter_erased"
+ERASED_MESSAGE = "the reader's personal data was erased"
 # The Stripe objects that belong to one reader, and the fields that point from one to another
 # (the links the ledger itself follows): following them finds the rest of the reader's events.
 # Nothing else is followed: a price, a product, a Payment Link, a coupon, a balance
@@ -117,7 +126,10 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 TERMS_PER_QUERY = 100
 
 # The places, in the order the summary names them.
-PLACES = ("supporters", "checkouts", "stored_events", "stored_errors", "audit_log", "snapshots")
+PLACES = (
+    "supporters", "checkouts", "stored_events", "stored_errors", "audit_log", "snapshots",
+    "outbox",
+)  # fmt: skip
 
 
 @dataclass
@@ -170,6 +182,8 @@ class Person:
 class Erased:
     # Rows changed per place (PLACES).
     counts: dict[str, int]
+    # The outbox messages that were theirs: their .eml files go too (remove_mail_files).
+    messages: tuple[int, ...] = ()
 
     def detail(self) -> str:
         return json.dumps(self.counts)
@@ -252,7 +266,9 @@ async def erase(
     )
     counts["audit_log"] = await _scrub_text_column(connection, AuditLog, "detail", chased)
     counts["snapshots"] = await _scrub_text_column(connection, ReportSnapshot, "payload", chased)
-    erased = Erased(counts)
+    messages = await _erase_outbox(connection, person)
+    counts["outbox"] = len(messages)
+    erased = Erased(counts, messages)
     # Who ran it and what changed where; never whom it was about.
     await connection.execute(
         insert(AuditLog).values(
@@ -494,6 +510,49 @@ def _add(found: set[T], value: T | None) -> None:
 
 
 # --- erasing ---------------------------------------------------------------------------------
+
+
+async def _erase_outbox(connection: AsyncConnection, person: Person) -> tuple[int, ...]:
+    """Their messages: by supporter, or by address (a message queued before the supporter
+    was merged, or to an address only their events knew)."""
+    conditions: list[ColumnElement[bool]] = []
+    if person.supporters:
+        conditions.append(col(OutboxMessage.supporter_id).in_(person.supporters))
+    if person.emails:
+        conditions.append(func.lower(col(OutboxMessage.to_address)).in_(person.emails))
+    if not conditions:
+        return ()
+    found = await connection.execute(select(col(OutboxMessage.id)).where(or_(*conditions)))
+    ids = tuple(message_id for message_id in found.scalars() if message_id is not None)
+    if ids:
+        await connection.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids))
+            .values(
+                to_address="",
+                context={},
+                subject=None,
+                last_error=ERASED_MESSAGE,
+                status=case(
+                    (
+                        col(OutboxMessage.status) == MailStatus.queued.value,
+                        MailStatus.skipped.value,
+                    ),
+                    else_=col(OutboxMessage.status),
+                ),
+            )
+        )
+    return ids
+
+
+def remove_mail_files(folder: Path, messages: Iterable[int]) -> int:
+    """Delete the .eml files of these outbox messages; how many there were."""
+    removed = 0
+    for message_id in messages:
+        for path in eml_files(folder, message_id):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 async def _erase_checkouts(connection: AsyncConnection, person: Person, chased: set[str]) -> int:

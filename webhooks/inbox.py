@@ -62,7 +62,7 @@ from donations.sql import (
 )
 from webhooks import fields, metrics
 from webhooks.events import Event, event_from_dict, parse_event
-from webhooks.registry import Handler, handler_for
+from webhooks.registry import WITHOUT_ID, Handler, handler_for
 
 logger = logging.getLogger(__name__)
 
@@ -298,10 +298,11 @@ async def _apply(session: AsyncSession, delivery: _Delivery, *, is_new: bool) ->
 
 
 async def _run(handler: Handler, session: AsyncSession, event: Event) -> str | None:
-    # Every object a handler reads has an id (events about objects without one, such as an
-    # upcoming invoice or the balance, are not handled: they are stored as ignored).
+    # Every object a handler reads has an id, but for the few Stripe sends without one (an
+    # upcoming invoice); events about others without one (the balance) are stored as ignored.
     obj = event.object
-    fields.require(isinstance(obj.get("id"), str) and bool(obj["id"]), obj, NO_ID)
+    if event.type not in WITHOUT_ID:
+        fields.require(isinstance(obj.get("id"), str) and bool(obj["id"]), obj, NO_ID)
     return await handler(session=session, event=event)
 
 

@@ -31,6 +31,7 @@ KNOWN_EVENT_TYPES = frozenset(
         "payment_intent.payment_failed",
         "invoice.paid",
         "invoice.payment_failed",
+        "invoice.upcoming",
         "invoice_payment.paid",
         "customer.subscription.created",
         "customer.subscription.updated",
@@ -62,6 +63,10 @@ KNOWN_EVENT_TYPES = frozenset(
         "payout.reconciliation_completed",
     }
 )
+
+# Types whose object has no id: "Note that the invoice object in an invoice.upcoming event
+# doesn't have an id" (https://docs.stripe.com/api/events/types#event_types-invoice.upcoming).
+WITHOUT_ID = frozenset({"invoice.upcoming"})
 
 UNKNOWN_TYPE = "{type!r} is not a Stripe event type this endpoint knows"
 TWICE = "{type!r} already has a handler: {handler}"

@@ -63,6 +63,12 @@ COMMANDS: dict[str, Command] = {
         "donations.cli.privacy", "app", "Personal data: purge what is past its retention."
     ),
     "staff": Command("donations.cli.staff", "app", "Finance logins for the /admin dashboard."),
+    "mail": Command(
+        "donations.cli.mail", "app", "Email to readers: send what is due, list the outbox."
+    ),
+    "statements": Command(
+        "donations.cli.statements", "app", "Year-end giving statements, one per supporter."
+    ),
     "demo": Command(
         "donations.cli.demo",
         "demo",

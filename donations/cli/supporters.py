@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import typer
 from sqlalchemy import func, select
 
 from donations.cli.common import actor, fail, run_with_db
 from donations.db import Database
-from donations.erasure import PLACES, Erased, erase, find, refresh
+from donations.erasure import PLACES, Erased, erase, find, refresh, remove_mail_files
 from donations.models import utcnow
 from donations.retention import reading
+from donations.settings import get_settings
 from donations.supporters import masked, normalise_email
 from webhooks.inbox import LEDGER_LOCK
 
@@ -36,6 +38,7 @@ LABELS = {
     "stored_errors": "stored error",
     "audit_log": "audit detail",
     "snapshots": "report snapshot",
+    "outbox": "outbox message",
 }
 
 
@@ -47,7 +50,8 @@ def erase_reader(
 ) -> None:
     """Remove a reader's personal data from every place we keep it; keep every amount.
 
-    Supporter, checkouts, stored Stripe events and errors, audit details, report snapshots.
+    Supporter, checkouts, stored Stripe events and errors, audit details, report snapshots,
+    messages in the outbox and their .eml files.
 
     Exit code 0: erased. 1: nothing known about them, nothing changed. 2: bad argument."""
     address, customer = _reader(email)
@@ -72,8 +76,10 @@ def erase_reader(
             UNKNOWN.format(who=masked(normalise_email(address)) if address else customer) + "\n"
         )
         raise SystemExit(NOTHING_KNOWN)
+    # Only once the database has forgotten them: a failed erasure leaves the files as well.
+    files = remove_mail_files(Path(get_settings().MAIL_DIR), erased.messages)
     counts = ", ".join(_count(erased.counts[place], LABELS[place]) for place in PLACES)
-    typer.echo(f"erased: {counts}; every amount kept")
+    typer.echo(f"erased: {counts}, {_count(files, 'mail file')}; every amount kept")
 
 
 def _reader(value: str) -> tuple[str | None, str | None]:

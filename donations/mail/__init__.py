@@ -8,4 +8,5 @@ cancellations, refunds, and year-end statements (docs/mail.md).
     worker.py      due messages out, with retries and backoff
     links.py       signed links in messages (the card-update link)
     statements.py  a supporter's year of giving
+    statement_run.py  a year's statements: queue, then deliver (`donations statements send`)
 """

@@ -100,10 +100,14 @@ class SmtpSender:
             try:
                 client.send_message(message)
             except smtplib.SMTPRecipientsRefused as refused:
-                codes = [code for code, _ in refused.recipients.values()]
-                if all(500 <= code < 600 for code in codes):
-                    raise Undeliverable(f"recipient refused: {refused.recipients}") from None
-                raise
+                # Said without the address: errors are shown to staff and kept.
+                answers = list(refused.recipients.values())
+                said = "; ".join(
+                    f"{code} {text.decode(errors='replace')}" for code, text in answers
+                )
+                if all(500 <= code < 600 for code, _ in answers):
+                    raise Undeliverable(f"the address was refused: {said}") from None
+                raise smtplib.SMTPException(f"the address was refused for now: {said}") from None
 
 
 class FileSender:

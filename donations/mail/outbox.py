@@ -19,8 +19,9 @@ change that caused it, and delivered after that transaction commits (donations/m
         - happened_at: when its cause happened (the event's time): a message queued more
           than MAIL_MAX_EVENT_AGE_HOURS after it is never sent (a backfill of last month
           sends last month's receipts neither again nor late). None: not checked.
-        - not_before: not sent before then (default: now + MAIL_SETTLE_SECONDS, filled by
-          the worker; receipts wait for the card's event that may follow the payment's).
+        - not_before: not sent before then (default: at once). Whatever not_before says, the
+          worker waits MAIL_SETTLE_SECONDS after queueing: a receipt waits for the card's
+          event that may come just after the payment's.
 
     due(session, now, limit) -> [OutboxMessage]      (worker.py uses these)
     mark_sent / mark_failed / mark_skipped / claim
@@ -91,6 +92,7 @@ _DUE = (
     .where(
         col(OutboxMessage.status) == MailStatus.queued.value,
         col(OutboxMessage.next_attempt_at) <= bindparam("now"),
+        col(OutboxMessage.created_at) <= bindparam("settled"),
     )
     .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
     .limit(bindparam("limit"))
@@ -120,8 +122,12 @@ _FINISH = (
 )
 
 
-async def due(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
-    result = await session.exec(_DUE, params={"now": now, "limit": limit})
+async def due(
+    session: AsyncSession, now: datetime, limit: int, settle: timedelta = timedelta(0)
+) -> list[OutboxMessage]:
+    """Messages due at `now` and queued at least `settle` before it, oldest due first."""
+    params = {"now": now, "settled": now - settle, "limit": limit}
+    result = await session.exec(_DUE, params=params)
     return list(result.all())
 
 

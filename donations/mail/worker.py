@@ -33,10 +33,12 @@ from typing import Any
 from jinja2 import TemplateError
 from sqlalchemy import bindparam, select
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.db import Database
-from donations.mail import links, outbox
+from donations.mail import links, outbox, statements
 from donations.mail.delivery import Sender, Undeliverable, eml_name, sender_for
+from donations.mail.kinds import Kind
 from donations.mail.render import Renderer
 from donations.models import MailStatus, Membership, OutboxMessage, Payment, utcnow
 from donations.settings import Settings
@@ -50,6 +52,7 @@ MAX_BACKOFF = timedelta(hours=6)
 BATCH = 50
 POLL_SECONDS = 2.0
 SWITCHED_OFF = "{kind} messages are switched off (MAIL_DISABLED_KINDS)"
+NOTHING_TO_STATE = "the supporter gave nothing in {year} any more, or was erased"
 TOO_LATE = "queued {hours:.0f} hours after what caused it (MAIL_MAX_EVENT_AGE_HOURS)"
 
 
@@ -81,13 +84,41 @@ async def deliver_due(
     tally = Tally()
     now = now or utcnow()
     async with db.session() as session:
-        due = await outbox.due(session, now, limit)
+        settle = timedelta(seconds=settings.MAIL_SETTLE_SECONDS)
+        due = await outbox.due(session, now, limit, settle)
+    if not due:
+        return tally
+    # Each message is claimed just before its attempt, in the transaction that writes how
+    # the one before ended: one commit per message, and a crash half way leaves at most the
+    # one message in flight to be sent again (when its lease ends), the rest due as before.
+    outcome: _Outcome | None = None
     for message in due:
         async with db.writing_session() as session:
-            if not await outbox.claim(session, message, now, LEASE):
-                continue  # another worker took it
-        await _attempt(db, settings, sender, renderer, message, now, tally)
+            if outcome is not None:
+                await outcome.write(session)
+            claimed = await outbox.claim(session, message, now, LEASE)
+        outcome = None
+        if claimed:  # else another worker has it
+            outcome = await _attempt(db, settings, sender, renderer, message, now, tally)
+    if outcome is not None:
+        async with db.writing_session() as session:
+            await outcome.write(session)
     return tally
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    message_id: int
+    status: MailStatus
+    subject: str | None
+    error: str | None
+    next_at: datetime
+
+    async def write(self, session: AsyncSession) -> None:
+        await outbox.finish(
+            session, self.message_id, self.status, at=utcnow(), subject=self.subject,
+            error=self.error, next_at=self.next_at,
+        )  # fmt: skip
 
 
 async def _attempt(
@@ -98,7 +129,7 @@ async def _attempt(
     message: OutboxMessage,
     now: datetime,
     tally: Tally,
-) -> None:
+) -> _Outcome:
     assert message.id is not None
     attempts = message.attempts + 1
     skip = _reason_to_skip(settings, message)
@@ -131,10 +162,7 @@ async def _attempt(
     if error is not None:
         tally.errors.append(f"#{message.id} {message.kind}: {error}")
         logger.warning("mail %s: %s", status.value, error, extra={"outbox": message.id})
-    async with db.writing_session() as session:
-        await outbox.finish(
-            session, message.id, status, at=utcnow(), subject=subject, error=error, next_at=next_at
-        )
+    return _Outcome(message.id, status, subject, error, next_at)
 
 
 def _reason_to_skip(settings: Settings, message: OutboxMessage) -> str | None:
@@ -167,6 +195,14 @@ async def _values(db: Database, settings: Settings, message: OutboxMessage) -> d
                 values["card"] = {"brand": found.card_brand, "last4": found.card_last4}
         if message.membership_id is not None:
             values["card_update_url"] = links.card_update_url(settings, message.membership_id)
+        if message.kind == Kind.statement:
+            year = int(message.context["year"])
+            stated = None
+            if message.supporter_id is not None:
+                stated = await statements.statement(session, settings, message.supporter_id, year)
+            if stated is None:
+                raise LookupError(NOTHING_TO_STATE.format(year=year))
+            values.update(stated.values())
     return values
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import MetaData, String, select
+from sqlalchemy import JSON, MetaData, String, select
 
 import stripe_events as se
 from donations.db import Database
@@ -144,9 +144,9 @@ def history(reader: Reader, *, start: int = se.START, work_email: str | None = N
 
 
 async def traces(db: Database, terms: Iterable[str]) -> dict[tuple[str, str], set[str]]:
-    """Where any of `terms` (any case) appears: every text column of every table, found by
-    reflecting the schema the database has, not the one our models describe. Compared in
-    Python: SQLite's lower() folds ASCII letters only."""
+    """Where any of `terms` (any case) appears: every text and JSON column of every table,
+    found by reflecting the schema the database has, not the one our models describe.
+    Compared in Python: SQLite's lower() folds ASCII letters only."""
     wanted = {term.casefold() for term in terms}
     found: dict[tuple[str, str], set[str]] = {}
     async with db.engine.connect() as connection:
@@ -154,10 +154,11 @@ async def traces(db: Database, terms: Iterable[str]) -> dict[tuple[str, str], se
         await connection.run_sync(metadata.reflect)
         for table in metadata.sorted_tables:
             for column in table.columns:
-                if not isinstance(column.type, String):
+                if not isinstance(column.type, String | JSON):
                     continue
                 values = await connection.scalars(select(column).where(column.is_not(None)))
-                for value in values:
+                for found_value in values:
+                    value = found_value if isinstance(found_value, str) else json.dumps(found_value)
                     hits = {term for term in wanted if term in value.casefold()}
                     if hits:
                         found.setdefault((table.name, column.name), set()).update(hits)

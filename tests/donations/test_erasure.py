@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +18,17 @@ import stripe_events as se
 from donations.app import create_app
 from donations.db import Database
 from donations.erasure import erase, find, refresh
-from donations.models import AuditLog, Campaign, Checkout, StripeEvent, Supporter, utcnow
+from donations.mail import outbox
+from donations.mail.worker import deliver_due
+from donations.models import (
+    AuditLog,
+    Campaign,
+    Checkout,
+    OutboxMessage,
+    StripeEvent,
+    Supporter,
+    utcnow,
+)
 from donations.reports.progress import campaign_progress
 from donations.reports.snapshots import take_snapshots
 from donations.retention import reading
@@ -103,6 +114,14 @@ async def _failed_event(db: Database, reader: Reader) -> str:
     return event_id
 
 
+async def _outbox_count(db: Database, *to: str) -> int:
+    """Messages not erased (their address not emptied), of everyone or to these addresses."""
+    query = select(OutboxMessage).where(OutboxMessage.to_address != "")
+    async with db.session() as session:
+        found = (await session.exec(query)).all()
+    return sum(1 for m in found if not to or m.to_address.lower() in to)
+
+
 async def _erase(database_url: str, who: str) -> Any:
     return await in_process("supporters", "erase", who, env={"DATABASE_URL": database_url})
 
@@ -131,12 +150,14 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
     untouched = await traces(db, BEN.terms)
     assert set(untouched) == {
         ("checkout", "email"), ("stripe_event", "payload"), ("supporter", "email"),
-        ("supporter", "name"),
+        ("supporter", "name"), ("outbox", "to_address"),
     }  # fmt: skip
     terms = ANA.terms | {WORK_EMAIL}
     assert await traces(db, terms) == {
         ("audit_log", "detail"): {ANA.email},
         ("checkout", "email"): {ANA.email},
+        # Her receipts, welcome, refund notice... (and one to her work address).
+        ("outbox", "to_address"): {ANA.email, WORK_EMAIL},
         ("stripe_event", "last_error"): {ANA.email},
         ("stripe_event", "payload"): {
             t.casefold() for t in terms if t not in (ANA.name, ANA.street)
@@ -145,13 +166,15 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
         ("supporter", "name"): {ANA.name.casefold()},
     }
 
+    messages = await _outbox_count(db, ANA.email, WORK_EMAIL)
     erased = await _erase(database_url, "ANA.LOPEZ@example.org")
 
     assert erased.exit_code == 0, erased.output
     personal = sum(e["data"]["object"]["object"] in PERSONAL_OBJECTS for e in ana.events) + 1
     assert erased.stdout == (
         f"erased: 1 supporter, 6 checkouts, {personal} stored events, 1 stored error, "
-        "1 audit detail, 0 report snapshots; every amount kept\n"
+        f"1 audit detail, 0 report snapshots, {messages} outbox messages, 0 mail files; "
+        "every amount kept\n"
     )
     assert await traces(db, terms) == {}
     assert await _progress(db) == progress
@@ -169,7 +192,7 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
     # What was erased, counted per place; not whose.
     assert json.loads(audit.detail or "") == {
         "supporters": 1, "checkouts": 6, "stored_events": personal, "stored_errors": 1,
-        "audit_log": 1, "snapshots": 0,
+        "audit_log": 1, "snapshots": 0, "outbox": messages,
     }  # fmt: skip
     assert (erased_supporter.email, erased_supporter.name) == (None, None)
     assert stored is not None and stored.redacted_at is not None
@@ -191,7 +214,8 @@ async def test_a_reader_who_only_started_a_checkout_can_be_erased(
     assert erased.exit_code == 0, erased.output
     assert erased.stdout == (
         "erased: 0 supporters, 1 checkout, 0 stored events, 0 stored errors, "
-        "0 audit details, 0 report snapshots; every amount kept\n"
+        "0 audit details, 0 report snapshots, 0 outbox messages, 0 mail files; "
+        "every amount kept\n"
     )
     async with db.session() as session:
         checkout = (await session.exec(select(Checkout))).one()
@@ -245,3 +269,54 @@ async def test_what_arrives_while_the_reader_is_being_found_is_erased_too(db: Da
     assert erased.counts["stored_events"] == 4
     assert person.customers == {first.customer_id, later.customer_id}
     assert await traces(db, ANA.terms) == {}
+
+
+@pytest.mark.asyncio
+async def test_their_messages_and_mail_files_are_erased_and_a_queued_one_never_sent(
+    db: Database, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mail"
+    gift = se.one_off_gift(2200, "eur", se.START, ANA.email)
+    other = se.one_off_gift(1000, "eur", se.START, BEN.email)
+    await _receive(db, [as_stripe_sends(e, ANA) for e in gift.events] + other.events)
+    async with db.writing_session() as session:
+        for key in ("welcome:a", "welcome:b"):
+            await outbox.queue(
+                session,
+                kind="welcome",
+                to=ANA.email,
+                key=key,
+                context={"amount": 2200, "currency": "eur", "how_often": "annual"},
+            )
+        await outbox.queue(
+            session,
+            kind="welcome",
+            to=BEN.email,
+            key="welcome:c",
+            context={"amount": 1000, "currency": "eur", "how_often": "annual"},
+        )
+    files = settings.model_copy(update={"MAIL_DIR": str(folder), "MAIL_SETTLE_SECONDS": 0.0})
+    await deliver_due(db, files, limit=3)  # the oldest receipts (skipped: too old), a welcome
+    assert len(list(folder.iterdir())) == 1
+    assert ANA.email.encode() in next(folder.iterdir()).read_bytes()
+
+    erased = await in_process(
+        "supporters", "erase", ANA.email,
+        env={"DATABASE_URL": database_url, "MAIL_DIR": str(folder)},
+    )  # fmt: skip
+
+    assert erased.exit_code == 0, erased.output
+    assert ", 3 outbox messages, 1 mail file; every amount kept" in erased.stdout
+    assert list(folder.iterdir()) == []
+    assert await traces(db, ANA.terms) == {}
+    assert await _outbox_count(db) == 2  # Ben's receipt and welcome
+    async with db.session() as session:
+        kept = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.key == "welcome:b"))
+        ).one()
+        ben = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.key == "welcome:c"))
+        ).one()
+    assert (kept.status, kept.last_error) == ("skipped", "the reader's personal data was erased")
+    await deliver_due(db, files)
+    assert [path.name for path in folder.iterdir()] == [f"{ben.id:08d}-welcome.eml"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,12 +21,6 @@ RECEIPT = {
     "amount": 2500, "currency": "eur", "paid_at": "2026-12-01T10:00:00+00:00",
     "description": "A one-off contribution", "reference": "P-1",
 }  # fmt: skip
-
-
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
-    with smtp_server() as box:
-        yield box
 
 
 async def queue_receipt(db: Database, key: str = "receipt:1", to: str = "ana@example.org") -> bool:

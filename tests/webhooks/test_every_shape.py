@@ -6,6 +6,7 @@ handler needs missing or in a shape Stripe never sent fails with a reason and wr
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -76,6 +77,16 @@ def _payout(event_type: str) -> Json:
     return _of_type(se.payout(2897, "eur", T, path=path).union, event_type)
 
 
+def _upcoming() -> Json:
+    """Stripe's preview of an annual renewal: the invoice to come, without an id."""
+    member = se.membership_signup(12000, "eur", "year", T, "al@example.org")
+    paid = _of_type(member.union, "invoice.paid")
+    invoice = copy.deepcopy(paid["data"]["object"])
+    invoice.pop("id")
+    invoice.update(billing_reason="upcoming", status="draft")
+    return se.event("invoice.upcoming", invoice, created=T + 358 * se.DAY)
+
+
 def _charge_succeeded() -> Json:
     gift = _gift()
     intent = gift.union[-1]["data"]["object"]
@@ -108,6 +119,7 @@ EXAMPLES: dict[str, tuple[Callable[[], Json], str]] = {
     "invoice.payment_failed": (
         lambda: se.failed_renewal(_membership(), T + 30 * se.DAY).union[0], "membership",
     ),
+    "invoice.upcoming": (lambda: _upcoming(), "outbox"),
     "invoice_payment.paid": (
         lambda: _of_type(_membership().union, "invoice_payment.paid"), "stripe_link",
     ),
@@ -334,8 +346,11 @@ async def test_finance_sees_what_was_not_counted_and_why(db: Database, database_
 async def test_objects_stripe_sends_without_an_id_are_stored_and_a_handled_one_fails(
     db: Database,
 ) -> None:
-    # An upcoming invoice (no id until it is created) and the balance have none: stored.
-    upcoming = se.event("invoice.upcoming", {"object": "invoice", "amount_due": 1000}, created=T)
+    # An upcoming invoice (no id until it is created) and the balance have none: stored (an
+    # upcoming invoice is read, for annual renewal reminders; this one renews nothing).
+    upcoming = se.event(
+        "invoice.upcoming", {"object": "invoice", "amount_due": 1000, "parent": None}, created=T
+    )
     balance = se.event("balance.available", {"object": "balance", "available": []}, created=T)
     for event in (upcoming, balance):
         receipt = await receive_dict(db, render(event))

@@ -20,7 +20,7 @@ from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_o
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
 from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email
-from webhooks import bookings, cards, fields, links, memberships
+from webhooks import bookings, cards, fields, links, memberships, notices
 from webhooks.events import Event, Json, moment, object_id, optional_moment
 from webhooks.registry import Note, handles
 
@@ -110,21 +110,23 @@ async def _book_gift(
     charge = None
     if not is_our_one_off(metadata):
         charge = await links.charge_of(session, payment_intent)
-    await bookings.book(
-        session,
-        bookings.Booking(
-            kind=PaymentKind.one_off,
-            amount=fields.amount(checkout, "amount_total"),
-            currency=fields.currency(checkout),
-            paid_at=moment(event.created),
-            payment_intent=payment_intent,
-            charge=charge,
-            customer=customer,
-            supporter_id=supporter_id,
-            checkout_id=checkout_id,
-            source=metadata.get(SOURCE),
-        ),
+    booking = bookings.Booking(
+        kind=PaymentKind.one_off,
+        amount=fields.amount(checkout, "amount_total"),
+        currency=fields.currency(checkout),
+        paid_at=moment(event.created),
+        payment_intent=payment_intent,
+        charge=charge,
+        customer=customer,
+        supporter_id=supporter_id,
+        checkout_id=checkout_id,
+        source=metadata.get(SOURCE),
     )
+    payment_id = await bookings.book(session, booking)
+    await notices.receipt(
+        session, payment_id, to=None, supporter_id=supporter_id, amount=booking.amount,
+        currency=booking.currency, paid_at=booking.paid_at,
+    )  # fmt: skip
 
 
 async def _record(

@@ -16,6 +16,7 @@ recorded outside it (docs/accounting.md, "What gross includes").
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, update
 from sqlmodel import col
@@ -25,7 +26,7 @@ from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Payment, PaymentKind
 from donations.sql import execute
 from donations.supporters import identify
-from webhooks import bookings, cards, fields, links, memberships
+from webhooks import bookings, cards, fields, links, memberships, notices
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
 
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 STANDALONE = "invoice {id} belongs to no subscription: not a membership payment"
 FREE = "invoice {id} moved no money (a trial, or 100% off)"
 OUT_OF_BAND = "invoice {id} was paid outside Stripe: no money moved through Stripe"
+UPCOMING_STANDALONE = "an upcoming invoice of no subscription: not a membership renewal"
+NOT_ANNUAL = "subscription {subscription} renews monthly (or more often): no reminder is sent"
 NO_SHAPE = (
     "names no subscription in any shape Stripe has sent (neither `parent` nor `subscription`)"
 )
@@ -112,7 +115,34 @@ async def on_invoice_paid(*, session: AsyncSession, event: Event) -> Note:
             session, invoice_id, invoice=invoice_id, payment_intent=intent, charge=charge
         )
     await bookings.settle_invoice(session, payment_id, invoice_id)
+    await _tell_reader(
+        session, invoice, payment_id, membership_id, supporter_id, paid - off_stripe,
+        moment(paid_at),
+    )  # fmt: skip
     return None
+
+
+async def _tell_reader(
+    session: AsyncSession,
+    invoice: Json,
+    payment_id: int,
+    membership_id: int,
+    supporter_id: int | None,
+    amount: int,
+    paid_at: datetime,
+) -> None:
+    """A receipt for every paid invoice; a welcome with the first."""
+    interval, count = _interval(invoice)
+    to, currency = fields.text(invoice, "customer_email"), fields.currency(invoice)
+    await notices.receipt(
+        session, payment_id, to=to, supporter_id=supporter_id, amount=amount, currency=currency,
+        paid_at=paid_at, interval=interval, interval_count=count, membership_id=membership_id,
+    )  # fmt: skip
+    if invoice.get("billing_reason") == "subscription_create":
+        await notices.welcome(
+            session, membership_id, to=to, supporter_id=supporter_id, amount=amount,
+            currency=currency, interval=interval, interval_count=count, happened_at=paid_at,
+        )  # fmt: skip
 
 
 @handles("invoice.payment_failed")
@@ -122,8 +152,52 @@ async def on_invoice_payment_failed(*, session: AsyncSession, event: Event) -> N
     subscription = subscription_of(invoice)
     if subscription is None:
         return STANDALONE.format(id=invoice["id"])
-    await _membership(session, invoice, subscription)
+    membership_id, supporter_id = await _membership(session, invoice, subscription)
+    # A renewal that failed: the reader can fix the card. (A first payment that fails
+    # leaves no membership to save: the reader is still on Checkout.)
+    if invoice.get("billing_reason") == "subscription_cycle":
+        interval, count = _interval(invoice)
+        await notices.renewal_failed(
+            session, membership_id, invoice=invoice["id"],
+            to=fields.text(invoice, "customer_email"), supporter_id=supporter_id,
+            amount=fields.optional_amount(invoice, "amount_due") or 0,
+            currency=fields.currency(invoice), interval=interval, interval_count=count,
+            happened_at=moment(event.created),
+        )  # fmt: skip
     return None
+
+
+@handles("invoice.upcoming")
+async def on_invoice_upcoming(*, session: AsyncSession, event: Event) -> Note:
+    """A renewal in a few days (the invoice is a preview: it has no id). Annual members hear
+    of it: a year is long enough to forget, and the amount is large."""
+    invoice = event.object
+    subscription = subscription_of(invoice)
+    if subscription is None:
+        return UPCOMING_STANDALONE
+    interval, count = _interval(invoice)
+    if interval != "year":
+        return NOT_ANNUAL.format(subscription=subscription)
+    membership_id, supporter_id = await _membership(session, invoice, subscription)
+    lines = fields.entries(invoice, "lines")
+    starts = fields.timestamp(fields.mapping(lines[0] if lines else {}, "period"), "start")
+    renews = fields.timestamp(invoice, "next_payment_attempt") or starts or event.created
+    await notices.renewal_reminder(
+        session, membership_id, subscription=subscription,
+        to=fields.text(invoice, "customer_email"), supporter_id=supporter_id,
+        amount=fields.optional_amount(invoice, "amount_due") or 0,
+        currency=fields.currency(invoice), renews_on=moment(renews), interval=interval,
+        interval_count=count, happened_at=moment(event.created),
+    )  # fmt: skip
+    return None
+
+
+def _interval(invoice: Json) -> tuple[str, int]:
+    lines = fields.entries(invoice, "lines")
+    period = fields.mapping(lines[0] if lines else {}, "period")
+    return memberships.interval_of_period(
+        fields.timestamp(period, "start"), fields.timestamp(period, "end")
+    )
 
 
 @handles("invoice_payment.paid")

@@ -21,7 +21,7 @@ from donations.checkout.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
 from donations.models import Payment, PaymentKey, PaymentKind
 from donations.sql import execute
 from donations.supporters import identify
-from webhooks import bookings, cards, fields, links
+from webhooks import bookings, cards, fields, links, notices
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
 
@@ -66,21 +66,23 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
     if is_our_one_off(metadata):
         received = fields.optional_amount(intent, "amount_received")
         supporter_id = await identify(session, email=intent.get("receipt_email"), customer=customer)
-        await bookings.book(
-            session,
-            bookings.Booking(
-                kind=PaymentKind.one_off,
-                amount=fields.amount(intent, "amount") if received is None else received,
-                currency=fields.currency(intent),
-                paid_at=moment(event.created),
-                payment_intent=payment_intent,
-                charge=charge,
-                customer=customer,
-                supporter_id=supporter_id,
-                checkout_id=metadata[CHECKOUT_ID],
-                source=metadata.get(SOURCE),
-            ),
+        booking = bookings.Booking(
+            kind=PaymentKind.one_off,
+            amount=fields.amount(intent, "amount") if received is None else received,
+            currency=fields.currency(intent),
+            paid_at=moment(event.created),
+            payment_intent=payment_intent,
+            charge=charge,
+            customer=customer,
+            supporter_id=supporter_id,
+            checkout_id=metadata[CHECKOUT_ID],
+            source=metadata.get(SOURCE),
         )
+        payment_id = await bookings.book(session, booking)
+        await notices.receipt(
+            session, payment_id, to=intent.get("receipt_email"), supporter_id=supporter_id,
+            amount=booking.amount, currency=booking.currency, paid_at=booking.paid_at,
+        )  # fmt: skip
         return None
     # Not ours to book: the payment that owns it (its invoice, or a Payment Link session)
     # takes the charge id now if it is already here, or from this link when it arrives.

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import ChargeRefundTotal, Refund, RefundStatus
 from donations.sql import execute, fill_missing, insert_ignoring_conflicts, newer_state
-from webhooks import bookings, fields
+from webhooks import bookings, fields, notices
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
 
@@ -145,20 +145,28 @@ async def record(
     charge = object_id(refund.get("charge")) or charge
     payment_intent = object_id(refund.get("payment_intent")) or payment_intent
     reversed_at = moment(event_created) if status in REVERSED else None
+    payment_id = await bookings.find(session, payment_intent=payment_intent, charge=charge)
+    amount, currency = fields.amount(refund, "amount"), fields.currency(refund)
+    refunded_at = moment(fields.timestamp(refund, "created") or event_created)
     row = {
         "stripe_refund_id": refund_id,
         "stripe_charge_id": charge,
         "stripe_payment_intent_id": payment_intent,
-        "payment_id": await bookings.find(session, payment_intent=payment_intent, charge=charge),
-        "amount": fields.amount(refund, "amount"),
-        "currency": fields.currency(refund),
+        "payment_id": payment_id,
+        "amount": amount,
+        "currency": currency,
         "status": status,
-        "refunded_at": moment(fields.timestamp(refund, "created") or event_created),
+        "refunded_at": refunded_at,
         "once_succeeded": status == RefundStatus.succeeded,
         "reversed_at": reversed_at,
         "state_event_created": event_created,
         "state_event_rank": rank,
     }
+    if status == RefundStatus.succeeded:
+        await notices.refund(
+            session, refund_id, payment_id, amount=amount, currency=currency,
+            refunded_at=refunded_at, happened_at=moment(event_created),
+        )  # fmt: skip
     if await insert_ignoring_conflicts(session, Refund, row):
         return charge
     params = {

@@ -10,6 +10,8 @@
                                     what they gave, their memberships (audited)
     GET /admin/snapshots            stored progress history
     GET /admin/payouts              payouts explained, mismatches (?payout=po_...: one, line by line)
+    GET /admin/mail                 the outbox: failed messages, the newest (.eml in development)
+    GET /admin/supporters/{id}/statement/{year}   a year-end statement, to print
     GET /admin/api/progress         the whole progress JSON (the public API has a subset)
     GET /admin/export/{report}.csv  every report as CSV, streamed; each download audited
     GET /admin/admin.css            the stylesheet (the CSP allows no inline style)
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from donations.web.admin import payouts, supporters
+from donations.web.admin import mail, payouts, supporters
 from donations.web.admin.api import api_progress
 from donations.web.admin.exports import export_csv
 from donations.web.admin.pages import (
@@ -56,6 +58,11 @@ routes: list[BaseRoute] = [
     Route("/admin/supporters/{supporter}", supporters.one_supporter, methods=["GET"]),
     Route("/admin/snapshots", snapshots, methods=["GET"]),
     Route("/admin/payouts", payouts.payouts, methods=["GET"]),
+    Route("/admin/mail", mail.outbox, methods=["GET"]),
+    Route("/admin/mail/{message:int}.eml", mail.eml, methods=["GET"]),
+    Route(
+        "/admin/supporters/{supporter:int}/statement/{year:int}", mail.statement, methods=["GET"]
+    ),
     Route("/admin/api/progress", api_progress, methods=["GET"]),
     Route("/admin/export/{report}.csv", export_csv, methods=["GET"]),
     Route("/admin/admin.css", stylesheet, methods=["GET"]),

@@ -1,0 +1,247 @@
+"""What the ledger's changes tell readers: each handler that books something a reader should
+hear about queues the message here, in the event's transaction (donations/mail/outbox.py).
+
+    receipt(session, payment_id, ...)        every payment: one-off, first and each renewal
+    welcome(session, membership_id, ...)     a membership's first invoice is paid
+    renewal_reminder(session, ...)           invoice.upcoming for an annual membership
+    renewal_failed(session, ...)             a renewal's payment failed (invoice.payment_failed)
+    cancellation(session, ...)               deleted, or set to end at the period end
+    refund(session, refund_id, payment_id, ...)   a refund succeeded
+
+Each message's key names what it is about (a payment, an invoice, a subscription, a refund),
+so a duplicated, replayed or backfilled event, or the second of two events describing one
+payment, queues nothing more. Each is dated by its event (`happened_at`): the worker skips
+what is queued too long after it happened (a backfill of last month). No address, no message:
+an erased supporter, or a payment whose reader is not known yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from donations.mail import outbox
+from donations.mail.kinds import Kind, how_often
+from donations.models import Payment, Supporter
+from donations.sql import execute
+
+_EMAIL = select(col(Supporter.email)).where(col(Supporter.id) == bindparam("supporter"))
+_PAYMENT = (
+    select(col(Payment.paid_at), col(Supporter.email), col(Supporter.id))
+    .outerjoin(Supporter, col(Supporter.id) == col(Payment.supporter_id))
+    .where(col(Payment.id) == bindparam("payment"))
+)
+
+
+async def address(session: AsyncSession, email: str | None, supporter_id: int | None) -> str | None:
+    """The address the event gave, else the supporter's (None once erased)."""
+    if email:
+        return email
+    if supporter_id is None:
+        return None
+    found: str | None = (await execute(session, _EMAIL, {"supporter": supporter_id})).scalar()
+    return found
+
+
+async def receipt(
+    session: AsyncSession,
+    payment_id: int,
+    *,
+    to: str | None,
+    supporter_id: int | None,
+    amount: int,
+    currency: str,
+    paid_at: datetime,
+    interval: str | None = None,
+    interval_count: int = 1,
+    membership_id: int | None = None,
+) -> None:
+    to = await address(session, to, supporter_id)
+    if to is None:
+        return
+    often = how_often(interval, interval_count)
+    description = "A one-off contribution" if interval is None else f"Your {often} membership"
+    await outbox.queue(
+        session,
+        kind=Kind.receipt,
+        to=to,
+        key=f"receipt:{payment_id}",
+        supporter_id=supporter_id,
+        payment_id=payment_id,
+        membership_id=membership_id,
+        context={
+            "amount": amount,
+            "currency": currency,
+            "paid_at": paid_at.isoformat(),
+            "description": description,
+            "how_often": often,
+            "reference": f"R-{payment_id:06d}",
+        },
+        happened_at=paid_at,
+    )
+
+
+async def welcome(
+    session: AsyncSession,
+    membership_id: int,
+    *,
+    to: str | None,
+    supporter_id: int | None,
+    amount: int,
+    currency: str,
+    interval: str,
+    interval_count: int,
+    happened_at: datetime,
+) -> None:
+    to = await address(session, to, supporter_id)
+    if to is None:
+        return
+    await outbox.queue(
+        session,
+        kind=Kind.welcome,
+        to=to,
+        key=f"welcome:{membership_id}",
+        supporter_id=supporter_id,
+        membership_id=membership_id,
+        context={
+            "amount": amount,
+            "currency": currency,
+            "how_often": how_often(interval, interval_count),
+        },
+        happened_at=happened_at,
+    )
+
+
+async def renewal_reminder(
+    session: AsyncSession,
+    membership_id: int,
+    *,
+    subscription: str,
+    to: str | None,
+    supporter_id: int | None,
+    amount: int,
+    currency: str,
+    renews_on: datetime,
+    interval: str,
+    interval_count: int,
+    happened_at: datetime,
+) -> None:
+    to = await address(session, to, supporter_id)
+    if to is None:
+        return
+    await outbox.queue(
+        session,
+        kind=Kind.renewal_reminder,
+        to=to,
+        key=f"renewal_reminder:{subscription}:{renews_on.date().isoformat()}",
+        supporter_id=supporter_id,
+        membership_id=membership_id,
+        context={
+            "amount": amount,
+            "currency": currency,
+            "renews_on": renews_on.isoformat(),
+            "how_often": how_often(interval, interval_count),
+        },
+        happened_at=happened_at,
+    )
+
+
+async def renewal_failed(
+    session: AsyncSession,
+    membership_id: int,
+    *,
+    invoice: str,
+    to: str | None,
+    supporter_id: int | None,
+    amount: int,
+    currency: str,
+    interval: str,
+    interval_count: int,
+    happened_at: datetime,
+) -> None:
+    to = await address(session, to, supporter_id)
+    if to is None:
+        return
+    # One note per failed invoice: Stripe's retries of it fail again, and say nothing new.
+    await outbox.queue(
+        session,
+        kind=Kind.renewal_failed,
+        to=to,
+        key=f"renewal_failed:{invoice}",
+        supporter_id=supporter_id,
+        membership_id=membership_id,
+        context={
+            "amount": amount,
+            "currency": currency,
+            "how_often": how_often(interval, interval_count),
+        },
+        happened_at=happened_at,
+    )
+
+
+async def cancellation(
+    session: AsyncSession,
+    membership_id: int,
+    *,
+    subscription: str,
+    supporter_id: int | None,
+    amount: int,
+    currency: str,
+    interval: str,
+    interval_count: int,
+    ends_on: datetime | None,
+    happened_at: datetime,
+) -> None:
+    to = await address(session, None, supporter_id)
+    if to is None:
+        return
+    await outbox.queue(
+        session,
+        kind=Kind.cancellation,
+        to=to,
+        key=f"cancellation:{subscription}",
+        supporter_id=supporter_id,
+        membership_id=membership_id,
+        context={
+            "amount": amount,
+            "currency": currency,
+            "how_often": how_often(interval, interval_count),
+            "ends_on": None if ends_on is None else ends_on.isoformat(),
+        },
+        happened_at=happened_at,
+    )
+
+
+async def refund(
+    session: AsyncSession,
+    refund_id: str,
+    payment_id: int | None,
+    *,
+    amount: int,
+    currency: str,
+    refunded_at: datetime,
+    happened_at: datetime,
+) -> None:
+    if payment_id is None:
+        return
+    found = (await execute(session, _PAYMENT, {"payment": payment_id})).first()
+    if found is None or not found.email:
+        return
+    await outbox.queue(
+        session,
+        kind=Kind.refund,
+        to=found.email,
+        key=f"refund:{refund_id}",
+        supporter_id=found.id,
+        payment_id=payment_id,
+        context={
+            "amount": amount,
+            "currency": currency,
+            "paid_at": found.paid_at.isoformat(),
+            "refunded_at": refunded_at.isoformat(),
+        },
+        happened_at=happened_at,
+    )
