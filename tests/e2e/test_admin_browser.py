@@ -14,11 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import async_playwright, expect
+from sqlmodel import select
 
 import stripe_events as se
 from donations import money
 from donations.app import create_app
 from donations.db import Database
+from donations.models import Supporter
 from donations.reports.snapshots import take_snapshots
 from donations.settings import Settings
 from donations.staff import add_staff
@@ -88,6 +90,9 @@ async def test_staff_read_every_admin_page_on_a_phone_and_a_wide_screen(
         # Two snapshots, so the history chart has a line to draw.
         for taken in (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC)):
             await take_snapshots(session=session, timezone="Europe/Dublin", now=taken)
+        ana = (
+            await session.exec(select(Supporter.id).where(Supporter.email == "ana@example.org"))
+        ).one()
     net = euros(YEAR_NET + sum(gift.amount for gift in readers))
     social = [gift.amount for gift in readers if gift.source == "social"]
     sessions = YEAR_SESSIONS + WEEKS + PAYOUT_MONTH_SESSIONS
@@ -117,6 +122,13 @@ async def test_staff_read_every_admin_page_on_a_phone_and_a_wide_screen(
         ),
         "payouts": ("/admin/payouts?from=2026-03-01&to=2026-03-31", "table", month.eur.id),
         "snapshots": ("/admin/snapshots", "tbody tr >> nth=0", net),
+        "mail": ("/admin/mail", "h1", "Mail to readers"),
+        # Ana's 2026 (FISCAL_YEAR_START 01-01): her four gifts, €15.00 of them refunded.
+        "statement": (
+            f"/admin/supporters/{ana}/statement/2026",
+            "tfoot tr",
+            "Total in EUR€112.00€15.00€97.00",
+        ),
     }
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     refused: list[str] = []  # what the Content-Security-Policy blocked

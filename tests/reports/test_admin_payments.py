@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import unescape
 from html.parser import HTMLParser
 
@@ -16,7 +17,8 @@ from sqlmodel import col, select
 import stripe_events as se
 from donations.db import Database
 from donations.mail import outbox
-from donations.models import AuditLog, Supporter
+from donations.mail.outbox import MailStatus
+from donations.models import AuditLog, OutboxMessage
 from donations.staff import add_staff
 from stripe_events.objects import charge as charge_object
 from stripe_events.versions import render
@@ -28,6 +30,7 @@ NAME, PASSWORD = "ana", "correct horse battery"
 AUTH = (NAME, PASSWORD)
 YEAR = "from=2026-01-01&to=2026-12-31"
 TEST_DASHBOARD = "https://dashboard.stripe.com/test/"
+SENT_AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
 class Tables(HTMLParser):
@@ -121,11 +124,17 @@ async def known(year: Database, dublin_client: httpx.AsyncClient) -> Known:
     assert [r.status_code for r in responses if r.status_code != 200] == []
     async with year.session() as session:
         await add_staff(session=session, name=NAME, password=PASSWORD, actor="test")
-        lou = (
-            await session.exec(select(Supporter).where(Supporter.email == "lou@example.org"))
+        # The refund's message went out; the others wait in the outbox.
+        refund_message = (
+            await session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.to_address == "lou@example.org", OutboxMessage.kind == "refund"
+                )
+            )
         ).one()
-        await outbox.queue(
-            session, kind="receipt", to="lou@example.org", key="receipt:lou", supporter_id=lou.id
+        assert refund_message.id is not None
+        await outbox.finish(
+            session, refund_message.id, MailStatus.sent, at=SENT_AT, subject="Your refund"
         )
         await session.commit()
     return Known(refunded, lost, member)
@@ -395,9 +404,13 @@ async def test_a_supporter_found_by_email_with_all_they_gave_audited(
         ("One-off", "€9.00", "Dispute lost", "Mastercard ···· 4444"),
         ("One-off", "€8.00 €8.00 refunded", "Refunded", "Visa ···· 4242"),
     ]
-    # The emails we sent them, from the outbox (this one is still queued).
+    # The emails the ledger's changes queued for them (donations/mail/), newest first.
     assert [row[1:] for row in tables["emails"]] == [
-        ["Receipt", "—", "lou@example.org", "Queued", "—"]
+        ["Welcome", "—", "lou@example.org", "Queued", "—"],
+        ["Receipt", "—", "lou@example.org", "Queued", "—"],
+        ["Receipt", "—", "lou@example.org", "Queued", "—"],
+        ["Refund", "Your refund", "lou@example.org", "Sent", "2026-12-01 10:00"],
+        ["Receipt", "—", "lou@example.org", "Queued", "—"],
     ]
     (viewed,) = await supporter_audit(year)
     supporter_id = int(re.fullmatch(r"supporter (\d+) found by email", viewed[1] or "")[1])  # type: ignore[index]

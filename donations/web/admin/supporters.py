@@ -76,9 +76,22 @@ async def _show(request: Request, who: str, scope: Scope, found: int, *, email: 
         history=history,
         email=email,
         links=_links(scope, history),
+        statement_years=_statement_years(scope, history),
         dashboard=stripe_links.dashboard_base(scope.state.settings),
         ranged=False,
     )
+
+
+def _statement_years(scope: Scope, history: SupporterHistory) -> list[int]:
+    """The fiscal years they gave in, newest first, each named by the year it ends in (as
+    /admin/supporters/{id}/statement/{year} names it)."""
+    month, day = scope.state.settings.fiscal_year_start
+    years = set()
+    for row in history.payments:
+        paid = row.paid_at.astimezone(scope.zone).date()
+        starts_next = (month, day) != (1, 1) and (paid.month, paid.day) >= (month, day)
+        years.add(paid.year + 1 if starts_next else paid.year)
+    return sorted(years, reverse=True)
 
 
 def _links(scope: Scope, history: SupporterHistory) -> dict[int, str | None]:
