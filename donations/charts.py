@@ -20,7 +20,8 @@ from markupsafe import Markup
 WIDTH = 720
 HEIGHT = 300
 LEFT = 96
-RIGHT = 16
+# Room on the right for the last x label, centred on the plot's right edge.
+RIGHT = 44
 TOP = 16
 BOTTOM = 44
 TICKS = 4
@@ -62,7 +63,7 @@ def _frame(chart_id: str, title: str, description: str, body: list[str]) -> Mark
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
         f'role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
         f'aria-labelledby="{escape(title_id)} {escape(desc_id)}" font-family="sans-serif" '
-        f'font-size="12">',
+        f'font-size="13">',
         f'<title id="{escape(title_id)}">{escape(title)}</title>',
         f'<desc id="{escape(desc_id)}">{escape(description)}</desc>',
         *body,
@@ -72,8 +73,15 @@ def _frame(chart_id: str, title: str, description: str, body: list[str]) -> Mark
 
 
 def _axes(
-    low: int, high: int, step: int, labels: Sequence[str], fmt: Callable[[int], str]
+    low: int,
+    high: int,
+    step: int,
+    labels: Sequence[str],
+    xs: Sequence[float],
+    fmt: Callable[[int], str],
 ) -> tuple[list[str], Callable[[float], float]]:
+    """Gridlines with their amounts, and the x labels, each centred under its own data
+    point or bar (`xs`) with a tick mark joining them."""
     plot_height = HEIGHT - TOP - BOTTOM
 
     def y(value: float) -> float:
@@ -90,28 +98,42 @@ def _axes(
             f'<text x="{LEFT - 6}" y="{at + 4:.1f}" text-anchor="end" fill="{INK}">'
             f"{escape(fmt(tick))}</text>"
         )
-    # Show at most about 8 x labels, evenly spread, always the first and the last.
-    every = max(1, math.ceil(len(labels) / 8))
-    last = len(labels) - 1
-    for index, label in enumerate(labels):
-        # Not a label too close to the last one, which always shows: they would overlap.
-        if index != last and (index % every or last - index < every):
-            continue
-        # The last label ends at the plot's edge instead of spilling over it.
-        x, anchor = _x(index, len(labels)), "middle"
-        if index == last and index > 0:
-            x, anchor = WIDTH - RIGHT, "end"
+    base = HEIGHT - BOTTOM
+    for index in shown_labels(len(labels)):
+        x = xs[index]
         body.append(
-            f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" '
-            f'text-anchor="{anchor}" fill="{INK}">{escape(label)}</text>'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{base}" y2="{base + 5}" stroke="{INK}" '
+            f'stroke-width="1"/>'
+            f'<text x="{x:.1f}" y="{base + 18}" text-anchor="middle" fill="{INK}">'
+            f"{escape(labels[index])}</text>"
         )
     return body, y
 
 
-def _x(index: int, count: int) -> float:
-    """The centre of the index-th of `count` equal slots across the plot."""
+def shown_labels(count: int) -> list[int]:
+    """Which x labels to write: at most about 8, evenly spread, always the first and the
+    last, and none so close to the last that the two would overlap."""
+    every = max(1, math.ceil(count / 8))
+    last = count - 1
+    return [
+        index
+        for index in range(count)
+        if index == last or (index % every == 0 and last - index >= every)
+    ]
+
+
+def _slot_x(index: int, count: int) -> float:
+    """The centre of the index-th of `count` equal slots across the plot: a bar's place."""
     slot = (WIDTH - LEFT - RIGHT) / max(count, 1)
     return LEFT + slot * (index + 0.5)
+
+
+def _point_x(index: int, count: int) -> float:
+    """A line's index-th of `count` points, the first on the y axis and the last at the
+    plot's right edge: a line starts where its first label (the campaign's start) is."""
+    if count <= 1:
+        return float(LEFT)
+    return LEFT + (WIDTH - LEFT - RIGHT) * index / (count - 1)
 
 
 def _legend(series: Sequence[Series]) -> list[str]:
@@ -137,11 +159,10 @@ def line_chart(
 ) -> Markup:
     values = [value for one in series for value in one.values]
     low, high, step = _scale(min(values, default=0), max(values, default=0))
-    body, y = _axes(low, high, step, labels, fmt)
+    xs = [_point_x(i, len(labels)) for i in range(len(labels))]
+    body, y = _axes(low, high, step, labels, xs, fmt)
     for index, one in enumerate(series):
-        points = " ".join(
-            f"{_x(i, len(labels)):.1f},{y(value):.1f}" for i, value in enumerate(one.values)
-        )
+        points = " ".join(f"{xs[i]:.1f},{y(value):.1f}" for i, value in enumerate(one.values))
         dash = ' stroke-dasharray="6 4"' if one.dashed else ""
         body.append(
             f'<polyline points="{points}" fill="none" stroke="{PALETTE[index % len(PALETTE)]}" '
@@ -162,7 +183,8 @@ def bar_chart(
     """Stacked bars: each label's values, one series on top of the other (all >= 0)."""
     totals = [sum(one.values[i] for one in series) for i in range(len(labels))]
     low, high, step = _scale(0, max(totals, default=0))
-    body, y = _axes(low, high, step, labels, fmt)
+    xs = [_slot_x(i, len(labels)) for i in range(len(labels))]
+    body, y = _axes(low, high, step, labels, xs, fmt)
     slot = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     width = slot * 0.6
     for i, label in enumerate(labels):
@@ -173,7 +195,7 @@ def bar_chart(
                 continue
             top, bottom = y(base + value), y(base)
             body.append(
-                f'<rect x="{_x(i, len(labels)) - width / 2:.1f}" y="{top:.1f}" '
+                f'<rect x="{xs[i] - width / 2:.1f}" y="{top:.1f}" '
                 f'width="{width:.1f}" height="{bottom - top:.1f}" '
                 f'fill="{PALETTE[index % len(PALETTE)]}">'
                 f"<title>{escape(label)}: {escape(one.name)} {escape(fmt(value))}</title></rect>"

@@ -4,7 +4,8 @@ Passwords are argon2id hashes (argon2-cffi's defaults, RFC 9106's second recomme
 profile), at least MIN_PASSWORD_LENGTH characters and not one of the commonly used passwords
 zxcvbn ships. Failed logins are throttled per name and client address, and per address
 (donations.throttle); no number of failures locks a login. Every login, failed login,
-throttled attempt, export and change to the staff is a row in audit_log.
+throttled attempt, export, supporter page viewed and change to the staff is a row in
+audit_log.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class Action(StrEnum):
     # Refused unchecked: the client must wait (donations.throttle).
     login_throttled = "login_throttled"
     export = "export"
+    # A supporter's page in /admin: the detail is their supporter id, never their email.
+    supporter_viewed = "supporter_viewed"
     # Changes to the staff; the actor is who made them, the detail the staff name.
     staff_added = "staff_added"
     staff_password_changed = "staff_password_changed"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -26,6 +28,7 @@ NAME, PASSWORD = "ana", "correct horse battery"
 AUTH = (NAME, PASSWORD)
 # The whole year of the newsroom (tests/reports/scenario.py).
 YEAR = "from=2026-01-01&to=2026-12-31"
+CODE_IN_A_CELL = re.compile(r"<td>(?:[a-z]+_[a-z_]+|one_off|monthly|annual|month|year)</td>")
 
 
 async def add_ana(db: Database) -> None:
@@ -59,10 +62,16 @@ async def test_every_page_shows_its_figures_with_a_strict_policy(
         "/admin": ["€162.00", "16.2% of the target", "£15.00", "<svg"],
         # The campaign's window by default: October is only H (G is on 10-26).
         "/admin/months": ["2026-10", "€12.00", "<svg"],
-        "/admin/members?from=2026-05-01&to=2026-06-30": ["25.0%", "€10.00"],
+        "/admin/members?from=2026-05-01&to=2026-06-30": ["25.0%", "€10.00", "<td>Monthly</td>"],
         "/admin/sources?from=2026-01-01&to=2026-12-31": ["article-footer", "€90.00"],
-        "/admin/funnel?from=2026-01-01&to=2026-12-31": ["85.7%"],
-        "/admin/payments": ["k***@example.org", "€40.00"],
+        "/admin/funnel?from=2026-01-01&to=2026-12-31": [
+            "85.7%",
+            "<td>One-off</td>",
+            "<td>All</td>",
+        ],
+        f"/admin/payments?{YEAR}": ["k***@example.org", "€40.00"],
+        "/admin/payouts": ["No payout arrives in these days."],
+        "/admin/supporters": ["Find a supporter"],
         "/admin/snapshots": ["No snapshots yet."],
     }
     for path, texts in expected.items():
@@ -71,6 +80,8 @@ async def test_every_page_shows_its_figures_with_a_strict_policy(
         for text in texts:
             assert text in response.text, (path, text)
         assert "kim@example.org" not in response.text
+        # Codes are shown in words: no cell says one_off, monthly or past_due.
+        assert CODE_IN_A_CELL.findall(response.text) == [], path
         policy = response.headers["content-security-policy"]
         assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
         assert response.headers["cache-control"] == "no-store"
@@ -260,3 +271,29 @@ async def test_the_dashboard_and_the_public_figure_read_the_reports_database(
     assert (whole["gross"], whole["net"], whole["payments"]) == (4000, 4000, 1)
     # The login was checked against the primary, where staff live.
     assert await audit_actions(year) == [("login", None)]
+
+
+@pytest.mark.asyncio
+async def test_the_pace_chart_starts_at_zero_when_the_campaign_does(
+    year: Database, dublin_client: httpx.AsyncClient
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    await add_ana(year)
+    response = await dublin_client.get("/admin", auth=AUTH)
+    svg = response.text[response.text.index("<svg") : response.text.index("</svg>") + 6]
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    net, pace = root.findall(f"{ns}polyline")
+    first_net = net.get("points", "").split()[0]
+    first_pace = pace.get("points", "").split()[0]
+    # Both lines start together on the y axis at €0.00, labelled with the campaign's first day.
+    zero = next(t for t in root.findall(f"{ns}text") if t.text == "€0.00")
+    assert first_net == first_pace
+    assert float(first_net.split(",")[1]) == float(zero.get("y", "")) - 4
+    labels = [t.text for t in root.findall(f"{ns}text") if (t.text or "").startswith("2026-")]
+    assert labels[0] == "2026-03-30"
+    # Weekly points, each labelled with the last day it counts (a Sunday), the last the
+    # campaign's last day.
+    assert labels[-1] == "2026-10-25"
+    assert all(date.fromisoformat(label).weekday() == 6 for label in labels[1:])

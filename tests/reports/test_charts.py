@@ -63,3 +63,57 @@ def test_empty_chart_still_renders() -> None:
 
 def test_nice_steps_are_one_two_or_five_times_a_power_of_ten() -> None:
     assert [nice_step(n) for n in (0, 3, 40, 41, 700, 5_000_000)] == [1, 1, 10, 20, 200, 2_000_000]
+
+
+def test_every_x_label_sits_on_its_point_and_the_line_starts_on_the_axis() -> None:
+    labels = [f"2026-{month:02}-01" for month in range(1, 13)]
+    svg = line_chart(
+        chart_id="pace",
+        title="t",
+        description="d",
+        labels=labels,
+        series=[Series("Net raised", list(range(0, 1200, 100)))],
+        fmt=euros,
+    )
+    root = ET.fromstring(str(svg))
+    points = [
+        float(pair.split(",")[0])
+        for pair in root.find(f"{SVG}polyline").get("points", "").split()  # type: ignore[union-attr]
+    ]
+    # The first point is on the y axis (x = LEFT, where the gridlines start).
+    grid_start = float(root.findall(f"{SVG}line")[0].get("x1", ""))
+    assert points[0] == grid_start
+    written = {
+        text.text: float(text.get("x", ""))
+        for text in root.findall(f"{SVG}text")
+        if text.text in labels
+    }
+    # Every other month (12 labels, at most about 8 shown), the last always; each centred on
+    # its own point.
+    assert list(written) == [labels[i] for i in (0, 2, 4, 6, 8, 11)]
+    for label, x in written.items():
+        assert x == points[labels.index(label)], label
+    anchors = {
+        text.get("text-anchor") for text in root.findall(f"{SVG}text") if text.text in labels
+    }
+    assert anchors == {"middle"}
+
+
+def test_bar_labels_sit_under_their_bars() -> None:
+    svg = bar_chart(
+        chart_id="months",
+        title="t",
+        description="d",
+        labels=["2026-03", "2026-04", "2026-05"],
+        series=[Series("One-off", [500, 700, 100])],
+        fmt=euros,
+    )
+    root = ET.fromstring(str(svg))
+    bars = [rect for rect in root.findall(f"{SVG}rect") if rect.find(f"{SVG}title") is not None]
+    centres = [float(bar.get("x", "")) + float(bar.get("width", "")) / 2 for bar in bars]
+    written = [
+        float(text.get("x", ""))
+        for text in root.findall(f"{SVG}text")
+        if text.text in ("2026-03", "2026-04", "2026-05")
+    ]
+    assert [round(x, 1) for x in written] == [round(x, 1) for x in centres]

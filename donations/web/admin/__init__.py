@@ -5,7 +5,9 @@
     GET /admin/members              joined, cancelled, churn, MRR
     GET /admin/sources              top sources
     GET /admin/funnel               checkout sessions and conversion
-    GET /admin/payments             recent payments, emails masked
+    GET /admin/payments             payments: filters, search, pages; status, link to Stripe
+    GET /admin/supporters           one supporter, found by ?email= or /admin/supporters/{id}:
+                                    what they gave, their memberships (audited)
     GET /admin/snapshots            stored progress history
     GET /admin/payouts              payouts explained, mismatches (?payout=po_...: one, line by line)
     GET /admin/mail                 the outbox: failed messages, the newest (.eml in development)
@@ -20,6 +22,9 @@ window); bad values answer 400 with the reason.
     auth       staff authentication: HTTP Basic, throttling, https only in production
     scope      what every page reads from its query (campaign, range of days)
     pages      the HTML pages and the stylesheet
+    supporters the supporter page
+    labels     the words pages show for the ledger's codes
+    stripe_links  links into Stripe's Dashboard
     exports    the CSV downloads
     api        the progress JSON
 """
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from donations.web.admin import mail, payouts
+from donations.web.admin import mail, payouts, supporters
 from donations.web.admin.api import api_progress
 from donations.web.admin.exports import export_csv
 from donations.web.admin.pages import (
@@ -49,6 +54,8 @@ routes: list[BaseRoute] = [
     Route("/admin/sources", top_sources, methods=["GET"]),
     Route("/admin/funnel", checkout_funnel, methods=["GET"]),
     Route("/admin/payments", payments, methods=["GET"]),
+    Route("/admin/supporters", supporters.find_supporter, methods=["GET"]),
+    Route("/admin/supporters/{supporter}", supporters.one_supporter, methods=["GET"]),
     Route("/admin/snapshots", snapshots, methods=["GET"]),
     Route("/admin/payouts", payouts.payouts, methods=["GET"]),
     Route("/admin/mail", mail.outbox, methods=["GET"]),

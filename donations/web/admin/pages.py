@@ -3,23 +3,38 @@ payments, snapshots; and the stylesheet (the CSP allows no inline style)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from donations import charts
 from donations.models import utcnow
-from donations.reports import funnel, period, recent, sources
+from donations.reports import funnel, payment_list, period, sources
 from donations.reports.members import members_report
 from donations.reports.pace import campaign_pace
+from donations.reports.payment_list import Cursor, PaymentFilter, PaymentStatus
 from donations.reports.progress import campaign_progress
 from donations.reports.snapshots import snapshot_history
-from donations.reports.windows import Grain, buckets, iso_utc
-from donations.web.admin.auth import staff_only
-from donations.web.admin.scope import money_format, page, page_scope, ranged, required_campaign
+from donations.reports.windows import Grain, ReportInputError, buckets, iso_utc
+from donations.web.admin import stripe_links
+from donations.web.admin.auth import PageError, staff_only
+from donations.web.admin.scope import (
+    Scope,
+    money_format,
+    page,
+    page_scope,
+    ranged,
+    required_campaign,
+)
 
 RECENT_PAYMENTS = 50
+PAYMENTS_PAGE = 50
+_BAD_SIZE = "size must be a whole number from 1 to {most}, not {value!r}"
+_BOTH_CURSORS = "ask for the page after a payment or before one, not both"
 TOP_SOURCES = 20
 CSS = (Path(__file__).resolve().parents[2] / "templates" / "admin" / "admin.css").read_text()
 
@@ -37,22 +52,33 @@ async def overview(request: Request, who: str) -> Response:
         )
     fmt = money_format(campaign.currency)
     last = pace[-1]
+    # The line starts at 0 on the campaign's first day; each point is the running total at
+    # the end of its day or week, labelled with that last day (not the week's Monday, which
+    # may come before the campaign began).
+    labels = [str(campaign.starts_on)] + [
+        str(min(_last_day(point.end, scope.zone), campaign.ends_on)) for point in pace
+    ]
     chart = charts.line_chart(
         chart_id="pace",
         title=f"Cumulative net against the target's pace, {campaign.name}",
         description=(
-            f"From {campaign.starts_on} to {last.label}: net raised {fmt(last.net)} against "
+            f"From {campaign.starts_on} to {labels[-1]}: net raised {fmt(last.net)} against "
             f"{fmt(last.pace)} on a straight line to the target of {fmt(campaign.target)} "
             f"by {campaign.ends_on}."
         ),
-        labels=[point.label for point in pace],
+        labels=labels,
         series=[
-            charts.Series("Net raised", [point.net for point in pace]),
-            charts.Series("Pace to target", [point.pace for point in pace], dashed=True),
+            charts.Series("Net raised", [0] + [point.net for point in pace]),
+            charts.Series("Pace to target", [0] + [point.pace for point in pace], dashed=True),
         ],
         fmt=fmt,
     )
     return page(request, "overview", who, scope, progress=progress.as_json(), chart=chart)
+
+
+def _last_day(end: datetime, zone: ZoneInfo) -> date:
+    """The local day a bucket ending (exclusive) at `end` ends on."""
+    return (end - timedelta(microseconds=1)).astimezone(zone).date()
 
 
 @staff_only
@@ -106,12 +132,89 @@ async def checkout_funnel(request: Request, who: str) -> Response:
     return page(request, "funnel", who, scope, rows=rows)
 
 
+# The payments list's filters, as its query names them; empty means any.
+PAYMENT_FILTERS = ("status", "kind", "currency", "source", "search")
+
+
+def _payment_filter(request: Request, scope: Scope) -> PaymentFilter:
+    """The payments list's filters from the query; a bad one is a 400 with the reason."""
+    given = {name: request.query_params.get(name, "").strip() for name in PAYMENT_FILTERS}
+    try:
+        return PaymentFilter(
+            first_day=scope.first_day,
+            last_day=scope.last_day,
+            timezone=scope.timezone,
+            status=payment_list.check_status(given["status"]) if given["status"] else None,
+            kind=payment_list.check_kind(given["kind"]) if given["kind"] else None,
+            currency=(
+                payment_list.check_currency(given["currency"]) if given["currency"] else None
+            ),
+            source=payment_list.check_source(given["source"]) if given["source"] else None,
+            search=payment_list.check_search(given["search"]) if given["search"] else None,
+        )
+    except ReportInputError as error:
+        raise PageError(400, str(error)) from None
+
+
+def _page_size(request: Request) -> int:
+    text = request.query_params.get("size") or str(PAYMENTS_PAGE)
+    if not text.isdigit() or not 1 <= int(text) <= payment_list.MAX_PAGE:
+        raise PageError(400, _BAD_SIZE.format(most=payment_list.MAX_PAGE, value=text[:20]))
+    return int(text)
+
+
+def _cursor(request: Request, option: str) -> Cursor | None:
+    text = request.query_params.get(option)
+    if not text:
+        return None
+    try:
+        return Cursor.parse(text, option=option)
+    except ReportInputError as error:
+        raise PageError(400, str(error)) from None
+
+
 @staff_only
 async def payments(request: Request, who: str) -> Response:
     scope = await page_scope(request)
+    chosen = _payment_filter(request, scope)
+    size = _page_size(request)
+    after, before = _cursor(request, "after"), _cursor(request, "before")
+    if after is not None and before is not None:
+        raise PageError(400, _BOTH_CURSORS)
     async with scope.state.reports_db.session() as session:
-        rows = await recent.recent_payments(session=session, limit=RECENT_PAYMENTS)
-    return page(request, "payments", who, scope, rows=rows, ranged=False)
+        found = await payment_list.payment_page(
+            session=session, chosen=chosen, size=size, after=after, before=before
+        )
+        sources_known = await payment_list.sources_in_ledger(session=session)
+        currencies = await payment_list.currencies_in_ledger(session=session)
+    # The filters as the page was asked, for the form and the Next and Previous links.
+    kept = [(name, request.query_params.get(name, "").strip()) for name in PAYMENT_FILTERS]
+    kept = [(name, value) for name, value in kept if value]
+    if size != PAYMENTS_PAGE:
+        kept.append(("size", str(size)))
+    filters = scope.query() + "".join(f"&{name}={quote(value)}" for name, value in kept)
+    base = stripe_links.dashboard_base(scope.state.settings)
+    links = {
+        row.id: stripe_links.payment_url(
+            base, payment_intent=row.payment_intent, charge=row.charge, invoice=row.invoice
+        )
+        for row in found.rows
+    }
+    return page(
+        request,
+        "payments",
+        who,
+        scope,
+        found=found,
+        chosen=dict(kept),
+        filters=filters,
+        links=links,
+        statuses=list(PaymentStatus),
+        sources=sources_known,
+        currencies=currencies,
+        no_source=payment_list.NO_SOURCE,
+        ranged=False,
+    )
 
 
 @staff_only

@@ -19,9 +19,13 @@ from donations.models import Campaign, utcnow
 from donations.reports.windows import ReportInputError, local_today, parse_range
 from donations.state import AppState, app_state
 from donations.web.admin.auth import PageError
+from donations.web.admin.labels import words
 from donations.web.templates import templates
 
 _UNKNOWN_CAMPAIGN = "no campaign {slug!r}"
+
+# {{ "one_off" | words }} -> One-off, on every admin page.
+templates.env.filters["words"] = words
 
 T = TypeVar("T")
 
