@@ -9,6 +9,7 @@ from donations.models.checkouts import Checkout, CheckoutStatus
 from donations.models.discounts import Coupon, Discount
 from donations.models.events import EventStatus, StripeEvent
 from donations.models.links import StripeLink
+from donations.models.offers import CampaignOffer
 from donations.models.memberships import Interval, Membership, MembershipStatus
 from donations.models.payments import (
     ChargeRefundTotal,
@@ -29,6 +30,7 @@ __all__ = [
     "AuditLog",
     "BalanceTransaction",
     "Campaign",
+    "CampaignOffer",
     "ChargeRefundTotal",
     "Checkout",
     "CheckoutStatus",

@@ -8,6 +8,8 @@ from enum import StrEnum
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from donations.models.choices import ChoiceColumns
+
 from donations.models.base import (
     METADATA_VALUE_LENGTH,
     currency_check,
@@ -24,7 +26,7 @@ class PaymentKind(StrEnum):
     recurring = "recurring"
 
 
-class Payment(SQLModel, table=True):
+class Payment(ChoiceColumns, table=True):
     """One per PaymentIntent (one-off) or per paid invoice (membership).
 
     `amount` is what moved through Stripe: for an invoice, what it says was paid less what was

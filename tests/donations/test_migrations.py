@@ -16,6 +16,7 @@ LEDGER_TABLES = {
     "audit_log",
     "balance_transaction",
     "campaign",
+    "campaign_offer",
     "charge_refund_total",
     "checkout",
     "coupon",
