@@ -19,7 +19,7 @@ from donations.stripe_api import (
     stripe_transport,
     webhook_secret,
 )
-from donations.web import admin, contribute, health, public
+from donations.web import admin, brand, contribute, health, public
 from donations.web import metrics as metrics_page
 from donations.web.middleware import middleware
 from webhooks import endpoint as webhook_endpoint
@@ -42,10 +42,12 @@ def _emulator(settings: Settings) -> Starlette:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     settings.check_production()
+    brand.use_template_folder(settings.TEMPLATE_DIR)
 
     routes: list[BaseRoute] = [
         *health.routes,
         *contribute.routes,
+        *brand.routes(settings),
         *public.routes,
         *admin.routes,
         *webhook_endpoint.routes,

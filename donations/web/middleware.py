@@ -24,6 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from donations.settings import Settings
 from donations.stripe_api import EMULATOR_PATH
+from donations.web.brand import image_origin
 from donations.web.limits import BodyReadTimeout, RequestDeadline
 
 CONTENT_SECURITY_POLICY = (
@@ -42,8 +43,21 @@ _PREFLIGHT_MAX_AGE = 600
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
+def content_security_policy(image_origin: str | None) -> str:
+    """The pages' policy; a logo on another site (BRAND_LOGO_URL) adds its origin to img-src."""
+    if image_origin is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self'", f"img-src 'self' {image_origin}")
+
+
 def middleware(settings: Settings) -> list[Middleware]:
-    stack = [Middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")]
+    stack = [
+        Middleware(
+            SecurityHeadersMiddleware,
+            hsts=settings.ENVIRONMENT == "production",
+            policy=content_security_policy(image_origin(settings)),
+        )
+    ]
     stack.append(Middleware(BodyReadTimeout, seconds=settings.BODY_READ_TIMEOUT))
     stack.append(Middleware(RequestDeadline, seconds=settings.REQUEST_TIMEOUT))
     stack.append(
@@ -62,9 +76,12 @@ def middleware(settings: Settings) -> list[Middleware]:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool = False, policy: str = CONTENT_SECURITY_POLICY
+    ) -> None:
         self.app = app
         self.hsts = hsts
+        self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,7 +101,7 @@ class SecurityHeadersMiddleware:
                 if frameable:
                     headers.setdefault("Content-Security-Policy", FRAMEABLE_POLICY)
                 elif not emulator:
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                    headers.setdefault("Content-Security-Policy", self.policy)
                     headers.setdefault("X-Frame-Options", "DENY")
             await send(message)
 
