@@ -11,7 +11,6 @@ line naming it. What is used as something other than text is there in its type:
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date

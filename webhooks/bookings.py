@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.checkout.metadata import Choices
+from donations.checkout.metadata import NO_CHOICES, Choices
 from donations.models import Dispute, Payment, PaymentKey, PaymentKind, Refund
 from donations.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
 from webhooks import links
@@ -55,7 +55,7 @@ class Booking:
     source: str | None = None
     paid_off_stripe: int = 0
     # What the giver chose, from the metadata of the object booked (the same on each).
-    choices: Choices = Choices()
+    choices: Choices = NO_CHOICES
 
 
 _BY_INVOICE = select(Payment.id, Payment.paid_at).where(

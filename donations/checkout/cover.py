@@ -45,3 +45,7 @@ class FeeCover:
         if self.fixed > 0:
             parts.append(money.format_amount(money.to_minor(self.fixed, currency), currency))
         return " + ".join(parts)
+
+
+# Not offered: FEE_COVER_PERCENT and FEE_COVER_FIXED both 0.
+NO_FEE_COVER = FeeCover(Decimal(0), Decimal(0))

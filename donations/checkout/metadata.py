@@ -99,6 +99,8 @@ class Choices:
 
 
 CHOICE_NAMES = tuple(field.name for field in fields(Choices))
+# Nothing chosen: a gift with none of the options, or a Payment Link that sets no keys.
+NO_CHOICES = Choices()
 
 
 def checkout_metadata(

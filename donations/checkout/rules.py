@@ -23,8 +23,14 @@ from decimal import Decimal
 from typing import Any
 
 from donations import money
-from donations.checkout.cover import FeeCover
-from donations.checkout.metadata import ATTRIBUTION, Choices, Tribute, checkout_metadata
+from donations.checkout.cover import NO_FEE_COVER, FeeCover
+from donations.checkout.metadata import (
+    ATTRIBUTION,
+    NO_CHOICES,
+    Choices,
+    Tribute,
+    checkout_metadata,
+)
 from donations.models import Frequency
 from donations.settings import Settings
 
@@ -115,7 +121,7 @@ class Contribution:
     frequency: Frequency
     email: str | None = None
     source: str | None = None
-    choices: Choices = Choices()
+    choices: Choices = NO_CHOICES
 
     @property
     def gift(self) -> int:
@@ -131,7 +137,7 @@ class ContributionRules:
     currencies: tuple[str, ...]
     default_currency: str
     max_amount: Decimal
-    fee_cover: FeeCover = FeeCover(Decimal(0), Decimal(0))
+    fee_cover: FeeCover = NO_FEE_COVER
     minimums: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -306,9 +312,7 @@ def _finish(
         message = _TOO_LARGE.format(maximum=money.format_amount(maximum, currency))
         raise ContributionError(AMOUNT_TOO_LARGE, message, amount_field)
     choices = replace(choices, fee_covered=fee)
-    return Contribution(
-        amount + fee, currency, frequency, _email(email), _source(source), choices
-    )
+    return Contribution(amount + fee, currency, frequency, _email(email), _source(source), choices)
 
 
 OTHER = "other"
@@ -333,12 +337,19 @@ def _choices(
         raise ContributionError(INVALID_TRIBUTE, _TRIBUTE_NAME, "tribute_name")
     if tribute is None and tribute_name is not None:
         raise ContributionError(INVALID_CHOICE, _TRIBUTE_KIND, "tribute")
-    return Choices(
+    return replace(
+        NO_CHOICES,
         anonymous=ticked(flags.get("anonymous")),
         newsletter=ticked(flags.get("newsletter")),
         tribute=tribute,
         tribute_name=tribute_name,
-        **cleaned,
+        reason=cleaned["reason"],
+        utm_source=cleaned["utm_source"],
+        utm_medium=cleaned["utm_medium"],
+        utm_campaign=cleaned["utm_campaign"],
+        utm_content=cleaned["utm_content"],
+        utm_term=cleaned["utm_term"],
+        referrer=cleaned["referrer"],
     )
 
 

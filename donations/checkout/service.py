@@ -30,13 +30,13 @@ from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from donations.checkout.metadata import CHOICE_NAMES, Choices
 from donations.checkout.rules import (
     Contribution,
     new_checkout_id,
     session_params,
     stripe_idempotency_key,
 )
-from donations.checkout.metadata import CHOICE_NAMES, Choices
 from donations.models import Checkout, CheckoutStatus, Payment, utcnow
 from donations.state import AppState
 
@@ -142,9 +142,7 @@ async def find_given(*, state: AppState, session_id: str) -> Given | None:
     if row is None:
         return None
     progress = await _progress_of(state, row)
-    return Given(
-        session_id, row.amount, row.currency, row.frequency, row.fee_covered, progress
-    )
+    return Given(session_id, row.amount, row.currency, row.frequency, row.fee_covered, progress)
 
 
 async def _progress_of(state: AppState, row: Checkout) -> Progress:

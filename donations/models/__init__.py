@@ -9,8 +9,8 @@ from donations.models.checkouts import Checkout, CheckoutStatus
 from donations.models.discounts import Coupon, Discount
 from donations.models.events import EventStatus, StripeEvent
 from donations.models.links import StripeLink
-from donations.models.offers import CampaignOffer
 from donations.models.memberships import Interval, Membership, MembershipStatus
+from donations.models.offers import CampaignOffer
 from donations.models.payments import (
     ChargeRefundTotal,
     Dispute,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from donations.frequency import Frequency
-from donations.models.choices import ChoiceColumns
 from donations.models.base import (
     METADATA_VALUE_LENGTH,
     currency_check,
@@ -17,6 +16,7 @@ from donations.models.base import (
     one_of,
     utcnow,
 )
+from donations.models.choices import ChoiceColumns
 
 
 class CheckoutStatus(StrEnum):

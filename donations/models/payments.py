@@ -8,8 +8,6 @@ from enum import StrEnum
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from donations.models.choices import ChoiceColumns
-
 from donations.models.base import (
     METADATA_VALUE_LENGTH,
     currency_check,
@@ -19,6 +17,7 @@ from donations.models.base import (
     one_of,
     utcnow,
 )
+from donations.models.choices import ChoiceColumns
 
 
 class PaymentKind(StrEnum):
