@@ -4,7 +4,9 @@ smallest gift, per campaign and per placement.
 A placement is the `source` a link to the page carries (`article-footer`, `newsletter`,
 `widget`). For each of the three, the placement's row decides, else the campaign's own
 (placement ""), else the settings: SUGGESTED_AMOUNTS, DEFAULT_FREQUENCY, and Stripe's minimum.
-Rows are written by `donations campaign offer`; reading them is one query per page or checkout.
+Suggested amounts are decided per frequency: a placement that names only one-off amounts
+keeps the campaign's (or the settings') monthly and annual ones. Rows are written by
+`donations campaign offer`; reading them is one query per page or checkout.
 
     offer_for(session, settings=, campaign=, placement=) -> PageOffer
     validate_offer(...) -> NewOffer           pure: the command's options, checked
@@ -82,19 +84,42 @@ async def offer_for(
     rows = {row.placement: row for row in (await session.exec(query)).all()}
     # The placement's own row first, then the campaign's.
     ordered = [rows[place] for place in reversed(places) if place in rows]
-    amounts = next((row.suggested_amounts for row in ordered if row.suggested_amounts), None)
+    amounts = merged_amounts(
+        [row.suggested_amounts for row in ordered if row.suggested_amounts],
+        settings.SUGGESTED_AMOUNTS,
+    )
     frequency = next((row.default_frequency for row in ordered if row.default_frequency), None)
     minimum = next((row.minimum for row in ordered if row.minimum is not None), None)
     currencies = tuple(settings.CURRENCIES)
     return PageOffer(
         campaign=found.slug,
         placement=placement,
-        suggestions=(
-            offered_amounts(currencies, amounts) if amounts else settings.offer.suggestions
-        ),
+        suggestions=offered_amounts(currencies, amounts),
         default_frequency=Frequency(frequency) if frequency else settings.DEFAULT_FREQUENCY,
         minimums=MappingProxyType({} if minimum is None else {found.currency: minimum}),
     )
+
+
+def merged_amounts(specs: list[str], fallback: str) -> str:
+    """One SUGGESTED_AMOUNTS text: per frequency, the amounts of the first spec that names it
+    (the placement's, then the campaign's), else the fallback's (the settings')."""
+    parts = []
+    for frequency in Frequency:
+        for spec in [*specs, fallback]:
+            named = _parts(spec)
+            if frequency.value in named:
+                parts.append(f"{frequency.value}:{named[frequency.value]}")
+                break
+    return ";".join(parts)
+
+
+def _parts(spec: str) -> dict[str, str]:
+    found = {}
+    for part in spec.split(";"):
+        name, colon, amounts = part.partition(":")
+        if colon and name.strip() in Frequency.__members__:
+            found[name.strip()] = amounts.strip()
+    return found
 
 
 def validate_offer(
