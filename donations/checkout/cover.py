@@ -42,8 +42,9 @@ class FeeCover:
         parts = []
         if self.percent > 0:
             parts.append(f"{self.percent.normalize():f}%")
-        if self.fixed > 0:
-            parts.append(money.format_amount(money.to_minor(self.fixed, currency), currency))
+        fixed = money.to_minor(self.fixed, currency)
+        if fixed > 0:
+            parts.append(money.format_amount(fixed, currency))
         return " + ".join(parts)
 
 

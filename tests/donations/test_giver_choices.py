@@ -5,18 +5,32 @@ checkout row; bad input is a 422 naming the field; a campaign's placement sets t
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from sqlmodel import select
 
 from donations.campaigns import NewCampaign, add_campaign
 from donations.db import Database
 from donations.models import Checkout, utcnow
 from donations.offers import save_offer, validate_offer
-from tests.donations.test_checkout_api import Live, live  # noqa: F401 (a fixture)
+from donations.stripe_api import open_stripe_client
+from tests.donations.test_checkout_api import Live, live_settings, serve
+from tests.support.servers import free_port
+
+
+@pytest_asyncio.fixture
+async def live(database_url: str) -> AsyncIterator[Live]:
+    port = free_port()
+    settings = live_settings(database_url, port)
+    with serve(settings, port) as url:
+        async with open_stripe_client(settings, retries=0) as client:
+            yield Live(url, settings, client)
+
 
 EVERY_CHOICE: dict[str, Any] = {
     "amount": 1000,
@@ -162,9 +176,7 @@ def _form(**fields: str) -> dict[str, str]:
 
 async def _post_form(live: Live, fields: dict[str, str]) -> httpx.Response:
     async with httpx.AsyncClient() as http:
-        return await http.post(
-            f"{live.url}/contribute", data=fields, headers={"Origin": live.url}
-        )
+        return await http.post(f"{live.url}/contribute", data=fields, headers={"Origin": live.url})
 
 
 @pytest.mark.asyncio
@@ -270,10 +282,18 @@ async def test_a_placement_has_its_own_amounts_default_frequency_and_minimum(
         elsewhere = await http.post(f"{live.url}/api/checkout-sessions", json={"amount": 350})
     checked = re.compile(r'id="(amount-[a-z_]+-\d+)" [^>]* checked>')
     assert 'id="frequency-annual" name="frequency" value="annual" checked' in plain.text
-    assert checked.findall(plain.text) == ["amount-one_off-10", "amount-monthly-10", "amount-annual-120"]
+    assert checked.findall(plain.text) == [
+        "amount-one_off-10",
+        "amount-monthly-10",
+        "amount-annual-120",
+    ]
     assert 'id="frequency-one_off" name="frequency" value="one_off" checked' in placed.text
     # The placement's own one-off amounts; the campaign's annual ones behind them.
-    assert checked.findall(placed.text) == ["amount-one_off-8", "amount-monthly-10", "amount-annual-120"]
+    assert checked.findall(placed.text) == [
+        "amount-one_off-8",
+        "amount-monthly-10",
+        "amount-annual-120",
+    ]
     assert small.status_code == 422
     assert small.json()["error"] == {
         "code": "amount_too_small",

@@ -222,9 +222,7 @@ async def test_reader_gives_with_every_choice_and_the_reports_show_it(
     site = branded_site
     page = await browser.new_page(viewport={"width": 1440, "height": 900})
     async with screenshot_on_failure(page, "contribute-every-choice"):
-        await page.goto(
-            f"{site}/contribute?{urlencode(ATTRIBUTION)}", referer=READER_CAME_FROM
-        )
+        await page.goto(f"{site}/contribute?{urlencode(ATTRIBUTION)}", referer=READER_CAME_FROM)
         # The placement's offer: one-off first, €15 preselected, its own amounts.
         await expect(page.locator("#frequency-one_off")).to_be_checked()
         await expect(page.locator("#amount-one_off-15")).to_be_checked()
@@ -338,9 +336,7 @@ async def test_a_bank_debit_shows_processing_until_it_clears(
         await expect(page).to_have_url(re.compile(r"/contribute/thanks\?session_id=cs_test_"))
         await _flush(site)
         await page.reload()
-        await expect(page.locator("#payment-state")).to_contain_text(
-            "Your payment is processing."
-        )
+        await expect(page.locator("#payment-state")).to_contain_text("Your payment is processing.")
         await screenshots(page, "thanks-processing")
 
         async with httpx.AsyncClient() as http:

@@ -20,7 +20,6 @@ def again(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**event, "id": se.new_id("evt")} for event in events]
 
 
-
 CHOSEN = {
     "fee_covered": "41",
     "anonymous": "true",
