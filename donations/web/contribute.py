@@ -192,6 +192,9 @@ async def _offer(state: AppState, campaign: str | None, placement: str | None) -
     """The campaign's offer at this placement; the settings' when the database cannot say."""
     placement = (placement or "").strip()[:MAX_SOURCE_LENGTH] or None
     campaign = (campaign or "").strip()[:64] or None
+    remembered: PageOffer | None = state.offers.get((campaign, placement))
+    if remembered is not None:
+        return remembered
     try:
         async with state.db.session() as session:
             found = await offer_for(
@@ -202,7 +205,8 @@ async def _offer(state: AppState, campaign: str | None, placement: str | None) -
         return settings_offer(state.settings, placement)
     if found.campaign is None and campaign is not None:
         # An unknown campaign in a link: today's campaign's offer, not an error page.
-        return await _offer(state, None, placement)
+        found = await _offer(state, None, placement)
+    state.offers.put((campaign, placement), found)
     return found
 
 
