@@ -17,7 +17,15 @@ import stripe_events as se
 from donations.app import create_app
 from donations.db import Database
 from donations.erasure import erase, find, refresh
-from donations.models import AuditLog, Campaign, Checkout, StripeEvent, Supporter, utcnow
+from donations.models import (
+    AuditLog,
+    Campaign,
+    Checkout,
+    Payment,
+    StripeEvent,
+    Supporter,
+    utcnow,
+)
 from donations.reports.progress import campaign_progress
 from donations.reports.snapshots import take_snapshots
 from donations.retention import reading
@@ -151,7 +159,7 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
     personal = sum(e["data"]["object"]["object"] in PERSONAL_OBJECTS for e in ana.events) + 1
     assert erased.stdout == (
         f"erased: 1 supporter, 6 checkouts, {personal} stored events, 1 stored error, "
-        "1 audit detail, 0 report snapshots; every amount kept\n"
+        "1 audit detail, 0 report snapshots, 0 payment notes; every amount kept\n"
     )
     assert await traces(db, terms) == {}
     assert await _progress(db) == progress
@@ -168,7 +176,7 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
         ).all()
     # What was erased, counted per place; not whose.
     assert json.loads(audit.detail or "") == {
-        "supporters": 1, "checkouts": 6, "stored_events": personal, "stored_errors": 1,
+        "supporters": 1, "checkouts": 6, "payments": 0, "stored_events": personal, "stored_errors": 1,
         "audit_log": 1, "snapshots": 0,
     }  # fmt: skip
     assert (erased_supporter.email, erased_supporter.name) == (None, None)
@@ -191,7 +199,7 @@ async def test_a_reader_who_only_started_a_checkout_can_be_erased(
     assert erased.exit_code == 0, erased.output
     assert erased.stdout == (
         "erased: 0 supporters, 1 checkout, 0 stored events, 0 stored errors, "
-        "0 audit details, 0 report snapshots; every amount kept\n"
+        "0 audit details, 0 report snapshots, 0 payment notes; every amount kept\n"
     )
     async with db.session() as session:
         checkout = (await session.exec(select(Checkout))).one()
@@ -245,3 +253,28 @@ async def test_what_arrives_while_the_reader_is_being_found_is_erased_too(db: Da
     assert erased.counts["stored_events"] == 4
     assert person.customers == {first.customer_id, later.customer_id}
     assert await traces(db, ANA.terms) == {}
+
+
+@pytest.mark.asyncio
+async def test_a_givers_own_words_go_and_their_other_choices_stay(
+    db: Database, database_url: str
+) -> None:
+    words = {"tribute": "memory", "tribute_name": "Grandma Olga", "reason": "She read you daily",
+             "anonymous": "true", "utm_source": "newsletter"}  # fmt: skip
+    gift = se.one_off_gift(2200, "eur", se.START, BEN.email, choices=words)
+    await _receive(db, [as_stripe_sends(event, BEN) for event in gift.events])
+
+    erased = await _erase(database_url, BEN.email)
+
+    assert erased.exit_code == 0, erased.output
+    assert erased.stdout.endswith(", 1 payment note; every amount kept\n")
+    async with db.session() as session:
+        payment = (await session.exec(select(Payment))).one()
+        checkout = (await session.exec(select(Checkout))).one()
+        stored = [json.loads(e.payload) for e in (await session.exec(select(StripeEvent))).all()]
+    for row in (payment, checkout):
+        assert (row.tribute_name, row.reason) == (None, None)
+        assert (row.tribute, row.anonymous, row.utm_source, row.amount) == (
+            "memory", True, "newsletter", 2200,
+        )  # fmt: skip
+    assert not any("Olga" in json.dumps(event) or "daily" in json.dumps(event) for event in stored)
