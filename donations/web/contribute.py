@@ -49,7 +49,7 @@ from donations.checkout.rules import (
     validate_json,
 )
 from donations.models import Frequency
-from donations.money import exponent, format_amount
+from donations.money import exponent, format_amount, to_minor
 from donations.offers import PageOffer, offer_for, settings_offer
 from donations.reports.live import current_progress
 from donations.state import AppState, app_state
@@ -309,7 +309,7 @@ async def _form(
                 format_amount(cover.fee(chosen["minor"], currency), currency) if chosen else None
             ),
             "percent": str(cover.percent),
-            "fixed_minor": int(cover.fixed.scaleb(exponent(currency))),
+            "fixed_minor": to_minor(cover.fixed, currency),
         },
         "exponent": exponent(currency),
         "symbol": _NOT_A_SYMBOL.sub("", format_amount(0, currency)),
