@@ -189,20 +189,17 @@ def _offer_asked(body: object) -> tuple[str | None, str | None]:
 
 
 async def _offer(state: AppState, campaign: str | None, placement: str | None) -> PageOffer:
-    """The campaign's offer at this placement; the settings' when the database cannot say."""
+    """The campaign's offer at this placement. A database that does not answer is the
+    request's 503 (donations/web/limits.py): no checkout could be written either."""
     placement = (placement or "").strip()[:MAX_SOURCE_LENGTH] or None
     campaign = (campaign or "").strip()[:64] or None
     remembered: PageOffer | None = state.offers.get((campaign, placement))
     if remembered is not None:
         return remembered
-    try:
-        async with state.db.session() as session:
-            found = await offer_for(
-                session, settings=state.settings, campaign=campaign, placement=placement
-            )
-    except Exception:
-        logger.exception("campaign offer unavailable; the settings' offer is shown")
-        return settings_offer(state.settings, placement)
+    async with state.db.session() as session:
+        found = await offer_for(
+            session, settings=state.settings, campaign=campaign, placement=placement
+        )
     if found.campaign is None and campaign is not None:
         # An unknown campaign in a link: today's campaign's offer, not an error page.
         found = await _offer(state, None, placement)
@@ -281,7 +278,7 @@ async def _form(
     state = app_state(request)
     settings = state.settings
     if offer is None:
-        offer = await _offer(state, fields.get("campaign"), fields.get("source"))
+        offer = await _page_offer(state, fields.get("campaign"), fields.get("source"))
     frequency = fields.get("frequency", "")
     if frequency not in Frequency.__members__:
         frequency = offer.default_frequency.value
@@ -318,6 +315,16 @@ async def _form(
     return templates.TemplateResponse(
         request, "contribute/form.html", context, status_code=status_code
     )
+
+
+async def _page_offer(state: AppState, campaign: str | None, placement: str | None) -> PageOffer:
+    """The form is shown even when the database is not answering (as the progress bar is
+    left out): with the settings' offer."""
+    try:
+        return await _offer(state, campaign, placement)
+    except Exception as error:
+        logger.warning("campaign offer unavailable, the settings' offer shown: %r", error)
+        return settings_offer(state.settings, placement)
 
 
 def _amounts(
