@@ -21,7 +21,7 @@ from donations.stripe_api import (
     stripe_transport,
     webhook_secret,
 )
-from donations.web import account, admin, contribute, health, mail_links, public
+from donations.web import account, admin, brand, contribute, health, mail_links, public
 from donations.web import metrics as metrics_page
 from donations.web.middleware import middleware
 from webhooks import endpoint as webhook_endpoint
@@ -44,11 +44,13 @@ def _emulator(settings: Settings) -> Starlette:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     settings.check_production()
+    brand.use_template_folder(settings.TEMPLATE_DIR)
 
     routes: list[BaseRoute] = [
         *health.routes,
         *contribute.routes,
         *account.routes,
+        *brand.routes(settings),
         *public.routes,
         *mail_links.routes,
         *admin.routes,

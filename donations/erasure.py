@@ -127,9 +127,16 @@ TERMS_PER_QUERY = 100
 
 # The places, in the order the summary names them.
 PLACES = (
-    "supporters", "checkouts", "stored_events", "stored_errors", "audit_log", "snapshots",
+    "supporters",
+    "checkouts",
+    "stored_events",
+    "stored_errors",
+    "audit_log",
+    "snapshots",
+    # Payments whose dedication or reason (the giver's own words) was emptied.
+    "payments",
     "outbox",
-)  # fmt: skip
+)
 
 
 @dataclass
@@ -261,6 +268,7 @@ async def erase(
         )
         counts["supporters"] = result.rowcount
     counts["checkouts"] = await _erase_checkouts(connection, person, chased)
+    counts["payments"] = await _erase_gift_words(connection, person)
     counts["stored_events"], counts["stored_errors"] = await _erase_events(
         connection, person, chased, now
     )
@@ -570,10 +578,29 @@ async def _erase_checkouts(connection: AsyncConnection, person: Person, chased: 
         result = await connection.execute(
             update(Checkout)
             .where(col(Checkout.id) == checkout_id)
-            .values(email=None, failure_reason=scrubbed)
+            .values(email=None, failure_reason=scrubbed, tribute_name=None, reason=None)
         )
         changed += result.rowcount
     return changed
+
+
+async def _erase_gift_words(connection: AsyncConnection, person: Person) -> int:
+    """The giver's own words on their payments: whom a gift honours, why they gave. Amounts,
+    the other choices and the attribution stay (they name no one)."""
+    whose = []
+    if person.supporters:
+        whose.append(col(Payment.supporter_id).in_(person.supporters))
+    if person.customers:
+        whose.append(col(Payment.stripe_customer_id).in_(person.customers))
+    if person.checkouts:
+        whose.append(col(Payment.checkout_id).in_(person.checkouts))
+    if not whose:
+        return 0
+    worded = or_(col(Payment.tribute_name).is_not(None), col(Payment.reason).is_not(None))
+    result = await connection.execute(
+        update(Payment).where(or_(*whose), worded).values(tribute_name=None, reason=None)
+    )
+    return int(result.rowcount)
 
 
 async def _erase_events(

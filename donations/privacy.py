@@ -33,13 +33,19 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE
+from donations.checkout.metadata import ATTRIBUTION, CHECKOUT_ID, FREQUENCY, SOURCE
 
 Json = dict[str, Any]
 
 REDACTED = "[redacted]"
 # The metadata keys the ledger reads; every other key is dropped.
-KEPT_METADATA = frozenset({CHECKOUT_ID, FREQUENCY, SOURCE})
+KEPT_METADATA = frozenset(
+    {CHECKOUT_ID, FREQUENCY, SOURCE, "fee_covered", "anonymous", "newsletter", "tribute",
+     *ATTRIBUTION}
+)  # fmt: skip
+# The giver's own words, which the ledger reads too: kept by retention (so that the inbox
+# books the same ledger again), dropped by erasure, as the ledger's copy is.
+GIVERS_WORDS = frozenset({"tribute_name", "reason"})
 
 # An object type whose every field (but STRUCTURE) describes a person or their payment method.
 WHOLE = frozenset({"*"})
@@ -202,7 +208,8 @@ def redact_event(event: Json, *, chase: Iterable[str] = (), keep_identity: bool 
     """The event with every personal field emptied and the values taken out (with `chase`)
     replaced wherever else they appear as text. `keep_identity`: a completed Checkout Session
     that names no Stripe customer keeps its email, the only key that ties its payment to a
-    supporter when the event is processed again (retention keeps it; erasure does not)."""
+    supporter when the event is processed again (retention keeps it; erasure does not), and
+    the metadata keeps the giver's own words (a dedication, a reason) for the same reason."""
     return _Redaction(event, keep_identity=keep_identity).result(chase)
 
 
@@ -265,7 +272,7 @@ class _Redaction:
         walked: Json = {}
         for key, value in node.items():
             if key == "metadata":
-                walked[key] = _kept_metadata(value)
+                walked[key] = _kept_metadata(value, words=self.keep_identity)
             elif key in nested and isinstance(value, dict):
                 walked[key] = self._walk_hash(value, nested[key])
             elif key in fields or key in PERSONAL_ANYWHERE:
@@ -293,7 +300,7 @@ class _Redaction:
             emptied: Json = {}
             for name, value in node.items():
                 if name == "metadata":
-                    emptied[name] = _kept_metadata(value)
+                    emptied[name] = _kept_metadata(value, words=self.keep_identity)
                 elif _structural(name) and isinstance(value, dict | list):
                     # An expanded object under a personal field: its own type decides.
                     emptied[name] = self._walk(value, None)
@@ -337,10 +344,11 @@ def _nested(fields: frozenset[str]) -> dict[str, frozenset[str]]:
     return {outer: frozenset(inner) for outer, inner in nested.items()}
 
 
-def _kept_metadata(value: Any) -> Any:
+def _kept_metadata(value: Any, *, words: bool) -> Any:
     if not isinstance(value, dict):
         return value
-    return {key: item for key, item in value.items() if key in KEPT_METADATA}
+    kept = KEPT_METADATA | GIVERS_WORDS if words else KEPT_METADATA
+    return {key: item for key, item in value.items() if key in kept}
 
 
 def _pattern(values: Iterable[str]) -> re.Pattern[str] | None:

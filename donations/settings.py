@@ -10,11 +10,13 @@ line naming it. What is used as something other than text is there in its type:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,6 +39,11 @@ NOT_A_MONTH_DAY = "{text!r} is not a month and day like 07-01 that every year ha
 # QuickBooks Online account names are at most 100 characters; Xero codes are shorter.
 MAX_ACCOUNT_NAME = 100
 BAD_ACCOUNT = f"must name an account (1 to {MAX_ACCOUNT_NAME} characters)"
+
+
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+BAD_COLOUR = "must be a colour like #0b5cad"
+BAD_ADDRESS = "must be an https:// address, or a path on this site starting with /"
 
 
 class ConfigurationError(RuntimeError):
@@ -63,9 +70,24 @@ class Settings(BaseSettings):
     ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     CURRENCIES: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["eur"])
     DEFAULT_CURRENCY: str = "eur"
-    # "one_off:5,10,25;monthly:5,10,20;annual:50,100,200" in major units of the default currency
+    # "one_off:5,10,25;monthly:5,*10,20;annual:50,100,200" in major units of each currency,
+    # * marking the preselected one (else the middle one); campaigns may set their own.
     SUGGESTED_AMOUNTS: str = "one_off:5,10,25,50;monthly:5,10,20;annual:50,100,200"
     MAX_AMOUNT: Decimal = Decimal("10000.00")
+    # Preselected on the form where no campaign or placement says otherwise.
+    DEFAULT_FREQUENCY: Frequency = Frequency.monthly
+    # Covering the fee: the gift grows by PERCENT of the whole charge plus FIXED (major units),
+    # Stripe's price for the account (donations/checkout/cover.py); both 0: not offered.
+    FEE_COVER_PERCENT: Decimal = Field(default=Decimal("1.5"), ge=0, lt=50)
+    FEE_COVER_FIXED: Decimal = Field(default=Decimal("0.25"), ge=0)
+    # The newsroom the reader's pages are for: its name, home page, logo and colour.
+    NEWSROOM_NAME: str = "Our newsroom"
+    NEWSROOM_URL: str | None = None
+    BRAND_LOGO_URL: str | None = None
+    BRAND_COLOR: str = "#0b5cad"
+    # A folder of templates that replace ours by name (contribute/form.html, base.html …);
+    # its static/ subfolder is served at /brand/ (a logo, a favicon).
+    TEMPLATE_DIR: Path | None = None
     CHECKOUT_RATE_LIMIT: str = "10/minute"
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
     REDIS_URL: str | None = None
@@ -119,7 +141,6 @@ class Settings(BaseSettings):
     MAIL_DIR: str = "./mail"
     # A folder of templates that take the place of the bundled ones with the same name.
     MAIL_TEMPLATES_DIR: str | None = None
-    NEWSROOM_NAME: str = "Our newsroom"
     NEWSROOM_ADDRESS: str = ""
     # Said on every receipt and statement, e.g. a US 501(c)(3)'s "No goods or services were
     # provided in exchange for this contribution."
@@ -173,6 +194,29 @@ class Settings(BaseSettings):
     @classmethod
     def _stripe_currency(cls, value: str) -> str:
         return money.normalize_currency(value)
+
+    @field_validator("BRAND_COLOR")
+    @classmethod
+    def _hex_colour(cls, value: str) -> str:
+        if not _HEX_COLOUR.match(value.strip()):
+            raise ValueError(BAD_COLOUR)
+        return value.strip().lower()
+
+    @field_validator("BRAND_LOGO_URL", "NEWSROOM_URL")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://", "/")):
+            raise ValueError(BAD_ADDRESS)
+        return value
+
+    @field_validator("TEMPLATE_DIR")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{str(value)!r} is not a folder")
+        return value
 
     @field_validator("REPORT_TIMEZONE")
     @classmethod
@@ -301,8 +345,10 @@ class Settings(BaseSettings):
 
 @dataclass(frozen=True)
 class Suggestion:
-    text: str  # as SUGGESTED_AMOUNTS writes it, and as the form sends it back
+    text: str  # as SUGGESTED_AMOUNTS writes it (without the *), and as the form sends it back
     amount: int  # in minor units of the currency it is offered in
+    # The one chosen when the page opens: marked with * ("5,*10,20"), else the middle one.
+    preselected: bool = False
 
 
 @dataclass(frozen=True)
@@ -350,8 +396,20 @@ def suggested_amounts(text: str) -> dict[Frequency, list[str]]:
     return suggestions
 
 
+PRESELECT = "*"
+
+
 @lru_cache(maxsize=8)
 def _offer(currencies: tuple[str, ...], default: str, suggested: str) -> Offer:
+    return Offer(currencies, default, offered_amounts(currencies, suggested))
+
+
+@lru_cache(maxsize=64)
+def offered_amounts(
+    currencies: tuple[str, ...], suggested: str
+) -> Mapping[str, Mapping[Frequency, tuple[Suggestion, ...]]]:
+    """SUGGESTED_AMOUNTS' format, parsed in each currency: a text the currency cannot express
+    (5.5 in yen) is left out, and one amount per frequency is preselected."""
     texts = suggested_amounts(suggested)
     suggestions = {}
     for currency in currencies:
@@ -359,13 +417,23 @@ def _offer(currencies: tuple[str, ...], default: str, suggested: str) -> Offer:
         for frequency, amounts in texts.items():
             offered = []
             for text in amounts:
+                plain = text.lstrip(PRESELECT).strip()
                 try:
-                    offered.append(Suggestion(text, money.parse_amount(text, currency)))
+                    amount = money.parse_amount(plain, currency)
                 except money.MoneyError:
                     continue
-            per_frequency[frequency] = tuple(offered)
+                offered.append(Suggestion(plain, amount, text.startswith(PRESELECT)))
+            per_frequency[frequency] = _one_preselected(offered)
         suggestions[currency] = MappingProxyType(per_frequency)
-    return Offer(currencies, default, MappingProxyType(suggestions))
+    return MappingProxyType(suggestions)
+
+
+def _one_preselected(offered: list[Suggestion]) -> tuple[Suggestion, ...]:
+    marked = [index for index, each in enumerate(offered) if each.preselected]
+    chosen = marked[0] if marked else (len(offered) - 1) // 2
+    return tuple(
+        Suggestion(each.text, each.amount, index == chosen) for index, each in enumerate(offered)
+    )
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ from stripe import HTTPClient
 
 from donations.db import Database
 from donations.login_memory import LoginMemory
+from donations.offer_cache import OfferCache
 from donations.progress_cache import ProgressCache
 from donations.ratelimit import AccountLimits, CheckoutRateLimiter, ProcessBudget
 from donations.settings import Settings
@@ -41,6 +42,8 @@ class AppState:
     progress_cache: ProgressCache = field(default_factory=ProgressCache)
     # Staff logins verified lately (/admin).
     staff_logins: LoginMemory = field(default_factory=LoginMemory)
+    # The contribute page's offers per campaign and placement, for a few seconds.
+    offers: OfferCache = field(default_factory=OfferCache)
 
     def __post_init__(self) -> None:
         self.checkout_limiter = CheckoutRateLimiter.from_settings(self.settings)

@@ -5,7 +5,7 @@ totals worked out from the description, not from the ledger's code), and `.event
 events in Stripe's order, rendered in the current API version (`.union` keeps them in the
 union of all versions' shapes, for stripe_events.versions.render).
 
-    one_off_gift(amount, currency, paid_at, email, source=, checkout_id=, delayed=,
+    one_off_gift(amount, currency, paid_at, email, source=, checkout_id=, delayed=, choices=,
                  started_here=, customer=)                     -> Gift
     failed_delayed_gift(amount, currency, at, email, ...)      -> Gift (paid False)
     membership_signup(amount, currency, interval, started_at, email, interval_count=,
@@ -141,6 +141,8 @@ class Gift(Paid):
     session_id: str = ""
     checkout_id: str | None = None
     source: str | None = None
+    # The giver's choices and attribution, as our Checkout writes them into metadata.
+    choices: dict[str, str] = field(default_factory=dict)
     started_here: bool = True
     paid: bool = True
     kind: str = "one_off"
@@ -178,6 +180,7 @@ class Membership(Happening):
     session_id: str = ""
     checkout_id: str | None = None
     source: str | None = None
+    choices: dict[str, str] = field(default_factory=dict)
     status: str = "active"
     cancel_at_period_end: bool = False
     paused: bool = False
@@ -190,7 +193,7 @@ class Membership(Happening):
     @property
     def metadata(self) -> dict[str, str]:
         frequency = FREQUENCY_OF_INTERVAL.get(self.interval, "monthly")
-        return _our_metadata(self.checkout_id, frequency, self.source)
+        return _our_metadata(self.checkout_id, frequency, self.source, self.choices)
 
     @property
     def period(self) -> int:
@@ -203,11 +206,17 @@ class Membership(Happening):
         return self.started_at + 30 * DAY * (self.coupon.months or 1)
 
 
-def _our_metadata(checkout_id: str | None, frequency: str, source: str | None) -> dict[str, str]:
+def _our_metadata(
+    checkout_id: str | None,
+    frequency: str,
+    source: str | None,
+    choices: dict[str, str] | None = None,
+) -> dict[str, str]:
     """What our Checkout puts on Stripe's objects; nothing for sessions we did not start."""
     if checkout_id is None:
         return {}
-    return checkout_metadata(checkout_id=checkout_id, frequency=frequency, source=source)
+    metadata = checkout_metadata(checkout_id=checkout_id, frequency=frequency, source=source)
+    return {**metadata, **(choices or {})}
 
 
 # --- one-off gifts ---------------------------------------------------------------------------
@@ -224,11 +233,14 @@ def one_off_gift(
     delayed: bool = False,
     started_here: bool = True,
     customer: str | None = None,
+    choices: dict[str, str] | None = None,
 ) -> Gift:
     """A reader gives once. Card: paid at once. `delayed` (SEPA debit): the session completes
     unpaid a few days before `paid_at` and Stripe reports the money later
     (https://docs.stripe.com/checkout/fulfillment#delayed-notification)."""
     gift = _gift(amount, currency, email, source, checkout_id, started_here, customer)
+    if gift.started_here:
+        gift.choices = dict(choices or {})
     gift.paid_at = paid_at
     completed_at = paid_at - 3 * DAY if delayed else paid_at
     session = _gift_session(gift, created=completed_at - 120, paid=not delayed)
@@ -321,7 +333,7 @@ def _gift(
 
 
 def _gift_metadata(gift: Gift) -> dict[str, str]:
-    return _our_metadata(gift.checkout_id, "one_off", gift.source)
+    return _our_metadata(gift.checkout_id, "one_off", gift.source, gift.choices)
 
 
 def _gift_session(gift: Gift, *, created: int, paid: bool) -> Json:
@@ -355,6 +367,7 @@ def membership_signup(
     checkout_id: str | None = None,
     started_here: bool = True,
     coupon: Coupon | None = None,
+    choices: dict[str, str] | None = None,
 ) -> Membership:
     """A reader becomes a member through Checkout (subscription mode): the first invoice is
     paid at once. Money is booked from the invoice; the session only names the supporter.
@@ -373,6 +386,7 @@ def membership_signup(
         session_id=session_id(),
         checkout_id=checkout_id if started_here else None,
         source=source if started_here else None,
+        choices=dict(choices or {}) if started_here else {},
         status="incomplete",
         coupon=coupon,
         discount_id=new_id("di") if coupon else None,

@@ -56,6 +56,23 @@ HAPPENINGS = (
 CURRENCIES = ["eur"] * 4 + ["gbp", "usd", "jpy", "kwd", "*"]
 ALL_CURRENCIES = sorted(CURRENCY_EXPONENTS)
 SOURCES = [None, "article-footer", "newsletter", "homepage"]
+# What givers chose beside the amount, as our Checkout writes it into metadata.
+CHOICES: list[dict[str, str]] = [
+    {},
+    {"utm_source": "newsletter", "utm_medium": "email", "referrer": "https://news.example/a"},
+    {
+        "fee_covered": "41",
+        "anonymous": "true",
+        "newsletter": "true",
+        "tribute": "memory",
+        "tribute_name": "Ada Lovelace",
+        "reason": "Local news matters",
+        "utm_source": "facebook",
+        "utm_campaign": "december",
+        "utm_content": "button",
+        "utm_term": "harbour",
+    },
+]
 INTERVALS = ["month", "month", "month", "year", "week", "day"]
 INTERVAL_COUNTS = [1, 1, 1, 2, 3, 6, 12]
 REFUND_PATHS = [
@@ -176,6 +193,7 @@ def _happen(choose: Chooser, scenario: Scenario, kind: str, at: int) -> h.Happen
     currency = _currency(choose)
     amount = amount_in(choose, currency)
     source = choose.pick(SOURCES)
+    choices = choose.pick(CHOICES)
     live = _sample(choose, scenario.memberships, lambda m: m.status != "canceled")
     payment = _sample(choose, scenario.payments, lambda p: p.refundable > 0 and p.amount > 0)
     happening: h.Happening
@@ -207,7 +225,8 @@ def _happen(choose: Chooser, scenario: Scenario, kind: str, at: int) -> h.Happen
         inquiry = h.dispute(payment, at, path=("warning_needs_response", "warning_closed"))
         happening = h.Happening(union=inquiry.union + refunded.union)
     elif kind == "signup":
-        membership = _signup(choose, amount, currency, at, _email(choose, scenario.emails), source)
+        email = _email(choose, scenario.emails)
+        membership = _signup(choose, amount, currency, at, email, source, choices)
         scenario.memberships.append(membership)
         scenario.payments += [p for p in membership.payments if p.amount]
         return membership
@@ -235,6 +254,7 @@ def _happen(choose: Chooser, scenario: Scenario, kind: str, at: int) -> h.Happen
             source=source,
             delayed=kind == "delayed_gift",
             started_here=kind != "payment_link_gift",
+            choices=choices,
         )
         scenario.gifts.append(gift)
         scenario.payments.append(gift)
@@ -244,7 +264,13 @@ def _happen(choose: Chooser, scenario: Scenario, kind: str, at: int) -> h.Happen
 
 
 def _signup(
-    choose: Chooser, amount: int, currency: str, at: int, email: str, source: str | None
+    choose: Chooser,
+    amount: int,
+    currency: str,
+    at: int,
+    email: str,
+    source: str | None,
+    choices: dict[str, str],
 ) -> h.Membership:
     interval = choose.pick(INTERVALS)
     count = min(choose.pick(INTERVAL_COUNTS), PRICE_INTERVAL_MAX_COUNT[interval])
@@ -261,7 +287,15 @@ def _signup(
             months=choose.integer(1, 6) if duration == "repeating" else None,
         )
     return h.membership_signup(
-        amount, currency, interval, at, email, interval_count=count, source=source, coupon=coupon
+        amount,
+        currency,
+        interval,
+        at,
+        email,
+        interval_count=count,
+        source=source,
+        coupon=coupon,
+        choices=choices,
     )
 
 

@@ -39,6 +39,7 @@ FOUNDATION = (
     "donations.ratelimit",
     "donations.progress_cache",
     "donations.login_memory",
+    "donations.offer_cache",
 )
 # Top to bottom. The domain is what is left of donations/ once the others are taken.
 LAYERS = ("entry", "web", "webhooks", "domain", "foundation")

@@ -17,7 +17,8 @@ a payment learns a key, the refunds and disputes waiting for it are attached.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations.checkout.metadata import NO_CHOICES, Choices
 from donations.models import Dispute, Payment, PaymentKey, PaymentKind, Refund
 from donations.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
 from webhooks import cards, links
@@ -52,6 +54,8 @@ class Booking:
     checkout_id: str | None = None
     source: str | None = None
     paid_off_stripe: int = 0
+    # What the giver chose, from the metadata of the object booked (the same on each).
+    choices: Choices = NO_CHOICES
 
 
 _BY_INVOICE = select(Payment.id, Payment.paid_at).where(
@@ -190,6 +194,7 @@ def _columns(booking: Booking) -> dict[str, object]:
         "charge": "stripe_charge_id",
         "customer": "stripe_customer_id",
     }
-    fields = asdict(booking)
-    del fields["kind"]
-    return {names.get(name, name): value for name, value in fields.items()}
+    fields = {field.name: getattr(booking, field.name) for field in dataclass_fields(booking)}
+    del fields["kind"], fields["choices"]
+    columns = {names.get(name, name): value for name, value in fields.items()}
+    return {**columns, **booking.choices.columns()}

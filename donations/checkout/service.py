@@ -21,6 +21,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -29,13 +30,14 @@ from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from donations.checkout.metadata import CHOICE_NAMES, Choices
 from donations.checkout.rules import (
     Contribution,
     new_checkout_id,
     session_params,
     stripe_idempotency_key,
 )
-from donations.models import Checkout, CheckoutStatus, utcnow
+from donations.models import Checkout, CheckoutStatus, Payment, utcnow
 from donations.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,15 @@ class StartedCheckout:
     url: str | None
 
 
+class Progress(StrEnum):
+    """Where the money of a checkout is, as the thanks page tells it."""
+
+    paid = "paid"  # booked, or Stripe says paid
+    confirming = "confirming"  # back from Checkout before Stripe's webhook told us
+    processing = "processing"  # complete but unpaid: a delayed method (a bank debit)
+    failed = "failed"  # the delayed payment failed
+
+
 @dataclass(frozen=True)
 class Given:
     """What a reader gave (or is giving) in one Checkout Session."""
@@ -84,6 +95,8 @@ class Given:
     amount: int
     currency: str
     frequency: str
+    fee_covered: int = 0
+    progress: Progress = Progress.paid
 
 
 async def start_checkout(
@@ -128,7 +141,26 @@ async def find_given(*, state: AppState, session_id: str) -> Given | None:
     row = await _by_session(state, session_id)
     if row is None:
         return None
-    return Given(session_id, row.amount, row.currency, row.frequency)
+    progress = await _progress_of(state, row)
+    return Given(session_id, row.amount, row.currency, row.frequency, row.fee_covered, progress)
+
+
+async def _progress_of(state: AppState, row: Checkout) -> Progress:
+    if row.status == CheckoutStatus.failed and row.stripe_session_id is not None:
+        return Progress.failed
+    if row.paid:
+        return Progress.paid
+    async with state.db.session() as session:
+        booked = select(Payment.id).where(Payment.checkout_id == row.id).limit(1)
+        if (await session.exec(booked)).first() is not None:
+            return Progress.paid
+    if row.status == CheckoutStatus.complete:
+        return Progress.processing
+    return Progress.confirming
+
+
+def _row_choices(row: Checkout) -> Choices:
+    return Choices(**{name: getattr(row, name) for name in CHOICE_NAMES})
 
 
 async def find_given_at_stripe(*, state: AppState, session_id: str) -> Given | None:
@@ -143,7 +175,14 @@ async def find_given_at_stripe(*, state: AppState, session_id: str) -> Given | N
     if found.amount_total is None or found.currency is None:
         return None
     frequency = "one_off" if found.mode == "payment" else _frequency_of(found)
-    return Given(session_id, found.amount_total, found.currency, frequency)
+    choices = Choices.from_metadata(found.metadata.to_dict() if found.metadata else None)
+    progress = {"paid": Progress.paid, "no_payment_required": Progress.paid}.get(
+        found.payment_status,
+        Progress.processing if found.status == "complete" else Progress.confirming,
+    )
+    return Given(
+        session_id, found.amount_total, found.currency, frequency, choices.fee_covered, progress
+    )
 
 
 def _frequency_of(found: stripe.checkout.Session) -> str:
@@ -171,6 +210,7 @@ async def _claim_row(
         email=contribution.email,
         source=contribution.source,
         status=CheckoutStatus.created,
+        **contribution.choices.columns(),
     )
     # One INSERT on the engine: the ORM's unit of work would add a flush and a session for
     # a row nothing else in this request reads back.
@@ -195,7 +235,7 @@ def _check_same(row: Checkout, contribution: Contribution) -> Checkout:
         contribution.frequency.value,
         contribution.email,
         contribution.source,
-    )
+    ) and _row_choices(row) == contribution.choices
     if not same:
         raise IdempotencyConflict(
             KEY_REUSED,

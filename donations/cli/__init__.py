@@ -54,7 +54,9 @@ COMMANDS: dict[str, Command] = {
         "donations.cli.reconcile", "app", "Bring in what Stripe knows after the fact."
     ),
     "export": Command(
-        "donations.cli.export", "app", "Journals of the payouts for Xero, QuickBooks or CSV."
+        "donations.cli.export",
+        "app",
+        "Files: payout journals (Xero, QuickBooks, CSV), gifts with choices, newsletter list.",
     ),
     "supporters": Command(
         "donations.cli.supporters", "app", "Supporters: the people behind the payments."

@@ -1,4 +1,5 @@
-"""`donations campaign add|list`: funding targets."""
+"""`donations campaign add|list|offer|offers`: funding targets, and what the contribute page
+offers for each (suggested amounts, default frequency, minimum), per placement."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ from rich.console import Console
 from rich.table import Table
 
 from donations import money
-from donations.campaigns import CampaignError, add_campaign, list_campaigns, validate_campaign
+from donations.campaigns import (
+    CampaignError,
+    add_campaign,
+    find_campaign,
+    list_campaigns,
+    validate_campaign,
+)
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
-from donations.models import Campaign
+from donations.models import Campaign, CampaignOffer, utcnow
+from donations.offers import list_offers, save_offer, validate_offer
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -64,3 +72,91 @@ def list_() -> None:
             str(row.ends_on),
         )
     Console().print(table)
+
+
+UNKNOWN = "no campaign with slug {slug!r} (see `donations campaign list`)"
+NOTHING_TO_SET = "give at least one of --amounts, --default-frequency, --minimum"
+
+
+@app.command("offer")
+def offer(
+    campaign: str = typer.Option(..., "--campaign", help="The campaign's slug"),
+    placement: str = typer.Option(
+        "",
+        "--placement",
+        help="Only links with this source (e.g. article-footer); default: the whole campaign",
+    ),
+    amounts: str | None = typer.Option(
+        None,
+        "--amounts",
+        help="Suggested amounts in major units, * preselects: 'one_off:5,*10,25;monthly:5,*10,20'",
+    ),
+    default_frequency: str | None = typer.Option(
+        None, "--default-frequency", help="one_off, monthly or annual: preselected on the page"
+    ),
+    minimum: str | None = typer.Option(
+        None, "--minimum", help="The smallest gift, in major units of the campaign's currency"
+    ),
+) -> None:
+    """Set what the contribute page offers for a campaign, or for one placement of it."""
+    if amounts is None and default_frequency is None and minimum is None:
+        fail(NOTHING_TO_SET)
+
+    async def work(db: Database) -> tuple[Campaign, CampaignOffer]:
+        async with db.session() as session:
+            found = await find_campaign(session=session, slug=campaign, today=utcnow().date())
+            if found is None:
+                raise CampaignError(UNKNOWN.format(slug=campaign))
+            checked = validate_offer(
+                campaign=found,
+                placement=placement,
+                amounts=amounts,
+                default_frequency=default_frequency,
+                minimum=minimum,
+            )
+            return found, await save_offer(session, campaign=found, offer=checked)
+
+    try:
+        found, row = run_with_db(work)
+    except CampaignError as error:
+        fail(str(error))
+    typer.echo(_offer_line(found, row))
+
+
+@app.command("offers")
+def offers(campaign: str = typer.Option(..., "--campaign", help="The campaign's slug")) -> None:
+    """List what the contribute page offers for a campaign, per placement."""
+
+    async def work(db: Database) -> tuple[Campaign, list[CampaignOffer]]:
+        async with db.session() as session:
+            found = await find_campaign(session=session, slug=campaign, today=utcnow().date())
+            if found is None:
+                raise CampaignError(UNKNOWN.format(slug=campaign))
+            return found, await list_offers(session, campaign=found)
+
+    try:
+        found, rows = run_with_db(work)
+    except CampaignError as error:
+        fail(str(error))
+    table = Table("placement", "amounts", "default frequency", "minimum")
+    for row in rows:
+        table.add_row(*_offer_cells(found, row))
+    Console().print(table)
+
+
+def _offer_cells(campaign: Campaign, row: CampaignOffer) -> tuple[str, str, str, str]:
+    minimum = "—" if row.minimum is None else money.format_amount(row.minimum, campaign.currency)
+    return (
+        row.placement or "(whole campaign)",
+        row.suggested_amounts or "—",
+        row.default_frequency or "—",
+        minimum,
+    )
+
+
+def _offer_line(campaign: Campaign, row: CampaignOffer) -> str:
+    placement, amounts, frequency, minimum = _offer_cells(campaign, row)
+    return (
+        f"campaign {campaign.slug}, {placement}: amounts {amounts}; "
+        f"default frequency {frequency}; minimum {minimum}"
+    )

@@ -1,7 +1,13 @@
-"""`donations export journal`: the payouts as journals an accountant imports.
+"""`donations export journal|gifts|newsletter`: files for the accountant, the fundraisers and
+the newsroom's email platform.
 
     donations export journal --from D --to D --format xero|quickbooks|csv [--currency C]
                              [--fiscal-year N] [--output FILE]
+    donations export gifts --from D --to D [--fiscal-year N] [--output FILE]
+        every payment with the giver's choices and attribution (CSV; anonymous givers marked,
+        their name and email left out; amounts in major units beside the currency code)
+    donations export newsletter [--since D] [--output FILE]
+        the supporters who asked for the newsletter: email, name, first opt-in, latest gift
 
 The file goes to stdout or --output; what was left out (a payout on its way, one not explained,
 one in another currency) and the totals go to stderr. Exit 2 with one line, and nothing
@@ -11,9 +17,12 @@ written, on bad input or a file the format cannot hold.
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import typer
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
 from donations.cli.common import fail, run_with_db
@@ -22,8 +31,15 @@ from donations.models import utcnow
 from donations.payouts.explained import payout_rows
 from donations.payouts.journal import Accounts, Journals, journals
 from donations.payouts.journal_files import JournalFileError, JournalFormat, file_lines
+from donations.reports.export import csv_lines
 from donations.reports.fiscal import report_days
-from donations.reports.windows import ReportInputError, local_today
+from donations.reports.gifts import (
+    GIFT_COLUMNS,
+    NEWSLETTER_COLUMNS,
+    stream_gifts,
+    stream_newsletter,
+)
+from donations.reports.windows import ReportInputError, local_today, parse_day
 from donations.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -127,3 +143,79 @@ def _write(text: list[str], output: Path | None) -> None:
             handle.writelines(text)
     except OSError as error:
         fail(f"--output {output}: {error.strerror}")
+
+
+@app.command("gifts")
+def gifts(
+    start: str | None = typer.Option(
+        None, "--from", help="First day, YYYY-MM-DD (default: 30 days ago)"
+    ),
+    end: str | None = typer.Option(None, "--to", help="Last day, inclusive (default: today)"),
+    fiscal_year: int | None = typer.Option(
+        None, "--fiscal-year", min=1971, max=2999, help="The fiscal year that ends in this year"
+    ),
+    output: Path | None = typer.Option(None, "--output", help="Write to this file"),
+) -> None:
+    """Every payment in the days with what its giver chose (CSV)."""
+    settings = get_settings()
+    try:
+        first, last = report_days(
+            start,
+            end,
+            fiscal_year,
+            today=local_today(utcnow(), settings.report_zone),
+            fiscal_start=settings.fiscal_year_start,
+        )
+    except ReportInputError as error:
+        fail(str(error))
+    _write_csv(
+        GIFT_COLUMNS,
+        lambda session: stream_gifts(
+            session=session, first_day=first, last_day=last, timezone=settings.REPORT_TIMEZONE
+        ),
+        output,
+    )
+
+
+@app.command("newsletter")
+def newsletter(
+    since: str | None = typer.Option(
+        None, "--since", help="Only opt-ins on payments from this day, YYYY-MM-DD"
+    ),
+    output: Path | None = typer.Option(None, "--output", help="Write to this file"),
+) -> None:
+    """Supporters who asked for the newsletter, as CSV for an email platform's import."""
+    settings = get_settings()
+    try:
+        first = None if since is None else parse_day(since, option="--since")
+    except ReportInputError as error:
+        fail(str(error))
+    _write_csv(
+        NEWSLETTER_COLUMNS,
+        lambda session: stream_newsletter(
+            session=session, since=first, timezone=settings.REPORT_TIMEZONE
+        ),
+        output,
+    )
+
+
+def _write_csv(
+    columns: tuple[str, ...],
+    rows: Callable[[AsyncSession], AsyncIterator[dict[str, Any]]],
+    output: Path | None,
+) -> None:
+    try:
+        out = sys.stdout if output is None else output.open("w", encoding="utf-8", newline="")
+    except OSError as error:
+        fail(f"--output {output}: {error.strerror}")
+
+    async def work(db: Database) -> None:
+        async with db.session() as session:
+            async for line in csv_lines(columns, rows(session)):
+                out.write(line)
+
+    try:
+        run_with_db(work, reports=True)
+    finally:
+        if out is not sys.stdout:
+            out.close()

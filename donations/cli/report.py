@@ -32,7 +32,7 @@ from donations.cli.common import fail, run_with_db
 from donations.db import Database
 from donations.models import Campaign, utcnow
 from donations.payouts import explained, mismatches
-from donations.reports import funnel, period, sources, uncounted
+from donations.reports import choices, funnel, period, sources, uncounted
 from donations.reports.export import (
     Format,
     csv_line,
@@ -290,20 +290,52 @@ def sources_command(
     start: str | None = FROM,
     end: str | None = TO,
     fiscal_year: int | None = FISCAL_YEAR,
+    by: str = typer.Option(
+        "source",
+        "--by",
+        help="source (the placement), utm_source, utm_medium, utm_campaign, utm_content, "
+        "utm_term or referrer",
+    ),
     format_: Format = FORMAT,
     output: Path | None = OUTPUT,
 ) -> None:
-    """Payments and gross by source (where the reader clicked)."""
+    """Payments and gross by source (where the reader clicked), or by the attribution the
+    page carried to Checkout."""
+    if by not in sources.BY:
+        fail(f"--by must be one of {', '.join(sources.BY)}, not {by!r}")
     timezone = _timezone()
     first, last = _range(start, end, fiscal_year)
 
     _report_rows(
         lambda session: sources.stream_sources(
+            session=session, first_day=first, last_day=last, timezone=timezone, by=by
+        ),
+        sources.columns(by),
+        sources.MONEY_COLUMNS,
+        f"Sources by {by}, {first} to {last}",
+        format_,
+        output,
+    )
+
+
+@app.command("choices")
+def choices_command(
+    start: str | None = FROM,
+    end: str | None = TO,
+    fiscal_year: int | None = FISCAL_YEAR,
+    format_: Format = FORMAT,
+    output: Path | None = OUTPUT,
+) -> None:
+    """What givers chose: fees covered, anonymous, dedicated, with a reason, newsletter."""
+    timezone = _timezone()
+    first, last = _range(start, end, fiscal_year)
+    _report_rows(
+        lambda session: choices.stream_choices(
             session=session, first_day=first, last_day=last, timezone=timezone
         ),
-        sources.COLUMNS,
-        sources.MONEY_COLUMNS,
-        f"Sources, {first} to {last}",
+        choices.COLUMNS,
+        choices.MONEY_COLUMNS,
+        f"Givers' choices, {first} to {last}",
         format_,
         output,
     )

@@ -38,6 +38,7 @@ LABELS = {
     "stored_errors": "stored error",
     "audit_log": "audit detail",
     "snapshots": "report snapshot",
+    "payments": "payment note",
     "outbox": "outbox message",
 }
 

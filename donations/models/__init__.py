@@ -12,6 +12,7 @@ from donations.models.events import EventStatus, StripeEvent
 from donations.models.links import StripeLink
 from donations.models.mail import MailStatus, OutboxMessage
 from donations.models.memberships import Interval, Membership, MembershipStatus
+from donations.models.offers import CampaignOffer
 from donations.models.payments import (
     ChargeCard,
     ChargeRefundTotal,
@@ -34,6 +35,7 @@ __all__ = [
     "AuditLog",
     "BalanceTransaction",
     "Campaign",
+    "CampaignOffer",
     "ChangeKind",
     "ChargeCard",
     "ChargeRefundTotal",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from donations.frequency import Frequency
 from donations.models.base import (
@@ -16,6 +16,7 @@ from donations.models.base import (
     one_of,
     utcnow,
 )
+from donations.models.choices import ChoiceColumns
 
 
 class CheckoutStatus(StrEnum):
@@ -26,7 +27,7 @@ class CheckoutStatus(StrEnum):
     failed = "failed"  # Stripe refused to create it, or a delayed payment failed
 
 
-class Checkout(SQLModel, table=True):
+class Checkout(ChoiceColumns, table=True):
     __table_args__ = (
         currency_check("checkout"),
         non_negative("checkout", "amount"),
@@ -49,5 +50,8 @@ class Checkout(SQLModel, table=True):
     supporter_id: int | None = Field(default=None, foreign_key="supporter.id", ondelete="SET NULL")
     # False for sessions that did not start on our pages (a Payment Link, a migration).
     started_here: bool = True
+    # Some event said the session's payment_status was "paid": a completed session without it
+    # is a delayed method (a bank debit) still on its way. Only ever turns true.
+    paid: bool = False
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)

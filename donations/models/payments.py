@@ -17,6 +17,7 @@ from donations.models.base import (
     one_of,
     utcnow,
 )
+from donations.models.choices import ChoiceColumns
 
 
 class PaymentKind(StrEnum):
@@ -24,7 +25,7 @@ class PaymentKind(StrEnum):
     recurring = "recurring"
 
 
-class Payment(SQLModel, table=True):
+class Payment(ChoiceColumns, table=True):
     """One per PaymentIntent (one-off) or per paid invoice (membership).
 
     `amount` is what moved through Stripe: for an invoice, what it says was paid less what was

@@ -24,6 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from donations.settings import Settings
 from donations.stripe_api import EMULATOR_PATH
+from donations.web.brand import image_origin
 from donations.web.limits import BodyReadTimeout, RequestDeadline
 
 CONTENT_SECURITY_POLICY = (
@@ -42,8 +43,21 @@ _PREFLIGHT_MAX_AGE = 600
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
+def content_security_policy(image_origin: str | None) -> str:
+    """The pages' policy; a logo on another site (BRAND_LOGO_URL) adds its origin to img-src."""
+    if image_origin is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self'", f"img-src 'self' {image_origin}")
+
+
 def middleware(settings: Settings) -> list[Middleware]:
-    stack = [Middleware(SecurityHeadersMiddleware, hsts=settings.ENVIRONMENT == "production")]
+    stack = [
+        Middleware(
+            SecurityHeadersMiddleware,
+            hsts=settings.ENVIRONMENT == "production",
+            policy=content_security_policy(image_origin(settings)),
+        )
+    ]
     stack.append(Middleware(BodyReadTimeout, seconds=settings.BODY_READ_TIMEOUT))
     stack.append(Middleware(RequestDeadline, seconds=settings.REQUEST_TIMEOUT))
     stack.append(
@@ -61,7 +75,9 @@ def middleware(settings: Settings) -> list[Middleware]:
     return stack
 
 
-def security_headers(path: str, *, hsts: bool) -> list[tuple[str, str]]:
+def security_headers(
+    path: str, *, hsts: bool, policy: str = CONTENT_SECURITY_POLICY
+) -> list[tuple[str, str]]:
     """The headers every response to `path` gets unless it set them itself."""
     headers = [
         ("X-Content-Type-Options", "nosniff"),
@@ -72,21 +88,24 @@ def security_headers(path: str, *, hsts: bool) -> list[tuple[str, str]]:
     if path.startswith(FRAMEABLE_PATHS):
         headers.append(("Content-Security-Policy", FRAMEABLE_POLICY))
     elif not (path == EMULATOR_PATH or path.startswith(EMULATOR_PATH + "/")):
-        headers.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        headers.append(("Content-Security-Policy", policy))
         headers.append(("X-Frame-Options", "DENY"))
     return headers
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool = False, policy: str = CONTENT_SECURITY_POLICY
+    ) -> None:
         self.app = app
         self.hsts = hsts
+        self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        wanted = security_headers(scope["path"], hsts=self.hsts)
+        wanted = security_headers(scope["path"], hsts=self.hsts, policy=self.policy)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

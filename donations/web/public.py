@@ -5,7 +5,10 @@
                                       (Cache-Control: public), with a strong ETag and 304 on
                                       If-None-Match (RFC 9110 §13.1.2); open to any origin.
     GET /widget/progress?campaign=    a tiny page (no script, one inline style block) that
-                                      any site may put in an iframe.
+        &source=                      any site may put in an iframe; its link to the
+                                      contribute page carries `source` (default "widget") and
+                                      the campaign, so gifts through it are reported by
+                                      placement.
 
 Both read the progress cache (donations/reports/live.py): a figure up to its TTL plus one
 recompute old, encoded and tagged once per recompute, so /api/progress does no JSON encoding,
@@ -19,6 +22,7 @@ import hashlib
 import time
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -27,9 +31,11 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from donations import metrics
+from donations.checkout.rules import MAX_SOURCE_LENGTH
 from donations.progress_cache import Figure
 from donations.reports.live import cached_figure, current_progress, known_entry
 from donations.state import AppState, app_state
+from donations.web.brand import Brand
 from donations.web.middleware import security_headers
 from donations.web.templates import templates
 
@@ -37,15 +43,25 @@ MAX_AGE = 60
 _UNKNOWN = "no campaign {slug!r}"
 _NONE_YET = "no campaign yet"
 
+WIDGET_SOURCE = "widget"
 WIDGET_CSS = (
     "body{margin:0;font:15px/1.4 system-ui,sans-serif;color:#1a1a1a;background:transparent}"
-    ".w{margin:0;padding:8px}.bar{display:block;width:100%;height:12px}"
-    "figcaption,p{margin:4px 0}a{color:#0072b2}"
+    ".w{margin:0;padding:8px}.bar{display:block;width:100%;height:14px;overflow:visible}"
+    ".track{fill:#e4e4e4}.fill{fill:ACCENT}"
+    "figcaption,p{margin:4px 0}.n{font-size:13px;color:#555}"
+    "a.give{display:inline-block;margin-top:6px;padding:6px 14px;border-radius:6px;"
+    "font-weight:700;text-decoration:none;color:ON_ACCENT;background:ACCENT}"
 )
-# The only style on the page, allowed by its hash; nothing else may load or run. Any site
-# may frame it (https://www.w3.org/TR/CSP3/#directive-frame-ancestors).
-_CSS_HASH = base64.b64encode(hashlib.sha256(WIDGET_CSS.encode()).digest()).decode()
-WIDGET_POLICY = f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; frame-ancestors *"
+
+
+@lru_cache(maxsize=8)
+def widget_style(accent: str, on_accent: str) -> tuple[str, str]:
+    """The page's one style block in the newsroom's colour, and the policy that allows it
+    alone by its hash: nothing else may load or run. Any site may frame it
+    (https://www.w3.org/TR/CSP3/#directive-frame-ancestors)."""
+    css = WIDGET_CSS.replace("ON_ACCENT", on_accent).replace("ACCENT", accent)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return css, f"default-src 'none'; style-src 'sha256-{digest}'; frame-ancestors *"
 
 
 def _not_found(slug: str | None) -> dict[str, str]:
@@ -100,21 +116,25 @@ async def api_progress(request: Request) -> Response:
 
 async def widget_progress(request: Request) -> Response:
     slug = request.query_params.get("campaign") or None
+    source = request.query_params.get("source", "").strip()[:MAX_SOURCE_LENGTH] or WIDGET_SOURCE
     state = app_state(request)
+    brand = Brand.of(state.settings)
+    css, policy = widget_style(brand.color, brand.on_color)
     progress = await current_progress(state, slug)
     headers = {
-        "Content-Security-Policy": WIDGET_POLICY,
+        "Content-Security-Policy": policy,
         "Cache-Control": f"public, max-age={MAX_AGE}",
     }
     if progress is None:
         return Response(
             _not_found(slug)["error"], status_code=404, media_type="text/plain", headers=headers
         )
+    link = {"source": source, **({"campaign": slug} if slug else {})}
     context: dict[str, Any] = {
         "progress": progress,
-        "css": WIDGET_CSS,
+        "css": css,
         "bar_width": max(0.0, min(100.0, float(progress["percent"]))),
-        "contribute_url": state.settings.SITE_URL + "/contribute",
+        "contribute_url": f"{state.settings.SITE_URL}/contribute?{urlencode(link)}",
     }
     return templates.TemplateResponse(request, "widget/progress.html", context, headers=headers)
 

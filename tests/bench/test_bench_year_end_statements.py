@@ -1,4 +1,4 @@
-"""bench/statements.py produces its figure (a few supporters: seconds, not the real run)."""
+"""bench/year_end_statements.py produces its figure (a few supporters: seconds, not the real run)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_statements_benchmark_prints_its_figure() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bench.statements", "--supporters", "40"],
+        [sys.executable, "-m", "bench.year_end_statements", "--supporters", "40"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -419,9 +420,14 @@ async def test_contribute_page_offers_the_frequency_amounts_and_notes_a_cancel(
         '<input type="radio" id="frequency-monthly" name="frequency" value="monthly" checked>'
         in page.text
     )
-    assert [f'id="amount-{a}"' in page.text for a in ("5", "10", "20", "25")] == [
+    # One frequency control; each frequency's amounts, one of each preselected (the middle).
+    assert page.text.count('name="frequency"') == 3
+    assert [f'id="amount-monthly-{a}"' in page.text for a in ("5", "10", "20", "25")] == [
         True, True, True, False,
     ]  # fmt: skip
+    assert re.search(r'id="amount-monthly-10" [^>]* checked>', page.text)
+    assert re.search(r'id="amount-one_off-10" [^>]* checked>', page.text)
+    assert not re.search(r'id="amount-monthly-5" [^>]* checked>', page.text)
     assert "€20.00" in page.text
     assert "No payment was taken" not in page.text
     assert "No payment was taken" in cancelled.text

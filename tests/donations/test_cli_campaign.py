@@ -56,3 +56,58 @@ def test_duplicate_slug_exits_2(database_url: str) -> None:
     again = donations("campaign", "add", *GOOD, database_url=database_url)
     assert again.returncode == 2
     assert again.stderr == "error: a campaign with slug '2026' already exists\n"
+
+
+def test_campaign_offer_sets_amounts_frequency_and_minimum_per_placement(
+    database_url: str,
+) -> None:
+    assert donations("campaign", "add", *GOOD, database_url=database_url).returncode == 0
+    whole = donations("campaign", "offer", "--campaign", "2026", "--amounts",
+                      "one_off:5,*15,30;monthly:3,*7,12", "--default-frequency", "monthly",
+                      "--minimum", "3", database_url=database_url)  # fmt: skip
+    assert whole.returncode == 0, whole.stderr
+    assert whole.stdout.strip() == (
+        "campaign 2026, (whole campaign): amounts one_off:5,*15,30;monthly:3,*7,12; "
+        "default frequency monthly; minimum €3.00"
+    )
+    footer = donations("campaign", "offer", "--campaign", "2026", "--placement",
+                       "article-footer", "--default-frequency", "one_off",
+                       database_url=database_url)  # fmt: skip
+    assert footer.stdout.strip() == (
+        "campaign 2026, article-footer: amounts —; default frequency one_off; minimum —"
+    )
+    # Setting one option again keeps the others.
+    again = donations("campaign", "offer", "--campaign", "2026", "--minimum", "4",
+                      database_url=database_url)  # fmt: skip
+    assert again.stdout.strip().endswith("default frequency monthly; minimum €4.00")
+    listed = donations("campaign", "offers", "--campaign", "2026", database_url=database_url)
+    assert listed.returncode == 0
+    assert "(whole" in listed.stdout and "article-footer" in listed.stdout
+    assert listed.stdout.index("(whole") < listed.stdout.index("article-footer")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ((), "give at least one of --amounts, --default-frequency, --minimum"),
+        (("--amounts", "weekly:5"), "--amounts: 'weekly:5' must start with one_off:, monthly: or annual:"),
+        (("--amounts", "monthly:5,abc"), "--amounts: monthly 'abc': "),
+        (("--amounts", "monthly:0.10"), "--amounts: monthly '0.10' is below what Stripe can charge"),
+        (("--default-frequency", "weekly"),
+         "--default-frequency must be one_off, monthly or annual, not 'weekly'"),
+        (("--minimum", "0.20"), "--minimum must be at least Stripe's €0.50"),
+        (("--minimum", "-1"), "--minimum: '-1' is negative"),
+    ],
+)  # fmt: skip
+def test_bad_offer_input_exits_2_with_one_line(
+    database_url: str, options: tuple[str, ...], message: str
+) -> None:
+    assert donations("campaign", "add", *GOOD, database_url=database_url).returncode == 0
+    result = donations("campaign", "offer", "--campaign", "2026", *options,
+                       database_url=database_url)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    unknown = donations("campaign", "offer", "--campaign", "nope", "--minimum", "3",
+                        database_url=database_url)  # fmt: skip
+    assert unknown.stderr == "error: no campaign with slug 'nope' (see `donations campaign list`)\n"

@@ -25,6 +25,7 @@ from donations.models import (
     Campaign,
     Checkout,
     OutboxMessage,
+    Payment,
     StripeEvent,
     Supporter,
     utcnow,
@@ -173,8 +174,8 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
     personal = sum(e["data"]["object"]["object"] in PERSONAL_OBJECTS for e in ana.events) + 1
     assert erased.stdout == (
         f"erased: 1 supporter, 6 checkouts, {personal} stored events, 1 stored error, "
-        f"1 audit detail, 0 report snapshots, {messages} outbox messages, 0 mail files; "
-        "every amount kept\n"
+        f"1 audit detail, 0 report snapshots, 0 payment notes, {messages} outbox messages, "
+        "0 mail files; every amount kept\n"
     )
     assert await traces(db, terms) == {}
     assert await _progress(db) == progress
@@ -191,8 +192,8 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
         ).all()
     # What was erased, counted per place; not whose.
     assert json.loads(audit.detail or "") == {
-        "supporters": 1, "checkouts": 6, "stored_events": personal, "stored_errors": 1,
-        "audit_log": 1, "snapshots": 0, "outbox": messages,
+        "supporters": 1, "checkouts": 6, "payments": 0, "stored_events": personal,
+        "stored_errors": 1, "audit_log": 1, "snapshots": 0, "outbox": messages,
     }  # fmt: skip
     assert (erased_supporter.email, erased_supporter.name) == (None, None)
     assert stored is not None and stored.redacted_at is not None
@@ -214,7 +215,7 @@ async def test_a_reader_who_only_started_a_checkout_can_be_erased(
     assert erased.exit_code == 0, erased.output
     assert erased.stdout == (
         "erased: 0 supporters, 1 checkout, 0 stored events, 0 stored errors, "
-        "0 audit details, 0 report snapshots, 0 outbox messages, 0 mail files; "
+        "0 audit details, 0 report snapshots, 0 payment notes, 0 outbox messages, 0 mail files; "
         "every amount kept\n"
     )
     async with db.session() as session:
@@ -306,7 +307,7 @@ async def test_their_messages_and_mail_files_are_erased_and_a_queued_one_never_s
     )  # fmt: skip
 
     assert erased.exit_code == 0, erased.output
-    assert ", 3 outbox messages, 1 mail file; every amount kept" in erased.stdout
+    assert ", 0 payment notes, 3 outbox messages, 1 mail file; every amount kept" in erased.stdout
     assert list(folder.iterdir()) == []
     assert await traces(db, ANA.terms) == {}
     assert await _outbox_count(db) == 2  # Ben's receipt and welcome
@@ -320,3 +321,30 @@ async def test_their_messages_and_mail_files_are_erased_and_a_queued_one_never_s
     assert (kept.status, kept.last_error) == ("skipped", "the reader's personal data was erased")
     await deliver_due(db, files)
     assert [path.name for path in folder.iterdir()] == [f"{ben.id:08d}-welcome.eml"]
+
+
+@pytest.mark.asyncio
+async def test_a_givers_own_words_go_and_their_other_choices_stay(
+    db: Database, database_url: str
+) -> None:
+    words = {"tribute": "memory", "tribute_name": "Grandma Olga", "reason": "She read you daily",
+             "anonymous": "true", "utm_source": "newsletter"}  # fmt: skip
+    gift = se.one_off_gift(2200, "eur", se.START, BEN.email, choices=words)
+    await _receive(db, [as_stripe_sends(event, BEN) for event in gift.events])
+
+    erased = await _erase(database_url, BEN.email)
+
+    assert erased.exit_code == 0, erased.output
+    assert erased.stdout.endswith(
+        ", 1 payment note, 1 outbox message, 0 mail files; every amount kept\n"
+    )
+    async with db.session() as session:
+        payment = (await session.exec(select(Payment))).one()
+        checkout = (await session.exec(select(Checkout))).one()
+        stored = [json.loads(e.payload) for e in (await session.exec(select(StripeEvent))).all()]
+    for row in (payment, checkout):
+        assert (row.tribute_name, row.reason) == (None, None)
+        assert (row.tribute, row.anonymous, row.utm_source, row.amount) == (
+            "memory", True, "newsletter", 2200,
+        )  # fmt: skip
+    assert not any("Olga" in json.dumps(event) or "daily" in json.dumps(event) for event in stored)

@@ -18,6 +18,7 @@ LEDGER_TABLES = {
     "audit_log",
     "balance_transaction",
     "campaign",
+    "campaign_offer",
     "charge_card",
     "charge_refund_total",
     "checkout",

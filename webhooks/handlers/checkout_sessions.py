@@ -18,7 +18,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.account import cards as account_cards
-from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, is_our_one_off
+from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, Choices, is_our_one_off
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
 from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email
@@ -43,6 +43,8 @@ STATUS_PRECEDENCE = {
     CheckoutStatus.expired: 1,
     CheckoutStatus.failed: 2,
 }
+# https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-payment_status
+PAID = frozenset({"paid", "no_payment_required"})
 DELAYED_PAYMENT_FAILED = "the delayed payment failed"
 EXTERNAL_PREFIX = "ext_"
 SETUP_MODE = "setup-mode Checkout Session {id}: saves a payment method, moves no money"
@@ -129,6 +131,7 @@ async def _book_gift(
         supporter_id=supporter_id,
         checkout_id=checkout_id,
         source=metadata.get(SOURCE),
+        choices=Choices.from_metadata(metadata),
     )
     payment_id = await bookings.book(session, booking)
     await notices.receipt(
@@ -154,6 +157,8 @@ async def _record(
     if frequency not in Frequency.__members__:
         frequency = Frequency.one_off if checkout.get("mode") == "payment" else Frequency.monthly
     failure = DELAYED_PAYMENT_FAILED if status == CheckoutStatus.failed else None
+    paid = checkout.get("payment_status") in PAID
+    where = or_(col(Checkout.id) == checkout_id, col(Checkout.stripe_session_id) == session_id)
     inserted = await insert_ignoring_conflicts(
         session,
         Checkout,
@@ -170,12 +175,17 @@ async def _record(
             "stripe_customer_id": customer,
             "supporter_id": supporter_id,
             "started_here": checkout_id == ours,
+            "paid": paid,
             "created_at": optional_moment(checkout.get("created")) or utcnow(),
             "updated_at": utcnow(),
+            **Choices.from_metadata(metadata).columns(),
         },
     )
     if inserted:
         return checkout_id
+    if paid:
+        # Only ever turns true: a late "unpaid" completion does not undo a payment.
+        await execute(session, update(Checkout).where(where).values(paid=True))
     where = or_(col(Checkout.id) == checkout_id, col(Checkout.stripe_session_id) == session_id)
     current = (await execute(session, select(Checkout.status).where(where))).scalar()
     if (

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.checkout.metadata import CHECKOUT_ID, SOURCE, is_our_one_off
+from donations.checkout.metadata import CHECKOUT_ID, SOURCE, Choices, is_our_one_off
 from donations.models import Payment, PaymentKey, PaymentKind
 from donations.sql import execute
 from donations.supporters import identify
@@ -77,6 +77,7 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
             supporter_id=supporter_id,
             checkout_id=metadata[CHECKOUT_ID],
             source=metadata.get(SOURCE),
+            choices=Choices.from_metadata(metadata),
         )
         payment_id = await bookings.book(session, booking)
         await notices.receipt(
