@@ -38,7 +38,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.db import Database
+from donations.db import Database, unavailable
 from donations.mail import links, outbox, statements
 from donations.mail.delivery import Sender, Undeliverable, eml_name, sender_for
 from donations.mail.kinds import Kind
@@ -265,8 +265,12 @@ async def run(db: Database, settings: Settings, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await deliver_due(db, settings, sender=sender)
-        except Exception:  # the database away for a moment: the next pass tries again
-            logger.exception("mail delivery pass failed")
+        except Exception as error:  # the next pass tries again
+            if unavailable(error):
+                # The database away for a moment: /readyz and the requests say so already.
+                logger.warning("mail delivery waits: the database is unavailable")
+            else:
+                logger.exception("mail delivery pass failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
 

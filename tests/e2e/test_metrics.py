@@ -221,15 +221,17 @@ async def test_metrics_add_up_every_workers_deliveries_checkouts_and_requests(
         ("customer.subscription.created", "processed"): 1.0,
         ("invoice.paid", "processed"): 1.0,
         ("invoice_payment.paid", "processed"): 1.0,
-        # customer.created and charge.succeeded of each, which the ledger does not read.
-        ("other", "ignored"): 6.0,
+        # The card of each charge, for the reader's receipt.
+        ("charge.succeeded", "processed"): 3.0,
+        # customer.created of each, which the ledger does not read.
+        ("other", "ignored"): 3.0,
         ("checkout.session.completed", "duplicate"): 1.0,
         ("refund.created", "failed"): 1.0,
     }
     assert [
         value(scraped, "donations_webhook_processing_seconds_count", outcome=outcome)
         for outcome in ("processed", "ignored", "duplicate", "failed")
-    ] == [9, 6, 1, 1]
+    ] == [12, 3, 1, 1]
     assert value(scraped, "donations_checkouts_total", via="api", outcome="created") == 3
     assert value(scraped, "donations_checkouts_total", via="api", outcome="invalid") == 1
     assert value(scraped, "donations_checkouts_total", via="form", outcome="created") == 1
@@ -258,7 +260,7 @@ async def test_metrics_add_up_every_workers_deliveries_checkouts_and_requests(
         ("processed", "invoice.paid"): 1,
         ("processed", "invoice_payment.paid"): 1,
         ("ignored", "customer.created"): 3,
-        ("ignored", "charge.succeeded"): 3,
+        ("processed", "charge.succeeded"): 3,
         ("failed", "refund.created"): 1,
     }
     assert inbox["unprocessed"] == {"failed": 1, "pending": 0}
