@@ -18,7 +18,6 @@ from donations.reports.progress import campaign_progress
 from donations.reports.windows import Grain, ReportInputError, checked_grain
 from donations.staff import Action, audit
 from donations.web.admin.auth import PageError, client_ip, staff_only
-from donations.web.admin.pages import RECENT_PAYMENTS
 from donations.web.admin.scope import Scope, page_scope, required_campaign
 
 _UNKNOWN_REPORT = "no report {name!r}; one of: {names}"
@@ -64,7 +63,8 @@ def _export_rows(
         return period.COLUMNS, _dicts(rows)
     if name == "sources":
         return sources.COLUMNS, _dicts(sources.stream_sources(session=session, **scope.range()))
-    return recent.COLUMNS, _dicts(recent.stream_recent(session=session, limit=RECENT_PAYMENTS))
+    # Every payment of the range, not the dashboard's recent few.
+    return recent.COLUMNS, _dicts(recent.stream_payments(session=session, **scope.range()))
 
 
 def _period_grain(request: Request, scope: Scope) -> Grain:
