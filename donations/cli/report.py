@@ -37,6 +37,7 @@ from donations.reports.export import (
     Format,
     csv_line,
     csv_lines,
+    csv_row,
     flatten,
     json_text,
     rows_table,
@@ -46,7 +47,12 @@ from donations.reports.fiscal import report_days
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
 from donations.reports.members import MONEY_COLUMNS as MEMBER_MONEY
 from donations.reports.members import members_report
-from donations.reports.progress import MONEY_FIGURES, campaign_progress
+from donations.reports.progress import (
+    FIGURE_COLUMNS,
+    MONEY_FIGURES,
+    campaign_progress,
+    figure_rows,
+)
 from donations.reports.snapshots import take_snapshots
 from donations.reports.windows import (
     ReportInputError,
@@ -142,7 +148,7 @@ async def _write_rows(
 ) -> None:
     dicts = (row.as_json() async for row in rows)
     if format_ is Format.csv:
-        async for line in csv_lines(columns, dicts):
+        async for line in csv_lines(columns, dicts, money_columns=money_columns):
             out.write(line)
         return
     collected = [row async for row in dicts]
@@ -197,12 +203,12 @@ def _write_progress(figures: Mapping[str, Any], format_: Format, out: IO[str]) -
     if format_ is Format.json:
         out.write(json_text(figures))
         return
-    pairs = list(flatten(figures))
     if format_ is Format.csv:
-        out.write(csv_line(("figure", "value")))
-        for key, value in pairs:
-            out.write(csv_line((key, value)))
+        out.write(csv_line(FIGURE_COLUMNS))
+        for row in figure_rows(figures):
+            out.write(csv_line(row[name] for name in FIGURE_COLUMNS))
         return
+    pairs = list(flatten(figures))
     table = Table("figure", "value", title=f"Progress of {figures['name']}")
     for key, value in pairs:
         name = key.rsplit(".", 1)[-1]
@@ -265,7 +271,7 @@ def members_command(
             elif format_ is Format.csv:
                 out.write(csv_line(MEMBER_COLUMNS))
                 for row in report.rows:
-                    out.write(csv_line(row.as_json()[name] for name in MEMBER_COLUMNS))
+                    out.write(csv_line(csv_row(MEMBER_COLUMNS, row.as_json(), MEMBER_MONEY)))
             else:
                 summary = report.summary()
                 mrr = ", ".join(
@@ -436,7 +442,7 @@ def _write_payouts(
     if format_ is Format.csv:
         out.write(csv_line(explained.COLUMNS))
         for row in payouts:
-            out.write(csv_line(row[name] for name in explained.COLUMNS))
+            out.write(csv_line(csv_row(explained.COLUMNS, row, explained.MONEY_COLUMNS)))
         # A CSV holds one table: the mismatches go to stderr, never dropped.
         for mismatch in found:
             sys.stderr.write(f"mismatch: {mismatch.kind} {mismatch.stripe_id}: {mismatch.note}\n")
@@ -464,7 +470,8 @@ def _write_items(payout: str, items: list[explained.Item], format_: Format, out:
     elif format_ is Format.csv:
         out.write(csv_line(explained.ITEM_COLUMNS))
         for row in rows:
-            out.write(csv_line(row[name] for name in explained.ITEM_COLUMNS))
+            row_cells = csv_row(explained.ITEM_COLUMNS, row, explained.ITEM_MONEY_COLUMNS)
+            out.write(csv_line(row_cells))
     else:
         table = rows_table(
             explained.ITEM_COLUMNS,

@@ -12,6 +12,7 @@ The whole figure is for staff (the CLI, /admin, /admin/api/progress); the public
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -24,6 +25,7 @@ from donations import money
 from donations.models import Campaign, Membership, MembershipStatus, PaymentKind
 from donations.reports import counting, mrr
 from donations.reports.counting import payment, when
+from donations.reports.export import flatten, major
 from donations.reports.mrr import half_up
 from donations.reports.windows import iso_utc, report_zone, window
 
@@ -232,3 +234,22 @@ def paying_member(currency: str | None = None) -> Any:
     m = membership.c
     paying = m.status.in_(ACTIVE) & ~m.collection_paused
     return paying if currency is None else paying & (m.currency == currency)
+
+
+FIGURE_COLUMNS = ("figure", "value", "currency")
+
+
+def figure_rows(figures: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The progress JSON as CSV rows, one figure a row ("one_off.amount", "other_currencies.gbp.net"):
+    money in major units with the currency it is in (fees in the one Stripe charged them in),
+    counts and the rest with no currency."""
+    for key, value in flatten(figures):
+        currency = None
+        if key.rsplit(".", 1)[-1] in MONEY_FIGURES:
+            if key.startswith("other_currencies."):
+                currency = key.split(".")[1]
+            elif key == "fees":
+                currency = figures["fees_currency"]
+            else:
+                currency = figures["currency"]
+        yield {"figure": key, "value": major(value, currency), "currency": currency}

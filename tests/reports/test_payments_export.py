@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -52,6 +53,8 @@ async def test_the_payments_csv_holds_every_payment_of_its_range_and_no_other(
     assert header == "paid_at,kind,amount,currency,source,email"
     assert len(rows) == 84
     # Newest first, from the last payment of the 28th to the first of the 1st.
-    assert rows[0] == "2026-02-28T16:00:00Z,one_off,1083,eur,,k***@example.org"
-    assert rows[-1] == "2026-02-01T00:00:00Z,one_off,1000,eur,,k***@example.org"
-    assert sum(int(row.split(",")[2]) for row in rows) == 84 * 1000 + 83 * 84 // 2
+    assert rows[0] == "2026-02-28T16:00:00Z,one_off,10.83,eur,,k***@example.org"
+    assert rows[-1] == "2026-02-01T00:00:00Z,one_off,10.00,eur,,k***@example.org"
+    # Major units beside the currency: what a spreadsheet sums.
+    total = sum(Decimal(row.split(",")[2]) for row in rows)
+    assert total == Decimal(84 * 1000 + 83 * 84 // 2) / 100
