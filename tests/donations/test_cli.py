@@ -56,12 +56,20 @@ def test_a_report_on_a_database_without_a_ledger_exits_2_with_one_line(tmp_path:
 
 def test_a_database_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     missing_folder = f"sqlite:///{tmp_path / 'no-such-folder' / 'donations.db'}"
-    for command in (["report", "progress"], ["campaign", "list"], ["serve", "--port", "1"]):
+    advice = (
+        f"the folder {tmp_path / 'no-such-folder'} does not exist; create it, or set "
+        "DATABASE_URL to a file in a folder that does\n"
+    )
+    for command in (["report", "progress"], ["campaign", "list"]):
         result = donations(*command, database_url=missing_folder)
         assert (result.returncode, result.stdout) == (2, ""), command
         assert result.stderr == (
-            f"error: cannot open the database {missing_folder}: unable to open database file\n"
+            f"error: cannot open the database {missing_folder}: unable to open database file: "
+            + advice
         ), command
+    served = donations("serve", "--port", str(free_port()), database_url=missing_folder)
+    assert (served.returncode, served.stdout) == (2, "")
+    assert served.stderr == f"error: cannot open the database {missing_folder}: {advice}"
     assert not (tmp_path / "no-such-folder").exists()
 
 
