@@ -38,6 +38,7 @@ from donations.reports.export import (
     csv_line,
     csv_lines,
     csv_row,
+    fitted,
     flatten,
     json_text,
     rows_table,
@@ -122,8 +123,15 @@ def _opened(output: Path | None) -> Iterator[IO[str]]:
         yield handle
 
 
+# A file (--output) is read in an editor, not a terminal: as wide as the table needs, up to this.
+FILE_WIDTH = 200
+
+
 def _print_table(table: Table, out: IO[str]) -> None:
-    Console(file=out, width=160).print(table)
+    """The table as wide as the terminal (COLUMNS, else the terminal's size, else 80), with
+    every header whole; a table whose headers cannot all fit is printed a record at a time."""
+    console = Console(file=out, width=None if out is sys.stdout else FILE_WIDTH)
+    console.print(fitted(table, console))
 
 
 def _run(work: Callable[[Database], Awaitable[None]]) -> None:

@@ -22,7 +22,9 @@ from enum import StrEnum
 from operator import itemgetter
 from typing import Any
 
+from rich.console import Console, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from donations import money
 
@@ -171,6 +173,30 @@ def rows_table(
         currency = row.get("currency")
         table.add_row(*(shown(name, row[name], currency, money_columns) for name in columns))
     return table
+
+
+def fitted(table: Table, console: Console) -> RenderableType:
+    """The table, if it fits the console's width with each header whole (never "Cur…");
+    else the same rows one record at a time, each value beside its column's name, which fits
+    any terminal (80 columns included)."""
+    headers = [str(column.header) for column in table.columns]
+    for column in table.columns:
+        column.min_width = len(str(column.header))
+        column.overflow = "fold"
+    # Each column: its header, a space either side and a rule; and the table's last rule.
+    needed = sum(len(header) + 3 for header in headers) + 1
+    if needed <= console.width:
+        return table
+    if not table.row_count:
+        return Text(f"{table.title or 'The table'}: no rows.")
+    records = Table("column", "value", title=table.title, show_lines=False)
+    cells = [list(column.cells) for column in table.columns]
+    for index in range(table.row_count):
+        for number, header in enumerate(headers):
+            records.add_row(header, cells[number][index], end_section=number == len(headers) - 1)
+    for column in records.columns:
+        column.overflow = "fold"
+    return records
 
 
 def flatten(value: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:

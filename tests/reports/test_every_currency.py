@@ -277,7 +277,8 @@ async def test_every_report_command_runs_in_every_format(
         for format_ in ("table", "json", "csv"):
             result = await in_process(
                 "report", report, *options, "--format", format_,
-                env={"DATABASE_URL": database_url, "REPORT_TIMEZONE": TIMEZONE},
+                # Wide enough for every table as a table (80 prints records: test_cli_tables).
+                env={"DATABASE_URL": database_url, "REPORT_TIMEZONE": TIMEZONE, "COLUMNS": "200"},
             )  # fmt: skip
             assert result.exit_code == 0, (report, format_, result.output)
             assert "Traceback" not in result.output
