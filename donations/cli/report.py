@@ -207,6 +207,17 @@ def progress_command(
     _run(work)
 
 
+# What the members figures count, said beside them: the campaign's currency only.
+_SCOPED_FIGURES = {
+    "members_currency": "members counted in",
+    "active_members": "active members ({code})",
+    "ending_members": "ending at period end ({code})",
+    "paused_members": "paused members ({code})",
+    "past_due_members": "past-due members ({code})",
+    "mrr": "MRR ({code})",
+}
+
+
 def _write_progress(figures: Mapping[str, Any], format_: Format, out: IO[str]) -> None:
     if format_ is Format.json:
         out.write(json_text(figures))
@@ -218,12 +229,14 @@ def _write_progress(figures: Mapping[str, Any], format_: Format, out: IO[str]) -
         return
     pairs = list(flatten(figures))
     table = Table("figure", "value", title=f"Progress of {figures['name']}")
+    code = str(figures["currency"]).upper()
     for key, value in pairs:
         name = key.rsplit(".", 1)[-1]
         currency = key.split(".")[1] if key.startswith("other_currencies.") else figures["currency"]
         if key.endswith(".amount"):
             name = "amount"
-        table.add_row(key, shown(name, value, currency, MONEY_FIGURES))
+        label = _SCOPED_FIGURES.get(key, key).format(code=code)
+        table.add_row(label, shown(name, value, currency, MONEY_FIGURES))
     _print_table(table, out)
 
 

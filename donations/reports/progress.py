@@ -70,9 +70,12 @@ class CurrencyTotals:
 
 @dataclass(frozen=True)
 class Members:
-    """Memberships now, in every currency; MRR in the campaign's."""
+    """Memberships now in the campaign's currency, as its MRR (members in other currencies
+    are in `donations report members`, each currency on its own)."""
 
     active: int = 0
+    # Of the active ones, those who asked to cancel at the period's end: still paying.
+    ending: int = 0
     paused: int = 0
     past_due: int = 0
     mrr: int = 0
@@ -112,7 +115,9 @@ class Progress:
             "supporters": totals.supporters,
             "one_off": {"count": totals.one_off.count, "amount": totals.one_off.amount},
             "recurring": {"count": totals.recurring.count, "amount": totals.recurring.amount},
+            "members_currency": self.campaign.currency,
             "active_members": self.members.active,
+            "ending_members": self.members.ending,
             "paused_members": self.members.paused,
             "past_due_members": self.members.past_due,
             "mrr": self.members.mrr,
@@ -203,9 +208,13 @@ async def members_now(*, session: AsyncSession, currency: str, now: datetime) ->
     active = m.status.in_(ACTIVE)
     statement = select(
         func.sum(when(active & ~m.collection_paused, 1)).label("active"),
+        func.sum(when(ending_member(), 1)).label("ending"),
         func.sum(when(paused_member(), 1)).label("paused"),
         func.sum(when(m.status == MembershipStatus.past_due.value, 1)).label("past_due"),
-    ).where(m.status.in_((*ACTIVE, MembershipStatus.paused.value, MembershipStatus.past_due.value)))
+    ).where(
+        m.status.in_((*ACTIVE, MembershipStatus.paused.value, MembershipStatus.past_due.value)),
+        m.currency == currency,
+    )
     connection = await counting.connection(session)
     row = (await connection.execute(statement)).mappings().one()
     monthly = await mrr.monthly_fractions(
@@ -213,10 +222,19 @@ async def members_now(*, session: AsyncSession, currency: str, now: datetime) ->
     )
     return Members(
         active=int(row["active"] or 0),
+        ending=int(row["ending"] or 0),
         paused=int(row["paused"] or 0),
         past_due=int(row["past_due"] or 0),
         mrr=half_up(monthly.get((), Fraction(0))),
     )
+
+
+def ending_member() -> Any:
+    """Active members who asked to cancel (at the period's end, or at a set time): they
+    count as active, and pay, until Stripe ends the membership; never as cancelled before."""
+    m = membership.c
+    asked = (m.cancel_at_period_end == True) | m.cancel_at.is_not(None)  # noqa: E712
+    return m.status.in_(ACTIVE) & ~m.collection_paused & asked
 
 
 def paused_member() -> Any:

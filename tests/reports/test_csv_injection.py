@@ -166,9 +166,9 @@ async def test_report_progress_csv_writes_a_campaign_name_formula_as_text(
     assert {row[0]: row[1] for row in cells(text)[1:]}["name"] == INERT_AT_SUM
 
 
-# currency, interval, interval_count, band, active, paused, past_due, new, cancelled,
+# currency, interval, interval_count, band, active, ending, paused, past_due, new, cancelled,
 # active_at_start, churned, mrr
-MEMBERS_ROW = "eur,month,1,€10.00 to under €20.00,1,0,0,1,0,0,0,10.00"
+MEMBERS_ROW = "eur,month,1,€10.00 to under €20.00,1,0,0,0,1,0,0,0,10.00"
 
 
 @pytest.mark.asyncio
