@@ -24,6 +24,10 @@ class PaymentKind(StrEnum):
     recurring = "recurring"
 
 
+class FeeStatus(StrEnum):
+    unavailable = "unavailable"
+
+
 class Payment(SQLModel, table=True):
     """One per PaymentIntent (one-off) or per paid invoice (membership).
 
@@ -36,6 +40,7 @@ class Payment(SQLModel, table=True):
         non_negative("payment", "fee"),
         non_negative("payment", "paid_off_stripe"),
         one_of("payment", "kind", PaymentKind),
+        one_of("payment", "fee_status", FeeStatus),
         Index("ix_payment_currency_paid_at", "currency", "paid_at"),
         # The cash view and progress take a paid_at range across every currency.
         Index("ix_payment_paid_at", "paid_at"),
@@ -63,6 +68,11 @@ class Payment(SQLModel, table=True):
     # unknown until `donations reconcile fees` has fetched it; 0 for a payment with no charge.
     fee: int | None = money_field(nullable=True)
     fee_currency: str | None = Field(default=None, max_length=3)
+    # `unavailable`: Stripe will never tell this payment's fee (it does not have the payment:
+    # another account, or test data since deleted); `fee_note` says what Stripe answered.
+    # `reconcile fees` asks no more, and progress counts such payments in `fees_unavailable`.
+    fee_status: str | None = Field(default=None, max_length=16)
+    fee_note: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import distinct, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
-from donations.models import Campaign, Membership, MembershipStatus, PaymentKind
+from donations.models import Campaign, FeeStatus, Membership, MembershipStatus, PaymentKind
 from donations.reports import counting, mrr
 from donations.reports.counting import payment, when
 from donations.reports.export import flatten, major
@@ -60,6 +60,8 @@ class CurrencyTotals:
     fees: int | None = None
     # The settlement currency the fees were charged in (Stripe's balance transactions).
     fees_currency: str | None = None
+    # Payments whose fee Stripe will never give (donations/fees.py): left out of `fees`.
+    fees_unavailable: int = 0
     one_off: Kind = field(default_factory=Kind)
     recurring: Kind = field(default_factory=Kind)
 
@@ -110,6 +112,7 @@ class Progress:
             "net": totals.net,
             "fees": totals.fees,
             "fees_currency": totals.fees_currency,
+            "fees_unavailable": totals.fees_unavailable,
             "percent": self.percent,
             "payments": totals.payments,
             "supporters": totals.supporters,
@@ -157,6 +160,9 @@ async def campaign_progress(
             func.coalesce(func.sum(disputed.c.amount), 0).label("disputed"),
             func.sum(payment.c.fee).label("fees"),
             func.count(payment.c.fee).label("fees_known"),
+            func.sum(when(payment.c.fee_status == FeeStatus.unavailable.value, 1)).label(
+                "fees_unavailable"
+            ),
             func.count(distinct(payment.c.fee_currency)).label("fee_currencies"),
             func.min(payment.c.fee_currency).label("fee_currency"),
             func.count(distinct(payment.c.supporter_id)).label("supporters"),
@@ -177,9 +183,12 @@ async def campaign_progress(
     connection = await counting.connection(session)
     found: dict[str, CurrencyTotals] = {}
     for row in (await connection.execute(by_currency)).mappings():
-        # Fees are only meaningful when every payment's is known (`reconcile fees`), and are
-        # never added across settlement currencies.
-        fees_known = row["fees_known"] == row["payments"] and row["fee_currencies"] == 1
+        # Fees are only meaningful when every payment's is known (`reconcile fees`) or will
+        # never be (counted in fees_unavailable), and are never added across currencies.
+        unavailable = int(row["fees_unavailable"] or 0)
+        fees_known = (
+            row["fees_known"] + unavailable == row["payments"] and row["fee_currencies"] == 1
+        )
         found[row["currency"]] = CurrencyTotals(
             currency=row["currency"],
             gross=int(row["gross"]),
@@ -189,6 +198,7 @@ async def campaign_progress(
             supporters=int(row["supporters"]),
             fees=int(row["fees"]) if fees_known else None,
             fees_currency=row["fee_currency"] if fees_known else None,
+            fees_unavailable=unavailable,
             one_off=Kind(int(row["one_off_count"]), int(row["one_off_amount"])),
             recurring=Kind(int(row["recurring_count"]), int(row["recurring_amount"])),
         )

@@ -51,6 +51,7 @@ async def test_progress_counts_the_window_in_dublin_time_and_refunds_against_the
         "net": 16200,
         "fees": None,
         "fees_currency": None,
+        "fees_unavailable": 0,
         "percent": 16.2,
         "payments": 9,
         "supporters": 7,
