@@ -68,6 +68,11 @@ def fees() -> None:
         raise typer.Exit(FAILED)
 
 
+async def reconcile_all(db: Database, client: stripe.StripeClient) -> Counter[str]:
+    """Every payment lacking a fee, looked up: how many ended each way."""
+    return await _reconcile(db, client)
+
+
 async def _reconcile(db: Database, client: stripe.StripeClient) -> Counter[str]:
     async with db.session() as session:
         lacking = await payments_lacking_fees(session)
