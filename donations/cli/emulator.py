@@ -19,7 +19,9 @@ from donations.settings import get_settings
 from donations.stripe_api import EMULATOR_WEBHOOK_SECRET
 
 NOT_IN_PRODUCTION = "the Stripe emulator is for development; ENVIRONMENT is production"
-SECRETS_PER_URL = "give one --webhook-secret for each --webhook-url, or none (STRIPE_WEBHOOK_SECRET)"
+SECRETS_PER_URL = (
+    "give one --webhook-secret for each --webhook-url, or none (STRIPE_WEBHOOK_SECRET)"
+)
 NOT_A_NUMBER = "--fee-percent: not a number: {text!r}"
 # EmulatorConfig's defaults, written out: importing the emulator costs every other command.
 DEFAULT_FEE_PERCENT = "1.5"

@@ -152,7 +152,9 @@ async def test_report_period_csv_keeps_a_negative_net_a_number(
 async def test_admin_progress_export_writes_a_campaign_name_formula_as_text(
     hostile: Database, client: httpx.AsyncClient
 ) -> None:
-    figures = {row[0]: row[1] for row in cells(await admin_csv(client, "progress", "campaign=2026"))[1:]}
+    figures = {
+        row[0]: row[1] for row in cells(await admin_csv(client, "progress", "campaign=2026"))[1:]
+    }
     assert figures["name"] == INERT_AT_SUM
     assert (figures["gross"], figures["refunded"], figures["net"]) == ("47.00", "5.00", "42.00")
 

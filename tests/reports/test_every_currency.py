@@ -224,7 +224,9 @@ async def test_every_export_holds_every_currency_in_major_units(
         assert response.status_code == 200, (report, response.text[-2000:])
         exports[report] = response.text
 
-    progress = {row["figure"]: (row["value"], row["currency"]) for row in csv_rows(exports["progress"])}
+    progress = {
+        row["figure"]: (row["value"], row["currency"]) for row in csv_rows(exports["progress"])
+    }
     assert (progress["gross"], progress["net"]) == (("22.34", "eur"), ("19.34", "eur"))
     assert progress["payments"] == ("2", "")
     assert progress["other_currencies.kwd.net"] == ("1.934", "kwd")

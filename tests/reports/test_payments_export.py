@@ -25,7 +25,9 @@ async def add_payments(db: Database) -> None:
         reader = Supporter(email="kim@example.org")
         session.add(reader)
         await session.flush()
-        moments = [FEBRUARY + timedelta(days=day, hours=8 * n) for day in range(28) for n in range(3)]
+        moments = [
+            FEBRUARY + timedelta(days=day, hours=8 * n) for day in range(28) for n in range(3)
+        ]
         moments += [FEBRUARY - timedelta(hours=3 * n + 1) for n in range(10)]
         moments += [FEBRUARY + timedelta(days=28, hours=3 * n) for n in range(10)]
         session.add_all(

@@ -107,7 +107,9 @@ async def totals(db: Database, *, now: int | None = None) -> Totals:
                 )
             members = progress.members
             active, past_due, paused = (
-                active + members.active, past_due + members.past_due, paused + members.paused
+                active + members.active,
+                past_due + members.past_due,
+                paused + members.paused,
             )
             if members.mrr:
                 mrr[currency] = members.mrr

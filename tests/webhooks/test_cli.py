@@ -216,7 +216,9 @@ async def test_fees_stripe_will_never_give_are_marked_unavailable_in_one_summary
     settings = Settings(STRIPE_SECRET_KEY="sk_test_x", STRIPE_API_BASE=emulator)
     async with open_stripe_client(settings, retries=0) as stripe_client:
         await _contribute_twice(stripe_client, emulator)
-    assert (await donations("webhooks", "backfill", database_url=database_url, **env)).exit_code == 0
+    assert (
+        await donations("webhooks", "backfill", database_url=database_url, **env)
+    ).exit_code == 0
     strangers = [
         se.one_off_gift(amount, "eur", int(time.time()) - 3600, "uma@example.org")
         for amount in (500, 700)
