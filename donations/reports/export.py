@@ -17,7 +17,6 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
-from decimal import Decimal
 from enum import StrEnum
 from operator import itemgetter
 from typing import Any
@@ -75,17 +74,16 @@ def major(amount: Any, currency: str | None) -> Any:
     556272 eur (a number, so a negative one is never made inert); anything else as it is."""
     if not isinstance(amount, int) or isinstance(amount, bool) or not currency:
         return amount
-    return Decimal(amount).scaleb(-money.exponent(currency))
+    return money.to_major(amount, currency)
 
 
 class _Major:
-    """Turns a row's money cells into major units of the row's `currency` cell, with each
-    currency's exponent looked up once (an export converts a million rows)."""
+    """Turns a row's money cells into major units of the row's `currency` cell (money.py
+    converts: the one place that does)."""
 
     def __init__(self, columns: Sequence[str], money_columns: Collection[str]) -> None:
         self.at = [index for index, name in enumerate(columns) if name in money_columns]
         self.currency_at = columns.index("currency") if "currency" in columns else None
-        self.exponents: dict[str, int] = {}
 
     def __call__(self, cells: Sequence[Any]) -> Sequence[Any]:
         if not self.at or self.currency_at is None:
@@ -93,14 +91,11 @@ class _Major:
         currency = cells[self.currency_at]
         if not currency:
             return cells
-        places = self.exponents.get(currency)
-        if places is None:
-            places = self.exponents[currency] = money.exponent(currency)
         converted = list(cells)
         for index in self.at:
             value = converted[index]
             if isinstance(value, int) and not isinstance(value, bool):
-                converted[index] = Decimal(value).scaleb(-places)
+                converted[index] = money.to_major(value, currency)
         return converted
 
 
