@@ -3,10 +3,11 @@
     python -m bench.csv_export --database-url URL --output FILE --rows N
 
 The reports expose no per-payment CLI export yet; the one per-payment CSV the product has is
-the dashboard's payments export (GET /admin/export/payments.csv), which streams
-`recent.stream_recent` through `export.csv_lines`. This runs exactly that pair with the
-limit raised to the whole ledger, so its time and peak memory are the product's streaming
-CSV at 1M rows. The baseline is the same SELECT (masked email, ISO times) written by the
+the dashboard's payments export (GET /admin/export/payments.csv), which streams the payments
+of a range (`recent.stream_payments`, the same SELECT as `recent.stream_recent` with a range
+instead of a limit) through `export.csv_lines`, amounts in major units. This runs that pair
+with the limit raised to the whole ledger, so its time and peak memory are the product's
+streaming CSV at 1M rows. The baseline is the same SELECT (masked email, ISO times) written by the
 database's own client.
 """
 
@@ -41,7 +42,11 @@ async def export(database_url: str, output: Path, rows: int) -> None:
     try:
         async with db.session() as session:
             payments = recent.stream_recent(session=session, limit=rows)
-            lines = csv_lines(recent.COLUMNS, (payment.as_json() async for payment in payments))
+            lines = csv_lines(
+                recent.COLUMNS,
+                (payment.as_json() async for payment in payments),
+                money_columns=recent.MONEY_COLUMNS,
+            )
             with output.open("w", encoding="utf-8", newline="") as out:
                 async for line in lines:
                     out.write(line)

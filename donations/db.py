@@ -23,11 +23,13 @@ from __future__ import annotations
 import asyncio
 import math
 import sqlite3
+import tempfile
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -110,9 +112,42 @@ def unavailable(error: BaseException) -> bool:
 
 
 def cannot_open(url: str, error: Exception) -> str:
-    """One line for whoever set DATABASE_URL, in place of a driver's traceback."""
+    """One line for whoever set DATABASE_URL, in place of a driver's traceback: the driver's
+    reason, and for SQLite what is wrong with the folder and what to do about it."""
     reason = error.orig if isinstance(error, DBAPIError) else error
-    return f"cannot open the database {shown_url(url)}: {' '.join(str(reason).split())}"
+    line = f"cannot open the database {shown_url(url)}: {' '.join(str(reason).split())}"
+    problem = sqlite_folder_problem(url)
+    return line if problem is None else f"{line}: {problem}"
+
+
+def sqlite_folder_problem(url: str) -> str | None:
+    """What stops SQLite in the database's folder, with the fix; None for PostgreSQL, an
+    in-memory database, or a folder SQLite can work in.
+
+    SQLite creates its file, and its journal and WAL files, beside the database: the folder
+    itself must be writable, not only the file. Whether it is writable is tried (a temporary
+    file made and removed), not guessed from permission bits, which root ignores and a
+    read-only mount or an immutable folder do not show."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    folder = Path(database).absolute().parent
+    if not folder.is_dir():
+        return (
+            f"the folder {folder} does not exist; create it, or set DATABASE_URL to a file in "
+            "a folder that does"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return (
+            f"SQLite writes beside the database, and the folder {folder} is read-only for this "
+            "user; make it writable, or set DATABASE_URL to a file in a writable folder"
+        )
+    return None
 
 
 def is_sqlite(url: str) -> bool:

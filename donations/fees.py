@@ -9,6 +9,7 @@
                                                 have had NO_CHARGE_AFTER to arrive)
     total_fee(fees)                       -> Fee          one payment's, over its PaymentIntents
     record_fee(session, payment_id, fee)
+    mark_unavailable(session, payment_id, note)   Stripe will never tell it: asked no more
 
 The fee lives on the charge's balance transaction, which may not exist yet when the payment
 event arrives: `payment_intents.retrieve(pi, expand=["latest_charge.balance_transaction"])`
@@ -16,7 +17,10 @@ event arrives: `payment_intents.retrieve(pi, expand=["latest_charge.balance_tran
 settlement currency, not necessarily the payment's. A membership payment's PaymentIntents are
 those its invoice payments named (an invoice may be paid by several): its keys. A payment no
 charge paid (its invoice settled from the customer's balance) has a fee of 0, not an unknown
-one, so that one such payment does not leave a campaign's fees unknown for good.
+one, so that one such payment does not leave a campaign's fees unknown for good. Nor does a payment Stripe
+does not have at all (`resource_missing`: booked from another account's events, or from an
+emulator that has since stopped, as after `donations demo`): it is marked `unavailable`, with
+Stripe's answer, and counted apart (`fees_unavailable` in progress).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.models import BalanceTransaction, Payment, PaymentKey
+from donations.models import BalanceTransaction, FeeStatus, Payment, PaymentKey
 from donations.payouts.categories import CHARGES
 
 
@@ -62,7 +66,7 @@ async def payments_lacking_fees(session: AsyncSession) -> list[Lacking]:
     rows = await session.exec(
         select(Payment.id, Payment.currency, Payment.paid_at, PaymentKey.key)
         .outerjoin(PaymentKey, col(PaymentKey.payment_id) == col(Payment.id))
-        .where(col(Payment.fee).is_(None))
+        .where(col(Payment.fee).is_(None), col(Payment.fee_status).is_(None))
         .order_by(col(Payment.id), col(PaymentKey.key))
     )
     lacking: dict[int, Lacking] = {}
@@ -145,4 +149,21 @@ async def record_fee(session: AsyncSession, payment_id: int, fee: Fee) -> None:
         update(Payment)
         .where(col(Payment.id) == payment_id)
         .values(fee=fee.amount, fee_currency=fee.currency)
+    )
+
+
+# Stripe's error code for an id it does not have: https://docs.stripe.com/error-codes#resource-missing
+RESOURCE_MISSING = "resource_missing"
+
+
+def never_available(error: stripe.StripeError) -> bool:
+    """Whether Stripe's answer means it will never give this fee: it has no such object."""
+    return isinstance(error, stripe.InvalidRequestError) and error.code == RESOURCE_MISSING
+
+
+async def mark_unavailable(session: AsyncSession, payment_id: int, note: str) -> None:
+    await session.exec(
+        update(Payment)
+        .where(col(Payment.id) == payment_id)
+        .values(fee_status=FeeStatus.unavailable.value, fee_note=note[:500])
     )

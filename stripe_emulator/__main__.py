@@ -15,7 +15,8 @@ from stripe_emulator import EmulatorConfig, create_app
 from stripe_emulator.config import PAYOUT_SCHEDULES
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """Every option, each an EmulatorConfig field (`donations emulator` takes the same)."""
     parser = argparse.ArgumentParser(prog="python -m stripe_emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111)
@@ -40,6 +41,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--payout-delay-days", type=int, default=defaults.payout_delay_days)
     parser.add_argument("--payout-arrival-days", type=int, default=defaults.payout_arrival_days)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if len(args.webhook_url) != len(args.webhook_secret):
         parser.error("give one --webhook-secret for each --webhook-url")

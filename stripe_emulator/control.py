@@ -5,6 +5,8 @@
             ("saved": a setup-mode session saved the card)
     POST /_emulator/clock/advance      {"seconds": N} or {"to": unix}  -> {"now", "events"}
     GET  /_emulator/clock              -> {"now", "offset"}
+    POST /_emulator/clock/start        {"at": unix}  -> {"now", "offset"}  start the clock in the
+         past (a demo's year of readers), only before anything happened on this emulator
     POST /_emulator/payments/settle    {"ids"?: [pi_ or cs_ ids]}  -> {"settled": [pi ids]}
     POST /_emulator/disputes/{id}/close  {"outcome": "won"|"lost"}  (dp_, ch_ or pi_ id)
     POST /_emulator/payouts/{id}/fail    {"failure_code"?: "account_closed" (default), ...}
@@ -38,6 +40,7 @@ from stripe_emulator.webhooks import Deliverer
 
 UNKNOWN_CARD = "Your card number is incorrect: use a test number from GET /_emulator/cards."
 BAD_JSON = "The request body must be a JSON object."
+BAD_START = "Pass `at`, a unix time not in the future, before anything happened on the emulator."
 BAD_SECONDS = "Pass a non-negative integer `seconds`, or `to` (a unix time not in the past)."
 DEFAULT_EMAIL = "reader@example.com"
 
@@ -77,6 +80,16 @@ def routes(store: Store, deliverer: Deliverer) -> list[Route]:
             return _json(
                 {"now": store.now(), "events": [{"id": e["id"], "type": e["type"]} for e in events]}
             )
+
+    async def start_clock(request: Request) -> Response:
+        body = await _body(request)
+        with store.lock:
+            at = body.get("at")
+            real = store.now() - store.clock.offset
+            if not isinstance(at, int) or isinstance(at, bool) or at > real or store.objects:
+                raise StripeError(BAD_START, param="at")
+            store.clock.offset = at - real
+            return _json({"now": store.now(), "offset": store.clock.offset})
 
     async def clock(request: Request) -> Response:
         return _json({"now": store.now(), "offset": store.clock.offset})
@@ -150,6 +163,7 @@ def routes(store: Store, deliverer: Deliverer) -> list[Route]:
         ("POST", "/checkout/sessions/{id}/pay", pay),
         ("POST", "/clock/advance", advance),
         ("GET", "/clock", clock),
+        ("POST", "/clock/start", start_clock),
         ("POST", "/payments/settle", settle),
         ("POST", "/disputes/{id}/close", close_dispute),
         ("POST", "/payouts/{id}/fail", fail_payout),

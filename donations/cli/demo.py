@@ -3,17 +3,19 @@
 On the configured DATABASE_URL (migrated first), with the bundled Stripe emulator only:
 1. a campaign for this calendar year (€50,000.00) unless one is running today;
 2. the app under uvicorn in a background thread, on a free port that SITE_URL points at;
-3. N checkout sessions through POST /api/checkout-sessions, as a site's front end would
-   start them; most are paid on the emulator (some cards declined, a few payments disputed),
-   some are left open to expire, a few one-off gifts are refunded through the Stripe API;
-4. the emulator clock moves on a month, so monthly memberships renew (or fail to), and on
-   a few days more, so that the renewals' payouts reach the bank too;
-5. every webhook is delivered, each payout's balance transactions are fetched (as `donations
-   reconcile payouts` does), and the demo prints what it did, with its own totals for the
-   campaign window, which `donations report progress` must agree with, and the days
-   `donations report payouts` explains.
-
-The demo's totals come from what Stripe (the emulator) answered, never from our ledger.
+3. the emulator's clock is started at the campaign's first day (at most a year ago), and N
+   readers come over the campaign so far, as an appeal's do: a launch, a steady trickle, a
+   year-end push. Each starts a checkout session through POST /api/checkout-sessions, as a
+   site's front end would; most pay on the emulator (some cards declined, a few payments
+   disputed), some leave it to expire, a few one-off gifts are refunded through the Stripe
+   API. Between readers the clock moves on, so memberships renew (or fail to) month by
+   month and Stripe pays out every day; it never passes now;
+4. every webhook is delivered, each payout's balance transactions are fetched (as `donations
+   reconcile payouts` does), and so are the fees (as `donations reconcile fees` does, while
+   the demo's emulator still answers);
+5. the demo prints what it did, then the campaign's figures exactly as `donations report
+   progress` gives them (every run's readers, not only this one's), and the days `donations
+   report payouts` explains.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +48,7 @@ from donations.cli.common import fail
 from donations.cli.reconcile_payouts import fetch_payouts
 from donations.db import Database
 from donations.models import Campaign, utcnow
+from donations.reports.progress import campaign_progress
 from donations.reports.windows import Window, local_today, window
 from donations.settings import Settings, get_settings
 from donations.stripe_api import EMULATOR_PATH, open_stripe_client
@@ -60,10 +63,13 @@ CURRENCY = "eur"
 ABROAD = {"gbp": 0.08, "usd": 0.05}
 # Requests in flight at once: a busy evening, not a load test.
 CONCURRENCY = 8
-# A month and a day: every monthly membership renews once; unpaid sessions (24 h) expire.
-# Five days more: the renewals' money is paid out and arrives (the emulator's payout delays).
-CLOCK_ADVANCE = (32 + 5) * 86400
-FLUSH_TIMEOUT = 120
+DAY = 86400
+# Readers come over at most a year: the campaign's days so far.
+LONGEST = 365 * DAY
+# An appeal's shape, as shares of readers and of the days so far: a launch in its first
+# twentieth, a push in its last tenth, a steady trickle between.
+LAUNCH, PUSH = (0.2, 0.05), (0.25, 0.10)
+FLUSH_TIMEOUT = 300
 # Every request comes from this machine: the per-client limit would stop the demo at 10.
 DEMO_RATE_LIMIT = "100000/minute"
 
@@ -94,11 +100,14 @@ class Visit:
     email: str | None
     # paid | refunded | disputed | declined | abandoned | renewals_declined
     fate: str
+    # When the reader comes, as a share of the campaign's days so far (0: its first moment).
+    moment: float = 0.0
 
 
 @dataclass
 class Tally:
-    """What Stripe said happened, in minor units of CURRENCY, for the campaign window."""
+    """What this run did, as Stripe answered it (the money is the campaign's, from the
+    reports: every run's readers count)."""
 
     sessions: int = 0
     paid: int = 0
@@ -106,19 +115,11 @@ class Tally:
     abandoned: int = 0
     renewals: int = 0
     renewals_failed: int = 0
-    gross: int = 0
-    refunded: int = 0
-    disputed: int = 0
     refunds: int = 0
     disputes: int = 0
-    outside_window: int = 0
-    # Paid in other currencies: (currency -> minor units), for the summary only.
-    abroad: dict[str, int] = field(default_factory=dict)
+    payouts: int = 0
+    # The gifts to refund, by PaymentIntent, once paid.
     payment_intents: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def net(self) -> int:
-        return money.net(self.gross, self.refunded, self.disputed)
 
 
 def demo(
@@ -146,7 +147,8 @@ def demo(
         with _serving(demo_settings, sock):
             console.print(f"demo: the app and the Stripe emulator are at {site}")
             tally = asyncio.run(_run(demo_settings, visits, span, console))
-    _report(console, campaign, span, tally)
+    figures = asyncio.run(_progress(settings, campaign))
+    _report(console, campaign, span, tally, figures)
 
 
 def plan(count: int, rng: random.Random) -> list[Visit]:
@@ -174,8 +176,20 @@ def plan(count: int, rng: random.Random) -> list[Visit]:
         # Refunds and disputes stay in the campaign's currency, where the summary shows them.
         currency = _currency(rng.random()) if fate == "paid" else CURRENCY
         minor = money.to_minor(amount, currency)
-        visits.append(Visit(minor, currency, frequency, rng.choice(SOURCES), email, fate))
-    return visits
+        moment = _moment(rng)
+        visits.append(Visit(minor, currency, frequency, rng.choice(SOURCES), email, fate, moment))
+    return sorted(visits, key=lambda visit: visit.moment)
+
+
+def _moment(rng: random.Random) -> float:
+    """When a reader comes, as a share of the campaign's days so far: a launch, a trickle,
+    a year-end push (LAUNCH and PUSH)."""
+    roll = rng.random()
+    if roll < LAUNCH[0]:
+        return rng.uniform(0, LAUNCH[1])
+    if roll < LAUNCH[0] + PUSH[0]:
+        return rng.uniform(1 - PUSH[1], 1)
+    return rng.random()
 
 
 def _currency(roll: float) -> str:
@@ -225,44 +239,79 @@ async def _run(settings: Settings, visits: list[Visit], span: Window, console: C
     tally = Tally()
     emulator = settings.SITE_URL + EMULATOR_PATH + "/_emulator"
     limit = asyncio.Semaphore(CONCURRENCY)
+    now = int(time.time())
+    first = max(int(span.start.timestamp()), now - LONGEST)
     async with (
         open_stripe_client(settings) as client,
         httpx.AsyncClient(base_url=settings.SITE_URL, timeout=60) as http,
     ):
+        # The emulator is new with this process: its clock may start on the campaign's day.
+        await _post(http, f"{emulator}/clock/start", {"at": first})
         with _bar(console) as progress:
-            task = progress.add_task("readers contributing", total=len(visits))
+            task = progress.add_task("a year of readers contributing", total=len(visits))
 
             async def one(visit: Visit) -> None:
                 async with limit:
                     await _visit(http, emulator, visit, tally)
                 progress.advance(task)
 
-            await asyncio.gather(*(one(visit) for visit in visits))
-        # Checkout payments happen now, inside the window of the campaign running today.
-        await _refund(client, tally)
-        console.print("demo: a month passes on the emulator clock (renewals, expiries)")
-        await _advance_clock(http, emulator, client, span, tally)
+            # Day by day: the clock moves to the day's first reader (renewals, payouts and
+            # expiries on the way), the day's readers give, the day's refunds are made.
+            for day in _days(visits, first, now):
+                moment = first + int(day[0].moment * (now - first))
+                await _advance(http, emulator, moment, tally)
+                await asyncio.gather(*(one(visit) for visit in day))
+                await _refund(client, tally)
+        # Up to now, never past it: what falls due until then happens.
+        await _advance(http, emulator, int(time.time()), tally)
         flushed = await _post(http, f"{emulator}/deliveries/flush", {"timeout": FLUSH_TIMEOUT})
         if not flushed.get("flushed"):
             console.print(f"demo: {flushed.get('pending')} webhook deliveries still pending")
-        await _payouts(settings, client, console)
+        await _payouts(settings, client, console, span)
     return tally
 
 
-async def _payouts(settings: Settings, client: stripe.StripeClient, console: Console) -> None:
-    """Fetch what each payout paid out while the emulator still runs, as cron would."""
+def _days(visits: list[Visit], first: int, now: int) -> list[list[Visit]]:
+    """The visits (in time order) grouped by the day they happen on."""
+    days: dict[int, list[Visit]] = {}
+    for visit in visits:
+        days.setdefault(int(visit.moment * (now - first)) // DAY, []).append(visit)
+    return [days[day] for day in sorted(days)]
+
+
+async def _payouts(
+    settings: Settings, client: stripe.StripeClient, console: Console, span: Window
+) -> None:
+    """Fetch what each payout paid out, and every payment's fee, while the emulator still
+    runs, as cron would (`reconcile payouts`, `reconcile fees`)."""
+    # Imported here: the fee reconciler is a command module of its own.
+    from donations.cli.reconcile import reconcile_all
+
     counts: Counter[str] = Counter()
     db = Database(settings.DATABASE_URL)
     try:
         await fetch_payouts(db, client, None, counts)
+        await reconcile_all(db, client)
     finally:
         await db.dispose()
     today = local_today(utcnow(), settings.report_zone)
-    last = today + timedelta(seconds=CLOCK_ADVANCE)
     console.print(
         f"demo: {counts['payouts']} payouts, {counts['explained']} explained to the cent: "
-        f"donations report payouts --from {today} --to {last} --as-of {last}"
+        f"donations report payouts --from {span.first_day} --to {today}"
     )
+
+
+async def _progress(settings: Settings, campaign: Campaign) -> dict[str, Any]:
+    """The campaign's figures as `donations report progress` gives them."""
+    db = Database(settings.DATABASE_URL)
+    try:
+        async with db.session() as session:
+            figures = await campaign_progress(
+                session=session, campaign=campaign, timezone=settings.REPORT_TIMEZONE, now=utcnow()
+            )
+        return figures.as_json()
+    finally:
+        await db.dispose()
 
 
 async def _visit(http: httpx.AsyncClient, emulator: str, visit: Visit, tally: Tally) -> None:
@@ -286,45 +335,34 @@ async def _visit(http: httpx.AsyncClient, emulator: str, visit: Visit, tally: Ta
         tally.declined += 1
         return
     tally.paid += 1
-    if visit.currency != CURRENCY:
-        tally.abroad[visit.currency] = tally.abroad.get(visit.currency, 0) + visit.amount
-        return
-    tally.gross += visit.amount
     if visit.fate == "disputed":
         tally.disputes += 1
-        tally.disputed += visit.amount
     if visit.fate == "refunded":
         tally.payment_intents[paid["session"]["payment_intent"]] = visit.amount
 
 
 async def _refund(client: stripe.StripeClient, tally: Tally) -> None:
     """Refund the gifts planned for it, in full, through the Stripe API as staff would."""
-    for payment_intent in tally.payment_intents:
+    for payment_intent in list(tally.payment_intents):
         refund = await client.v1.refunds.create_async({"payment_intent": payment_intent})
+        del tally.payment_intents[payment_intent]
         if refund.status == "succeeded":
             tally.refunds += 1
-            tally.refunded += refund.amount
 
 
-async def _advance_clock(
-    http: httpx.AsyncClient, emulator: str, client: stripe.StripeClient, span: Window, tally: Tally
-) -> None:
-    moved = await _post(http, f"{emulator}/clock/advance", {"seconds": CLOCK_ADVANCE})
+async def _advance(http: httpx.AsyncClient, emulator: str, to: int, tally: Tally) -> None:
+    """Move the emulator's clock to `to` (never back), counting the renewals on the way."""
+    clock = await _get(http, f"{emulator}/clock")
+    if to <= clock["now"]:
+        return
+    moved = await _post(http, f"{emulator}/clock/advance", {"to": to})
     for event in moved["events"]:
         if event["type"] == "invoice.payment_failed":
             tally.renewals_failed += 1
-        if event["type"] != "invoice.paid":
-            continue
-        invoice = (await client.v1.events.retrieve_async(event["id"])).data.object
-        paid_at = datetime.fromtimestamp(invoice["status_transitions"]["paid_at"], UTC)
-        tally.renewals += 1
-        currency, amount = invoice["currency"], invoice["amount_paid"]
-        if currency != CURRENCY:
-            tally.abroad[currency] = tally.abroad.get(currency, 0) + amount
-        elif span.start <= paid_at < span.end:
-            tally.gross += amount
-        else:
-            tally.outside_window += amount
+        elif event["type"] == "invoice.paid":
+            tally.renewals += 1
+        elif event["type"] == "payout.created":
+            tally.payouts += 1
 
 
 async def _post(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -334,43 +372,55 @@ async def _post(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict
     return answer
 
 
-def _report(console: Console, campaign: Campaign, span: Window, tally: Tally) -> None:
-    def eur(amount: int) -> str:
-        return money.format_amount(amount, CURRENCY)
+async def _get(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    response = await http.get(url)
+    response.raise_for_status()
+    answer: dict[str, Any] = response.json()
+    return answer
 
-    table = Table(title="What the demo did", show_header=False)
-    table.add_row("checkout sessions started", str(tally.sessions))
-    table.add_row("paid at checkout", str(tally.paid))
-    table.add_row("declined, left to expire", str(tally.declined))
-    table.add_row("abandoned, left to expire", str(tally.abandoned))
-    table.add_row(
-        "membership renewals paid / failed", f"{tally.renewals} / {tally.renewals_failed}"
+
+def _report(
+    console: Console, campaign: Campaign, span: Window, tally: Tally, figures: dict[str, Any]
+) -> None:
+    def amount(value: int, currency: str = campaign.currency) -> str:
+        return money.format_amount(value, currency)
+
+    did = Table(title="What the demo did", show_header=False)
+    did.add_row("checkout sessions started", str(tally.sessions))
+    did.add_row("paid at checkout", str(tally.paid))
+    did.add_row("declined, left to expire", str(tally.declined))
+    did.add_row("abandoned, left to expire", str(tally.abandoned))
+    did.add_row(
+        "membership payments after the first: paid / failed",
+        f"{tally.renewals} / {tally.renewals_failed}",
     )
-    table.add_row("refunds / disputes", f"{tally.refunds} / {tally.disputes}")
-    table.add_row("gross", eur(tally.gross))
-    table.add_row("refunded", eur(tally.refunded))
-    table.add_row("disputed", eur(tally.disputed))
-    table.add_row("net", eur(tally.net))
-    if tally.outside_window:
-        table.add_row("paid outside the campaign window", eur(tally.outside_window))
-    for currency, amount in sorted(tally.abroad.items()):
-        table.add_row(
-            f"paid in {currency.upper()} (not converted)", money.format_amount(amount, currency)
-        )
-    console.print(table)
+    did.add_row("refunds / disputes", f"{tally.refunds} / {tally.disputes}")
+    did.add_row("payouts to the bank", str(tally.payouts))
+    console.print(did)
+    # The campaign's figures, every run's readers: what `donations report progress` shows.
+    raised = Table(title=f"{campaign.name}, as `donations report progress` shows it",
+                   show_header=False)  # fmt: skip
+    for name in ("gross", "refunded", "disputed", "net"):
+        raised.add_row(name, amount(figures[name]))
+    raised.add_row("payments", str(figures["payments"]))
+    raised.add_row(f"active members ({campaign.currency.upper()})", str(figures["active_members"]))
+    for currency, other in sorted(figures["other_currencies"].items()):
+        raised.add_row(f"net in {currency.upper()} (not converted)", amount(other["net"], currency))
+    console.print(raised)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[of]}"),
                   console=console, auto_refresh=False) as bar:  # fmt: skip
         bar.add_task(
             campaign.name,
             total=campaign.target,
-            completed=max(tally.net, 0),
-            of=f"{eur(tally.net)} of {money.format_amount(campaign.target, campaign.currency)}",
+            completed=max(figures["net"], 0),
+            of=f"{amount(figures['net'])} of {amount(campaign.target)} ({figures['percent']}%)",
         )
         bar.refresh()
-    # One line for scripts and tests; `donations report progress` shows the same figures.
+    # One line for scripts and tests: the figures of `donations report progress`.
     typer.echo(
-        f"demo totals {CURRENCY} {campaign.slug} {span.first_day}..{span.last_day}: "
-        f"gross={tally.gross} refunded={tally.refunded} disputed={tally.disputed} net={tally.net}"
+        f"demo totals {campaign.currency} {campaign.slug} {span.first_day}..{span.last_day}: "
+        f"gross={figures['gross']} refunded={figures['refunded']} "
+        f"disputed={figures['disputed']} net={figures['net']}"
     )
 
 

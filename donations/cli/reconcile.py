@@ -19,6 +19,8 @@ from donations.fees import (
     Lacking,
     fee_of,
     fee_of_charge,
+    mark_unavailable,
+    never_available,
     no_charge_fee,
     payments_lacking_fees,
     record_fee,
@@ -33,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 app = typer.Typer(no_args_is_help=True)
 app.command("payouts")(payouts)
+
+# Exit code when a lookup failed for a reason other than Stripe not having the payment.
+FAILED = 1
 
 FeeLookup = Callable[[stripe.StripeClient, str], Awaitable[Fee | None]]
 
@@ -51,11 +56,21 @@ def fees() -> None:
     except stripe.APIConnectionError:
         # With the emulator, Stripe is the running service itself: SITE_URL must name it.
         fail(f"cannot reach Stripe at {api_base(settings) or 'api.stripe.com'}; nothing changed")
+    # One line, whatever the number of payments: each real failure was logged with its reason.
     typer.echo(
-        f"{counts.total()} payments lacked a fee: {counts['recorded']} recorded, "
-        f"{counts['not settled yet']} not settled yet, "
-        f"{counts['no PaymentIntent yet']} without a PaymentIntent yet, {counts['failed']} failed"
+        f"fees: {counts.total()} payments lacked one: fetched {counts['recorded']}, "
+        f"unavailable {counts['unavailable']} (Stripe does not have them), "
+        f"failed {counts['failed']}; not settled yet {counts['not settled yet']}, "
+        f"without a PaymentIntent yet {counts['no PaymentIntent yet']}"
     )
+    if counts["failed"]:
+        # Worth a look (and cron's mail); fees Stripe will never have are not a failure.
+        raise typer.Exit(FAILED)
+
+
+async def reconcile_all(db: Database, client: stripe.StripeClient) -> Counter[str]:
+    """Every payment lacking a fee, looked up: how many ended each way."""
+    return await _reconcile(db, client)
 
 
 async def _reconcile(db: Database, client: stripe.StripeClient) -> Counter[str]:
@@ -97,6 +112,10 @@ async def _reconcile_one(db: Database, client: stripe.StripeClient, payment: Lac
         except stripe.APIConnectionError:
             raise
         except stripe.StripeError as error:
+            if never_available(error):
+                async with db.session() as session, session.begin():
+                    await mark_unavailable(session, payment_id, error.user_message or str(error))
+                return "unavailable"
             logger.warning("fee lookup failed for %s: %s", key, error.user_message)
             return "failed"
         if fee is None:

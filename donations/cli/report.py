@@ -37,6 +37,8 @@ from donations.reports.export import (
     Format,
     csv_line,
     csv_lines,
+    csv_row,
+    fitted,
     flatten,
     json_text,
     rows_table,
@@ -46,7 +48,12 @@ from donations.reports.fiscal import report_days
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
 from donations.reports.members import MONEY_COLUMNS as MEMBER_MONEY
 from donations.reports.members import members_report
-from donations.reports.progress import MONEY_FIGURES, campaign_progress
+from donations.reports.progress import (
+    FIGURE_COLUMNS,
+    MONEY_FIGURES,
+    campaign_progress,
+    figure_rows,
+)
 from donations.reports.snapshots import take_snapshots
 from donations.reports.windows import (
     ReportInputError,
@@ -116,8 +123,15 @@ def _opened(output: Path | None) -> Iterator[IO[str]]:
         yield handle
 
 
+# A file (--output) is read in an editor, not a terminal: as wide as the table needs, up to this.
+FILE_WIDTH = 200
+
+
 def _print_table(table: Table, out: IO[str]) -> None:
-    Console(file=out, width=160).print(table)
+    """The table as wide as the terminal (COLUMNS, else the terminal's size, else 80), with
+    every header whole; a table whose headers cannot all fit is printed a record at a time."""
+    console = Console(file=out, width=None if out is sys.stdout else FILE_WIDTH)
+    console.print(fitted(table, console))
 
 
 def _run(work: Callable[[Database], Awaitable[None]]) -> None:
@@ -142,7 +156,7 @@ async def _write_rows(
 ) -> None:
     dicts = (row.as_json() async for row in rows)
     if format_ is Format.csv:
-        async for line in csv_lines(columns, dicts):
+        async for line in csv_lines(columns, dicts, money_columns=money_columns):
             out.write(line)
         return
     collected = [row async for row in dicts]
@@ -193,23 +207,36 @@ def progress_command(
     _run(work)
 
 
+# What the members figures count, said beside them: the campaign's currency only.
+_SCOPED_FIGURES = {
+    "members_currency": "members counted in",
+    "active_members": "active members ({code})",
+    "ending_members": "ending at period end ({code})",
+    "paused_members": "paused members ({code})",
+    "past_due_members": "past-due members ({code})",
+    "mrr": "MRR ({code})",
+}
+
+
 def _write_progress(figures: Mapping[str, Any], format_: Format, out: IO[str]) -> None:
     if format_ is Format.json:
         out.write(json_text(figures))
         return
-    pairs = list(flatten(figures))
     if format_ is Format.csv:
-        out.write(csv_line(("figure", "value")))
-        for key, value in pairs:
-            out.write(csv_line((key, value)))
+        out.write(csv_line(FIGURE_COLUMNS))
+        for row in figure_rows(figures):
+            out.write(csv_line(row[name] for name in FIGURE_COLUMNS))
         return
+    pairs = list(flatten(figures))
     table = Table("figure", "value", title=f"Progress of {figures['name']}")
+    code = str(figures["currency"]).upper()
     for key, value in pairs:
         name = key.rsplit(".", 1)[-1]
         currency = key.split(".")[1] if key.startswith("other_currencies.") else figures["currency"]
         if key.endswith(".amount"):
             name = "amount"
-        table.add_row(key, shown(name, value, currency, MONEY_FIGURES))
+        label = _SCOPED_FIGURES.get(key, key).format(code=code)
+        table.add_row(label, shown(name, value, currency, MONEY_FIGURES))
     _print_table(table, out)
 
 
@@ -265,7 +292,7 @@ def members_command(
             elif format_ is Format.csv:
                 out.write(csv_line(MEMBER_COLUMNS))
                 for row in report.rows:
-                    out.write(csv_line(row.as_json()[name] for name in MEMBER_COLUMNS))
+                    out.write(csv_line(csv_row(MEMBER_COLUMNS, row.as_json(), MEMBER_MONEY)))
             else:
                 summary = report.summary()
                 mrr = ", ".join(
@@ -468,7 +495,7 @@ def _write_payouts(
     if format_ is Format.csv:
         out.write(csv_line(explained.COLUMNS))
         for row in payouts:
-            out.write(csv_line(row[name] for name in explained.COLUMNS))
+            out.write(csv_line(csv_row(explained.COLUMNS, row, explained.MONEY_COLUMNS)))
         # A CSV holds one table: the mismatches go to stderr, never dropped.
         for mismatch in found:
             sys.stderr.write(f"mismatch: {mismatch.kind} {mismatch.stripe_id}: {mismatch.note}\n")
@@ -496,7 +523,8 @@ def _write_items(payout: str, items: list[explained.Item], format_: Format, out:
     elif format_ is Format.csv:
         out.write(csv_line(explained.ITEM_COLUMNS))
         for row in rows:
-            out.write(csv_line(row[name] for name in explained.ITEM_COLUMNS))
+            row_cells = csv_row(explained.ITEM_COLUMNS, row, explained.ITEM_MONEY_COLUMNS)
+            out.write(csv_line(row_cells))
     else:
         table = rows_table(
             explained.ITEM_COLUMNS,

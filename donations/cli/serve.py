@@ -14,9 +14,11 @@ connection may cost (the reverse proxy in front adds its own: docs/operations.md
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -26,7 +28,14 @@ import uvicorn
 
 from donations import logs, metrics, migrations
 from donations.cli.common import fail
-from donations.db import OPEN_ERRORS, Timeouts, cannot_open, create_sync_engine
+from donations.db import (
+    OPEN_ERRORS,
+    Timeouts,
+    cannot_open,
+    create_sync_engine,
+    shown_url,
+    sqlite_folder_problem,
+)
 from donations.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -59,6 +68,8 @@ def serve(
     get_settings.cache_clear()
     settings = get_settings()
     settings.check_production()
+    # Before the database: a server that cannot listen must not migrate anything.
+    _require_address(host, port)
     _require_database(settings.DATABASE_URL, Timeouts(settings.DATABASE_CONNECT_TIMEOUT))
     migrations.upgrade(settings.DATABASE_URL)
     log_config = logs.logging_config(settings.LOG_FORMAT)
@@ -94,9 +105,42 @@ def _share_metrics(workers: int) -> None:
     logger.info("metrics: the workers' counts add up in %s", shared)
 
 
+# Why a socket cannot listen, as people say it, and what to do.
+_ADDRESS_PROBLEMS = {
+    errno.EADDRINUSE: (
+        "the address is already in use (another server, or an earlier `donations serve`); "
+        "stop it or choose another --port"
+    ),
+    errno.EACCES: "permission denied (ports below 1024 need privileges); choose a --port above 1023",
+    errno.EADDRNOTAVAIL: "no interface of this machine has that address; choose another --host",
+}
+
+
+def _require_address(host: str, port: int) -> None:
+    """One line, before "serving on", if uvicorn could not listen there: bound and released
+    as uvicorn binds it (SO_REUSEADDR), so that only a real conflict is refused."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror}; choose another --host")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            problem = _ADDRESS_PROBLEMS.get(error.errno or 0, error.strerror or str(error))
+            fail(f"cannot listen on {host}:{port}: {problem}")
+
+
 def _require_database(url: str, timeouts: Timeouts) -> None:
-    """One line if the database cannot be opened. Only the opening is caught: a migration
-    that fails raises the same driver errors, and must keep its own message and traceback."""
+    """One line if the database cannot be opened, or (SQLite) its folder cannot be written:
+    found before migrating, which would fail halfway with a driver's traceback. Only the
+    opening is caught: a migration that fails raises the same driver errors, and must keep
+    its own message and traceback."""
+    problem = sqlite_folder_problem(url)
+    if problem is not None:
+        fail(f"cannot open the database {shown_url(url)}: {problem}")
     engine = create_sync_engine(url, timeouts=timeouts)
     try:
         with engine.connect():

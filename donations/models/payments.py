@@ -25,6 +25,10 @@ class PaymentKind(StrEnum):
     recurring = "recurring"
 
 
+class FeeStatus(StrEnum):
+    unavailable = "unavailable"
+
+
 class Payment(ChoiceColumns, table=True):
     """One per PaymentIntent (one-off) or per paid invoice (membership).
 
@@ -37,6 +41,7 @@ class Payment(ChoiceColumns, table=True):
         non_negative("payment", "fee"),
         non_negative("payment", "paid_off_stripe"),
         one_of("payment", "kind", PaymentKind),
+        one_of("payment", "fee_status", FeeStatus),
         Index("ix_payment_currency_paid_at", "currency", "paid_at"),
         # The cash view and progress take a paid_at range across every currency.
         Index("ix_payment_paid_at", "paid_at"),
@@ -68,6 +73,11 @@ class Payment(ChoiceColumns, table=True):
     # when a charge event carried them (receipts show them); null for other payment methods.
     card_brand: str | None = Field(default=None, max_length=32)
     card_last4: str | None = Field(default=None, max_length=4)
+    # `unavailable`: Stripe will never tell this payment's fee (it does not have the payment:
+    # another account, or test data since deleted); `fee_note` says what Stripe answered.
+    # `reconcile fees` asks no more, and progress counts such payments in `fees_unavailable`.
+    fee_status: str | None = Field(default=None, max_length=16)
+    fee_note: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -13,7 +13,8 @@
                 number is at most 21 characters (the API's JournalEntry.DocNumber,
                 https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/journalentry),
                 so a payout's is the last 21 of its id, which the Description carries whole.
-    csv         ours: every currency, amounts in minor units as every export here.
+    csv         ours: every currency, amounts in major units beside the currency, as every
+                export here.
 
 Amounts in Xero and QuickBooks files are in major units ("28.97", "500" for yen), as people
 type them; every text cell that a spreadsheet would run as a formula is made inert.
@@ -98,7 +99,9 @@ def csv_lines(journals: Iterable[Journal]) -> Iterator[str]:
             debit, credit = _sides(line.amount)
             yield csv_line(
                 (journal.payout, journal.date.isoformat(), journal.currency, line.account,
-                 line.description, debit, credit)
+                 line.description,
+                 None if debit is None else _major(debit, journal.currency),
+                 None if credit is None else _major(credit, journal.currency))
             )  # fmt: skip
 
 

@@ -1,7 +1,9 @@
 """Report rows out: CSV (streamed in chunks of rows), JSON, and a rich table for people.
 
-CSV and JSON carry amounts in minor units, as the ledger does; tables show them formatted
-in their currency (€1,234.50, ¥500).
+CSV carries amounts in major units, as a plain decimal number with the currency's own number
+of decimals ("5562.72" eur, "500" jpy, "1.234" kwd), beside the row's `currency` column: what
+a spreadsheet sums. JSON carries them in minor units, as the ledger does (an API for programs);
+tables show them formatted in their currency (€1,234.50, ¥500).
 
 Every CSV cell that is text and starts with = + - @ tab or a line break is written with a
 leading ' (a reader chooses the `source` of a checkout, and a spreadsheet would run
@@ -19,7 +21,9 @@ from enum import StrEnum
 from operator import itemgetter
 from typing import Any
 
+from rich.console import Console, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from donations import money
 
@@ -65,10 +69,52 @@ def csv_line(values: Iterable[Any]) -> str:
     return buffer.getvalue()
 
 
+def major(amount: Any, currency: str | None) -> Any:
+    """An amount in minor units as the number a spreadsheet reads: Decimal("5562.72") for
+    556272 eur (a number, so a negative one is never made inert); anything else as it is."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or not currency:
+        return amount
+    return money.to_major(amount, currency)
+
+
+class _Major:
+    """Turns a row's money cells into major units of the row's `currency` cell (money.py
+    converts: the one place that does)."""
+
+    def __init__(self, columns: Sequence[str], money_columns: Collection[str]) -> None:
+        self.at = [index for index, name in enumerate(columns) if name in money_columns]
+        self.currency_at = columns.index("currency") if "currency" in columns else None
+
+    def __call__(self, cells: Sequence[Any]) -> Sequence[Any]:
+        if not self.at or self.currency_at is None:
+            return cells
+        currency = cells[self.currency_at]
+        if not currency:
+            return cells
+        converted = list(cells)
+        for index in self.at:
+            value = converted[index]
+            if isinstance(value, int) and not isinstance(value, bool):
+                converted[index] = money.to_major(value, currency)
+        return converted
+
+
+def csv_row(
+    columns: Sequence[str], row: Mapping[str, Any], money_columns: Collection[str]
+) -> list[Any]:
+    """One row's cells in `columns` order, money in major units of its `currency`."""
+    return list(_Major(columns, money_columns)([row[name] for name in columns]))
+
+
 async def csv_lines(
-    columns: Sequence[str], rows: AsyncIterator[Mapping[str, Any]], *, chunk_rows: int = CHUNK_ROWS
+    columns: Sequence[str],
+    rows: AsyncIterator[Mapping[str, Any]],
+    *,
+    money_columns: Collection[str] = (),
+    chunk_rows: int = CHUNK_ROWS,
 ) -> AsyncIterator[str]:
-    """The header, then the rows as they arrive, `chunk_rows` lines to a chunk, formula-leading
+    """The header, then the rows as they arrive, `chunk_rows` lines to a chunk, the
+    `money_columns` in major units of the row's `currency` (see `major`), formula-leading
     text made inert (see `inert`).
 
     One csv.writer over one buffer for the whole export: a writer and a buffer per line cost
@@ -79,9 +125,10 @@ async def csv_lines(
     writer.writerow(inert(columns))
     # itemgetter of one name returns the value itself, not a 1-tuple.
     cells = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    in_major = _Major(columns, money_columns)
     chunk: list[Any] = []
     async for row in rows:
-        chunk.append(inert(cells(row)))
+        chunk.append(inert(in_major(cells(row))))
         if len(chunk) >= chunk_rows:
             writer.writerows(chunk)
             chunk.clear()
@@ -121,6 +168,30 @@ def rows_table(
         currency = row.get("currency")
         table.add_row(*(shown(name, row[name], currency, money_columns) for name in columns))
     return table
+
+
+def fitted(table: Table, console: Console) -> RenderableType:
+    """The table, if it fits the console's width with each header whole (never "Cur…");
+    else the same rows one record at a time, each value beside its column's name, which fits
+    any terminal (80 columns included)."""
+    headers = [str(column.header) for column in table.columns]
+    for column in table.columns:
+        column.min_width = len(str(column.header))
+        column.overflow = "fold"
+    # Each column: its header, a space either side and a rule; and the table's last rule.
+    needed = sum(len(header) + 3 for header in headers) + 1
+    if needed <= console.width:
+        return table
+    if not table.row_count:
+        return Text(f"{table.title or 'The table'}: no rows.")
+    records = Table("column", "value", title=table.title, show_lines=False)
+    cells = [list(column.cells) for column in table.columns]
+    for index in range(table.row_count):
+        for number, header in enumerate(headers):
+            records.add_row(header, cells[number][index], end_section=number == len(headers) - 1)
+    for column in records.columns:
+        column.overflow = "fold"
+    return records
 
 
 def flatten(value: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:

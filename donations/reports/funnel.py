@@ -2,8 +2,13 @@
 
 Counts every checkout row created in the period (`created_at`), including sessions that
 did not start on our pages and that we learnt of from a webhook. Conversion is completed
-over created, as a percentage with one decimal; null when none were created. Sessions still
-open (or never answered by Stripe) are `open`.
+over created, as a percentage with one decimal; null when none were created.
+
+- completed: the reader paid (or, for a delayed method, started to);
+- failed: Stripe refused to create the session, its delayed payment failed, or a card was
+  declined on it and the reader never paid after (open or expired since);
+- expired: the reader left without a declined card, and Stripe expired the session;
+- open: the rest, still on Stripe's page (or never answered by Stripe).
 """
 
 from __future__ import annotations
@@ -49,13 +54,18 @@ class FunnelRow:
 
 def funnel_statement(*, start: Any, end: Any) -> Select[Any]:
     status = checkout.c.status
+    complete = status == CheckoutStatus.complete.value
+    # A declined card is noted in failure_reason (webhooks/handlers/payments.py).
+    declined = ~complete & checkout.c.failure_reason.is_not(None)
+    failed = (status == CheckoutStatus.failed.value) | declined
+    expired = (status == CheckoutStatus.expired.value) & ~failed
     return (
         select(
             checkout.c.frequency,
             func.count().label("created"),
-            func.sum(when(status == CheckoutStatus.complete.value, 1)).label("completed"),
-            func.sum(when(status == CheckoutStatus.expired.value, 1)).label("expired"),
-            func.sum(when(status == CheckoutStatus.failed.value, 1)).label("failed"),
+            func.sum(when(complete, 1)).label("completed"),
+            func.sum(when(expired, 1)).label("expired"),
+            func.sum(when(failed, 1)).label("failed"),
         )
         .where(counting.between(checkout.c.created_at, start, end))
         .group_by(checkout.c.frequency)

@@ -3,8 +3,10 @@
 Definitions (the dashboard and `donations report members` say the same):
 
 - active: status `active` or `trialing` now, collection not paused (a member scheduled to
-  cancel is active until Stripe ends the membership); paused: the same with collection
-  paused, or status `paused`; past_due: status `past_due` now.
+  cancel is active until Stripe ends the membership); ending: those of them who asked to
+  cancel (`cancel_at_period_end`, or a `cancel_at`), active and paying until then, never
+  also cancelled; paused: the same with collection paused, or status `paused`; past_due:
+  status `past_due` now.
 - new: memberships that started (`started_at`, else `created_at`) in the period, except
   those that never got going (`incomplete`, `incomplete_expired`).
 - cancelled: memberships Stripe ended in the period (`ended_at`; asking to cancel at the
@@ -34,7 +36,7 @@ from donations.models import Membership, MembershipStatus, utcnow
 from donations.reports import counting, mrr
 from donations.reports.counting import when
 from donations.reports.mrr import half_up
-from donations.reports.progress import ACTIVE, paused_member, paying_member
+from donations.reports.progress import ACTIVE, ending_member, paused_member, paying_member
 from donations.reports.windows import report_zone, window
 
 membership = Membership.__table__  # type: ignore[attr-defined]
@@ -43,8 +45,8 @@ BAND_LIMITS = (500, 1000, 2000, 5000)
 NEVER_STARTED = (MembershipStatus.incomplete.value, MembershipStatus.incomplete_expired.value)
 
 COLUMNS = (
-    "currency", "interval", "interval_count", "band", "active", "paused", "past_due", "new",
-    "cancelled", "active_at_start", "churned", "mrr",
+    "currency", "interval", "interval_count", "band", "active", "ending", "paused", "past_due",
+    "new", "cancelled", "active_at_start", "churned", "mrr",
 )  # fmt: skip
 MONEY_COLUMNS = frozenset({"mrr"})  # in minor units of the row's currency
 
@@ -56,6 +58,7 @@ class MemberRow:
     interval_count: int
     band: str
     active: int
+    ending: int
     paused: int
     past_due: int
     new: int
@@ -102,6 +105,7 @@ class MembersReport:
             "from": self.first_day.isoformat(),
             "to": self.last_day.isoformat(),
             "active": self.total("active"),
+            "ending": self.total("ending"),
             "paused": self.total("paused"),
             "past_due": self.total("past_due"),
             "new": self.total("new"),
@@ -154,6 +158,7 @@ def members_statement(*, start: Any, end: Any) -> Select[Any]:
             m.interval_count,
             band,
             func.sum(when(active & ~m.collection_paused, 1)).label("active"),
+            func.sum(when(ending_member(), 1)).label("ending"),
             func.sum(when(paused_member(), 1)).label("paused"),
             func.sum(when(m.status == MembershipStatus.past_due.value, 1)).label("past_due"),
             func.sum(when(started & counting.between(began, start, end), 1)).label("new"),
@@ -192,6 +197,7 @@ async def members_report(
             interval_count=int(values["interval_count"]),
             band=band_label(int(values["band"]), values["currency"]),
             active=int(values["active"]),
+            ending=int(values["ending"]),
             paused=int(values["paused"]),
             past_due=int(values["past_due"]),
             new=int(values["new"]),

@@ -12,6 +12,7 @@ The whole figure is for staff (the CLI, /admin, /admin/api/progress); the public
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -21,9 +22,10 @@ from sqlalchemy import distinct, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
-from donations.models import Campaign, Membership, MembershipStatus, PaymentKind
+from donations.models import Campaign, FeeStatus, Membership, MembershipStatus, PaymentKind
 from donations.reports import counting, mrr
 from donations.reports.counting import payment, when
+from donations.reports.export import flatten, major
 from donations.reports.mrr import half_up
 from donations.reports.windows import iso_utc, report_zone, window
 
@@ -58,6 +60,8 @@ class CurrencyTotals:
     fees: int | None = None
     # The settlement currency the fees were charged in (Stripe's balance transactions).
     fees_currency: str | None = None
+    # Payments whose fee Stripe will never give (donations/fees.py): left out of `fees`.
+    fees_unavailable: int = 0
     one_off: Kind = field(default_factory=Kind)
     recurring: Kind = field(default_factory=Kind)
 
@@ -68,9 +72,12 @@ class CurrencyTotals:
 
 @dataclass(frozen=True)
 class Members:
-    """Memberships now, in every currency; MRR in the campaign's."""
+    """Memberships now in the campaign's currency, as its MRR (members in other currencies
+    are in `donations report members`, each currency on its own)."""
 
     active: int = 0
+    # Of the active ones, those who asked to cancel at the period's end: still paying.
+    ending: int = 0
     paused: int = 0
     past_due: int = 0
     mrr: int = 0
@@ -105,12 +112,15 @@ class Progress:
             "net": totals.net,
             "fees": totals.fees,
             "fees_currency": totals.fees_currency,
+            "fees_unavailable": totals.fees_unavailable,
             "percent": self.percent,
             "payments": totals.payments,
             "supporters": totals.supporters,
             "one_off": {"count": totals.one_off.count, "amount": totals.one_off.amount},
             "recurring": {"count": totals.recurring.count, "amount": totals.recurring.amount},
+            "members_currency": self.campaign.currency,
             "active_members": self.members.active,
+            "ending_members": self.members.ending,
             "paused_members": self.members.paused,
             "past_due_members": self.members.past_due,
             "mrr": self.members.mrr,
@@ -150,6 +160,9 @@ async def campaign_progress(
             func.coalesce(func.sum(disputed.c.amount), 0).label("disputed"),
             func.sum(payment.c.fee).label("fees"),
             func.count(payment.c.fee).label("fees_known"),
+            func.sum(when(payment.c.fee_status == FeeStatus.unavailable.value, 1)).label(
+                "fees_unavailable"
+            ),
             func.count(distinct(payment.c.fee_currency)).label("fee_currencies"),
             func.min(payment.c.fee_currency).label("fee_currency"),
             func.count(distinct(payment.c.supporter_id)).label("supporters"),
@@ -170,9 +183,12 @@ async def campaign_progress(
     connection = await counting.connection(session)
     found: dict[str, CurrencyTotals] = {}
     for row in (await connection.execute(by_currency)).mappings():
-        # Fees are only meaningful when every payment's is known (`reconcile fees`), and are
-        # never added across settlement currencies.
-        fees_known = row["fees_known"] == row["payments"] and row["fee_currencies"] == 1
+        # Fees are only meaningful when every payment's is known (`reconcile fees`) or will
+        # never be (counted in fees_unavailable), and are never added across currencies.
+        unavailable = int(row["fees_unavailable"] or 0)
+        fees_known = (
+            row["fees_known"] + unavailable == row["payments"] and row["fee_currencies"] == 1
+        )
         found[row["currency"]] = CurrencyTotals(
             currency=row["currency"],
             gross=int(row["gross"]),
@@ -182,6 +198,7 @@ async def campaign_progress(
             supporters=int(row["supporters"]),
             fees=int(row["fees"]) if fees_known else None,
             fees_currency=row["fee_currency"] if fees_known else None,
+            fees_unavailable=unavailable,
             one_off=Kind(int(row["one_off_count"]), int(row["one_off_amount"])),
             recurring=Kind(int(row["recurring_count"]), int(row["recurring_amount"])),
         )
@@ -201,9 +218,13 @@ async def members_now(*, session: AsyncSession, currency: str, now: datetime) ->
     active = m.status.in_(ACTIVE)
     statement = select(
         func.sum(when(active & ~m.collection_paused, 1)).label("active"),
+        func.sum(when(ending_member(), 1)).label("ending"),
         func.sum(when(paused_member(), 1)).label("paused"),
         func.sum(when(m.status == MembershipStatus.past_due.value, 1)).label("past_due"),
-    ).where(m.status.in_((*ACTIVE, MembershipStatus.paused.value, MembershipStatus.past_due.value)))
+    ).where(
+        m.status.in_((*ACTIVE, MembershipStatus.paused.value, MembershipStatus.past_due.value)),
+        m.currency == currency,
+    )
     connection = await counting.connection(session)
     row = (await connection.execute(statement)).mappings().one()
     monthly = await mrr.monthly_fractions(
@@ -211,10 +232,19 @@ async def members_now(*, session: AsyncSession, currency: str, now: datetime) ->
     )
     return Members(
         active=int(row["active"] or 0),
+        ending=int(row["ending"] or 0),
         paused=int(row["paused"] or 0),
         past_due=int(row["past_due"] or 0),
         mrr=half_up(monthly.get((), Fraction(0))),
     )
+
+
+def ending_member() -> Any:
+    """Active members who asked to cancel (at the period's end, or at a set time): they
+    count as active, and pay, until Stripe ends the membership; never as cancelled before."""
+    m = membership.c
+    asked = (m.cancel_at_period_end == True) | m.cancel_at.is_not(None)  # noqa: E712
+    return m.status.in_(ACTIVE) & ~m.collection_paused & asked
 
 
 def paused_member() -> Any:
@@ -232,3 +262,22 @@ def paying_member(currency: str | None = None) -> Any:
     m = membership.c
     paying = m.status.in_(ACTIVE) & ~m.collection_paused
     return paying if currency is None else paying & (m.currency == currency)
+
+
+FIGURE_COLUMNS = ("figure", "value", "currency")
+
+
+def figure_rows(figures: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The progress JSON as CSV rows, one figure a row ("one_off.amount", "other_currencies.gbp.net"):
+    money in major units with the currency it is in (fees in the one Stripe charged them in),
+    counts and the rest with no currency."""
+    for key, value in flatten(figures):
+        currency = None
+        if key.rsplit(".", 1)[-1] in MONEY_FIGURES:
+            if key.startswith("other_currencies."):
+                currency = key.split(".")[1]
+            elif key == "fees":
+                currency = figures["fees_currency"]
+            else:
+                currency = figures["currency"]
+        yield {"figure": key, "value": major(value, currency), "currency": currency}

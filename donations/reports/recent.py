@@ -1,10 +1,11 @@
-"""Recent payments for the dashboard, with supporters' emails masked (a***@example.org)."""
+"""Payments, newest first, with supporters' emails masked (a***@example.org): the dashboard's
+recent ones (a limit), and the payments export (every payment of a range of days)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, Table, select
@@ -13,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from donations.models import Supporter
 from donations.reports import counting
 from donations.reports.counting import payment
-from donations.reports.windows import iso_utc
+from donations.reports.windows import iso_utc, report_zone, window
 
 supporter: Table = Supporter.__table__  # type: ignore[attr-defined]
 
@@ -58,8 +59,9 @@ def _iso_utc(moment: datetime) -> str:
     return f"{m.year:04}-{m.month:02}-{m.day:02}T{m.hour:02}:{m.minute:02}:{m.second:02}Z"
 
 
-def recent_statement(limit: int) -> Select[Any]:
-    return (
+def recent_statement(limit: int | None, *, start: Any = None, end: Any = None) -> Select[Any]:
+    """Newest first: at most `limit` (None: all), paid in [start, end) when those are given."""
+    statement = (
         select(
             payment.c.paid_at,
             payment.c.kind,
@@ -72,15 +74,42 @@ def recent_statement(limit: int) -> Select[Any]:
         .order_by(payment.c.paid_at.desc(), payment.c.id.desc())
         .limit(limit)
     )
+    if start is not None and end is not None:
+        statement = statement.where(counting.between(payment.c.paid_at, start, end))
+    return statement
 
 
 async def stream_recent(
     *, session: AsyncSession, limit: int = 20, batch_rows: int = BATCH_ROWS
 ) -> AsyncIterator[RecentPayment]:
-    """Newest first, fetched `batch_rows` at a time: the async driver is reached through a
-    greenlet switch per fetch, so fetching row by row costs a switch per payment."""
+    """The `limit` newest payments."""
+    async for row in _stream(session, recent_statement(limit), batch_rows):
+        yield row
+
+
+async def stream_payments(
+    *,
+    session: AsyncSession,
+    first_day: date,
+    last_day: date,
+    timezone: str,
+    batch_rows: int = BATCH_ROWS,
+) -> AsyncIterator[RecentPayment]:
+    """Every payment paid in the days (in `timezone`), newest first, as the cursor gives them:
+    an export of a year holds the whole year, never only the dashboard's few."""
+    span = window(first_day, last_day, report_zone(timezone))
+    statement = recent_statement(None, start=span.start, end=span.end)
+    async for row in _stream(session, statement, batch_rows):
+        yield row
+
+
+async def _stream(
+    session: AsyncSession, statement: Select[Any], batch_rows: int
+) -> AsyncIterator[RecentPayment]:
+    """Fetched `batch_rows` at a time: the async driver is reached through a greenlet switch
+    per fetch, so fetching row by row costs a switch per payment."""
     connection = await counting.connection(session)
-    statement = recent_statement(limit).execution_options(yield_per=batch_rows)
+    statement = statement.execution_options(yield_per=batch_rows)
     result = await connection.stream(statement)
     async for batch in result.partitions():
         for paid_at, kind, amount, currency, source, email in batch:

@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 
 import stripe
+import typer
+from typer.testing import CliRunner
 
+from donations.cli import build
 from tests.support.cli import donations
 from tests.support.servers import free_port
 
@@ -56,12 +59,20 @@ def test_a_report_on_a_database_without_a_ledger_exits_2_with_one_line(tmp_path:
 
 def test_a_database_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     missing_folder = f"sqlite:///{tmp_path / 'no-such-folder' / 'donations.db'}"
-    for command in (["report", "progress"], ["campaign", "list"], ["serve", "--port", "1"]):
+    advice = (
+        f"the folder {tmp_path / 'no-such-folder'} does not exist; create it, or set "
+        "DATABASE_URL to a file in a folder that does\n"
+    )
+    for command in (["report", "progress"], ["campaign", "list"]):
         result = donations(*command, database_url=missing_folder)
         assert (result.returncode, result.stdout) == (2, ""), command
         assert result.stderr == (
-            f"error: cannot open the database {missing_folder}: unable to open database file\n"
+            f"error: cannot open the database {missing_folder}: unable to open database file: "
+            + advice
         ), command
+    served = donations("serve", "--port", str(free_port()), database_url=missing_folder)
+    assert (served.returncode, served.stdout) == (2, "")
+    assert served.stderr == f"error: cannot open the database {missing_folder}: {advice}"
     assert not (tmp_path / "no-such-folder").exists()
 
 
@@ -109,3 +120,37 @@ def test_emulator_command_serves_the_stripe_api_on_its_own_port() -> None:
         http.close()
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_emulator_command_takes_every_option_of_the_standalone_emulator() -> None:
+    """`donations emulator` and `python -m stripe_emulator` name the same settings, with the
+    same defaults (but for the webhook secret, which defaults to STRIPE_WEBHOOK_SECRET)."""
+    from stripe_emulator.__main__ import build_parser
+
+    standalone = {
+        action.option_strings[0]: action.default
+        for action in build_parser()._actions
+        if action.option_strings and action.option_strings[0] != "-h"
+    }
+    command = typer.main.get_command(build(["emulator"])).commands["emulator"]  # type: ignore[attr-defined]
+    ours = {
+        f"--{param.name.replace('_', '-')}": param.default
+        for param in command.params
+        if param.name is not None
+    }
+    assert set(ours) == set(standalone)
+    differs = {
+        name: (ours[name], standalone[name])
+        for name in standalone
+        if str(ours[name] or "") != str(standalone[name] or "")
+    }
+    assert differs == {}
+
+
+def test_emulator_command_refuses_a_bad_setting_in_one_line() -> None:
+    result = CliRunner().invoke(
+        build(["emulator"]), ["emulator", "--payout-schedule", "weekly"], env={"PATH": "/usr/bin"}
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: EmulatorConfig.payout_schedule: ")
+    assert result.stderr.count("\n") == 1

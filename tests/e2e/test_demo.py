@@ -81,32 +81,61 @@ async def ledger_totals(db: Database, campaign: Campaign, currency: str = "eur")
 def test_demo_totals_equal_the_ledger_and_the_progress_report(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    demo = run("demo", "--payments", "30", "--seed", "1", database_url=database_url, cwd=tmp_path)
-    assert demo.returncode == 0, demo.stderr
-    printed = TOTALS.search(demo.stdout)
-    assert printed is not None, demo.stdout
-    totals = {name: int(printed[name]) for name in ("gross", "refunded", "disputed", "net")}
-    # The shares the demo deals: 30 readers include a refund and a dispute.
-    assert totals["gross"] > 0 and totals["refunded"] > 0 and totals["disputed"] > 0
-
-    campaign, summed, in_pounds = asyncio.run(ledger(database_url))
-    assert (campaign.slug, campaign.currency, campaign.target) == (
-        printed["slug"], "eur", 5_000_000,
-    )  # fmt: skip
-    assert (str(campaign.starts_on), str(campaign.ends_on)) == (printed["first"], printed["last"])
-    assert summed == totals
-
+    """Run twice on a fresh database: each summary is `report progress` (the second counts
+    both runs), the readers come over the campaign's months, and nothing is dated after now."""
     monkeypatch.setenv("DATABASE_URL", database_url)
-    report = CliRunner().invoke(cli.app, ["report", "progress", "--format", "json"])
-    assert report.exit_code == 0, report.output
-    progress = json.loads(report.stdout)
-    assert {name: progress[name] for name in totals} == totals
-    assert progress["campaign"] == campaign.slug
-    # Seed 1 deals one reader abroad, a £5 monthly member: listed beside, never converted.
-    assert set(progress["other_currencies"]) == {"gbp"}
-    pounds = progress["other_currencies"]["gbp"]
-    assert {name: pounds[name] for name in in_pounds} == in_pounds
-    assert pounds["gross"] == 500 * pounds["payments"] > 0
+    for seed in ("1", "2"):
+        demo = run("demo", "--payments", "30", "--seed", seed, database_url=database_url,
+                   cwd=tmp_path)  # fmt: skip
+        assert demo.returncode == 0, demo.stderr
+        printed = TOTALS.search(demo.stdout)
+        assert printed is not None, demo.stdout
+        totals = {name: int(printed[name]) for name in ("gross", "refunded", "disputed", "net")}
+        # The shares the demo deals: 30 readers include a refund and a dispute.
+        assert totals["gross"] > 0 and totals["refunded"] > 0 and totals["disputed"] > 0
+
+        campaign, summed, in_pounds = asyncio.run(ledger(database_url))
+        assert (campaign.slug, campaign.currency, campaign.target) == (
+            printed["slug"], "eur", 5_000_000,
+        )  # fmt: skip
+        assert (str(campaign.starts_on), str(campaign.ends_on)) == (
+            printed["first"], printed["last"],
+        )  # fmt: skip
+        assert summed == totals
+
+        report = CliRunner().invoke(cli.app, ["report", "progress", "--format", "json"])
+        assert report.exit_code == 0, report.output
+        progress = json.loads(report.stdout)
+        assert {name: progress[name] for name in totals} == totals
+        assert progress["campaign"] == campaign.slug
+        # The table of the demo says the same, formatted.
+        assert f"€{progress['net'] / 100:,.2f} of €50,000.00" in demo.stdout
+        # Its fees were fetched while its emulator ran: none left unknown.
+        assert progress["fees"] is not None and progress["fees_unavailable"] == 0
+        for currency, pounds in progress["other_currencies"].items():
+            assert currency in ("gbp", "usd")
+            if currency == "gbp":
+                assert {name: pounds[name] for name in in_pounds} == in_pounds
+
+    moments = asyncio.run(every_moment(database_url))
+    now = datetime.now(UTC)
+    assert max(moments) <= now
+    # A year of readers: payments in most months of the campaign so far.
+    months = {moment.strftime("%Y-%m") for moment in moments}
+    assert len(months) >= min(6, now.month)
+
+
+async def every_moment(database_url: str) -> list[datetime]:
+    """When every payment was paid, refund made and dispute opened."""
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            paid = (await session.exec(select(Payment.paid_at))).all()
+            refunded = (await session.exec(select(Refund.refunded_at))).all()
+            disputed = (await session.exec(select(Dispute.disputed_at))).all()
+        return [moment.astimezone(UTC) for moment in (*paid, *refunded, *disputed)]
+    finally:
+        await db.dispose()
 
 
 def test_demo_refuses_a_real_stripe_key(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -189,7 +189,7 @@ async def test_payouts_are_explained_to_the_cent_and_booked_in_balanced_journals
     unreachable = {**env, "STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_API_BASE": "http://127.0.0.1:9"}
     fees = await in_process("reconcile", "fees", env=unreachable)
     assert fees.exit_code == 0, fees.output
-    assert fees.stdout.startswith("4 payments lacked a fee: 4 recorded,")
+    assert fees.stdout.startswith("fees: 4 payments lacked one: fetched 4, unavailable 0")
     async with db.session() as session:
         stored = (
             await session.exec(

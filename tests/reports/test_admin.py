@@ -103,11 +103,11 @@ async def test_csv_downloads_stream_the_report_and_are_audited(
         'attachment; filename="period-2026-10-25-2026-10-26.csv"'
     )
     assert response.text.splitlines()[1:] == [
-        "2026-10-25,eur,1200,0,0,1200,,1,1,1200,0,0,0,0",
-        "2026-10-26,eur,4000,0,0,4000,,1,1,4000,0,0,0,0",
+        "2026-10-25,eur,12.00,0.00,0.00,12.00,,1,1,12.00,0,0.00,0,0",
+        "2026-10-26,eur,40.00,0.00,0.00,40.00,,1,1,40.00,0,0.00,0,0",
     ]
     headers = {
-        "progress": ("figure", "value"),
+        "progress": ("figure", "value", "currency"),
         "members": MEMBER_COLUMNS,
         "sources": sources.COLUMNS,
         "funnel": funnel.COLUMNS,
@@ -119,7 +119,7 @@ async def test_csv_downloads_stream_the_report_and_are_audited(
         assert download.status_code == 200
         downloads[report] = download.text.splitlines()
         assert downloads[report][0] == ",".join(columns) and len(downloads[report]) > 1, report
-    assert "net,16200" in downloads["progress"]
+    assert "net,162.00,eur" in downloads["progress"]
     actions = await audit_actions(year)
     assert actions[:2] == [
         ("login", None),
@@ -179,7 +179,7 @@ async def test_by_is_checked_only_by_the_period_export(
     await add_ana(year)
     # Progress is worked out at the moment of asking: its figures, not its whole text.
     progress = await dublin_client.get("/admin/export/progress.csv?by=fortnight", auth=AUTH)
-    assert progress.status_code == 200 and "net,16200" in progress.text.splitlines()
+    assert progress.status_code == 200 and "net,162.00,eur" in progress.text.splitlines()
     # Exports not cut by time ignore a stray ?by=, whatever it says.
     strays = {}
     for report in ("members", "sources", "funnel", "payments"):
@@ -191,11 +191,11 @@ async def test_by_is_checked_only_by_the_period_export(
         strays[report] = stray.text
     assert strays["sources"].splitlines() == [
         "source,currency,payments,gross",
-        "(none),eur,6,13200",
-        "article-footer,eur,2,9000",
-        "newsletter,eur,1,2500",
-        "homepage,eur,2,1000",
-        "newsletter,gbp,1,1500",
+        "(none),eur,6,132.00",
+        "article-footer,eur,2,90.00",
+        "newsletter,eur,1,25.00",
+        "homepage,eur,2,10.00",
+        "newsletter,gbp,1,15.00",
         "(none),jpy,1,1000",
     ]
     # The period export is cut by it: a bad one is refused before anything is sent.

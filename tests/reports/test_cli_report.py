@@ -78,8 +78,8 @@ async def test_period_csv_is_written_to_the_output_file(
     assert output.read_text() == (
         "period,currency,gross,refunded,disputed,net,fees,payments,one_off_count,"
         "one_off_amount,recurring_count,recurring_amount,refunds,disputes\n"
-        "2026-03-29,eur,2500,0,0,2500,,1,1,2500,0,0,0,0\n"
-        "2026-03-30,eur,5000,0,0,5000,,1,1,5000,0,0,0,0\n"
+        "2026-03-29,eur,25.00,0.00,0.00,25.00,,1,1,25.00,0,0.00,0,0\n"
+        "2026-03-30,eur,50.00,0.00,0.00,50.00,,1,1,50.00,0,0.00,0,0\n"
     )
 
 
@@ -98,7 +98,7 @@ async def test_sources_members_and_funnel_answer_in_every_format(
     sources = await report("sources", *span, "--format", "csv")
     assert sources.splitlines()[:2] == [
         "source,currency,payments,gross",
-        "(none),eur,6,13200",
+        "(none),eur,6,132.00",
     ]
     sources_json = json.loads(await report("sources", *span, "--format", "json"))
     assert sources_json[0] == {"source": "(none)", "currency": "eur", "payments": 6, "gross": 13200}

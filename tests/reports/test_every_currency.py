@@ -204,8 +204,16 @@ async def test_a_campaign_in_a_three_decimal_currency_is_charted_and_published(
     )
 
 
+def in_major(amount: int, code: str) -> str:
+    """What a CSV cell holds: the amount in major units, with the currency's decimals."""
+    places = STRIPE_CURRENCIES.get(code, 2)
+    if not places:
+        return str(amount)
+    return f"{amount // 10**places}.{amount % 10**places:0{places}d}"
+
+
 @pytest.mark.asyncio
-async def test_every_export_holds_every_currency_in_minor_units(
+async def test_every_export_holds_every_currency_in_major_units(
     every_currency: Database, dublin_client: httpx.AsyncClient
 ) -> None:
     exports = {}
@@ -216,33 +224,40 @@ async def test_every_export_holds_every_currency_in_minor_units(
         assert response.status_code == 200, (report, response.text[-2000:])
         exports[report] = response.text
 
-    progress = dict(csv.reader(io.StringIO(exports["progress"])))
-    assert (progress["gross"], progress["net"]) == (str(GROSS), str(NET))
-    assert progress["other_currencies.kwd.net"] == str(NET)
-    assert progress[f"other_currencies.{LATER}.gross"] == str(GROSS)
+    progress = {
+        row["figure"]: (row["value"], row["currency"]) for row in csv_rows(exports["progress"])
+    }
+    assert (progress["gross"], progress["net"]) == (("22.34", "eur"), ("19.34", "eur"))
+    assert progress["payments"] == ("2", "")
+    assert progress["other_currencies.kwd.net"] == ("1.934", "kwd")
+    assert progress["other_currencies.jpy.net"] == ("1200", "jpy")
+    assert progress[f"other_currencies.{LATER}.gross"] == ("22.34", LATER)
 
     period = {row["currency"]: row for row in csv_rows(exports["period"])}
     assert sorted(period) == CODES
     assert {code: (row["gross"], row["refunded"], row["disputed"], row["net"])
-            for code, row in period.items() if code != "jpy"} == dict.fromkeys(
-        set(CODES) - {"jpy"}, (str(GROSS), str(REFUNDED), str(DISPUTED), str(NET))
-    )  # fmt: skip
+            for code, row in period.items() if code != "jpy"} == {
+        code: tuple(in_major(amount, code) for amount in (GROSS, REFUNDED, DISPUTED, NET))
+        for code in set(CODES) - {"jpy"}
+    }  # fmt: skip
     assert (period["jpy"]["gross"], period["jpy"]["net"]) == ("1500", "1200")
+    assert (period["kwd"]["gross"], period["bif"]["gross"]) == ("2.234", "2234")
 
     members = csv_rows(exports["members"])
     assert sorted(row["currency"] for row in members) == CODES
     assert {row["active"] for row in members} == {"1"}
+    assert {row["currency"]: row["mrr"] for row in members}["kwd"] == "1.000"
 
     sources = {row["source"]: row for row in csv_rows(exports["sources"])}
-    assert (sources["kwd-page"]["currency"], sources["kwd-page"]["gross"]) == ("kwd", str(GROSS))
+    assert (sources["kwd-page"]["currency"], sources["kwd-page"]["gross"]) == ("kwd", "2.234")
 
     assert csv_rows(exports["funnel"])[-1]["completed"] == str(len(CODES))
 
     payments = csv_rows(exports["payments"])
     assert [(row["currency"], row["amount"]) for row in payments[:3]] == [
-        (LATER, str(ONE_OFF)),
+        (LATER, "12.34"),
         ("jpy", "500"),
-        ("kwd", str(ONE_OFF)),
+        ("kwd", "1.234"),
     ]
 
 
@@ -264,7 +279,8 @@ async def test_every_report_command_runs_in_every_format(
         for format_ in ("table", "json", "csv"):
             result = await in_process(
                 "report", report, *options, "--format", format_,
-                env={"DATABASE_URL": database_url, "REPORT_TIMEZONE": TIMEZONE},
+                # Wide enough for every table as a table (80 prints records: test_cli_tables).
+                env={"DATABASE_URL": database_url, "REPORT_TIMEZONE": TIMEZONE, "COLUMNS": "200"},
             )  # fmt: skip
             assert result.exit_code == 0, (report, format_, result.output)
             assert "Traceback" not in result.output
@@ -305,3 +321,14 @@ async def test_every_report_command_runs_in_every_format(
     assert funnel[-1]["completed"] == len(CODES)
     assert csv_rows(outputs["funnel", "csv"])[-1]["completed"] == str(len(CODES))
     assert csv_rows(outputs["sources", "csv"])[0]["currency"] == "aed"
+    # CSV from the command line: major units beside the currency, as the downloads.
+    cli_sources = {row["source"]: row for row in csv_rows(outputs["sources", "csv"])}
+    assert [cli_sources[f"{code}-page"]["gross"] for code in ("kwd", "jpy", "eur")] == [
+        "2.234", "1500", "22.34",
+    ]  # fmt: skip
+    cli_period = {row["currency"]: row["net"] for row in csv_rows(outputs["period", "csv"])}
+    assert (cli_period["kwd"], cli_period["jpy"], cli_period["usd"]) == ("1.934", "1200", "19.34")
+    cli_members = {row["currency"]: row["mrr"] for row in csv_rows(outputs["members", "csv"])}
+    assert (cli_members["kwd"], cli_members["jpy"]) == ("1.000", "1000")
+    cli_progress = {row["figure"]: row for row in csv_rows(outputs["progress", "csv"])}
+    assert (cli_progress["net"]["value"], cli_progress["net"]["currency"]) == ("19.34", "eur")

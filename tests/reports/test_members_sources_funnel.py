@@ -28,6 +28,7 @@ async def test_members_report_counts_joiners_leavers_churn_and_mrr(year: Databas
         "from": "2026-05-01",
         "to": "2026-06-30",
         "active": 2,
+        "ending": 0,
         "paused": 0,
         "past_due": 1,
         "new": 0,

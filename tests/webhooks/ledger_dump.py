@@ -87,7 +87,8 @@ async def totals(db: Database, *, now: int | None = None) -> Totals:
         connection = await session.connection()
         currencies = {row[0] for row in await connection.execute(select(Payment.currency))}
         currencies |= {row[0] for row in await connection.execute(select(Membership.currency))}
-        members = None
+        # Progress counts the members of its campaign's currency: every currency's, added up.
+        active = past_due = paused = 0
         for currency in sorted(currencies):
             progress = await campaign_progress(
                 session=session, campaign=_all_time(currency), timezone="UTC", now=moment
@@ -105,6 +106,11 @@ async def totals(db: Database, *, now: int | None = None) -> Totals:
                     recurring_amount=figures.recurring.amount,
                 )
             members = progress.members
+            active, past_due, paused = (
+                active + members.active,
+                past_due + members.past_due,
+                paused + members.paused,
+            )
             if members.mrr:
                 mrr[currency] = members.mrr
         supporters = await connection.scalar(
@@ -113,9 +119,9 @@ async def totals(db: Database, *, now: int | None = None) -> Totals:
     return Totals(
         by_currency=by_currency,
         supporters=supporters or 0,
-        active_members=members.active if members else 0,
-        past_due_members=members.past_due if members else 0,
-        paused_members=members.paused if members else 0,
+        active_members=active,
+        past_due_members=past_due,
+        paused_members=paused,
         mrr=mrr,
     )
 

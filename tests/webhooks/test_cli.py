@@ -4,9 +4,10 @@ command, against the real database (`supporters erase`: tests/donations/test_era
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -189,8 +190,8 @@ async def test_backfill_ingests_missed_events_then_reconcile_stores_their_fees(
     reconciled = await donations("reconcile", "fees", database_url=database_url, **env)
     assert reconciled.exit_code == 0, reconciled.output
     assert reconciled.stdout == (
-        "2 payments lacked a fee: 2 recorded, 0 not settled yet, "
-        "0 without a PaymentIntent yet, 0 failed\n"
+        "fees: 2 payments lacked one: fetched 2, unavailable 0 (Stripe does not have them), "
+        "failed 0; not settled yet 0, without a PaymentIntent yet 0\n"
     )
     async with db.session() as session:
         fees = (
@@ -202,3 +203,68 @@ async def test_backfill_ingests_missed_events_then_reconcile_stores_their_fees(
         ).all()
     # The emulator charges 1.5% + 25: 15 + 25 on 10.00, 30 + 25 on 20.00.
     assert fees == [(1000, 40, "eur"), (2000, 55, "eur")]
+
+
+@pytest.mark.asyncio
+async def test_fees_stripe_will_never_give_are_marked_unavailable_in_one_summary_line(
+    db: Database, database_url: str, emulator: str
+) -> None:
+    """Two payments Stripe knows, and two it has never heard of (a ledger filled by another
+    Stripe, as after `donations demo`): the fees of the first are fetched, the others are
+    marked unavailable with Stripe's reason, counted, and never asked for again."""
+    env = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_API_BASE": emulator}
+    settings = Settings(STRIPE_SECRET_KEY="sk_test_x", STRIPE_API_BASE=emulator)
+    async with open_stripe_client(settings, retries=0) as stripe_client:
+        await _contribute_twice(stripe_client, emulator)
+    assert (
+        await donations("webhooks", "backfill", database_url=database_url, **env)
+    ).exit_code == 0
+    strangers = [
+        se.one_off_gift(amount, "eur", int(time.time()) - 3600, "uma@example.org")
+        for amount in (500, 700)
+    ]
+    for gift in strangers:
+        await _receive_all(db, gift.events)
+
+    reconciled = await donations("reconcile", "fees", database_url=database_url, **env)
+    assert reconciled.exit_code == 0, reconciled.output
+    assert reconciled.stdout == (
+        "fees: 4 payments lacked one: fetched 2, unavailable 2 (Stripe does not have them), "
+        "failed 0; not settled yet 0, without a PaymentIntent yet 0\n"
+    )
+    # Nothing per payment (the progress bar leaves only a line break behind).
+    assert reconciled.stderr.strip() == ""
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(Payment.amount, Payment.fee, Payment.fee_status, Payment.fee_note).order_by(
+                    col(Payment.amount)
+                )
+            )
+        ).all()
+    intents = [gift.payment_intent_id for gift in strangers]
+    assert rows == [
+        (500, None, "unavailable", f"No such payment intent: '{intents[0]}'"),
+        (700, None, "unavailable", f"No such payment intent: '{intents[1]}'"),
+        (1000, 40, None, None),
+        (2000, 55, None, None),
+    ]
+    # Progress adds up the fees it can know and counts the others beside them.
+    today = datetime.now(UTC).date()
+    added = await donations(
+        "campaign", "add", "--slug", "now", "--name", "Now", "--target", "1000", "--currency",
+        "eur", "--starts", str(today - timedelta(days=30)), "--ends", str(today + timedelta(days=30)),
+        database_url=database_url,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    progress = await donations("report", "progress", "--format", "json", database_url=database_url)
+    figures = json.loads(progress.stdout)
+    assert (figures["fees"], figures["fees_currency"], figures["fees_unavailable"]) == (
+        95, "eur", 2,
+    )  # fmt: skip
+    again = await donations("reconcile", "fees", database_url=database_url, **env)
+    assert (again.exit_code, again.stdout) == (
+        0,
+        "fees: 0 payments lacked one: fetched 0, unavailable 0 (Stripe does not have them), "
+        "failed 0; not settled yet 0, without a PaymentIntent yet 0\n",
+    )

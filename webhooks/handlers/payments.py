@@ -18,8 +18,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.checkout.metadata import CHECKOUT_ID, SOURCE, Choices, is_our_one_off
-from donations.models import Payment, PaymentKey, PaymentKind
-from donations.sql import execute
+from donations.models import Checkout, Payment, PaymentKey, PaymentKind
+from donations.sql import execute, fill_missing
 from donations.supporters import identify
 from webhooks import bookings, cards, fields, links, notices
 from webhooks.events import Event, Json, moment, object_id
@@ -117,9 +117,28 @@ async def _one_off_of(session: AsyncSession, payment_intent: str) -> int | None:
     return found
 
 
+DECLINED = "declined at checkout: {reason}"
+
+
 @handles("payment_intent.payment_failed")
 async def on_payment_failed(*, session: AsyncSession, event: Event) -> Note:
-    # No money moved. A checkout's failure is recorded from
-    # checkout.session.async_payment_failed, a renewal's from invoice.payment_failed.
-    logger.info("payment failed", extra={"payment_intent": event.object.get("id")})
+    """No money moved. A one-off gift's declined card is noted on its checkout (the first
+    decline only), so that the funnel counts a reader who was declined and never paid as
+    failed, not as expired or open. A delayed payment's failure is recorded from
+    checkout.session.async_payment_failed, a renewal's from invoice.payment_failed; a
+    membership checkout's first payment names no checkout of ours (Stripe creates the
+    subscription only once it is paid)."""
+    intent = event.object
+    logger.info("payment failed", extra={"payment_intent": intent.get("id")})
+    metadata = fields.mapping(intent, "metadata")
+    if not is_our_one_off(metadata):
+        return None
+    error = intent.get("last_payment_error") or {}
+    reason = error.get("decline_code") or error.get("code") or "the card was declined"
+    await fill_missing(
+        session,
+        Checkout,
+        {"id": metadata[CHECKOUT_ID]},
+        {"failure_reason": DECLINED.format(reason=reason)[:500]},
+    )
     return None

@@ -13,12 +13,12 @@ from starlette.responses import Response, StreamingResponse
 from donations.models import Campaign, utcnow
 from donations.reports import export, funnel, period, recent, sources
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
+from donations.reports.members import MONEY_COLUMNS as MEMBER_MONEY
 from donations.reports.members import members_report
-from donations.reports.progress import campaign_progress
+from donations.reports.progress import FIGURE_COLUMNS, campaign_progress, figure_rows
 from donations.reports.windows import Grain, ReportInputError, checked_grain
 from donations.staff import Action, audit
 from donations.web.admin.auth import PageError, client_ip, staff_only
-from donations.web.admin.pages import RECENT_PAYMENTS
 from donations.web.admin.scope import Scope, page_scope, required_campaign
 
 _UNKNOWN_REPORT = "no report {name!r}; one of: {names}"
@@ -35,8 +35,8 @@ async def _progress_rows(
     figures = await campaign_progress(
         session=session, campaign=campaign, timezone=scope.timezone, now=utcnow()
     )
-    for key, value in export.flatten(figures.as_json()):
-        yield {"figure": key, "value": value}
+    for row in figure_rows(figures.as_json()):
+        yield row
 
 
 async def _member_rows(scope: Scope, session: AsyncSession) -> AsyncIterator[dict[str, Any]]:
@@ -45,26 +45,31 @@ async def _member_rows(scope: Scope, session: AsyncSession) -> AsyncIterator[dic
         yield row.as_json()
 
 
-def _export_rows(
-    name: str, scope: Scope, grain: Grain | None, session: AsyncSession
-) -> tuple[tuple[str, ...], AsyncIterator[dict[str, Any]]]:
-    """(columns, rows as they come): the cursor's rows for the long reports, a few aggregate
-    rows computed in one go for progress and members. `grain` is the period export's ?by=,
-    None for the others."""
+Export = tuple[tuple[str, ...], frozenset[str], AsyncIterator[dict[str, Any]]]
+
+
+def _export_rows(name: str, scope: Scope, grain: Grain | None, session: AsyncSession) -> Export:
+    """(columns, money columns, rows as they come): the cursor's rows for the long reports, a
+    few aggregate rows computed in one go for progress and members. `grain` is the period
+    export's ?by=, None for the others. Progress rows carry their money in major units already."""
     if name == "progress":
-        return ("figure", "value"), _progress_rows(scope, required_campaign(scope), session)
+        rows = _progress_rows(scope, required_campaign(scope), session)
+        return FIGURE_COLUMNS, frozenset(), rows
     if name == "members":
-        return MEMBER_COLUMNS, _member_rows(scope, session)
+        return MEMBER_COLUMNS, MEMBER_MONEY, _member_rows(scope, session)
     if name == "funnel":
-        return funnel.COLUMNS, _dicts(funnel.stream_funnel(session=session, **scope.range()))
-    rows: AsyncIterator[Any]
+        rows = _dicts(funnel.stream_funnel(session=session, **scope.range()))
+        return funnel.COLUMNS, funnel.MONEY_COLUMNS, rows
     if name == "period":
         assert grain is not None, "export_csv checks ?by= for the period export"
-        rows = period.stream_period(session=session, grain=grain, **scope.range())
-        return period.COLUMNS, _dicts(rows)
+        rows = _dicts(period.stream_period(session=session, grain=grain, **scope.range()))
+        return period.COLUMNS, period.MONEY_COLUMNS, rows
     if name == "sources":
-        return sources.COLUMNS, _dicts(sources.stream_sources(session=session, **scope.range()))
-    return recent.COLUMNS, _dicts(recent.stream_recent(session=session, limit=RECENT_PAYMENTS))
+        rows = _dicts(sources.stream_sources(session=session, **scope.range()))
+        return sources.COLUMNS, sources.MONEY_COLUMNS, rows
+    # Every payment of the range, not the dashboard's recent few.
+    rows = _dicts(recent.stream_payments(session=session, **scope.range()))
+    return recent.COLUMNS, recent.MONEY_COLUMNS, rows
 
 
 def _period_grain(request: Request, scope: Scope) -> Grain:
@@ -104,8 +109,8 @@ async def export_csv(request: Request, who: str) -> Response:
 
     async def lines() -> AsyncIterator[str]:
         async with scope.state.reports_db.session() as session:
-            columns, rows = _export_rows(name, scope, grain, session)
-            async for line in export.csv_lines(columns, rows):
+            columns, money_columns, rows = _export_rows(name, scope, grain, session)
+            async for line in export.csv_lines(columns, rows, money_columns=money_columns):
                 yield line
 
     return StreamingResponse(
