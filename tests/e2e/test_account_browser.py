@@ -25,13 +25,12 @@ from donations.app import create_app
 from donations.models import utcnow
 from donations.settings import Settings
 from tests.support.cli import donations
-from tests.support.environment import require_browser
+from tests.support.environment import SCREENSHOTS, require_browser
 from tests.support.servers import free_port, serve_in_thread
 from tests.support.smtp import Mailbox, smtp_server
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip

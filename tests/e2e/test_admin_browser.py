@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,14 +27,13 @@ from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.payouts.factories import a_month_of_payouts
 from tests.reports.ledger_fixtures import dublin_app, dublin_client, dublin_settings, year
 from tests.reports.scenario import at
-from tests.support.environment import require_browser
+from tests.support.environment import SCREENSHOTS, require_browser
 from tests.support.servers import serve_in_thread
 from tests.support.webhook_delivery import deliver_all
 
 pytestmark = pytest.mark.e2e
 __all__ = ["dublin_app", "dublin_client", "dublin_settings", "year"]  # fixtures used here
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 NAME, PASSWORD = "ana", "correct horse battery"

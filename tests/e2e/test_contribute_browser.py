@@ -21,7 +21,7 @@ from donations.models import utcnow
 from donations.offers import save_offer, validate_offer
 from donations.settings import Settings
 from tests.support.cli import in_process
-from tests.support.environment import require_browser
+from tests.support.environment import SCREENSHOTS, require_browser
 from tests.support.servers import free_port, serve_in_thread
 
 pytestmark = pytest.mark.e2e
@@ -161,7 +161,6 @@ async def test_reader_sees_the_error_beside_the_field_with_the_input_kept(
         )
 
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WIDTHS = (375, 1440)
 READER_CAME_FROM = "https://news.example/2026/harbour-story"
 ATTRIBUTION = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,11 @@ def require_sqlite3_client() -> str:
     if client is None:
         _missing("no sqlite3 client; apt-get install sqlite3", "REQUIRE_SQLITE3")
     return str(client)
+
+
+# Where the browser tests keep their screenshots. A test run must not rewrite tracked files,
+# so by default they go to a scratch folder; `SCREENSHOTS_DIR=docs/screenshots scripts/test
+# tests/e2e -k browser` refreshes the ones the documentation shows.
+SCREENSHOTS = Path(
+    os.environ.get("SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "donations-screenshots"
+).resolve()
