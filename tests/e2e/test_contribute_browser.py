@@ -280,16 +280,16 @@ async def test_reader_gives_with_every_choice_and_the_reports_show_it(
                                  "--format", "csv", env=env)  # fmt: skip
     assert by_source.output.splitlines() == [
         "utm_source,currency,payments,gross",
-        "newsletter,eur,1,1244",
+        "newsletter,eur,1,12.44",
     ], by_source.output
     by_referrer = await in_process("report", "sources", *span, "--by", "referrer",
                                    "--format", "csv", env=env)  # fmt: skip
-    assert by_referrer.output.splitlines()[1] == f"{READER_CAME_FROM},eur,1,1244"
+    assert by_referrer.output.splitlines()[1] == f"{READER_CAME_FROM},eur,1,12.44"
     chosen = await in_process("report", "choices", *span, "--format", "csv", env=env)
     assert chosen.output.splitlines() == [
         "currency,payments,gross,fees_covered,fee_covered,anonymous,in_honour,in_memory,"
         "with_reason,newsletter",
-        "eur,1,1244,1,44,1,0,1,1,1",
+        "eur,1,12.44,1,0.44,1,0,1,1,1",
     ], chosen.output
     gifts = await in_process("export", "gifts", *span, env=env)
     header, row = gifts.output.splitlines()

@@ -51,7 +51,7 @@ async def test_staff_see_failed_messages_and_the_eml_files(
         assert (await http.get("/admin/mail")).status_code == 401
         page = await http.get("/admin/mail", auth=AUTH)
         assert page.status_code == 200
-        assert "queued: 0 · sent: 1 · failed: 1 · skipped: 0" in page.text
+        assert "Queued: 0 · Sent: 1 · Failed: 1 · Skipped: 0" in page.text
         assert "g***@example.org" in page.text and "gone@example.org" not in page.text
         assert "550 5.1.1 no such user" in page.text
         assert '<a href="/admin/mail/2.eml">2</a>' in page.text
