@@ -56,6 +56,9 @@ class Totals:
     past_due_members: int
     paused_members: int = 0
     mrr: dict[str, int] = field(default_factory=dict)
+    # (active, past due, paused) members paying in each currency: progress counts a
+    # campaign's own currency only.
+    members_by_currency: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 def expected_totals(scenario: Scenario, *, now: int | None = None) -> Totals:
@@ -81,8 +84,17 @@ def expected_totals(scenario: Scenario, *, now: int | None = None) -> Totals:
             monthly[member.currency] = monthly.get(member.currency, Fraction(0)) + _per_month(
                 member, now
             )
+    members_by_currency = {
+        currency: (
+            sum(not m.paused for m in paying if m.currency == currency),
+            sum(m.status == "past_due" for m in scenario.memberships if m.currency == currency),
+            sum(m.paused for m in paying if m.currency == currency),
+        )
+        for currency in sorted({m.currency for m in scenario.memberships})
+    }
     return Totals(
         by_currency=by_currency,
+        members_by_currency=members_by_currency,
         supporters=len(emails),
         active_members=sum(not m.paused for m in paying),
         past_due_members=sum(m.status == "past_due" for m in scenario.memberships),

@@ -147,5 +147,11 @@ async def test_a_random_year_adds_up_to_what_happened(
         figures["active_members"],
         figures["paused_members"],
         figures["past_due_members"],
-    ) == (expected.active_members, expected.paused_members, expected.past_due_members)
+    ) == _members_in(expected, "eur")
     assert figures["mrr"] == expected.mrr.get("eur", 0)
+
+
+def _members_in(expected: se.Totals, currency: str) -> tuple[int, int, int]:
+    """(active, paused, past due) members paying in the campaign's currency."""
+    active, past_due, paused = expected.members_by_currency.get(currency, (0, 0, 0))
+    return active, paused, past_due
