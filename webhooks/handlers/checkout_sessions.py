@@ -204,7 +204,10 @@ async def _record(
             "email": normalise_email(email),
             "stripe_customer_id": customer,
             "supporter_id": supporter_id,
-            "failure_reason": failure,
         },
     )
+    if failure is not None:
+        # The session's failure says more than a declined card's note (payments.py) and is
+        # the only one a session has: written over it, whichever came first.
+        await execute(session, update(Checkout).where(where).values(failure_reason=failure))
     return checkout_id

@@ -117,28 +117,25 @@ async def _one_off_of(session: AsyncSession, payment_intent: str) -> int | None:
     return found
 
 
-DECLINED = "declined at checkout: {reason}"
+# One text for every decline: a reader may be declined several times, in events that arrive
+# in any order, and the first to arrive must not decide what the row says.
+DECLINED = "declined at checkout"
 
 
 @handles("payment_intent.payment_failed")
 async def on_payment_failed(*, session: AsyncSession, event: Event) -> Note:
-    """No money moved. A one-off gift's declined card is noted on its checkout (the first
-    decline only), so that the funnel counts a reader who was declined and never paid as
-    failed, not as expired or open. A delayed payment's failure is recorded from
-    checkout.session.async_payment_failed, a renewal's from invoice.payment_failed; a
-    membership checkout's first payment names no checkout of ours (Stripe creates the
-    subscription only once it is paid)."""
+    """No money moved. A one-off gift's declined card is noted on its checkout, so that the
+    funnel counts a reader who was declined and never paid as failed, not as expired or open.
+    The session's own failure (checkout.session.async_payment_failed: a delayed payment that
+    failed) says more and replaces the note whatever the order. A renewal's failure is
+    recorded from invoice.payment_failed; a membership checkout's first payment names no
+    checkout of ours (Stripe creates the subscription only once it is paid)."""
     intent = event.object
     logger.info("payment failed", extra={"payment_intent": intent.get("id")})
     metadata = fields.mapping(intent, "metadata")
     if not is_our_one_off(metadata):
         return None
-    error = intent.get("last_payment_error") or {}
-    reason = error.get("decline_code") or error.get("code") or "the card was declined"
     await fill_missing(
-        session,
-        Checkout,
-        {"id": metadata[CHECKOUT_ID]},
-        {"failure_reason": DECLINED.format(reason=reason)[:500]},
+        session, Checkout, {"id": metadata[CHECKOUT_ID]}, {"failure_reason": DECLINED}
     )
     return None
