@@ -96,23 +96,11 @@ async def welcome(
     interval_count: int,
     happened_at: datetime,
 ) -> None:
-    to = await address(session, to, supporter_id)
-    if to is None:
-        return
-    await outbox.queue(
-        session,
-        kind=Kind.welcome,
-        to=to,
-        key=f"welcome:{membership_id}",
-        supporter_id=supporter_id,
-        membership_id=membership_id,
-        context={
-            "amount": amount,
-            "currency": currency,
-            "how_often": how_often(interval, interval_count),
-        },
-        happened_at=happened_at,
-    )
+    await _about_membership(
+        session, Kind.welcome, f"welcome:{membership_id}", membership_id,
+        to=to, supporter_id=supporter_id, amount=amount, currency=currency,
+        interval=interval, interval_count=interval_count, happened_at=happened_at,
+    )  # fmt: skip
 
 
 async def renewal_reminder(
@@ -129,24 +117,14 @@ async def renewal_reminder(
     interval_count: int,
     happened_at: datetime,
 ) -> None:
-    to = await address(session, to, supporter_id)
-    if to is None:
-        return
-    await outbox.queue(
-        session,
-        kind=Kind.renewal_reminder,
-        to=to,
-        key=f"renewal_reminder:{subscription}:{renews_on.date().isoformat()}",
-        supporter_id=supporter_id,
-        membership_id=membership_id,
-        context={
-            "amount": amount,
-            "currency": currency,
-            "renews_on": renews_on.isoformat(),
-            "how_often": how_often(interval, interval_count),
-        },
-        happened_at=happened_at,
-    )
+    # One reminder per renewal date: Stripe may send invoice.upcoming for it more than once.
+    key = f"renewal_reminder:{subscription}:{renews_on.date().isoformat()}"
+    await _about_membership(
+        session, Kind.renewal_reminder, key, membership_id,
+        to=to, supporter_id=supporter_id, amount=amount, currency=currency,
+        interval=interval, interval_count=interval_count, happened_at=happened_at,
+        renews_on=renews_on.isoformat(),
+    )  # fmt: skip
 
 
 async def renewal_failed(
@@ -162,24 +140,12 @@ async def renewal_failed(
     interval_count: int,
     happened_at: datetime,
 ) -> None:
-    to = await address(session, to, supporter_id)
-    if to is None:
-        return
     # One note per failed invoice: Stripe's retries of it fail again, and say nothing new.
-    await outbox.queue(
-        session,
-        kind=Kind.renewal_failed,
-        to=to,
-        key=f"renewal_failed:{invoice}",
-        supporter_id=supporter_id,
-        membership_id=membership_id,
-        context={
-            "amount": amount,
-            "currency": currency,
-            "how_often": how_often(interval, interval_count),
-        },
-        happened_at=happened_at,
-    )
+    await _about_membership(
+        session, Kind.renewal_failed, f"renewal_failed:{invoice}", membership_id,
+        to=to, supporter_id=supporter_id, amount=amount, currency=currency,
+        interval=interval, interval_count=interval_count, happened_at=happened_at,
+    )  # fmt: skip
 
 
 async def cancellation(
@@ -195,21 +161,45 @@ async def cancellation(
     ends_on: datetime | None,
     happened_at: datetime,
 ) -> None:
-    to = await address(session, None, supporter_id)
+    await _about_membership(
+        session, Kind.cancellation, f"cancellation:{subscription}", membership_id,
+        to=None, supporter_id=supporter_id, amount=amount, currency=currency,
+        interval=interval, interval_count=interval_count, happened_at=happened_at,
+        ends_on=None if ends_on is None else ends_on.isoformat(),
+    )  # fmt: skip
+
+
+async def _about_membership(
+    session: AsyncSession,
+    kind: Kind,
+    key: str,
+    membership_id: int,
+    *,
+    to: str | None,
+    supporter_id: int | None,
+    amount: int,
+    currency: str,
+    interval: str,
+    interval_count: int,
+    happened_at: datetime,
+    **more: str | None,
+) -> None:
+    """A message about a membership: what it costs and how often, and what else its kind says."""
+    to = await address(session, to, supporter_id)
     if to is None:
         return
     await outbox.queue(
         session,
-        kind=Kind.cancellation,
+        kind=kind,
         to=to,
-        key=f"cancellation:{subscription}",
+        key=key,
         supporter_id=supporter_id,
         membership_id=membership_id,
         context={
             "amount": amount,
             "currency": currency,
             "how_often": how_often(interval, interval_count),
-            "ends_on": None if ends_on is None else ends_on.isoformat(),
+            **more,
         },
         happened_at=happened_at,
     )
