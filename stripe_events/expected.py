@@ -58,7 +58,9 @@ class Totals:
     mrr: dict[str, int] = field(default_factory=dict)
     # (active, past due, paused) members paying in each currency: progress counts a
     # campaign's own currency only.
-    members_by_currency: dict[str, tuple[int, int, int]] = field(default_factory=dict, compare=False)
+    members_by_currency: dict[str, tuple[int, int, int]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 def expected_totals(scenario: Scenario, *, now: int | None = None) -> Totals:
