@@ -1,5 +1,6 @@
-"""Payments, newest first, with supporters' emails masked (a***@example.org): the dashboard's
-recent ones (a limit), and the payments export (every payment of a range of days)."""
+"""Payments, newest first, with supporters' emails masked (a***@example.org): the newest few
+(a limit), and the payments export (every payment of a range of days). The admin payments
+page lists them through payment_list.py, with filters and each payment's status."""
 
 from __future__ import annotations
 
@@ -121,7 +122,3 @@ async def _stream(
                 source=source or "",
                 email=mask_email(email),
             )
-
-
-async def recent_payments(*, session: AsyncSession, limit: int = 20) -> list[RecentPayment]:
-    return [row async for row in stream_recent(session=session, limit=limit)]

@@ -31,7 +31,6 @@ from donations.web.admin.scope import (
     required_campaign,
 )
 
-RECENT_PAYMENTS = 50
 PAYMENTS_PAGE = 50
 _BAD_SIZE = "size must be a whole number from 1 to {most}, not {value!r}"
 _BOTH_CURSORS = "ask for the page after a payment or before one, not both"
