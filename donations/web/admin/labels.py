@@ -10,23 +10,14 @@ from __future__ import annotations
 WORDS = {
     # Payment kinds and checkout frequencies.
     "one_off": "One-off",
-    "recurring": "Recurring",
-    "monthly": "Monthly",
-    "annual": "Annual",
-    "all": "All",
     # Membership intervals (a price recurs every `interval`).
     "day": "Daily",
     "week": "Weekly",
     "month": "Monthly",
     "year": "Yearly",
     # Statuses.
-    "past_due": "Past due",
     "canceled": "Cancelled",
     "incomplete_expired": "Incomplete, expired",
-    "in_transit": "In transit",
-    "partially_refunded": "Partially refunded",
-    "dispute_won": "Dispute won",
-    "dispute_lost": "Dispute lost",
     # Card brands, as Stripe spells them.
     "amex": "American Express",
     "diners": "Diners Club",
@@ -34,15 +25,8 @@ WORDS = {
     "unionpay": "UnionPay",
     "cartes_bancaires": "Cartes Bancaires",
     "eftpos_au": "eftpos",
-    # Emails to readers (donations/mail/kinds.py).
-    "renewal_reminder": "Renewal reminder",
-    "renewal_failed": "Renewal failed",
-    # Payout columns and mismatches.
-    "refunds": "Refunds",
-    "disputes": "Disputes",
-    "fees": "Fees",
+    # Payout mismatches.
     "not_in_ledger": "Not in the ledger",
-    "not_paid_out": "Not paid out",
 }
 
 
