@@ -1,7 +1,7 @@
 """fee status: payments whose fee Stripe will never give
 
 Revision ID: 20261202_0012
-Revises: 20261202_0008
+Revises: 20261202_0010
 Create Date: 2026-12-02 07:05:00
 
 Two nullable columns on payment; no existing row changes (every fee not yet known stays to
