@@ -50,12 +50,17 @@ def content_security_policy(image_origin: str | None) -> str:
     return CONTENT_SECURITY_POLICY.replace("img-src 'self'", f"img-src 'self' {image_origin}")
 
 
+def pages_policy(settings: Settings) -> str:
+    """The policy SecurityHeadersMiddleware gives the pages of an app with these settings."""
+    return content_security_policy(image_origin(settings))
+
+
 def middleware(settings: Settings) -> list[Middleware]:
     stack = [
         Middleware(
             SecurityHeadersMiddleware,
             hsts=settings.ENVIRONMENT == "production",
-            policy=content_security_policy(image_origin(settings)),
+            policy=pages_policy(settings),
         )
     ]
     stack.append(Middleware(BodyReadTimeout, seconds=settings.BODY_READ_TIMEOUT))

@@ -36,7 +36,7 @@ from donations.progress_cache import Figure
 from donations.reports.live import cached_figure, current_progress, known_entry
 from donations.state import AppState, app_state
 from donations.web.brand import Brand
-from donations.web.middleware import security_headers
+from donations.web.middleware import pages_policy, security_headers
 from donations.web.templates import templates
 
 MAX_AGE = 60
@@ -160,6 +160,9 @@ class ProgressFastPath:
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
         self.hsts = hsts
+        # The stack's page policy (a logo on another site widens it), from the app's settings
+        # on the first request: the same as SecurityHeadersMiddleware sends.
+        self.policy: str | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == PROGRESS_PATH and scope["method"] == "GET":
@@ -167,7 +170,11 @@ class ProgressFastPath:
             state: AppState = scope["app"].state.donations
             entry = known_entry(state, _campaign_asked(scope["query_string"]))
             if entry is not None and entry.figure is not None:
-                status, headers, body = _fast_answer(entry.figure, scope["headers"], self.hsts)
+                if self.policy is None:
+                    self.policy = pages_policy(state.settings)
+                status, headers, body = _fast_answer(
+                    entry.figure, scope["headers"], self.hsts, self.policy
+                )
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 _timer(status).observe(time.perf_counter() - started)
@@ -176,9 +183,9 @@ class ProgressFastPath:
 
 
 def _fast_answer(
-    figure: Figure, headers: list[tuple[bytes, bytes]], hsts: bool
+    figure: Figure, headers: list[tuple[bytes, bytes]], hsts: bool, policy: str
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    ok, not_modified = _secured_answers(figure.etag, figure.body, hsts)
+    ok, not_modified = _secured_answers(figure.etag, figure.body, hsts, policy)
     for name, value in headers:
         if name == b"if-none-match":
             if _matches(value.decode("latin-1"), figure.etag):
@@ -189,12 +196,12 @@ def _fast_answer(
 
 @lru_cache(maxsize=64)
 def _secured_answers(
-    etag: str, body: bytes, hsts: bool
+    etag: str, body: bytes, hsts: bool, policy: str
 ) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
     """`_answers`, plus what SecurityHeadersMiddleware would have added to each."""
     extra = [
         (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in security_headers(PROGRESS_PATH, hsts=hsts)
+        for name, value in security_headers(PROGRESS_PATH, hsts=hsts, policy=policy)
     ]
     ok, not_modified = _answers(etag, body)
 
