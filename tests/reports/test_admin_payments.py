@@ -191,8 +191,8 @@ async def test_every_payment_of_the_year_with_its_status_newest_first(
 async def test_each_row_links_to_the_payment_in_stripes_test_dashboard(
     known: Known, dublin_client: httpx.AsyncClient
 ) -> None:
-    response = await dublin_client.get(f"/admin/payments?{YEAR}&search=cus_", auth=AUTH)
-    assert response.status_code == 200
+    # A bare prefix names no customer: nothing to link to.
+    assert await rows(dublin_client, f"{YEAR}&search=cus_") == [["No payments match."]]
     response = await dublin_client.get(f"/admin/payments?{YEAR}", auth=AUTH)
     links = Tables(response.text).links
     # No STRIPE_SECRET_KEY in the tests: the emulator's objects are test-mode ones.
