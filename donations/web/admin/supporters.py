@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from donations.models import utcnow
+from donations.reports.fiscal import fiscal_year_of
 from donations.reports.supporter_history import (
     SupporterHistory,
     check_email,
@@ -85,12 +86,10 @@ async def _show(request: Request, who: str, scope: Scope, found: int, *, email: 
 def _statement_years(scope: Scope, history: SupporterHistory) -> list[int]:
     """The fiscal years they gave in, newest first, each named by the year it ends in (as
     /admin/supporters/{id}/statement/{year} names it)."""
-    month, day = scope.state.settings.fiscal_year_start
-    years = set()
-    for row in history.payments:
-        paid = row.paid_at.astimezone(scope.zone).date()
-        starts_next = (month, day) != (1, 1) and (paid.month, paid.day) >= (month, day)
-        years.add(paid.year + 1 if starts_next else paid.year)
+    start = scope.state.settings.fiscal_year_start
+    years = {
+        fiscal_year_of(row.paid_at.astimezone(scope.zone).date(), start) for row in history.payments
+    }
     return sorted(years, reverse=True)
 
 
