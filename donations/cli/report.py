@@ -52,6 +52,7 @@ from donations.reports.progress import (
     FIGURE_COLUMNS,
     MONEY_FIGURES,
     campaign_progress,
+    figure_currency,
     figure_rows,
 )
 from donations.reports.snapshots import take_snapshots
@@ -232,11 +233,8 @@ def _write_progress(figures: Mapping[str, Any], format_: Format, out: IO[str]) -
     code = str(figures["currency"]).upper()
     for key, value in pairs:
         name = key.rsplit(".", 1)[-1]
-        currency = key.split(".")[1] if key.startswith("other_currencies.") else figures["currency"]
-        if key.endswith(".amount"):
-            name = "amount"
         label = _SCOPED_FIGURES.get(key, key).format(code=code)
-        table.add_row(label, shown(name, value, currency, MONEY_FIGURES))
+        table.add_row(label, shown(name, value, figure_currency(key, figures), MONEY_FIGURES))
     _print_table(table, out)
 
 

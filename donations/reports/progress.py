@@ -272,12 +272,19 @@ def figure_rows(figures: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     money in major units with the currency it is in (fees in the one Stripe charged them in),
     counts and the rest with no currency."""
     for key, value in flatten(figures):
-        currency = None
-        if key.rsplit(".", 1)[-1] in MONEY_FIGURES:
-            if key.startswith("other_currencies."):
-                currency = key.split(".")[1]
-            elif key == "fees":
-                currency = figures["fees_currency"]
-            else:
-                currency = figures["currency"]
+        currency = figure_currency(key, figures)
         yield {"figure": key, "value": major(value, currency), "currency": currency}
+
+
+def figure_currency(key: str, figures: Mapping[str, Any]) -> str | None:
+    """The currency of one figure of the progress JSON (a flattened key): None for counts and
+    the rest; the fees' settlement currency for `fees`; else the campaign's or other one's."""
+    if key.rsplit(".", 1)[-1] not in MONEY_FIGURES:
+        return None
+    if key.startswith("other_currencies."):
+        return key.split(".")[1]
+    if key == "fees":
+        fees_currency: str | None = figures["fees_currency"]
+        return fees_currency
+    campaign_currency: str = figures["currency"]
+    return campaign_currency

@@ -3,11 +3,17 @@ with every header whole: a table too wide for the terminal is printed one record
 
 from __future__ import annotations
 
+import io
+from decimal import Decimal
+
 import pytest
 
+from donations.cli import report as report_cli
 from donations.db import Database
 from donations.reports import funnel, period, sources, uncounted
+from donations.reports.export import Format
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
+from donations.reports.progress import figure_rows
 from tests.reports.ledger_fixtures import TIMEZONE
 from tests.support.cli import in_process
 
@@ -65,3 +71,25 @@ async def test_a_wide_table_uses_the_width_it_is_given(year: Database, database_
     )  # fmt: skip
     march = narrow.stdout.split("2026-03", 1)[1]
     assert "│ net " in march and "€75.00" in march
+
+
+def test_the_progress_table_shows_each_figure_in_its_own_currency() -> None:
+    """Fees in the currency Stripe charged them in (its settlement currency), as the CSV
+    says; other currencies in theirs; counts as they are."""
+    figures = {
+        "name": "Appeal", "currency": "gbp", "gross": 150000, "fees": 4512,
+        "fees_currency": "eur", "payments": 12, "other_currencies": {"usd": {"net": 2500}},
+    }  # fmt: skip
+    out = io.StringIO()
+    report_cli._write_progress(figures, Format.table, out)
+    cells = {
+        parts[1].strip(): parts[2].strip()
+        for parts in (line.split("│") for line in out.getvalue().splitlines())
+        if len(parts) == 4
+    }
+    assert cells["gross"] == "£1,500.00"
+    assert cells["fees"] == "€45.12"
+    assert cells["other_currencies.usd.net"] == "$25.00"
+    assert cells["payments"] == "12"
+    rows = {row["figure"]: row for row in figure_rows(figures)}
+    assert (rows["fees"]["value"], rows["fees"]["currency"]) == (Decimal("45.12"), "eur")
