@@ -11,7 +11,8 @@ from sqlmodel import col, select
 import stripe_events as se
 from donations import migrations
 from donations.db import Database, is_sqlite
-from donations.models import AuditLog
+from donations.models import AuditLog, Payment
+from donations.money import format_amount
 from donations.reports import funnel, recent, sources
 from donations.reports.members import COLUMNS as MEMBER_COLUMNS
 from donations.settings import Settings
@@ -297,3 +298,23 @@ async def test_the_pace_chart_starts_at_zero_when_the_campaign_does(
     # campaign's last day.
     assert labels[-1] == "2026-10-25"
     assert all(date.fromisoformat(label).weekday() == 6 for label in labels[1:])
+
+
+@pytest.mark.asyncio
+async def test_the_dashboard_shows_fees_in_the_currency_stripe_charged_them_in(
+    year: Database, dublin_client: httpx.AsyncClient
+) -> None:
+    """A euro campaign whose Stripe account settles in US dollars: its fees are dollars."""
+    await add_ana(year)
+    async with year.session() as session:
+        payments = (await session.exec(select(Payment))).all()
+        for payment in payments:
+            payment.fee, payment.fee_currency = 100, "usd"
+        session.add_all(payments)
+        await session.commit()
+    figures = (await dublin_client.get("/admin/api/progress", auth=AUTH)).json()
+    assert (figures["fees_currency"], figures["fees"] % 100) == ("usd", 0)
+    page = await dublin_client.get("/admin", auth=AUTH)
+    shown = format_amount(figures["fees"], "usd")
+    assert shown.startswith("$")
+    assert f"<dt>Stripe fees</dt><dd>{shown}</dd>" in page.text
