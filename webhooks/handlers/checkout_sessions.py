@@ -130,8 +130,7 @@ async def _book_gift(
         customer=customer,
         supporter_id=supporter_id,
         checkout_id=checkout_id,
-        source=metadata.get(SOURCE),
-        choices=Choices.from_metadata(metadata),
+        metadata=metadata,
     )
     payment_id = await bookings.book(session, booking)
     await notices.receipt(
