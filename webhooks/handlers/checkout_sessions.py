@@ -185,7 +185,6 @@ async def _record(
     if paid:
         # Only ever turns true: a late "unpaid" completion does not undo a payment.
         await execute(session, update(Checkout).where(where).values(paid=True))
-    where = or_(col(Checkout.id) == checkout_id, col(Checkout.stripe_session_id) == session_id)
     current = (await execute(session, select(Checkout.status).where(where))).scalar()
     if (
         current is not None
