@@ -16,8 +16,8 @@ a payment learns a key, the refunds and disputes waiting for it are attached.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.checkout.metadata import NO_CHOICES, Choices
+from donations.checkout.metadata import SOURCE, Choices
 from donations.models import Dispute, Payment, PaymentKey, PaymentKind, Refund
 from donations.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
 from webhooks import cards, links
@@ -52,10 +52,10 @@ class Booking:
     supporter_id: int | None = None
     membership_id: int | None = None
     checkout_id: str | None = None
-    source: str | None = None
     paid_off_stripe: int = 0
-    # What the giver chose, from the metadata of the object booked (the same on each).
-    choices: Choices = NO_CHOICES
+    # The metadata of the object booked (the same keys on each): its `source` and the
+    # giver's choices (`Choices`) are read from it here, for every handler.
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 _BY_INVOICE = select(Payment.id, Payment.paid_at).where(
@@ -194,7 +194,11 @@ def _columns(booking: Booking) -> dict[str, object]:
         "charge": "stripe_charge_id",
         "customer": "stripe_customer_id",
     }
-    fields = {field.name: getattr(booking, field.name) for field in dataclass_fields(booking)}
-    del fields["kind"], fields["choices"]
+    fields = {
+        each.name: getattr(booking, each.name)
+        for each in dataclass_fields(booking)
+        if each.name not in ("kind", "metadata")
+    }
     columns = {names.get(name, name): value for name, value in fields.items()}
-    return {**columns, **booking.choices.columns()}
+    choices = Choices.from_metadata(booking.metadata)
+    return {**columns, "source": booking.metadata.get(SOURCE), **choices.columns()}

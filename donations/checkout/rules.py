@@ -187,9 +187,9 @@ def validate_form(fields: Mapping[str, str], rules: ContributionRules) -> Contri
     except money.MoneyError as error:
         raise ContributionError(INVALID_AMOUNT, _sentence(str(error)), field) from None
     choices = _choices(
-        {name: fields.get(name) for name in ("cover_fee", "anonymous", "newsletter")},
+        {name: fields.get(name) for name in ("anonymous", "newsletter")},
         {name: fields.get(name) for name in ("tribute", "tribute_name", "reason", *ATTRIBUTION)},
-        ticked=lambda value: isinstance(value, str) and value.lower() in _TICKED,
+        ticked=_ticked,
     )
     return _finish(amount, currency, frequency, fields.get("email"), fields.get("source"),
                    rules, choices, cover=_ticked(fields.get("cover_fee")),

@@ -17,7 +17,7 @@ written, on bad input or a file the format cannot hold.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from donations.reports.export import csv_lines
 from donations.reports.fiscal import report_days
 from donations.reports.gifts import (
     GIFT_COLUMNS,
+    GIFT_MONEY_COLUMNS,
     NEWSLETTER_COLUMNS,
     stream_gifts,
     stream_newsletter,
@@ -174,6 +175,7 @@ def gifts(
             session=session, first_day=first, last_day=last, timezone=settings.REPORT_TIMEZONE
         ),
         output,
+        money_columns=GIFT_MONEY_COLUMNS,
     )
 
 
@@ -203,6 +205,8 @@ def _write_csv(
     columns: tuple[str, ...],
     rows: Callable[[AsyncSession], AsyncIterator[dict[str, Any]]],
     output: Path | None,
+    *,
+    money_columns: Collection[str] = (),
 ) -> None:
     try:
         out = sys.stdout if output is None else output.open("w", encoding="utf-8", newline="")
@@ -211,7 +215,7 @@ def _write_csv(
 
     async def work(db: Database) -> None:
         async with db.session() as session:
-            async for line in csv_lines(columns, rows(session)):
+            async for line in csv_lines(columns, rows(session), money_columns=money_columns):
                 out.write(line)
 
     try:

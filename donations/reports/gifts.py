@@ -1,8 +1,9 @@
 """Gifts with the giver's choices: one row per payment in a period, for the fundraising team
 (`donations export gifts`), and the newsletter list (`donations export newsletter`).
 
-Gifts: amounts in major units beside their currency code (`amount`, `fee_covered`), the
-choices as `yes`/empty, the dedication and reason as given, and the attribution. An anonymous
+Gifts: amounts (`amount`, `fee_covered`: GIFT_MONEY_COLUMNS) in minor units beside the row's
+`currency`, which the CSV writer (donations/reports/export.py) puts in major units as every
+export does; the choices as `yes`/empty, the dedication and reason as given, and the attribution. An anonymous
 giver is marked `anonymous: yes` and their name and email are left out: the row still counts.
 
 Newsletter: one row per supporter who ticked the newsletter box on any payment in the period
@@ -18,7 +19,6 @@ from typing import Any
 from sqlalchemy import Select, Table, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations import money
 from donations.models import Supporter
 from donations.reports import counting
 from donations.reports.counting import payment
@@ -47,6 +47,7 @@ GIFT_COLUMNS = (
     "utm_term",
     "referrer",
 )
+GIFT_MONEY_COLUMNS = frozenset({"amount", "fee_covered"})  # minor units of the row's currency
 NEWSLETTER_COLUMNS = ("email", "name", "first_opt_in", "latest_gift", "gifts")
 _YES = "yes"
 
@@ -89,13 +90,9 @@ async def stream_gifts(
     result = await connection.stream(gifts_statement(start=span.start, end=span.end))
     async for values in result.mappings():
         row = dict(values)
-        currency = row["currency"]
         anonymous = bool(row["anonymous"])
         row.update(
             paid_at=iso_utc(row["paid_at"]),
-            amount=str(money.to_major(row["amount"], currency)),
-            fee_covered=str(money.to_major(row["fee_covered"], currency)),
-            currency=currency.upper(),
             anonymous=_YES if anonymous else "",
             newsletter=_YES if row["newsletter"] else "",
             # Whoever reads the file learns the gift, never who gave it.

@@ -125,16 +125,20 @@ async def contribute(request: Request) -> Response:
     verdict = await state.checkout_limiter.hit(_client(request))
     if not verdict.allowed:
         notice = TOO_MANY.format(seconds=verdict.retry_after)
-        response = await _form(request, fields=fields, notice=notice, status_code=429)
+        response = await _form(request, fields=fields, notice=notice, status_code=429, offer=offer)
         response.headers["Retry-After"] = str(verdict.retry_after)
         return response
     try:
         started = await service.start_checkout(state=state, contribution=contribution)
     except service.ProviderUnavailable as error:
         status = 503 if error.temporary else 502
-        return await _form(request, fields=fields, notice=PROVIDER_DOWN, status_code=status)
+        return await _form(
+            request, fields=fields, notice=PROVIDER_DOWN, status_code=status, offer=offer
+        )
     if started.url is None:
-        return await _form(request, fields=fields, notice=PROVIDER_DOWN, status_code=502)
+        return await _form(
+            request, fields=fields, notice=PROVIDER_DOWN, status_code=502, offer=offer
+        )
     return RedirectResponse(started.url, status_code=303)
 
 

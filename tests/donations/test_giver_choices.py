@@ -19,7 +19,7 @@ from donations.db import Database
 from donations.models import Checkout, utcnow
 from donations.offers import save_offer, validate_offer
 from donations.stripe_api import open_stripe_client
-from tests.donations.test_checkout_api import Live, live_settings, serve
+from tests.donations.test_checkout_api import Live, live_settings, pay, serve
 from tests.support.servers import free_port
 
 
@@ -90,6 +90,12 @@ async def test_every_choice_rides_on_the_session_the_subscription_and_the_row(
     metadata = found.metadata.to_dict() if found.metadata else {}
     assert {k: v for k, v in metadata.items() if k != "checkout_id"} == EXPECTED_METADATA
     assert found.amount_total == 1041
+    # The subscription keeps its own copy, which every renewal's invoice carries.
+    paid = await pay(live, answer["id"])
+    subscription = await live.stripe.v1.subscriptions.retrieve_async(
+        paid["session"]["subscription"]
+    )
+    assert subscription.metadata.to_dict() == metadata
     row = await _row(db, answer["id"])
     assert (row.amount, row.fee_covered, row.anonymous, row.newsletter) == (1041, 41, True, True)
     assert (row.tribute, row.tribute_name) == ("honour", "Ida B. Wells")
@@ -111,6 +117,9 @@ async def test_a_one_off_puts_the_choices_on_its_payment_intent(live: Live) -> N
     assert found.metadata is not None
     assert (found.metadata["anonymous"], found.metadata["utm_source"]) == ("true", "x")
     assert "fee_covered" not in found.metadata and "newsletter" not in found.metadata
+    paid = await pay(live, response.json()["id"])
+    intent = await live.stripe.v1.payment_intents.retrieve_async(paid["session"]["payment_intent"])
+    assert intent.metadata.to_dict() == found.metadata.to_dict()
 
 
 @pytest.mark.asyncio

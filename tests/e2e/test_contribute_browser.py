@@ -298,7 +298,7 @@ async def test_reader_gives_with_every_choice_and_the_reports_show_it(
         "kind": "recurring",
         "amount": "12.44",
         "fee_covered": "0.44",
-        "currency": "EUR",
+        "currency": "eur",
         "anonymous": "yes",
         "name": "",
         "email": "",

@@ -11,7 +11,13 @@ import pytest
 import stripe_events as se
 from donations.db import Database
 from donations.reports.choices import stream_choices
-from donations.reports.gifts import stream_gifts, stream_newsletter
+from donations.reports.export import csv_lines
+from donations.reports.gifts import (
+    GIFT_COLUMNS,
+    GIFT_MONEY_COLUMNS,
+    stream_gifts,
+    stream_newsletter,
+)
 from donations.reports.sources import stream_sources
 from tests.webhooks.test_handlers import DAY, T, deliver
 
@@ -81,8 +87,25 @@ async def test_the_gifts_export_hides_who_gave_anonymously(db: Database) -> None
         rows = await _all(
             stream_gifts(session=session, first_day=FIRST, last_day=LAST, timezone="UTC")
         )
+        lines = [
+            line
+            async for chunk in csv_lines(
+                GIFT_COLUMNS,
+                stream_gifts(session=session, first_day=FIRST, last_day=LAST, timezone="UTC"),
+                money_columns=GIFT_MONEY_COLUMNS,
+            )
+            for line in chunk.splitlines()
+        ]
     first = rows[0]
-    assert (first["amount"], first["fee_covered"], first["currency"]) == ("10.41", "0.41", "EUR")
+    assert (first["amount"], first["fee_covered"], first["currency"]) == (1041, 41, "eur")
+    # The file: major units beside the currency's code as every export writes them.
+    written = dict(zip(lines[0].split(","), lines[1].split(","), strict=True))
+    assert (written["amount"], written["fee_covered"], written["currency"]) == (
+        "10.41",
+        "0.41",
+        "eur",
+    )
+    assert (written["anonymous"], written["name"], written["email"]) == ("yes", "", "")
     assert (first["anonymous"], first["name"], first["email"]) == ("yes", None, None)
     assert (first["reason"], first["utm_medium"], first["source"]) == (
         "Why not",
@@ -91,7 +114,7 @@ async def test_the_gifts_export_hides_who_gave_anonymously(db: Database) -> None
     )
     named = [row for row in rows if row["email"] == "bo@example.org"]
     assert [(r["amount"], r["tribute"], r["newsletter"], r["anonymous"]) for r in named] == [
-        ("7.00", "memory", "yes", ""), ("25.00", "memory", "yes", ""), ("7.00", "memory", "yes", ""),
+        (700, "memory", "yes", ""), (2500, "memory", "yes", ""), (700, "memory", "yes", ""),
     ]  # fmt: skip
 
 

@@ -130,8 +130,7 @@ async def _book_gift(
         customer=customer,
         supporter_id=supporter_id,
         checkout_id=checkout_id,
-        source=metadata.get(SOURCE),
-        choices=Choices.from_metadata(metadata),
+        metadata=metadata,
     )
     payment_id = await bookings.book(session, booking)
     await notices.receipt(
@@ -186,7 +185,6 @@ async def _record(
     if paid:
         # Only ever turns true: a late "unpaid" completion does not undo a payment.
         await execute(session, update(Checkout).where(where).values(paid=True))
-    where = or_(col(Checkout.id) == checkout_id, col(Checkout.stripe_session_id) == session_id)
     current = (await execute(session, select(Checkout.status).where(where))).scalar()
     if (
         current is not None

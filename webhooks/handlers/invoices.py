@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, delete, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.checkout.metadata import CHECKOUT_ID, SOURCE, Choices
+from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Payment, PaymentKind
 from donations.sql import execute
 from donations.supporters import identify
@@ -103,8 +103,7 @@ async def on_invoice_paid(*, session: AsyncSession, event: Event) -> Note:
             supporter_id=supporter_id,
             membership_id=membership_id,
             checkout_id=metadata.get(CHECKOUT_ID),
-            source=metadata.get(SOURCE),
-            choices=Choices.from_metadata(metadata),
+            metadata=metadata,
         ),
     )
     # Before basil the invoice names its PaymentIntent and charge; since, its invoice

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.checkout.metadata import CHECKOUT_ID, SOURCE, Choices, is_our_one_off
+from donations.checkout.metadata import CHECKOUT_ID, is_our_one_off
 from donations.models import Checkout, Payment, PaymentKey, PaymentKind
 from donations.sql import execute, fill_missing
 from donations.supporters import identify
@@ -76,8 +76,7 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
             customer=customer,
             supporter_id=supporter_id,
             checkout_id=metadata[CHECKOUT_ID],
-            source=metadata.get(SOURCE),
-            choices=Choices.from_metadata(metadata),
+            metadata=metadata,
         )
         payment_id = await bookings.book(session, booking)
         await notices.receipt(
