@@ -243,8 +243,9 @@ async def thanks(request: Request) -> Response:
 
 
 def _monthly_offer(state: AppState, given: service.Given) -> dict[str, str] | None:
-    """After a one-off gift: the same amount every month, a signed link (web/account.py)."""
-    if given.frequency != Frequency.one_off.value:
+    """After a one-off gift: the same amount every month, a signed link (web/account.py).
+    Not after a payment that failed: the reader has just been told nothing was taken."""
+    if given.frequency != Frequency.one_off.value or given.progress == service.Progress.failed:
         return None
     link = account.monthly_offer_link(
         state, amount=given.amount, currency=given.currency, session_id=given.session_id

@@ -26,6 +26,7 @@ async def test_a_bank_debit_is_processing_until_its_money_arrives(
     await deliver(db, [e for e in gift.events if e not in completed])
     paid = await client.get(f"/contribute/thanks?session_id={gift.session_id}")
     assert '<p id="payment-state" class="state paid">A receipt is on its way' in paid.text
+    assert 'id="make-monthly"' in paid.text  # a paid one-off gift is asked to go monthly
     assert "Your payment is processing" not in paid.text
 
 
@@ -40,6 +41,7 @@ async def test_a_failed_debit_says_nothing_was_taken(
         "<strong>Your bank did not complete the payment</strong>, so nothing was taken."
         in page.text
     )
+    assert "Make it monthly?" not in page.text
 
 
 @pytest.mark.asyncio
