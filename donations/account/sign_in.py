@@ -163,11 +163,6 @@ async def signed_in(
     return SignedIn(supporter_id=row[0], email=row[1], key_hash=key_hash)
 
 
-async def sign_out(db: Database, *, key_hash: str, now: datetime) -> None:
-    async with db.writing_session() as session:
-        await end_session(session, key_hash=key_hash, now=now)
-
-
 async def end_session(session: AsyncSession, *, key_hash: str, now: datetime) -> None:
     await execute(
         session,

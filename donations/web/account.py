@@ -258,8 +258,8 @@ async def sign_out(request: Request) -> Response:
     assert who is not None
     state = app_state(request)
     now = utcnow()
-    await sign_in.sign_out(state.db, key_hash=who.key_hash, now=now)
     async with state.db.writing_session() as session:
+        await sign_in.end_session(session, key_hash=who.key_hash, now=now)
         audit(
             session=session,
             actor=f"supporter:{who.supporter_id}",
