@@ -53,6 +53,7 @@ from donations.money import to_major
 from donations.reports.fiscal import fiscal_year_of
 from donations.staff import Action, audit
 from donations.state import AppState, app_state
+from donations.supporters import MAX_EMAIL_LENGTH, normalise_email
 from donations.web.csrf import same_site
 from donations.web.templates import templates
 
@@ -165,14 +166,15 @@ async def ask_for_link(request: Request) -> Response:
     email = email.strip() if isinstance(email, str) else ""
     if not same_site(request, settings.SITE_URL):
         return _page(request, "sign_in_form", {"notice": CROSS_SITE, "email": email}, 403)
-    if "@" not in email or len(email) > 254:
+    address = normalise_email(email)
+    if address is None or "@" not in address or len(email) > MAX_EMAIL_LENGTH:
         notice = "That does not look like an email address."
         return _page(request, "sign_in_form", {"notice": notice, "email": email}, 422)
     limits = state.account_limits
     for verdict in (
         await limits.per_client.hit("account-client:" + (_client(request) or "unknown")),
         # Counted by a digest: Redis (or a memory dump) holds no reader's address.
-        await limits.per_email.hit("account-email:" + digest(email.lower())),
+        await limits.per_email.hit("account-email:" + digest(address)),
     ):
         if not verdict.allowed:
             minutes = max(1, -(-verdict.retry_after // 60))
