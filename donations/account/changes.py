@@ -95,7 +95,7 @@ async def change_amount(
                             "currency": membership.currency,
                             "product": product if isinstance(product, str) else product["id"],
                             "unit_amount": amount,
-                            "recurring": {"interval": "month" if interval == "month" else "year"},
+                            "recurring": {"interval": interval},
                         },
                     }
                 ],
