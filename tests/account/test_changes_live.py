@@ -243,6 +243,15 @@ async def test_an_amount_outside_the_limits_is_refused_without_calling_stripe(
     assert bad_pause.status_code == 422
     async with db.session() as session:
         assert (await session.exec(select(AccountChange))).all() == []
+    # Stripe's subscription is as it was: the same price, no pause.
+    subscription = (
+        await http.get(
+            f"/stripe-emulator/v1/subscriptions/{sub}",
+            headers={"Authorization": "Bearer sk_test_emulator"},
+        )
+    ).json()
+    assert subscription["items"]["data"][0]["price"]["unit_amount"] == 500
+    assert subscription["pause_collection"] is None
 
 
 @pytest.mark.asyncio
