@@ -73,10 +73,11 @@ async def issue_link(
         if supporter_id is None:
             return None
         token = new_token()
+        token_hash = digest(token)
         expires_at = now + timedelta(minutes=minutes)
         session.add(
             SignInLink(
-                token_hash=digest(token),
+                token_hash=token_hash,
                 supporter_id=supporter_id,
                 created_at=now,
                 expires_at=expires_at,
@@ -89,10 +90,10 @@ async def issue_link(
             to=address,
             url=url,
             minutes=minutes,
-            token_hash=digest(token),
+            token_hash=token_hash,
             now=now,
         )
-    return IssuedLink(supporter_id, address, url, digest(token), expires_at)
+    return IssuedLink(supporter_id, address, url, token_hash, expires_at)
 
 
 def link_token(key: bytes, value: str | None) -> str | None:
