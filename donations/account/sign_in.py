@@ -25,6 +25,7 @@ from donations.account.tokens import digest, new_token, sign, unsign
 from donations.db import Database
 from donations.models import AccountSession, SignInLink, Supporter
 from donations.sql import execute
+from donations.staff import Action, audit
 from donations.supporters import normalise_email
 
 LINK = "sign-in"
@@ -102,10 +103,17 @@ def link_token(key: bytes, value: str | None) -> str | None:
 
 
 async def redeem(
-    db: Database, *, key: bytes, value: str | None, session_hours: int, now: datetime
-) -> tuple[str, int] | None:
-    """Use a sign-in link once: (the signed cookie value, the supporter's id), or None when
-    the link is forged, unknown, used or expired (the reader is told the same for each)."""
+    db: Database,
+    *,
+    key: bytes,
+    value: str | None,
+    session_hours: int,
+    client_ip: str | None,
+    now: datetime,
+) -> str | None:
+    """Use a sign-in link once: the signed cookie value, or None when the link is forged,
+    unknown, used or expired (the reader is told the same for each). The session and its
+    audit row are written in the transaction that uses the link."""
     token = link_token(key, value)
     if token is None:
         return None
@@ -134,7 +142,14 @@ async def redeem(
                 expires_at=now + timedelta(hours=session_hours),
             )
         )
-    return sign(key, COOKIE, session_key), supporter_id
+        audit(
+            session=session,
+            actor=f"supporter:{supporter_id}",
+            action=Action.account_signed_in,
+            client_ip=client_ip,
+            at=now,
+        )
+    return sign(key, COOKIE, session_key)
 
 
 async def signed_in(

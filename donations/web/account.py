@@ -221,25 +221,16 @@ async def use_link(request: Request) -> Response:
     if not same_site(request, settings.SITE_URL):
         return _page(request, "sign_in_form", {"notice": CROSS_SITE}, 403)
     token = form.get("token")
-    now = utcnow()
-    redeemed = await sign_in.redeem(
+    cookie = await sign_in.redeem(
         state.db,
         key=_key(state),
         value=token if isinstance(token, str) else None,
         session_hours=settings.ACCOUNT_SESSION_HOURS,
-        now=now,
+        client_ip=_client(request),
+        now=utcnow(),
     )
-    if redeemed is None:
+    if cookie is None:
         return _page(request, "sign_in_form", {"notice": BAD_LINK}, 400)
-    cookie, supporter_id = redeemed
-    async with state.db.writing_session() as session:
-        audit(
-            session=session,
-            actor=f"supporter:{supporter_id}",
-            action=Action.account_signed_in,
-            client_ip=_client(request),
-            at=now,
-        )
     response = RedirectResponse("/account", status_code=303)
     response.set_cookie(
         sign_in.COOKIE,
