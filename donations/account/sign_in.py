@@ -56,10 +56,11 @@ async def issue_link(
     email: str,
     site_url: str,
     minutes: int,
+    client_ip: str | None,
     now: datetime,
 ) -> IssuedLink | None:
-    """A sign-in link for the supporter with this email, its email queued in the outbox in
-    the same transaction; None when nobody has the address."""
+    """A sign-in link for the supporter with this email, its email queued in the outbox and
+    its audit row written in the same transaction; None when nobody has the address."""
     address = normalise_email(email)
     if address is None:
         return None
@@ -93,6 +94,13 @@ async def issue_link(
             minutes=minutes,
             token_hash=token_hash,
             now=now,
+        )
+        audit(
+            session=session,
+            actor=f"supporter:{supporter_id}",
+            action=Action.account_link_sent,
+            client_ip=client_ip,
+            at=now,
         )
     return IssuedLink(supporter_id, address, url, token_hash, expires_at)
 

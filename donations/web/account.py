@@ -183,24 +183,15 @@ async def ask_for_link(request: Request) -> Response:
             )
             response.headers["Retry-After"] = str(verdict.retry_after)
             return response
-    now = utcnow()
-    issued = await sign_in.issue_link(
+    await sign_in.issue_link(
         state.db,
         key=_key(state),
         email=email,
         site_url=settings.SITE_URL,
         minutes=settings.ACCOUNT_LINK_MINUTES,
-        now=now,
+        client_ip=_client(request),
+        now=utcnow(),
     )
-    if issued is not None:
-        async with state.db.writing_session() as session:
-            audit(
-                session=session,
-                actor=f"supporter:{issued.supporter_id}",
-                action=Action.account_link_sent,
-                client_ip=_client(request),
-                at=now,
-            )
     # The same page for an address we know and one we do not; the outbox's worker sends the
     # email within its next pass (seconds).
     return _page(request, "link_sent", {"minutes": settings.ACCOUNT_LINK_MINUTES})

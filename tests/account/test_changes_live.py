@@ -188,6 +188,7 @@ async def test_a_member_changes_pauses_resumes_replaces_the_card_and_cancels(
     async with db.session() as session:
         actions = (await session.exec(select(AuditLog.action).order_by(col(AuditLog.id)))).all()
     assert actions == [
+        "account_link_sent",
         "account_signed_in",
         "account_amount_changed",
         "account_paused",

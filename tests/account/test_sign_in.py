@@ -138,7 +138,7 @@ async def test_signing_out_ends_the_session_on_the_server(
         ended = (await session.exec(select(AccountSession.ended_at))).one()
         actions = (await session.exec(select(AuditLog.action).order_by(col(AuditLog.id)))).all()
     assert ended is not None
-    assert actions == ["account_signed_in", "account_signed_out"]
+    assert actions == ["account_link_sent", "account_signed_in", "account_signed_out"]
 
 
 @pytest.mark.asyncio
