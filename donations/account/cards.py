@@ -55,26 +55,20 @@ async def start(state: AppState, actor: Actor, membership: Membership, *, now: d
         change_id = change.id
     metadata = {CHANGE_ID: str(change_id), SUBSCRIPTION: membership.stripe_subscription_id}
     site = state.settings.SITE_URL
-    created: list[stripe.checkout.Session] = []
-
-    async def call() -> None:
-        created.append(
-            await state.stripe.v1.checkout.sessions.create_async(
-                {
-                    "mode": "setup",
-                    "currency": membership.currency,
-                    "customer": str(membership.stripe_customer_id),
-                    "metadata": metadata,
-                    "setup_intent_data": {"metadata": metadata},
-                    "success_url": site + "/account/card/done?session_id={CHECKOUT_SESSION_ID}",
-                    "cancel_url": site + "/account",
-                },
-                {"idempotency_key": f"account-card-{change_id}"},
-            )
+    checkout = await call_stripe(
+        lambda: state.stripe.v1.checkout.sessions.create_async(
+            {
+                "mode": "setup",
+                "currency": membership.currency,
+                "customer": str(membership.stripe_customer_id),
+                "metadata": metadata,
+                "setup_intent_data": {"metadata": metadata},
+                "success_url": site + "/account/card/done?session_id={CHECKOUT_SESSION_ID}",
+                "cancel_url": site + "/account",
+            },
+            {"idempotency_key": f"account-card-{change_id}"},
         )
-
-    await call_stripe(call)
-    checkout = created[0]
+    )
     async with state.db.writing_session() as session:
         await execute(
             session,
@@ -129,14 +123,17 @@ async def finish(state: AppState, actor: Actor, change: AccountChange, *, now: d
     """Make the card saved by `change`'s session the subscription's default: whether it is."""
     if change.payment_method is not None:
         return True
-    if change.stripe_session_id is None:
+    session_id = change.stripe_session_id
+    if session_id is None:
         return False
     async with state.db.session() as session:
         membership = await session.get(Membership, change.membership_id)
     if membership is None:
         return False
-    checkout = await state.stripe.v1.checkout.sessions.retrieve_async(
-        change.stripe_session_id, {"expand": ["setup_intent"]}
+    checkout = await call_stripe(
+        lambda: state.stripe.v1.checkout.sessions.retrieve_async(
+            session_id, {"expand": ["setup_intent"]}
+        )
     )
     intent = checkout.setup_intent
     if checkout.status != "complete" or not isinstance(intent, stripe.SetupIntent):
@@ -187,5 +184,5 @@ async def finish_saved(state: AppState, actor: Actor, *, now: datetime) -> None:
     for change in waiting:
         try:
             await finish(state, actor, change, now=now)
-        except (ChangeRefused, stripe.StripeError):
+        except ChangeRefused:
             logger.warning("saved card %s not yet made the default", change.id, exc_info=True)

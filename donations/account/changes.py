@@ -18,9 +18,10 @@ from __future__ import annotations
 import calendar
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import stripe
 
@@ -30,6 +31,8 @@ from donations.staff import Action, audit
 from donations.state import AppState
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PAUSE_MONTHS = (1, 2, 3)
 # Stripe's `cancellation_details.feedback` values, in the words the form shows.
@@ -95,7 +98,7 @@ async def change_amount(
                             "currency": membership.currency,
                             "product": product if isinstance(product, str) else product["id"],
                             "unit_amount": amount,
-                            "recurring": {"interval": "month" if interval == "month" else "year"},
+                            "recurring": {"interval": interval},
                         },
                     }
                 ],
@@ -202,10 +205,11 @@ async def cancel(
     )
 
 
-async def call_stripe(call: Any) -> None:
-    """Run a Stripe call; a refusal or an outage becomes ChangeRefused for the reader."""
+async def call_stripe(call: Callable[[], Awaitable[T]]) -> T:
+    """Run a Stripe call for its answer; a refusal or an outage becomes ChangeRefused for the
+    reader."""
     try:
-        await call()
+        return await call()
     except (stripe.APIConnectionError, stripe.RateLimitError) as error:
         logger.warning("account change: Stripe unavailable: %s", error)
         raise ChangeRefused(STRIPE_DOWN) from error

@@ -111,7 +111,10 @@ async def overview(session: AsyncSession, supporter_id: int) -> Overview:
     )
 
 
-async def gifts(session: AsyncSession, supporter_id: int) -> list[Gift]:
+async def gifts(
+    session: AsyncSession, supporter_id: int, *, payment_id: int | None = None
+) -> list[Gift]:
+    """The supporter's gifts, newest first; only the one with `payment_id` when given."""
     refunded = (
         select(func.coalesce(func.sum(Refund.amount), 0))
         .where(
@@ -121,8 +124,7 @@ async def gifts(session: AsyncSession, supporter_id: int) -> list[Gift]:
         .scalar_subquery()
     )
     # Seven columns: more than SQLModel's select() is typed for.
-    rows = await execute(
-        session,
+    query = (
         columns(
             col(Payment.id),
             col(Payment.kind),
@@ -134,16 +136,17 @@ async def gifts(session: AsyncSession, supporter_id: int) -> list[Gift]:
         )
         .outerjoin(Membership, col(Membership.id) == col(Payment.membership_id))
         .where(col(Payment.supporter_id) == supporter_id)
-        .order_by(col(Payment.paid_at).desc(), col(Payment.id).desc()),
+        .order_by(col(Payment.paid_at).desc(), col(Payment.id).desc())
     )
-    return [Gift(*row) for row in rows]
+    if payment_id is not None:
+        query = query.where(col(Payment.id) == payment_id)
+    return [Gift(*row) for row in await execute(session, query)]
 
 
 async def gift(session: AsyncSession, supporter_id: int, payment_id: int) -> Gift | None:
     """One of this supporter's gifts (a receipt), or None: another's is not theirs to see."""
-    return next(
-        (each for each in await gifts(session, supporter_id) if each.id == payment_id), None
-    )
+    found = await gifts(session, supporter_id, payment_id=payment_id)
+    return found[0] if found else None
 
 
 async def memberships(session: AsyncSession, supporter_id: int) -> list[MembershipView]:

@@ -25,6 +25,7 @@ from donations.account.tokens import digest, new_token, sign, unsign
 from donations.db import Database
 from donations.models import AccountSession, SignInLink, Supporter
 from donations.sql import execute
+from donations.staff import Action, audit
 from donations.supporters import normalise_email
 
 LINK = "sign-in"
@@ -55,10 +56,11 @@ async def issue_link(
     email: str,
     site_url: str,
     minutes: int,
+    client_ip: str | None,
     now: datetime,
 ) -> IssuedLink | None:
-    """A sign-in link for the supporter with this email, its email queued in the outbox in
-    the same transaction; None when nobody has the address."""
+    """A sign-in link for the supporter with this email, its email queued in the outbox and
+    its audit row written in the same transaction; None when nobody has the address."""
     address = normalise_email(email)
     if address is None:
         return None
@@ -73,10 +75,11 @@ async def issue_link(
         if supporter_id is None:
             return None
         token = new_token()
+        token_hash = digest(token)
         expires_at = now + timedelta(minutes=minutes)
         session.add(
             SignInLink(
-                token_hash=digest(token),
+                token_hash=token_hash,
                 supporter_id=supporter_id,
                 created_at=now,
                 expires_at=expires_at,
@@ -89,10 +92,17 @@ async def issue_link(
             to=address,
             url=url,
             minutes=minutes,
-            token_hash=digest(token),
+            token_hash=token_hash,
             now=now,
         )
-    return IssuedLink(supporter_id, address, url, digest(token), expires_at)
+        audit(
+            session=session,
+            actor=f"supporter:{supporter_id}",
+            action=Action.account_link_sent,
+            client_ip=client_ip,
+            at=now,
+        )
+    return IssuedLink(supporter_id, address, url, token_hash, expires_at)
 
 
 def link_token(key: bytes, value: str | None) -> str | None:
@@ -101,10 +111,17 @@ def link_token(key: bytes, value: str | None) -> str | None:
 
 
 async def redeem(
-    db: Database, *, key: bytes, value: str | None, session_hours: int, now: datetime
-) -> tuple[str, int] | None:
-    """Use a sign-in link once: (the signed cookie value, the supporter's id), or None when
-    the link is forged, unknown, used or expired (the reader is told the same for each)."""
+    db: Database,
+    *,
+    key: bytes,
+    value: str | None,
+    session_hours: int,
+    client_ip: str | None,
+    now: datetime,
+) -> str | None:
+    """Use a sign-in link once: the signed cookie value, or None when the link is forged,
+    unknown, used or expired (the reader is told the same for each). The session and its
+    audit row are written in the transaction that uses the link."""
     token = link_token(key, value)
     if token is None:
         return None
@@ -133,7 +150,14 @@ async def redeem(
                 expires_at=now + timedelta(hours=session_hours),
             )
         )
-    return sign(key, COOKIE, session_key), supporter_id
+        audit(
+            session=session,
+            actor=f"supporter:{supporter_id}",
+            action=Action.account_signed_in,
+            client_ip=client_ip,
+            at=now,
+        )
+    return sign(key, COOKIE, session_key)
 
 
 async def signed_in(
@@ -161,11 +185,6 @@ async def signed_in(
     if row is None:
         return None
     return SignedIn(supporter_id=row[0], email=row[1], key_hash=key_hash)
-
-
-async def sign_out(db: Database, *, key_hash: str, now: datetime) -> None:
-    async with db.writing_session() as session:
-        await end_session(session, key_hash=key_hash, now=now)
 
 
 async def end_session(session: AsyncSession, *, key_hash: str, now: datetime) -> None:

@@ -28,6 +28,7 @@ supporter's is a 404, whoever's it is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlmodel import col, select
@@ -52,6 +53,7 @@ from donations.money import to_major
 from donations.reports.fiscal import fiscal_year_of
 from donations.staff import Action, audit
 from donations.state import AppState, app_state
+from donations.supporters import MAX_EMAIL_LENGTH, normalise_email
 from donations.web.csrf import same_site
 from donations.web.templates import templates
 
@@ -164,14 +166,15 @@ async def ask_for_link(request: Request) -> Response:
     email = email.strip() if isinstance(email, str) else ""
     if not same_site(request, settings.SITE_URL):
         return _page(request, "sign_in_form", {"notice": CROSS_SITE, "email": email}, 403)
-    if "@" not in email or len(email) > 254:
+    address = normalise_email(email)
+    if address is None or "@" not in address or len(email) > MAX_EMAIL_LENGTH:
         notice = "That does not look like an email address."
         return _page(request, "sign_in_form", {"notice": notice, "email": email}, 422)
     limits = state.account_limits
     for verdict in (
         await limits.per_client.hit("account-client:" + (_client(request) or "unknown")),
         # Counted by a digest: Redis (or a memory dump) holds no reader's address.
-        await limits.per_email.hit("account-email:" + digest(email.lower())),
+        await limits.per_email.hit("account-email:" + digest(address)),
     ):
         if not verdict.allowed:
             minutes = max(1, -(-verdict.retry_after // 60))
@@ -180,24 +183,15 @@ async def ask_for_link(request: Request) -> Response:
             )
             response.headers["Retry-After"] = str(verdict.retry_after)
             return response
-    now = utcnow()
-    issued = await sign_in.issue_link(
+    await sign_in.issue_link(
         state.db,
         key=_key(state),
         email=email,
         site_url=settings.SITE_URL,
         minutes=settings.ACCOUNT_LINK_MINUTES,
-        now=now,
+        client_ip=_client(request),
+        now=utcnow(),
     )
-    if issued is not None:
-        async with state.db.writing_session() as session:
-            audit(
-                session=session,
-                actor=f"supporter:{issued.supporter_id}",
-                action=Action.account_link_sent,
-                client_ip=_client(request),
-                at=now,
-            )
     # The same page for an address we know and one we do not; the outbox's worker sends the
     # email within its next pass (seconds).
     return _page(request, "link_sent", {"minutes": settings.ACCOUNT_LINK_MINUTES})
@@ -218,25 +212,16 @@ async def use_link(request: Request) -> Response:
     if not same_site(request, settings.SITE_URL):
         return _page(request, "sign_in_form", {"notice": CROSS_SITE}, 403)
     token = form.get("token")
-    now = utcnow()
-    redeemed = await sign_in.redeem(
+    cookie = await sign_in.redeem(
         state.db,
         key=_key(state),
         value=token if isinstance(token, str) else None,
         session_hours=settings.ACCOUNT_SESSION_HOURS,
-        now=now,
+        client_ip=_client(request),
+        now=utcnow(),
     )
-    if redeemed is None:
+    if cookie is None:
         return _page(request, "sign_in_form", {"notice": BAD_LINK}, 400)
-    cookie, supporter_id = redeemed
-    async with state.db.writing_session() as session:
-        audit(
-            session=session,
-            actor=f"supporter:{supporter_id}",
-            action=Action.account_signed_in,
-            client_ip=_client(request),
-            at=now,
-        )
     response = RedirectResponse("/account", status_code=303)
     response.set_cookie(
         sign_in.COOKIE,
@@ -257,8 +242,8 @@ async def sign_out(request: Request) -> Response:
     assert who is not None
     state = app_state(request)
     now = utcnow()
-    await sign_in.sign_out(state.db, key_hash=who.key_hash, now=now)
     async with state.db.writing_session() as session:
+        await sign_in.end_session(session, key_hash=who.key_hash, now=now)
         audit(
             session=session,
             actor=f"supporter:{who.supporter_id}",
@@ -319,35 +304,51 @@ def _statement_years(state: AppState, seen: overview.Overview) -> list[int]:
 # Changes to a membership
 
 
-async def _membership_form(
-    request: Request,
-) -> tuple[Actor, Membership, dict[str, str]] | Response:
-    who, fields, refused = await _posted(request)
-    if refused is not None:
-        return refused
-    assert who is not None
-    async with app_state(request).db.session() as session:
-        membership = await overview.own_membership(
-            session, who.supporter_id, request.path_params["subscription"]
-        )
-    if membership is None:
-        return _page(request, "message", {"message": "No such membership in your account."}, 404)
-    if membership.status not in overview.CHANGEABLE or membership.ended_at is not None:
-        # Stripe refuses most changes to these; say so without asking it.
-        return _refused(request, "This membership has ended and can no longer be changed.", 409)
-    return Actor(who.supporter_id, _client(request)), membership, fields
+Change = Callable[[Request, AppState, Actor, Membership, dict[str, str]], Awaitable[Response]]
+
+
+def _membership_change(change: Change) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint for a change to the signed-in supporter's own membership: the form is
+    checked (_posted), the membership found and still changeable, and a refusal from Stripe
+    (ChangeRefused) shown to the reader; `change` checks its own fields and asks Stripe."""
+
+    async def endpoint(request: Request) -> Response:
+        who, fields, refused = await _posted(request)
+        if refused is not None:
+            return refused
+        assert who is not None
+        state = app_state(request)
+        async with state.db.session() as session:
+            membership = await overview.own_membership(
+                session, who.supporter_id, request.path_params["subscription"]
+            )
+        if membership is None:
+            message = "No such membership in your account."
+            return _page(request, "message", {"message": message}, 404)
+        if membership.status not in overview.CHANGEABLE or membership.ended_at is not None:
+            # Stripe refuses most changes to these; say so without asking it.
+            return _refused(request, "This membership has ended and can no longer be changed.", 409)
+        actor = Actor(who.supporter_id, _client(request))
+        try:
+            return await change(request, state, actor, membership, fields)
+        except ChangeRefused as refused_by_stripe:
+            return _refused(request, str(refused_by_stripe), 502)
+
+    return endpoint
 
 
 def _refused(request: Request, message: str, status_code: int) -> Response:
     return _page(request, "message", {"message": message, "back": True}, status_code)
 
 
-async def change_amount(request: Request) -> Response:
-    found = await _membership_form(request)
-    if isinstance(found, Response):
-        return found
-    actor, membership, fields = found
-    state = app_state(request)
+def _done(what: str) -> Response:
+    return RedirectResponse(f"/account?done={what}", status_code=303)
+
+
+@_membership_change
+async def change_amount(
+    request: Request, state: AppState, actor: Actor, membership: Membership, fields: dict[str, str]
+) -> Response:
     frequency = fields.get("frequency", "")
     if frequency not in (Frequency.monthly, Frequency.annual):
         return _refused(request, "Choose monthly or annual.", 422)
@@ -357,71 +358,51 @@ async def change_amount(request: Request) -> Response:
              "frequency": frequency},
             ContributionRules.from_settings(state.settings),
         )  # fmt: skip
-        await changes.change_amount(
-            state, actor, membership, amount=wanted.amount, frequency=wanted.frequency,
-            now=utcnow(),
-        )  # fmt: skip
     except ContributionError as error:
         return _refused(request, error.message, 422)
-    except ChangeRefused as refused:
-        return _refused(request, str(refused), 502)
-    return RedirectResponse("/account?done=amount", status_code=303)
+    await changes.change_amount(
+        state, actor, membership, amount=wanted.amount, frequency=wanted.frequency, now=utcnow()
+    )
+    return _done("amount")
 
 
-async def pause(request: Request) -> Response:
-    found = await _membership_form(request)
-    if isinstance(found, Response):
-        return found
-    actor, membership, fields = found
+@_membership_change
+async def pause(
+    request: Request, state: AppState, actor: Actor, membership: Membership, fields: dict[str, str]
+) -> Response:
     months = fields.get("months", "")
     if not months.isdigit() or int(months) not in changes.PAUSE_MONTHS:
         return _refused(request, "A pause lasts 1, 2 or 3 months.", 422)
-    try:
-        await changes.pause(app_state(request), actor, membership, months=int(months), now=utcnow())
-    except ChangeRefused as refused:
-        return _refused(request, str(refused), 502)
-    return RedirectResponse("/account?done=pause", status_code=303)
+    await changes.pause(state, actor, membership, months=int(months), now=utcnow())
+    return _done("pause")
 
 
-async def resume(request: Request) -> Response:
-    found = await _membership_form(request)
-    if isinstance(found, Response):
-        return found
-    actor, membership, _ = found
-    try:
-        await changes.resume(app_state(request), actor, membership, now=utcnow())
-    except ChangeRefused as refused:
-        return _refused(request, str(refused), 502)
-    return RedirectResponse("/account?done=resume", status_code=303)
+@_membership_change
+async def resume(
+    request: Request, state: AppState, actor: Actor, membership: Membership, fields: dict[str, str]
+) -> Response:
+    await changes.resume(state, actor, membership, now=utcnow())
+    return _done("resume")
 
 
-async def cancel(request: Request) -> Response:
-    found = await _membership_form(request)
-    if isinstance(found, Response):
-        return found
-    actor, membership, fields = found
+@_membership_change
+async def cancel(
+    request: Request, state: AppState, actor: Actor, membership: Membership, fields: dict[str, str]
+) -> Response:
     feedback = fields.get("feedback", "")
     if feedback not in changes.FEEDBACK:
         return _refused(request, "Please tell us why you are leaving.", 422)
-    try:
-        await changes.cancel(
-            app_state(request), actor, membership, feedback=feedback,
-            comment=fields.get("comment", ""), now=utcnow(),
-        )  # fmt: skip
-    except ChangeRefused as refused:
-        return _refused(request, str(refused), 502)
-    return RedirectResponse("/account?done=cancel", status_code=303)
+    await changes.cancel(
+        state, actor, membership, feedback=feedback, comment=fields.get("comment", ""), now=utcnow()
+    )
+    return _done("cancel")
 
 
-async def new_card(request: Request) -> Response:
-    found = await _membership_form(request)
-    if isinstance(found, Response):
-        return found
-    actor, membership, _ = found
-    try:
-        url = await cards.start(app_state(request), actor, membership, now=utcnow())
-    except ChangeRefused as refused:
-        return _refused(request, str(refused), 502)
+@_membership_change
+async def new_card(
+    request: Request, state: AppState, actor: Actor, membership: Membership, fields: dict[str, str]
+) -> Response:
+    url = await cards.start(state, actor, membership, now=utcnow())
     return RedirectResponse(url, status_code=303)
 
 
@@ -439,7 +420,7 @@ async def card_done(request: Request) -> Response:
         await cards.finish(state, Actor(who.supporter_id, _client(request)), change, now=utcnow())
     except ChangeRefused as refused:
         return _refused(request, str(refused), 502)
-    return RedirectResponse("/account?done=card", status_code=303)
+    return _done("card")
 
 
 # Giving monthly instead

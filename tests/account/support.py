@@ -71,6 +71,7 @@ async def link_for(db: Database, settings: Settings, email: str, *, minutes: int
         email=email,
         site_url=settings.SITE_URL,
         minutes=minutes,
+        client_ip=None,
         now=utcnow(),
     )
     assert issued is not None

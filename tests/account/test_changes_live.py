@@ -21,7 +21,7 @@ from donations.db import Database
 from donations.models import AccountChange, AuditLog, Membership, Payment, Supporter, utcnow
 from donations.reports.members import members_report
 from donations.settings import Settings
-from tests.account.support import CSRF_FIELD, link_for
+from tests.account.support import CSRF_FIELD, TOKEN_FIELD, link_for
 from tests.support.servers import free_port, serve_in_thread
 
 pytestmark = pytest.mark.e2e
@@ -94,27 +94,34 @@ async def membership(db: Database) -> Membership:
         return (await session.exec(select(Membership))).one()
 
 
+async def sign_in_as(
+    http: httpx.AsyncClient, db: Database, settings: Settings, email: str
+) -> tuple[str, str]:
+    """Sign `email` in by their emailed link: (the account page's CSRF token, the membership's
+    subscription)."""
+    link = await link_for(db, settings, email)
+    page = await http.get(link.removeprefix(settings.SITE_URL))
+    token = TOKEN_FIELD.search(page.text)
+    assert token is not None
+    await http.post("/account/sign-in", data={"token": token.group(1)})
+    csrf = CSRF_FIELD.search((await http.get("/account")).text)
+    assert csrf is not None
+    return csrf.group(1), (await membership(db)).stripe_subscription_id
+
+
 @pytest.mark.asyncio
 async def test_a_member_changes_pauses_resumes_replaces_the_card_and_cancels(
     http: httpx.AsyncClient, db: Database, live_settings: Settings
 ) -> None:
     await give_monthly(http, "ana@example.org", 1000)
     assert await figures(db) == {"active": 1, "paused": 0, "cancelled": 0, "mrr": {"eur": 1000}}
-    link = await link_for(db, live_settings, "ana@example.org")
-    page = await http.get(link.removeprefix(live_settings.SITE_URL))
-    token = re.search(r'name="token" value="([^"]+)"', page.text)
-    assert token is not None
-    await http.post("/account/sign-in", data={"token": token.group(1)})
-    page = await http.get("/account")
-    csrf = CSRF_FIELD.search(page.text)
-    assert csrf is not None
-    sub = (await membership(db)).stripe_subscription_id
-    assert "€10.00 every month" in page.text
+    csrf, sub = await sign_in_as(http, db, live_settings, "ana@example.org")
+    assert "€10.00 every month" in (await http.get("/account")).text
 
     async def act(action: str, **fields: str) -> httpx.Response:
         await next_second()
         answer = await http.post(
-            f"/account/memberships/{sub}/{action}", data={"csrf": csrf.group(1), **fields}
+            f"/account/memberships/{sub}/{action}", data={"csrf": csrf, **fields}
         )
         assert answer.status_code == 303, answer.text
         return answer
@@ -181,6 +188,7 @@ async def test_a_member_changes_pauses_resumes_replaces_the_card_and_cancels(
     async with db.session() as session:
         actions = (await session.exec(select(AuditLog.action).order_by(col(AuditLog.id)))).all()
     assert actions == [
+        "account_link_sent",
         "account_signed_in",
         "account_amount_changed",
         "account_paused",
@@ -196,18 +204,11 @@ async def test_switching_to_annual_bills_the_year_now_and_mrr_follows(
     http: httpx.AsyncClient, db: Database, live_settings: Settings
 ) -> None:
     await give_monthly(http, "ben@example.org", 500)
-    link = await link_for(db, live_settings, "ben@example.org")
-    page = await http.get(link.removeprefix(live_settings.SITE_URL))
-    token = re.search(r'name="token" value="([^"]+)"', page.text)
-    assert token is not None
-    await http.post("/account/sign-in", data={"token": token.group(1)})
-    csrf = CSRF_FIELD.search((await http.get("/account")).text)
-    assert csrf is not None
-    sub = (await membership(db)).stripe_subscription_id
+    csrf, sub = await sign_in_as(http, db, live_settings, "ben@example.org")
     await next_second()
     answer = await http.post(
         f"/account/memberships/{sub}/amount",
-        data={"csrf": csrf.group(1), "amount": "120", "frequency": "annual"},
+        data={"csrf": csrf, "amount": "120", "frequency": "annual"},
     )
     assert answer.status_code == 303
     await flush(http)
@@ -226,30 +227,32 @@ async def test_an_amount_outside_the_limits_is_refused_without_calling_stripe(
     http: httpx.AsyncClient, db: Database, live_settings: Settings
 ) -> None:
     await give_monthly(http, "cy@example.org", 500)
-    link = await link_for(db, live_settings, "cy@example.org")
-    page = await http.get(link.removeprefix(live_settings.SITE_URL))
-    token = re.search(r'name="token" value="([^"]+)"', page.text)
-    assert token is not None
-    await http.post("/account/sign-in", data={"token": token.group(1)})
-    csrf = CSRF_FIELD.search((await http.get("/account")).text)
-    assert csrf is not None
-    sub = (await membership(db)).stripe_subscription_id
+    csrf, sub = await sign_in_as(http, db, live_settings, "cy@example.org")
     for amount, message in (
         ("0,20", "The smallest amount we can take is €0.50."),
         ("ten", "&#39;ten&#39; is not an amount"),
     ):
         answer = await http.post(
             f"/account/memberships/{sub}/amount",
-            data={"csrf": csrf.group(1), "amount": amount, "frequency": "monthly"},
+            data={"csrf": csrf, "amount": amount, "frequency": "monthly"},
         )
         assert answer.status_code == 422
         assert message in answer.text
     bad_pause = await http.post(
-        f"/account/memberships/{sub}/pause", data={"csrf": csrf.group(1), "months": "4"}
+        f"/account/memberships/{sub}/pause", data={"csrf": csrf, "months": "4"}
     )
     assert bad_pause.status_code == 422
     async with db.session() as session:
         assert (await session.exec(select(AccountChange))).all() == []
+    # Stripe's subscription is as it was: the same price, no pause.
+    subscription = (
+        await http.get(
+            f"/stripe-emulator/v1/subscriptions/{sub}",
+            headers={"Authorization": "Bearer sk_test_emulator"},
+        )
+    ).json()
+    assert subscription["items"]["data"][0]["price"]["unit_amount"] == 500
+    assert subscription["pause_collection"] is None
 
 
 @pytest.mark.asyncio

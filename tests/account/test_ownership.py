@@ -10,7 +10,7 @@ import pytest_asyncio
 from sqlmodel import select
 
 from donations.db import Database
-from donations.models import AccountChange, AuditLog, utcnow
+from donations.models import AccountChange, AuditLog, Payment, utcnow
 from donations.settings import Settings
 from tests.account.support import (
     add_gift,
@@ -76,6 +76,24 @@ async def test_only_ones_own_receipts_are_shown(
 
 
 @pytest.mark.asyncio
+async def test_each_receipt_is_the_gift_it_names(
+    client: httpx.AsyncClient, db: Database, ana: str
+) -> None:
+    async with db.session() as session:
+        ana_id, older = (
+            await session.exec(
+                select(Payment.supporter_id, Payment.id).where(Payment.amount == 2500)
+            )
+        ).one()
+    assert ana_id is not None
+    newer = await add_gift(db, ana_id, 1200, "pi_ana_again")
+    for payment, amount in ((older, "€25.00"), (newer, "€12.00")):
+        receipt = await client.get(f"/account/receipts/{payment}")
+        assert receipt.status_code == 200
+        assert f'<dd id="receipt-amount">{amount}</dd>' in receipt.text
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 async def test_a_form_without_the_sessions_csrf_token_is_refused(
     client: httpx.AsyncClient, db: Database, ana: str, action: str
@@ -92,7 +110,10 @@ async def test_a_form_without_the_sessions_csrf_token_is_refused(
     assert "This form can only be sent from our own pages." in foreign.text
     async with db.session() as session:
         assert (await session.exec(select(AccountChange))).all() == []
-        assert (await session.exec(select(AuditLog.action))).all() == ["account_signed_in"]
+        assert (await session.exec(select(AuditLog.action))).all() == [
+            "account_link_sent",
+            "account_signed_in",
+        ]
 
 
 @pytest.mark.asyncio
