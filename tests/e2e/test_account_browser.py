@@ -9,31 +9,26 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from donations.app import create_app
 from donations.models import utcnow
 from donations.settings import Settings
+from tests.support.browser import screenshot_on_failure
 from tests.support.cli import donations
-from tests.support.environment import SCREENSHOTS, require_browser
+from tests.support.environment import SCREENSHOTS
 from tests.support.servers import free_port, serve_in_thread
 from tests.support.smtp import Mailbox, smtp_server
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 PHONE = {"width": 375, "height": 740}
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/account/sign-in\?token=\S+")
 
@@ -55,15 +50,6 @@ def site(database_url: str, mailbox: Mailbox) -> Iterator[str]:
     )
     with serve_in_thread(create_app(settings), port=port) as url:
         yield url
-
-
-@pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = require_browser()
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 class Reader:
@@ -133,16 +119,6 @@ async def _sign_in_email(mailbox: Mailbox) -> EmailMessage:
             return found[0]
         await asyncio.sleep(0.1)
     raise AssertionError("no sign-in email arrived")
-
-
-@asynccontextmanager
-async def screenshot_on_failure(page: Page, name: str) -> AsyncIterator[None]:
-    try:
-        yield
-    except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        raise
 
 
 @pytest.mark.asyncio

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from sqlmodel import select
 
 import stripe_events as se
@@ -27,15 +27,14 @@ from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.payouts.factories import a_month_of_payouts
 from tests.reports.ledger_fixtures import dublin_app, dublin_client, dublin_settings, year
 from tests.reports.scenario import at
-from tests.support.environment import SCREENSHOTS, require_browser
+from tests.support.browser import launched
+from tests.support.environment import SCREENSHOTS
 from tests.support.servers import serve_in_thread
 from tests.support.webhook_delivery import deliver_all
 
 pytestmark = pytest.mark.e2e
 __all__ = ["dublin_app", "dublin_client", "dublin_settings", "year"]  # fixtures used here
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 NAME, PASSWORD = "ana", "correct horse battery"
 WIDTHS = (375, 1440)
 YEAR = "from=2026-01-01&to=2026-12-31"
@@ -77,7 +76,6 @@ def admin_site(year: Database, dublin_settings: Settings) -> Iterator[str]:
 async def test_staff_read_every_admin_page_on_a_phone_and_a_wide_screen(
     year: Database, dublin_client: httpx.AsyncClient, admin_site: str
 ) -> None:
-    chromium = require_browser()
     readers = weekly_readers()
     events = [event for gift in readers for event in gift.events]
     delivered = await deliver_all(dublin_client, events, TEST_WEBHOOK_SECRET)
@@ -131,57 +129,53 @@ async def test_staff_read_every_admin_page_on_a_phone_and_a_wide_screen(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     refused: list[str] = []  # what the Content-Security-Policy blocked
     failed: list[str] = []  # any other resource that did not load
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            for width in WIDTHS:
-                context = await browser.new_context(
-                    http_credentials={"username": NAME, "password": PASSWORD},
-                    viewport={"width": width, "height": 900},
+    async with launched() as browser:
+        for width in WIDTHS:
+            context = await browser.new_context(
+                http_credentials={"username": NAME, "password": PASSWORD},
+                viewport={"width": width, "height": 900},
+            )
+            page = await context.new_page()
+            page.on(
+                "console",
+                lambda message: (
+                    refused.append(message.text)
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
+            page.on(
+                "response",
+                lambda response: (
+                    failed.append(response.url)
+                    if response.status >= 400 and not response.url.endswith("/favicon.ico")
+                    else None
+                ),
+            )
+            for name, (path, selector, figure) in pages.items():
+                response = await page.goto(admin_site + path)
+                assert response is not None and response.status == 200, name
+                await expect(page.locator(selector).first).to_contain_text(figure)
+                # The page's link in the header is the current one.
+                current = page.locator("nav a[aria-current=page]")
+                await expect(current).to_have_count(1)
+                scroll_width = await page.evaluate("document.documentElement.scrollWidth")
+                if width == 375:
+                    # Wide tables and charts scroll in their own box, never the page.
+                    assert scroll_width <= 375, (name, scroll_width)
+                # The header's first line starts where the page's heading does.
+                brand = await page.locator(".brand").bounding_box()
+                heading = await page.locator("main").bounding_box()
+                assert brand is not None and heading is not None
+                main_padding = await page.evaluate(
+                    "parseFloat(getComputedStyle(document.querySelector('main')).paddingLeft)"
                 )
-                page = await context.new_page()
-                page.on(
-                    "console",
-                    lambda message: (
-                        refused.append(message.text)
-                        if "Content Security Policy" in message.text
-                        else None
-                    ),
+                assert abs(brand["x"] - (heading["x"] + main_padding)) < 1, name
+                await page.screenshot(
+                    path=str(SCREENSHOTS / f"admin-{name}-{width}.png"), full_page=True
                 )
-                page.on(
-                    "response",
-                    lambda response: (
-                        failed.append(response.url)
-                        if response.status >= 400 and not response.url.endswith("/favicon.ico")
-                        else None
-                    ),
-                )
-                for name, (path, selector, figure) in pages.items():
-                    response = await page.goto(admin_site + path)
-                    assert response is not None and response.status == 200, name
-                    await expect(page.locator(selector).first).to_contain_text(figure)
-                    # The page's link in the header is the current one.
-                    current = page.locator("nav a[aria-current=page]")
-                    await expect(current).to_have_count(1)
-                    scroll_width = await page.evaluate("document.documentElement.scrollWidth")
-                    if width == 375:
-                        # Wide tables and charts scroll in their own box, never the page.
-                        assert scroll_width <= 375, (name, scroll_width)
-                    # The header's first line starts where the page's heading does.
-                    brand = await page.locator(".brand").bounding_box()
-                    heading = await page.locator("main").bounding_box()
-                    assert brand is not None and heading is not None
-                    main_padding = await page.evaluate(
-                        "parseFloat(getComputedStyle(document.querySelector('main')).paddingLeft)"
-                    )
-                    assert abs(brand["x"] - (heading["x"] + main_padding)) < 1, name
-                    await page.screenshot(
-                        path=str(SCREENSHOTS / f"admin-{name}-{width}.png"), full_page=True
-                    )
-                # Charts are inline SVG with a title; the strict policy blocked nothing.
-                await page.goto(admin_site + "/admin")
-                await expect(page.locator("svg#pace title").first).to_contain_text("Cumulative net")
-                assert (refused, failed) == ([], []), width
-                await context.close()
-        finally:
-            await browser.close()
+            # Charts are inline SVG with a title; the strict policy blocked nothing.
+            await page.goto(admin_site + "/admin")
+            await expect(page.locator("svg#pace title").first).to_contain_text("Cumulative net")
+            assert (refused, failed) == ([], []), width
+            await context.close()

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from donations.app import create_app
 from donations.campaigns import NewCampaign, add_campaign
@@ -20,15 +18,13 @@ from donations.db import Database
 from donations.models import utcnow
 from donations.offers import save_offer, validate_offer
 from donations.settings import Settings
+from tests.support.browser import screenshot_on_failure
 from tests.support.cli import in_process
-from tests.support.environment import SCREENSHOTS, require_browser
+from tests.support.environment import SCREENSHOTS
 from tests.support.servers import free_port, serve_in_thread
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 # The contribute page's progress is cached for 5 s per process (donations/reports/live.py).
 PROGRESS_WAIT_MS = 15_000
 
@@ -71,25 +67,6 @@ async def campaign(db: Database) -> None:
                 ends_on=date(year, 12, 31),
             ),
         )
-
-
-@pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = require_browser()
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
-
-
-@asynccontextmanager
-async def screenshot_on_failure(page: Page, name: str) -> AsyncIterator[None]:
-    try:
-        yield
-    except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        raise
 
 
 @pytest.mark.asyncio
