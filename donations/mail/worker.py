@@ -1,6 +1,6 @@
 """Delivering the outbox: what is due, rendered and sent, each message at most once per lease.
 
-    await deliver_due(db, settings, sender=, now=) -> Tally    one pass (cron, tests)
+    await deliver_due(db, settings, sender=, renderer=, now=) -> Tally   one pass (cron, tests)
     await run(db, settings, stop)                               the server's background task
 
 A message is taken for an attempt by moving its `next_attempt_at` on by a lease (outbox.claim),
@@ -78,12 +78,12 @@ async def deliver_due(
     settings: Settings,
     *,
     sender: Sender | None = None,
+    renderer: Renderer | None = None,
     now: datetime | None = None,
     limit: int = BATCH,
 ) -> Tally:
     """Send what is due now (at most `limit` messages); how each ended."""
     sender = sender or sender_for(settings)
-    renderer = Renderer(settings)
     tally = Tally()
     now = now or utcnow()
     async with db.session() as session:
@@ -91,6 +91,7 @@ async def deliver_due(
         due = await outbox.due(session, now, limit, settle)
     if not due:
         return tally
+    renderer = renderer or Renderer(settings)
     # Each message is claimed just before its attempt, in the transaction that writes how
     # the one before ended: one commit per message, and a crash half way leaves at most the
     # one message in flight to be sent again (when its lease ends), the rest due as before.
@@ -261,10 +262,11 @@ def _describe(problem: BaseException) -> str:
 
 async def run(db: Database, settings: Settings, stop: asyncio.Event) -> None:
     """Deliver what is due every POLL_SECONDS until `stop` is set (the server's lifespan)."""
-    sender = sender_for(settings)
+    # Built once: a Renderer's Jinja environment caches the templates it compiled.
+    sender, renderer = sender_for(settings), Renderer(settings)
     while not stop.is_set():
         try:
-            await deliver_due(db, settings, sender=sender)
+            await deliver_due(db, settings, sender=sender, renderer=renderer)
         except Exception as error:  # the next pass tries again
             if unavailable(error):
                 # The database away for a moment: /readyz and the requests say so already.
