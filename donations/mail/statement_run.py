@@ -73,9 +73,7 @@ async def run(
     renderer = Renderer(settings)  # once: its templates are compiled on the first batch
     sent = failed = done = 0
     while True:
-        tally = await deliver_due(
-            db, now_due, sender=sender, renderer=renderer, limit=SEND_BATCH
-        )
+        tally = await deliver_due(db, now_due, sender=sender, renderer=renderer, limit=SEND_BATCH)
         sent += tally.sent
         failed += tally.failed
         done += tally.sent + tally.failed + tally.skipped
