@@ -95,7 +95,7 @@ async def deliver_due(
     # Each message is claimed just before its attempt, in the transaction that writes how
     # the one before ended: one commit per message, and a crash half way leaves at most the
     # one message in flight to be sent again (when its lease ends), the rest due as before.
-    stated = await _statements(db, settings, due)
+    ledger = await _from_ledger(db, settings, due)
     outcome: _Outcome | None = None
     for message in due:
         async with db.writing_session() as session:
@@ -104,7 +104,7 @@ async def deliver_due(
             claimed = await outbox.claim(session, message, now, LEASE)
         outcome = None
         if claimed:  # else another worker has it
-            outcome = await _attempt(db, settings, sender, renderer, message, now, tally, stated)
+            outcome = await _attempt(settings, sender, renderer, message, now, tally, ledger)
     if outcome is not None:
         async with db.writing_session() as session:
             await outcome.write(session)
@@ -127,14 +127,13 @@ class _Outcome:
 
 
 async def _attempt(
-    db: Database,
     settings: Settings,
     sender: Sender,
     renderer: Renderer,
     message: OutboxMessage,
     now: datetime,
     tally: Tally,
-    stated: dict[tuple[int, int], statements.Statement],
+    ledger: _Ledger,
 ) -> _Outcome:
     assert message.id is not None
     attempts = message.attempts + 1
@@ -145,7 +144,7 @@ async def _attempt(
         tally.skipped += 1
     else:
         try:
-            values = await _values(db, settings, message, stated)
+            values = _values(settings, message, ledger)
             rendered = renderer.render(message.kind, values)
             subject = rendered.subject
             email = _email(settings, message, rendered.subject, rendered.text, rendered.html)
@@ -181,54 +180,59 @@ def _reason_to_skip(settings: Settings, message: OutboxMessage) -> str | None:
     return None
 
 
-_PAYMENT = select(
-    col(Payment.card_brand), col(Payment.card_last4), col(Payment.membership_id)
-).where(col(Payment.id) == bindparam("id"))
+_CARDS = select(col(Payment.id), col(Payment.card_brand), col(Payment.card_last4)).where(
+    col(Payment.id).in_(bindparam("ids", expanding=True)),
+    col(Payment.card_brand).is_not(None),
+    col(Payment.card_last4).is_not(None),
+)
 
 
-async def _values(
-    db: Database,
-    settings: Settings,
-    message: OutboxMessage,
-    stated: dict[tuple[int, int], statements.Statement],
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Ledger:
+    """What a batch's messages read from the ledger: their payments' cards, their statements."""
+
+    cards: dict[int, dict[str, str]]
+    statements: dict[tuple[int, int], statements.Statement]
+
+
+def _values(settings: Settings, message: OutboxMessage, ledger: _Ledger) -> dict[str, Any]:
     """The message's context, completed from the ledger as it is now."""
     values: dict[str, Any] = {"to": message.to_address, **message.context}
     values.setdefault("card", None)
-    if message.payment_id is not None:
-        async with db.session() as session:
-            found = (await execute(session, _PAYMENT, {"id": message.payment_id})).first()
-        if found is not None and found.card_brand and found.card_last4:
-            values["card"] = {"brand": found.card_brand, "last4": found.card_last4}
+    if message.payment_id in ledger.cards:
+        values["card"] = ledger.cards[message.payment_id]
     if message.membership_id is not None:
         values["card_update_url"] = links.card_update_url(settings, message.membership_id)
     if message.kind == Kind.statement:
         year = int(message.context["year"])
-        statement = stated.get((message.supporter_id or 0, year))
+        statement = ledger.statements.get((message.supporter_id or 0, year))
         if statement is None:
             raise LookupError(NOTHING_TO_STATE.format(year=year))
         values.update(statement.values())
     return values
 
 
-async def _statements(
-    db: Database, settings: Settings, due: list[OutboxMessage]
-) -> dict[tuple[int, int], statements.Statement]:
-    """The statements among `due`, read from the ledger in two queries per year."""
+async def _from_ledger(db: Database, settings: Settings, due: list[OutboxMessage]) -> _Ledger:
+    """The cards and statements of `due`, read in one query for the cards and two per year
+    for the statements, rather than per message."""
+    payments = sorted({m.payment_id for m in due if m.payment_id is not None})
     wanted: dict[int, list[int]] = {}
     for message in due:
         if message.kind == Kind.statement and message.supporter_id is not None:
             wanted.setdefault(int(message.context["year"]), []).append(message.supporter_id)
-    found: dict[tuple[int, int], statements.Statement] = {}
-    if not wanted:
-        return found
+    ledger = _Ledger(cards={}, statements={})
+    if not payments and not wanted:
+        return ledger
     async with db.session() as session:
+        if payments:
+            for row in await execute(session, _CARDS, {"ids": payments}):
+                ledger.cards[row.id] = {"brand": row.card_brand, "last4": row.card_last4}
         for year, supporters in wanted.items():
             for supporter_id, statement in (
                 await statements.statements_of(session, settings, supporters, year)
             ).items():
-                found[(supporter_id, year)] = statement
-    return found
+                ledger.statements[(supporter_id, year)] = statement
+    return ledger
 
 
 def _email(
