@@ -2,10 +2,11 @@
 
     bounds(settings, year) -> Window                 the fiscal year (FISCAL_YEAR_START, named
                                                      by the year it ends in) in UTC
-    await statement(session, supporter_id, window) -> Statement | None   None: gave nothing
+    await statement(session, settings, supporter_id, year) -> Statement | None   None: gave nothing
+    await statements_of(session, settings, supporter_ids, year) -> {supporter id: Statement}
     await givers(session, window, after=, limit=) -> [(supporter id, email)]   in id order
     await count_givers(session, window) -> int
-    await queue_year(session, window, year, supporters) -> how many were new
+    await queue_year(session, year, supporters) -> how many were new
 
 The whole run (queue, then deliver) is donations/mail/statement_run.py.
 

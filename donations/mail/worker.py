@@ -30,7 +30,6 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
-from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateError
@@ -279,7 +278,3 @@ async def run(db: Database, settings: Settings, stop: asyncio.Event) -> None:
                 logger.exception("mail delivery pass failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
-
-
-def mail_folder(settings: Settings) -> Path:
-    return Path(settings.MAIL_DIR)
