@@ -88,7 +88,8 @@ def load(url: str, supporters: int, seed: int = 7) -> int:
                 disputes.append({
                     "stripe_dispute_id": f"dp_bench{payment_id:09d}", "payment_id": payment_id,
                     "amount": amount, "currency": currency, "status": "lost",
-                    "disputed_at": paid_at + timedelta(days=9), "state_event_created": 0,
+                    "disputed_at": paid_at + timedelta(days=9),
+                    "withdrawn_at": paid_at + timedelta(days=9), "state_event_created": 0,
                     "state_event_rank": 0, "created_at": now,
                 })  # fmt: skip
     with engine.begin() as connection:

@@ -3,6 +3,7 @@ hear about queues the message here, in the event's transaction (donations/mail/o
 
     receipt(session, payment_id, ...)        every payment: one-off, first and each renewal
     welcome(session, membership_id, ...)     a membership's first invoice is paid
+    (each message about a membership takes its `price`: memberships.Price)
     renewal_reminder(session, ...)           invoice.upcoming for an annual membership
     renewal_failed(session, ...)             a renewal's payment failed (invoice.payment_failed)
     cancellation(session, ...)               deleted, or set to end at the period end
@@ -27,6 +28,7 @@ from donations.mail import outbox
 from donations.mail.kinds import Kind, how_often
 from donations.models import Payment, Supporter
 from donations.sql import execute
+from webhooks.memberships import Price
 
 _EMAIL = select(col(Supporter.email)).where(col(Supporter.id) == bindparam("supporter"))
 _PAYMENT = (
@@ -90,16 +92,12 @@ async def welcome(
     *,
     to: str | None,
     supporter_id: int | None,
-    amount: int,
-    currency: str,
-    interval: str,
-    interval_count: int,
+    price: Price,
     happened_at: datetime,
 ) -> None:
     await _about_membership(
         session, Kind.welcome, f"welcome:{membership_id}", membership_id,
-        to=to, supporter_id=supporter_id, amount=amount, currency=currency,
-        interval=interval, interval_count=interval_count, happened_at=happened_at,
+        to=to, supporter_id=supporter_id, price=price, happened_at=happened_at,
     )  # fmt: skip
 
 
@@ -110,19 +108,15 @@ async def renewal_reminder(
     subscription: str,
     to: str | None,
     supporter_id: int | None,
-    amount: int,
-    currency: str,
+    price: Price,
     renews_on: datetime,
-    interval: str,
-    interval_count: int,
     happened_at: datetime,
 ) -> None:
     # One reminder per renewal date: Stripe may send invoice.upcoming for it more than once.
     key = f"renewal_reminder:{subscription}:{renews_on.date().isoformat()}"
     await _about_membership(
         session, Kind.renewal_reminder, key, membership_id,
-        to=to, supporter_id=supporter_id, amount=amount, currency=currency,
-        interval=interval, interval_count=interval_count, happened_at=happened_at,
+        to=to, supporter_id=supporter_id, price=price, happened_at=happened_at,
         renews_on=renews_on.isoformat(),
     )  # fmt: skip
 
@@ -134,17 +128,13 @@ async def renewal_failed(
     invoice: str,
     to: str | None,
     supporter_id: int | None,
-    amount: int,
-    currency: str,
-    interval: str,
-    interval_count: int,
+    price: Price,
     happened_at: datetime,
 ) -> None:
     # One note per failed invoice: Stripe's retries of it fail again, and say nothing new.
     await _about_membership(
         session, Kind.renewal_failed, f"renewal_failed:{invoice}", membership_id,
-        to=to, supporter_id=supporter_id, amount=amount, currency=currency,
-        interval=interval, interval_count=interval_count, happened_at=happened_at,
+        to=to, supporter_id=supporter_id, price=price, happened_at=happened_at,
     )  # fmt: skip
 
 
@@ -154,17 +144,13 @@ async def cancellation(
     *,
     subscription: str,
     supporter_id: int | None,
-    amount: int,
-    currency: str,
-    interval: str,
-    interval_count: int,
+    price: Price,
     ends_on: datetime | None,
     happened_at: datetime,
 ) -> None:
     await _about_membership(
         session, Kind.cancellation, f"cancellation:{subscription}", membership_id,
-        to=None, supporter_id=supporter_id, amount=amount, currency=currency,
-        interval=interval, interval_count=interval_count, happened_at=happened_at,
+        to=None, supporter_id=supporter_id, price=price, happened_at=happened_at,
         ends_on=None if ends_on is None else ends_on.isoformat(),
     )  # fmt: skip
 
@@ -177,10 +163,7 @@ async def _about_membership(
     *,
     to: str | None,
     supporter_id: int | None,
-    amount: int,
-    currency: str,
-    interval: str,
-    interval_count: int,
+    price: Price,
     happened_at: datetime,
     **more: str | None,
 ) -> None:
@@ -196,9 +179,9 @@ async def _about_membership(
         supporter_id=supporter_id,
         membership_id=membership_id,
         context={
-            "amount": amount,
-            "currency": currency,
-            "how_often": how_often(interval, interval_count),
+            "amount": price.amount,
+            "currency": price.currency,
+            "how_often": how_often(price.interval, price.interval_count),
             **more,
         },
         happened_at=happened_at,

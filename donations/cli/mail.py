@@ -14,6 +14,8 @@ from sqlmodel import col, select
 
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
+from donations.mail.delivery import sender_for
+from donations.mail.render import Renderer
 from donations.mail.worker import Tally, deliver_due
 from donations.models import MailStatus, OutboxMessage
 from donations.settings import get_settings
@@ -38,8 +40,9 @@ def send(
     async def work(db: Database) -> Tally:
         total = Tally()
         done = 0
+        sender, renderer = sender_for(settings), Renderer(settings)  # once, for every batch
         while True:
-            tally = await deliver_due(db, settings)
+            tally = await deliver_due(db, settings, sender=sender, renderer=renderer)
             for name in ("sent", "failed", "skipped", "retrying"):
                 setattr(total, name, getattr(total, name) + getattr(tally, name))
             total.errors += tally.errors

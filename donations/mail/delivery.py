@@ -3,7 +3,8 @@
     sender_for(settings) -> Sender       SMTP_URL's server, else files under MAIL_DIR
     await sender.send(message)           raises Undeliverable (never retry) or any other
                                          error (try again later)
-    eml_path(folder, message_id, kind)   where the file of an outbox message goes
+    eml_name(message_id, kind)           the file of an outbox message (FileSender)
+    eml_files(folder, message_id)        its files in a folder (erasure, /admin/mail)
 
 SMTP_URL: `smtp://[user[:password]@]host[:port]` (port 25 by default; STARTTLS when the
 server offers it), `?starttls=required` (refuse a server that does not offer it) or

@@ -7,7 +7,8 @@ reminders).
 
 The link names the membership and when it stops working (LINK_DAYS after the message was
 written), with an HMAC of both, so nobody can make one for another reader's membership or
-keep one for ever. Opening it (donations/web/mail_links.py) creates a billing-portal session
+keep one for ever (signed by donations/account/tokens.py's `sign`, under a purpose of its
+own). Opening it (donations/web/mail_links.py) creates a billing-portal session
 for the membership's customer at that moment, in the portal's card-update flow (a portal
 session expires within minutes, a message may be read days later), and redirects there. The
 HMAC key is derived from STRIPE_SECRET_KEY (or, with the emulator, the webhook secret): a
@@ -25,6 +26,7 @@ import stripe
 from sqlalchemy import bindparam, select
 from sqlmodel import col
 
+from donations.account import tokens
 from donations.models import Membership, utcnow
 from donations.settings import Settings
 from donations.sql import execute
@@ -32,7 +34,7 @@ from donations.state import AppState
 
 logger = logging.getLogger(__name__)
 
-PURPOSE = b"newsroom-donations card-update link v1"
+PURPOSE = "newsroom-donations card-update link v1"
 LINK_DAYS = 45
 
 _CUSTOMER = select(col(Membership.stripe_customer_id)).where(
@@ -42,12 +44,12 @@ _CUSTOMER = select(col(Membership.stripe_customer_id)).where(
 
 def _key(settings: Settings) -> bytes:
     secret = settings.STRIPE_SECRET_KEY or settings.STRIPE_WEBHOOK_SECRET or "emulator"
-    return hmac.new(secret.encode(), PURPOSE, hashlib.sha256).digest()
+    return hmac.new(secret.encode(), PURPOSE.encode(), hashlib.sha256).digest()
 
 
 def signature(settings: Settings, membership_id: int, until: int) -> str:
-    mac = hmac.new(_key(settings), f"card:{membership_id}:{until}".encode(), hashlib.sha256)
-    return mac.hexdigest()[:32]
+    signed = tokens.sign(_key(settings), PURPOSE, f"card:{membership_id}:{until}")
+    return signed.rpartition(".")[2]
 
 
 def valid(
@@ -55,7 +57,8 @@ def valid(
 ) -> bool:
     if (now or utcnow()).timestamp() > until:
         return False
-    return hmac.compare_digest(signature(settings, membership_id, until), given)
+    payload = f"card:{membership_id}:{until}"
+    return tokens.unsign(_key(settings), PURPOSE, f"{payload}.{given}") == payload
 
 
 def card_update_url(settings: Settings, membership_id: int, *, now: datetime | None = None) -> str:

@@ -23,8 +23,9 @@ change that caused it, and delivered after that transaction commits (donations/m
           worker waits MAIL_SETTLE_SECONDS after queueing: a receipt waits for the card's
           event that may come just after the payment's.
 
-    due(session, now, limit) -> [OutboxMessage]      (worker.py uses these)
-    mark_sent / mark_failed / mark_skipped / claim
+    due(session, now, limit, settle) -> [OutboxMessage]      (worker.py uses these)
+    claim(session, message, now, lease) -> bool
+    finish(session, message_id, status, at=, subject=, error=, next_at=)
 
 Nothing here sends: worker.deliver_due(db, settings) does, with retries and backoff.
 """

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from donations.db import Database
 from donations.mail.delivery import Sender, sender_for
+from donations.mail.render import Renderer
 from donations.mail.statements import bounds, count_givers, givers, queue_year
 from donations.mail.worker import deliver_due
 from donations.settings import Settings
@@ -69,9 +70,10 @@ async def run(
     # A statement has no card's event to wait for: due as soon as it is queued.
     now_due = settings.model_copy(update={"MAIL_SETTLE_SECONDS": 0.0})
     sender = sender or sender_for(settings)
+    renderer = Renderer(settings)  # once: its templates are compiled on the first batch
     sent = failed = done = 0
     while True:
-        tally = await deliver_due(db, now_due, sender=sender, limit=SEND_BATCH)
+        tally = await deliver_due(db, now_due, sender=sender, renderer=renderer, limit=SEND_BATCH)
         sent += tally.sent
         failed += tally.failed
         done += tally.sent + tally.failed + tally.skipped

@@ -2,15 +2,17 @@
 
     bounds(settings, year) -> Window                 the fiscal year (FISCAL_YEAR_START, named
                                                      by the year it ends in) in UTC
-    await statement(session, supporter_id, window) -> Statement | None   None: gave nothing
+    await statement(session, settings, supporter_id, year) -> Statement | None   None: gave nothing
+    await statements_of(session, settings, supporter_ids, year) -> {supporter id: Statement}
     await givers(session, window, after=, limit=) -> [(supporter id, email)]   in id order
     await count_givers(session, window) -> int
-    await queue_year(session, window, year, supporters) -> how many were new
+    await queue_year(session, year, supporters) -> how many were new
 
 The whole run (queue, then deliver) is donations/mail/statement_run.py.
 
 Each payment made in the year is a line; what was taken back from it (succeeded refunds, and
-disputes the newsroom lost), whenever that happened, is taken off it, so that the statement
+disputes whose funds Stripe holds: donations/reports/counting.py's rules, those of every
+report), whenever that happened, is taken off it, so that the statement
 says what the reader in the end gave. Totals are per currency: a statement never adds euros
 to dollars. A supporter whose personal data was erased, or who has no address, gets none.
 """
@@ -27,7 +29,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.mail import outbox
 from donations.mail.kinds import Kind
-from donations.models import Dispute, DisputeStatus, Payment, Refund, RefundStatus, Supporter
+from donations.models import Payment, Supporter
+from donations.reports import counting
 from donations.reports.fiscal import fiscal_year
 from donations.reports.windows import Window, window
 from donations.settings import Settings
@@ -91,20 +94,15 @@ def year_name(settings: Settings, year: int) -> str:
     return f"the {first.year}–{str(last.year)[-2:]} fiscal year"
 
 
+# What was taken back from a payment, by the rules every report counts by (counting.py).
 _refunded = (
-    select(func.coalesce(func.sum(Refund.amount), 0))
-    .where(
-        col(Refund.payment_id) == col(Payment.id),
-        col(Refund.status) == RefundStatus.succeeded.value,
-    )
+    select(func.coalesce(func.sum(counting.refund.c.amount), 0))
+    .where(counting.refund.c.payment_id == col(Payment.id), counting.COUNTED_REFUND)
     .scalar_subquery()
 )
-_lost = (
-    select(func.coalesce(func.sum(Dispute.amount), 0))
-    .where(
-        col(Dispute.payment_id) == col(Payment.id),
-        col(Dispute.status) == DisputeStatus.lost.value,
-    )
+_disputed = (
+    select(func.coalesce(func.sum(counting.dispute.c.amount), 0))
+    .where(counting.dispute.c.payment_id == col(Payment.id), counting.COUNTED_DISPUTE)
     .scalar_subquery()
 )
 _LINES = (
@@ -115,7 +113,7 @@ _LINES = (
         col(Payment.currency),
         col(Payment.amount),
         _refunded.label("refunded"),
-        _lost.label("lost"),
+        _disputed.label("disputed"),
     )
     .where(
         col(Payment.supporter_id).in_(bindparam("supporters", expanding=True)),
@@ -187,7 +185,7 @@ def _statement(
     sums: dict[str, list[int]] = {}
     for row in rows:
         paid_at: datetime = row.paid_at
-        taken = min(row.amount, int(row.refunded) + int(row.lost))
+        taken = min(row.amount, int(row.refunded) + int(row.disputed))
         lines.append(
             Line(
                 date=paid_at.astimezone(zone).date().isoformat(),

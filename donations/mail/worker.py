@@ -1,6 +1,6 @@
 """Delivering the outbox: what is due, rendered and sent, each message at most once per lease.
 
-    await deliver_due(db, settings, sender=, now=) -> Tally    one pass (cron, tests)
+    await deliver_due(db, settings, sender=, renderer=, now=) -> Tally   one pass (cron, tests)
     await run(db, settings, stop)                               the server's background task
 
 A message is taken for an attempt by moving its `next_attempt_at` on by a lease (outbox.claim),
@@ -30,7 +30,6 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
-from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateError
@@ -78,12 +77,12 @@ async def deliver_due(
     settings: Settings,
     *,
     sender: Sender | None = None,
+    renderer: Renderer | None = None,
     now: datetime | None = None,
     limit: int = BATCH,
 ) -> Tally:
     """Send what is due now (at most `limit` messages); how each ended."""
     sender = sender or sender_for(settings)
-    renderer = Renderer(settings)
     tally = Tally()
     now = now or utcnow()
     async with db.session() as session:
@@ -91,10 +90,11 @@ async def deliver_due(
         due = await outbox.due(session, now, limit, settle)
     if not due:
         return tally
+    renderer = renderer or Renderer(settings)
     # Each message is claimed just before its attempt, in the transaction that writes how
     # the one before ended: one commit per message, and a crash half way leaves at most the
     # one message in flight to be sent again (when its lease ends), the rest due as before.
-    stated = await _statements(db, settings, due)
+    ledger = await _from_ledger(db, settings, due)
     outcome: _Outcome | None = None
     for message in due:
         async with db.writing_session() as session:
@@ -103,7 +103,7 @@ async def deliver_due(
             claimed = await outbox.claim(session, message, now, LEASE)
         outcome = None
         if claimed:  # else another worker has it
-            outcome = await _attempt(db, settings, sender, renderer, message, now, tally, stated)
+            outcome = await _attempt(settings, sender, renderer, message, now, tally, ledger)
     if outcome is not None:
         async with db.writing_session() as session:
             await outcome.write(session)
@@ -126,14 +126,13 @@ class _Outcome:
 
 
 async def _attempt(
-    db: Database,
     settings: Settings,
     sender: Sender,
     renderer: Renderer,
     message: OutboxMessage,
     now: datetime,
     tally: Tally,
-    stated: dict[tuple[int, int], statements.Statement],
+    ledger: _Ledger,
 ) -> _Outcome:
     assert message.id is not None
     attempts = message.attempts + 1
@@ -144,7 +143,7 @@ async def _attempt(
         tally.skipped += 1
     else:
         try:
-            values = await _values(db, settings, message, stated)
+            values = _values(settings, message, ledger)
             rendered = renderer.render(message.kind, values)
             subject = rendered.subject
             email = _email(settings, message, rendered.subject, rendered.text, rendered.html)
@@ -180,54 +179,59 @@ def _reason_to_skip(settings: Settings, message: OutboxMessage) -> str | None:
     return None
 
 
-_PAYMENT = select(
-    col(Payment.card_brand), col(Payment.card_last4), col(Payment.membership_id)
-).where(col(Payment.id) == bindparam("id"))
+_CARDS = select(col(Payment.id), col(Payment.card_brand), col(Payment.card_last4)).where(
+    col(Payment.id).in_(bindparam("ids", expanding=True)),
+    col(Payment.card_brand).is_not(None),
+    col(Payment.card_last4).is_not(None),
+)
 
 
-async def _values(
-    db: Database,
-    settings: Settings,
-    message: OutboxMessage,
-    stated: dict[tuple[int, int], statements.Statement],
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Ledger:
+    """What a batch's messages read from the ledger: their payments' cards, their statements."""
+
+    cards: dict[int, dict[str, str]]
+    statements: dict[tuple[int, int], statements.Statement]
+
+
+def _values(settings: Settings, message: OutboxMessage, ledger: _Ledger) -> dict[str, Any]:
     """The message's context, completed from the ledger as it is now."""
     values: dict[str, Any] = {"to": message.to_address, **message.context}
     values.setdefault("card", None)
-    if message.payment_id is not None:
-        async with db.session() as session:
-            found = (await execute(session, _PAYMENT, {"id": message.payment_id})).first()
-        if found is not None and found.card_brand and found.card_last4:
-            values["card"] = {"brand": found.card_brand, "last4": found.card_last4}
+    if message.payment_id in ledger.cards:
+        values["card"] = ledger.cards[message.payment_id]
     if message.membership_id is not None:
         values["card_update_url"] = links.card_update_url(settings, message.membership_id)
     if message.kind == Kind.statement:
         year = int(message.context["year"])
-        statement = stated.get((message.supporter_id or 0, year))
+        statement = ledger.statements.get((message.supporter_id or 0, year))
         if statement is None:
             raise LookupError(NOTHING_TO_STATE.format(year=year))
         values.update(statement.values())
     return values
 
 
-async def _statements(
-    db: Database, settings: Settings, due: list[OutboxMessage]
-) -> dict[tuple[int, int], statements.Statement]:
-    """The statements among `due`, read from the ledger in two queries per year."""
+async def _from_ledger(db: Database, settings: Settings, due: list[OutboxMessage]) -> _Ledger:
+    """The cards and statements of `due`, read in one query for the cards and two per year
+    for the statements, rather than per message."""
+    payments = sorted({m.payment_id for m in due if m.payment_id is not None})
     wanted: dict[int, list[int]] = {}
     for message in due:
         if message.kind == Kind.statement and message.supporter_id is not None:
             wanted.setdefault(int(message.context["year"]), []).append(message.supporter_id)
-    found: dict[tuple[int, int], statements.Statement] = {}
-    if not wanted:
-        return found
+    ledger = _Ledger(cards={}, statements={})
+    if not payments and not wanted:
+        return ledger
     async with db.session() as session:
+        if payments:
+            for row in await execute(session, _CARDS, {"ids": payments}):
+                ledger.cards[row.id] = {"brand": row.card_brand, "last4": row.card_last4}
         for year, supporters in wanted.items():
             for supporter_id, statement in (
                 await statements.statements_of(session, settings, supporters, year)
             ).items():
-                found[(supporter_id, year)] = statement
-    return found
+                ledger.statements[(supporter_id, year)] = statement
+    return ledger
 
 
 def _email(
@@ -261,10 +265,11 @@ def _describe(problem: BaseException) -> str:
 
 async def run(db: Database, settings: Settings, stop: asyncio.Event) -> None:
     """Deliver what is due every POLL_SECONDS until `stop` is set (the server's lifespan)."""
-    sender = sender_for(settings)
+    # Built once: a Renderer's Jinja environment caches the templates it compiled.
+    sender, renderer = sender_for(settings), Renderer(settings)
     while not stop.is_set():
         try:
-            await deliver_due(db, settings, sender=sender)
+            await deliver_due(db, settings, sender=sender, renderer=renderer)
         except Exception as error:  # the next pass tries again
             if unavailable(error):
                 # The database away for a moment: /readyz and the requests say so already.
@@ -273,7 +278,3 @@ async def run(db: Database, settings: Settings, stop: asyncio.Event) -> None:
                 logger.exception("mail delivery pass failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
-
-
-def mail_folder(settings: Settings) -> Path:
-    return Path(settings.MAIL_DIR)

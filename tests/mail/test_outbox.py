@@ -15,6 +15,7 @@ from donations.mail import outbox
 from donations.mail.worker import backoff, deliver_due
 from donations.models import MailStatus, OutboxMessage, utcnow
 from donations.settings import Settings
+from tests.support.cli import in_process
 from tests.support.smtp import Mailbox, smtp_server
 
 pytestmark = pytest.mark.asyncio
@@ -149,3 +150,16 @@ async def test_a_switched_off_kind_and_a_late_message_are_skipped(
     assert welcome.last_error == "welcome messages are switched off (MAIL_DISABLED_KINDS)"
     assert late.last_error is not None and late.last_error.startswith("queued 720 hours after")
     assert smtp.messages == []
+
+
+async def test_the_send_command_delivers_what_is_due_and_says_how_it_went(
+    db: Database, database_url: str, smtp: Mailbox
+) -> None:
+    await queue_receipt(db, "receipt:1", "ana@example.org")
+    await queue_receipt(db, "receipt:2", "bo@example.org")
+    env = {"DATABASE_URL": database_url, "SMTP_URL": smtp.url, "MAIL_SETTLE_SECONDS": "0"}
+    run = await in_process("mail", "send", env=env)
+    assert run.exit_code == 0, run.output
+    assert "sent 2, failed 0, skipped 0, to retry 0" in run.stdout
+    assert sorted(str(m["To"]) for m in smtp.wait_for(2)) == ["ana@example.org", "bo@example.org"]
+    assert [m.status for m in await messages(db)] == ["sent", "sent"]

@@ -74,6 +74,26 @@ async def test_a_statement_takes_refunds_and_lost_disputes_off_per_currency(
     assert [(t.currency, t.net) for t in cy.totals] == [("eur", 0)]
 
 
+async def test_a_dispute_is_taken_off_while_stripe_holds_its_funds_as_in_the_reports(
+    db: Database, settings: Settings
+) -> None:
+    won = se.one_off_gift(1500, "eur", T, "ed@example.org")
+    still_open = se.one_off_gift(700, "eur", T + se.DAY, "ed@example.org")
+    events = won.events + still_open.events
+    events += se.dispute(won, T + 2 * se.DAY, "won").events
+    events += se.dispute(still_open, T + 2 * se.DAY).events
+    await deliver(db, events)
+    async with db.session() as session:
+        span = statements.bounds(settings, 2026)
+        [(ed_id, _)] = await statements.givers(session, span, after=0, limit=10)
+        ed = await statements.statement(session, settings, ed_id, 2026)
+    assert ed is not None
+    assert [(x.amount, x.taken_back, x.net) for x in ed.lines] == [(1500, 0, 1500), (700, 700, 0)]
+    assert [(t.currency, t.gross, t.taken_back, t.net) for t in ed.totals] == [
+        ("eur", 2200, 700, 1500)
+    ]
+
+
 async def test_a_fiscal_year_is_named_by_the_year_it_ends_in(settings: Settings) -> None:
     july = settings.model_copy(update={"FISCAL_YEAR_START": "07-01"})
     span = statements.bounds(july, 2026)

@@ -132,16 +132,17 @@ async def _tell_reader(
     paid_at: datetime,
 ) -> None:
     """A receipt for every paid invoice; a welcome with the first."""
-    interval, count = _interval(invoice)
-    to, currency = fields.text(invoice, "customer_email"), fields.currency(invoice)
+    to = fields.text(invoice, "customer_email")
+    price = memberships.Price(amount, fields.currency(invoice), *_interval(invoice))
     await notices.receipt(
-        session, payment_id, to=to, supporter_id=supporter_id, amount=amount, currency=currency,
-        paid_at=paid_at, interval=interval, interval_count=count, membership_id=membership_id,
+        session, payment_id, to=to, supporter_id=supporter_id, amount=amount,
+        currency=price.currency, paid_at=paid_at, interval=price.interval,
+        interval_count=price.interval_count, membership_id=membership_id,
     )  # fmt: skip
     if invoice.get("billing_reason") == "subscription_create":
         await notices.welcome(
-            session, membership_id, to=to, supporter_id=supporter_id, amount=amount,
-            currency=currency, interval=interval, interval_count=count, happened_at=paid_at,
+            session, membership_id, to=to, supporter_id=supporter_id, price=price,
+            happened_at=paid_at,
         )  # fmt: skip
 
 
@@ -156,13 +157,10 @@ async def on_invoice_payment_failed(*, session: AsyncSession, event: Event) -> N
     # A renewal that failed: the reader can fix the card. (A first payment that fails
     # leaves no membership to save: the reader is still on Checkout.)
     if invoice.get("billing_reason") == "subscription_cycle":
-        interval, count = _interval(invoice)
         await notices.renewal_failed(
             session, membership_id, invoice=invoice["id"],
             to=fields.text(invoice, "customer_email"), supporter_id=supporter_id,
-            amount=fields.optional_amount(invoice, "amount_due") or 0,
-            currency=fields.currency(invoice), interval=interval, interval_count=count,
-            happened_at=moment(event.created),
+            price=_price_due(invoice), happened_at=moment(event.created),
         )  # fmt: skip
     return None
 
@@ -175,7 +173,7 @@ async def on_invoice_upcoming(*, session: AsyncSession, event: Event) -> Note:
     subscription = subscription_of(invoice)
     if subscription is None:
         return UPCOMING_STANDALONE
-    interval, count = _interval(invoice)
+    interval, _ = _interval(invoice)
     if interval != "year":
         return NOT_ANNUAL.format(subscription=subscription)
     membership_id, supporter_id = await _membership(session, invoice, subscription)
@@ -185,11 +183,15 @@ async def on_invoice_upcoming(*, session: AsyncSession, event: Event) -> Note:
     await notices.renewal_reminder(
         session, membership_id, subscription=subscription,
         to=fields.text(invoice, "customer_email"), supporter_id=supporter_id,
-        amount=fields.optional_amount(invoice, "amount_due") or 0,
-        currency=fields.currency(invoice), renews_on=moment(renews), interval=interval,
-        interval_count=count, happened_at=moment(event.created),
+        price=_price_due(invoice), renews_on=moment(renews), happened_at=moment(event.created),
     )  # fmt: skip
     return None
+
+
+def _price_due(invoice: Json) -> memberships.Price:
+    """What the invoice asks for, and how often (from its first line's period)."""
+    amount = fields.optional_amount(invoice, "amount_due") or 0
+    return memberships.Price(amount, fields.currency(invoice), *_interval(invoice))
 
 
 def _interval(invoice: Json) -> tuple[str, int]:

@@ -30,8 +30,6 @@ async def on_subscription(*, session: AsyncSession, event: Event) -> Note:
         ends = subscription.get("cancel_at") or subscription.get("ended_at")
         await notices.cancellation(
             session, membership_id, subscription=subscription["id"], supporter_id=supporter_id,
-            amount=price.amount, currency=price.currency, interval=price.interval,
-            interval_count=price.interval_count,
-            ends_on=None if ended else optional_moment(ends), happened_at=moment(event.created),
+            price=price, ends_on=None if ended else optional_moment(ends), happened_at=moment(event.created),
         )  # fmt: skip
     return None

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from donations.mail import statements
-from donations.mail.delivery import eml_files
+from donations.mail.delivery import eml_files, eml_name
 from donations.models import MailStatus, OutboxMessage
 from donations.supporters import masked
 from donations.web.admin.auth import PageError, staff_only
@@ -39,8 +39,9 @@ async def outbox(request: Request, who: str) -> Response:
         failures = list((await session.exec(failed)).all())
         latest = list((await session.exec(newest)).all())
     folder = Path(settings.MAIL_DIR)
+    # Each file by its name (id and kind): no listing of a folder that grows by every message.
     files = {m.id for m in latest if m.id is not None and not settings.SMTP_URL
-             and eml_files(folder, m.id)}  # fmt: skip
+             and (folder / eml_name(m.id, m.kind)).is_file()}  # fmt: skip
     return page(
         request, "mail", who, scope, ranged=False, counts=counts, failures=failures,
         latest=latest, files=files, masked=masked, statuses=list(MailStatus),
