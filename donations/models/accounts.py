@@ -7,12 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import one_of, utcnow
+from donations.models.base import Table, one_of, utcnow
 
 
-class SignInLink(SQLModel, table=True):
+class SignInLink(Table, table=True):
     """One emailed link. Only the SHA-256 of its token is kept: a copy of this table opens
     no account. Used once (`used_at`), and only until `expires_at`."""
 
@@ -25,7 +25,7 @@ class SignInLink(SQLModel, table=True):
     used_at: datetime | None = None
 
 
-class AccountSession(SQLModel, table=True):
+class AccountSession(Table, table=True):
     """A signed-in browser. The cookie carries a signed random key; this row, its SHA-256.
     Signing out (or the time running out) ends it on the server, not only in the browser."""
 
@@ -46,7 +46,7 @@ class ChangeKind(StrEnum):
     card = "card"  # a new card, saved through Checkout in setup mode
 
 
-class AccountChange(SQLModel, table=True):
+class AccountChange(Table, table=True):
     """A change a supporter asked for on one membership. Stripe's answer comes back by webhook
     into `membership`; until it shows what was asked, the account page says "pending"."""
 

@@ -7,7 +7,20 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig  # the type of SQLModel.model_config
+
+
+class Table(SQLModel):
+    """The base of every ledger table.
+
+    SQLModel builds a pydantic validator and serializer for each model as its class is
+    created: ~5 ms a table, most of a finance command's start-up. Table rows are never
+    validated by pydantic (SQLModel constructs them without validation), so the build is
+    deferred to the first `model_validate` / `model_dump`, which most processes never call.
+    """
+
+    model_config = SQLModelConfig(defer_build=True)
 
 
 def utcnow() -> datetime:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import currency_check, money_field, utcnow
+from donations.models.base import Table, currency_check, money_field, utcnow
 
 
-class Campaign(SQLModel, table=True):
+class Campaign(Table, table=True):
     __table_args__ = (
         currency_check("campaign"),
         CheckConstraint("target > 0", name="ck_campaign_target_positive"),

@@ -8,14 +8,14 @@ renewal of a membership carries what its reader chose when they joined.
 from __future__ import annotations
 
 from sqlalchemy import BigInteger
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import METADATA_VALUE_LENGTH
+from donations.models.base import METADATA_VALUE_LENGTH, Table
 
 TRIBUTE_LENGTH = 16
 
 
-class ChoiceColumns(SQLModel):
+class ChoiceColumns(Table):
     # Minor units of the row's currency the giver added to cover Stripe's fee (part of amount).
     fee_covered: int = Field(default=0, sa_type=BigInteger)
     # Kept out of anything public, and marked in exports.

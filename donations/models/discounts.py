@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import epoch_field, money_field
+from donations.models.base import Table, epoch_field, money_field
 
 
-class Discount(SQLModel, table=True):
+class Discount(Table, table=True):
     __tablename__ = "discount"
 
     id: str = Field(primary_key=True, max_length=255)
@@ -28,7 +28,7 @@ class Discount(SQLModel, table=True):
     state_event_rank: int = 0
 
 
-class Coupon(SQLModel, table=True):
+class Coupon(Table, table=True):
     __tablename__ = "coupon"
 
     id: str = Field(primary_key=True, max_length=255)

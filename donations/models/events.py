@@ -6,9 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, Index, Text, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import epoch_field, one_of, utcnow
+from donations.models.base import Table, epoch_field, one_of, utcnow
 
 
 class EventStatus(StrEnum):
@@ -21,7 +21,7 @@ class EventStatus(StrEnum):
     ignored = "ignored"
 
 
-class StripeEvent(SQLModel, table=True):
+class StripeEvent(Table, table=True):
     __tablename__ = "stripe_event"
     __table_args__ = (
         one_of("stripe_event", "status", EventStatus),

@@ -7,12 +7,12 @@ in any order and possibly before the payment row exists (webhooks/links.py).
 
 from __future__ import annotations
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import money_field
+from donations.models.base import Table, money_field
 
 
-class StripeLink(SQLModel, table=True):
+class StripeLink(Table, table=True):
     """One per Stripe object that told us a relation: an invoice payment (`inpay_`) or a
     succeeded PaymentIntent (`pi_`)."""
 

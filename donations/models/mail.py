@@ -7,9 +7,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import one_of, utcnow
+from donations.models.base import Table, one_of, utcnow
 
 
 class MailStatus(StrEnum):
@@ -19,7 +19,7 @@ class MailStatus(StrEnum):
     skipped = "skipped"  # not sent on purpose: its kind is switched off, or it came too late
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(Table, table=True):
     """One message. `key` is unique: whatever queues the same message again (a duplicated,
     replayed or backfilled event, a rerun of the statements) adds nothing."""
 

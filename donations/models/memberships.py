@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from donations.models.base import (
     METADATA_VALUE_LENGTH,
+    Table,
     currency_check,
     epoch_field,
     money_field,
@@ -42,7 +43,7 @@ class Interval(StrEnum):
     year = "year"
 
 
-class Membership(SQLModel, table=True):
+class Membership(Table, table=True):
     __table_args__ = (
         currency_check("membership"),
         non_negative("membership", "amount"),

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import METADATA_VALUE_LENGTH, money_field, utcnow
+from donations.models.base import METADATA_VALUE_LENGTH, Table, money_field, utcnow
 
 
-class CampaignOffer(SQLModel, table=True):
+class CampaignOffer(Table, table=True):
     __tablename__ = "campaign_offer"
     __table_args__ = (UniqueConstraint("campaign_id", "placement", name="uq_campaign_offer"),)
 

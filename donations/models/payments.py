@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from donations.models.base import (
     METADATA_VALUE_LENGTH,
+    Table,
     currency_check,
     epoch_field,
     money_field,
@@ -81,7 +82,7 @@ class Payment(ChoiceColumns, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class ChargeCard(SQLModel, table=True):
+class ChargeCard(Table, table=True):
     """The card a charge was paid with, as `charge.succeeded` (or an expanded charge) said:
     kept by charge id because the charge's event may come before its payment is booked; the
     payment takes it when it learns the charge or its PaymentIntent (webhooks/cards.py)."""
@@ -102,7 +103,7 @@ class RefundStatus(StrEnum):
     canceled = "canceled"
 
 
-class Refund(SQLModel, table=True):
+class Refund(Table, table=True):
     """One per Stripe refund id; only `succeeded` ones count.
 
     A charge's `amount_refunded` beyond the refunds we know by id is kept as one `unitemised`
@@ -154,7 +155,7 @@ class DisputeStatus(StrEnum):
     prevented = "prevented"
 
 
-class Dispute(SQLModel, table=True):
+class Dispute(Table, table=True):
     """One per Stripe dispute id. It counts against net while Stripe holds the funds:
     from `withdrawn_at` until `reinstated_at` (docs/accounting.md, "Disputes")."""
 
@@ -182,7 +183,7 @@ class Dispute(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class PaymentKey(SQLModel, table=True):
+class PaymentKey(Table, table=True):
     """Every PaymentIntent and charge id that belongs to a payment: refunds and disputes name
     these, and an invoice may be paid by several PaymentIntents."""
 
@@ -192,7 +193,7 @@ class PaymentKey(SQLModel, table=True):
     payment_id: int = Field(foreign_key="payment.id", index=True, ondelete="CASCADE")
 
 
-class ChargeRefundTotal(SQLModel, table=True):
+class ChargeRefundTotal(Table, table=True):
     """The newest `amount_refunded` a `charge.refunded` event reported for a charge: the
     running total of its refunds at `as_of` (the event's time)."""
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from donations.models.base import (
     STRIPE_ID_LENGTH,
+    Table,
     currency_check,
     epoch_field,
     money_field,
@@ -30,7 +31,7 @@ class PayoutStatus(StrEnum):
     canceled = "canceled"
 
 
-class Payout(SQLModel, table=True):
+class Payout(Table, table=True):
     """One per Stripe payout id, in the state of the newest event about it.
 
     `transactions_complete`: the balance transactions `donations reconcile payouts` stored for
@@ -58,7 +59,7 @@ class Payout(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class BalanceTransaction(SQLModel, table=True):
+class BalanceTransaction(Table, table=True):
     """One movement of the Stripe balance, as `GET /v1/balance_transactions?payout=` listed it
     (https://docs.stripe.com/api/balance_transactions/object): amounts in the settlement
     currency, signed (money in is positive), `net = amount - fee`.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import money_field, utcnow
+from donations.models.base import Table, money_field, utcnow
 
 
-class ReportSnapshot(SQLModel, table=True):
+class ReportSnapshot(Table, table=True):
     __tablename__ = "report_snapshot"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import utcnow
+from donations.models.base import Table, utcnow
 
 
-class StaffUser(SQLModel, table=True):
+class StaffUser(Table, table=True):
     __tablename__ = "staff_user"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -22,7 +22,7 @@ class StaffUser(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class LoginThrottle(SQLModel, table=True):
+class LoginThrottle(Table, table=True):
     """Failed logins counted against one thing that is slowed down: a name from one client
     address, or one client address across all names (donations.throttle)."""
 
@@ -37,7 +37,7 @@ class LoginThrottle(SQLModel, table=True):
     last_failure_at: datetime = Field(index=True)
 
 
-class AuditLog(SQLModel, table=True):
+class AuditLog(Table, table=True):
     __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from donations.models.base import utcnow
+from donations.models.base import Table, utcnow
 
 
-class Supporter(SQLModel, table=True):
+class Supporter(Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Lower-cased: a reader who types Ana@Example.org once and ana@example.org later is one person.
     email: str | None = Field(default=None, max_length=254, unique=True)
@@ -19,7 +19,7 @@ class Supporter(SQLModel, table=True):
     erased_at: datetime | None = None
 
 
-class StripeCustomer(SQLModel, table=True):
+class StripeCustomer(Table, table=True):
     """Checkout creates a new Stripe customer per one-off gift; all map to one supporter."""
 
     __tablename__ = "stripe_customer"
