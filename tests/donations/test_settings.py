@@ -113,6 +113,34 @@ def test_a_time_zone_that_does_not_exist_is_refused_naming_the_variable(
     )
 
 
+@pytest.mark.parametrize(
+    "name", ["CHECKOUT_RATE_LIMIT", "ACCOUNT_EMAIL_RATE_LIMIT", "ACCOUNT_CLIENT_RATE_LIMIT"]
+)
+@pytest.mark.parametrize("rate", ["5/fortnight", "5", "five/hour", "5/hour;1/day", ""])
+def test_a_rate_limit_that_is_not_a_rate_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, rate: str
+) -> None:
+    monkeypatch.setenv(name, rate)
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    [error] = raised.value.errors()
+    assert (error["loc"], str(error["ctx"]["error"])) == (
+        (name,),
+        f"{rate!r} is not a rate like 5/hour or 10 per minute",
+    )
+
+
+@pytest.mark.parametrize("rate", ["5/hour", "10 per minute", "100/2 hours", "3 Per Day"])
+def test_every_notation_the_rate_limiter_reads_is_accepted(
+    monkeypatch: pytest.MonkeyPatch, rate: str
+) -> None:
+    from limits import parse
+
+    monkeypatch.setenv("CHECKOUT_RATE_LIMIT", rate)
+    assert Settings().CHECKOUT_RATE_LIMIT == rate
+    parse(rate)  # and the limiter reads it
+
+
 def test_the_report_zone_and_the_offer_are_read_once_into_their_types(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
