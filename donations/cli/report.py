@@ -12,6 +12,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Collection,
+    Iterable,
     Iterator,
     Mapping,
     Sequence,
@@ -22,8 +23,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
@@ -38,10 +37,8 @@ from donations.reports.export import (
     csv_line,
     csv_lines,
     csv_row,
-    fitted,
     flatten,
     json_text,
-    rows_table,
     shown,
 )
 from donations.reports.fiscal import report_days
@@ -124,15 +121,23 @@ def _opened(output: Path | None) -> Iterator[IO[str]]:
         yield handle
 
 
-# A file (--output) is read in an editor, not a terminal: as wide as the table needs, up to this.
-FILE_WIDTH = 200
+def _print_rows(
+    out: IO[str],
+    columns: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    money_columns: Collection[str],
+    title: str,
+) -> None:
+    from donations.cli import tables  # rich: only when a table is printed (tables.py says why)
+
+    tables.print_rows(out, columns, rows, money_columns=money_columns, title=title)
 
 
-def _print_table(table: Table, out: IO[str]) -> None:
-    """The table as wide as the terminal (COLUMNS, else the terminal's size, else 80), with
-    every header whole; a table whose headers cannot all fit is printed a record at a time."""
-    console = Console(file=out, width=None if out is sys.stdout else FILE_WIDTH)
-    console.print(fitted(table, console))
+def _print_figures(out: IO[str], pairs: Iterable[tuple[str, str]], *, title: str) -> None:
+    from donations.cli import tables
+
+    tables.print_figures(out, pairs, title=title)
 
 
 def _run(work: Callable[[Database], Awaitable[None]]) -> None:
@@ -164,7 +169,7 @@ async def _write_rows(
     if format_ is Format.json:
         out.write(json_text(collected))
     else:
-        _print_table(rows_table(columns, collected, money_columns=money_columns, title=title), out)
+        _print_rows(out, columns, collected, money_columns=money_columns, title=title)
 
 
 def _report_rows(
@@ -229,13 +234,15 @@ def _write_progress(figures: Mapping[str, Any], format_: Format, out: IO[str]) -
             out.write(csv_line(row[name] for name in FIGURE_COLUMNS))
         return
     pairs = list(flatten(figures))
-    table = Table("figure", "value", title=f"Progress of {figures['name']}")
     code = str(figures["currency"]).upper()
-    for key, value in pairs:
-        name = key.rsplit(".", 1)[-1]
-        label = _SCOPED_FIGURES.get(key, key).format(code=code)
-        table.add_row(label, shown(name, value, figure_currency(key, figures), MONEY_FIGURES))
-    _print_table(table, out)
+    shown_pairs = [
+        (
+            _SCOPED_FIGURES.get(key, key).format(code=code),
+            shown(key.rsplit(".", 1)[-1], value, figure_currency(key, figures), MONEY_FIGURES),
+        )
+        for key, value in pairs
+    ]
+    _print_figures(out, shown_pairs, title=f"Progress of {figures['name']}")
 
 
 @app.command("period")
@@ -297,15 +304,19 @@ def members_command(
                     money.format_amount(amount, currency)
                     for currency, amount in summary["mrr"].items()
                 )
-                head = Table("figure", "value", title=f"Members, {first} to {last}")
-                for key, value in summary.items():
-                    head.add_row(key, (mrr or "—") if key == "mrr" else shown(key, value, None, ()))
-                _print_table(head, out)
+                head = [
+                    (key, (mrr or "—") if key == "mrr" else shown(key, value, None, ()))
+                    for key, value in summary.items()
+                ]
+                _print_figures(out, head, title=f"Members, {first} to {last}")
                 rows = [row.as_json() for row in report.rows]
-                table = rows_table(
-                    MEMBER_COLUMNS, rows, money_columns=MEMBER_MONEY, title="By interval and band"
+                _print_rows(
+                    out,
+                    MEMBER_COLUMNS,
+                    rows,
+                    money_columns=MEMBER_MONEY,
+                    title="By interval and band",
                 )
-                _print_table(table, out)
 
     _run(work)
 
@@ -499,18 +510,13 @@ def _write_payouts(
             sys.stderr.write(f"mismatch: {mismatch.kind} {mismatch.stripe_id}: {mismatch.note}\n")
         return
     title = f"Payouts arriving {first} to {last}"
-    _print_table(
-        rows_table(_PAYOUT_TABLE, payouts, money_columns=explained.MONEY_COLUMNS, title=title), out
-    )
+    _print_rows(out, _PAYOUT_TABLE, payouts, money_columns=explained.MONEY_COLUMNS, title=title)
     if not found:
         out.write("No mismatches.\n")
         return
     heading = f"{len(found)} mismatches"
-    _print_table(
-        rows_table(
-            mismatches.COLUMNS, listed, money_columns=mismatches.MONEY_COLUMNS, title=heading
-        ),
-        out,
+    _print_rows(
+        out, mismatches.COLUMNS, listed, money_columns=mismatches.MONEY_COLUMNS, title=heading
     )
 
 
@@ -524,13 +530,13 @@ def _write_items(payout: str, items: list[explained.Item], format_: Format, out:
             row_cells = csv_row(explained.ITEM_COLUMNS, row, explained.ITEM_MONEY_COLUMNS)
             out.write(csv_line(row_cells))
     else:
-        table = rows_table(
+        _print_rows(
+            out,
             explained.ITEM_COLUMNS,
             rows,
             money_columns=explained.ITEM_MONEY_COLUMNS,
             title=f"Payout {payout}, line by line",
         )
-        _print_table(table, out)
 
 
 @app.command("snapshot")

@@ -1,4 +1,5 @@
-"""Report rows out: CSV (streamed in chunks of rows), JSON, and a rich table for people.
+"""Report rows out: CSV (streamed in chunks of rows), JSON, and the cells of a table for people
+(the table itself is drawn by donations/cli/tables.py).
 
 CSV carries amounts in major units, as a plain decimal number with the currency's own number
 of decimals ("5562.72" eur, "500" jpy, "1.234" kwd), beside the row's `currency` column: what
@@ -20,10 +21,6 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequen
 from enum import StrEnum
 from operator import itemgetter
 from typing import Any
-
-from rich.console import Console, RenderableType
-from rich.table import Table
-from rich.text import Text
 
 from donations import money
 
@@ -154,44 +151,6 @@ def shown(name: str, value: Any, currency: str | None, money_columns: Collection
     if isinstance(value, float):
         return f"{value:.1f}%"
     return str(value)
-
-
-def rows_table(
-    columns: Sequence[str],
-    rows: Iterable[Mapping[str, Any]],
-    *,
-    money_columns: Collection[str],
-    title: str | None = None,
-) -> Table:
-    table = Table(*columns, title=title)
-    for row in rows:
-        currency = row.get("currency")
-        table.add_row(*(shown(name, row[name], currency, money_columns) for name in columns))
-    return table
-
-
-def fitted(table: Table, console: Console) -> RenderableType:
-    """The table, if it fits the console's width with each header whole (never "Cur…");
-    else the same rows one record at a time, each value beside its column's name, which fits
-    any terminal (80 columns included)."""
-    headers = [str(column.header) for column in table.columns]
-    for column in table.columns:
-        column.min_width = len(str(column.header))
-        column.overflow = "fold"
-    # Each column: its header, a space either side and a rule; and the table's last rule.
-    needed = sum(len(header) + 3 for header in headers) + 1
-    if needed <= console.width:
-        return table
-    if not table.row_count:
-        return Text(f"{table.title or 'The table'}: no rows.")
-    records = Table("column", "value", title=table.title, show_lines=False)
-    cells = [list(column.cells) for column in table.columns]
-    for index in range(table.row_count):
-        for number, header in enumerate(headers):
-            records.add_row(header, cells[number][index], end_section=number == len(headers) - 1)
-    for column in records.columns:
-        column.overflow = "fold"
-    return records
 
 
 def flatten(value: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
