@@ -35,6 +35,7 @@ FOUNDATION = (
     "donations.settings",
     "donations.production",
     "donations.logs",
+    "donations.json_logs",
     "donations.state",
     "donations.ratelimit",
     "donations.progress_cache",
