@@ -165,7 +165,14 @@ def measure_reports(url: str, size: Size, *, database: str, scratch: Path) -> li
             [sys.executable, "-m", "bench.sql_command", "--database-url", url],
             repeats=size.repeats, env=environment, stdin=script,
         )  # fmt: skip
-        detail = {"ours": ours.as_json(), "sql": sql.as_json(), "python": python.as_json()}
+        stack = time_command(
+            [sys.executable, "-m", "bench.sql_command", "--database-url", url, "--with-stack"],
+            repeats=size.repeats, env=environment, stdin=script,
+        )  # fmt: skip
+        detail = {
+            "ours": ours.as_json(), "sql": sql.as_json(), "python": python.as_json(),
+            "stack": stack.as_json(),
+        }  # fmt: skip
         figures += [
             Figure(
                 section, f"{name}, CLI", "s", ours.median_seconds, sql.median_seconds,
@@ -175,6 +182,11 @@ def measure_reports(url: str, size: Size, *, database: str, scratch: Path) -> li
             Figure(
                 section, f"{name}, CLI over Python", "s", ours.median_seconds,
                 python.median_seconds, "python + SQLAlchemy, same SQL", [WITHIN_PYTHON], detail,
+            ),
+            Figure(
+                section, f"{name}, CLI over the required stack", "s", ours.median_seconds,
+                stack.median_seconds, "python + SQLAlchemy + SQLModel, pydantic-settings, Typer",
+                [], detail,
             ),
         ]  # fmt: skip
     figures += _csv_export(url, size, section=section, environment=environment, scratch=scratch)
