@@ -130,15 +130,24 @@ def test_a_rate_limit_that_is_not_a_rate_is_refused_naming_the_variable(
     )
 
 
-@pytest.mark.parametrize("rate", ["5/hour", "10 per minute", "100/2 hours", "3 Per Day"])
+@pytest.mark.parametrize(
+    ("rate", "amount", "seconds"),
+    [
+        ("5/hour", 5, 3600),
+        ("10 per minute", 10, 60),
+        ("100/2 hours", 100, 7200),
+        ("3 Per Day", 3, 86400),
+    ],
+)
 def test_every_notation_the_rate_limiter_reads_is_accepted(
-    monkeypatch: pytest.MonkeyPatch, rate: str
+    monkeypatch: pytest.MonkeyPatch, rate: str, amount: int, seconds: int
 ) -> None:
     from limits import parse
 
     monkeypatch.setenv("CHECKOUT_RATE_LIMIT", rate)
-    assert Settings().CHECKOUT_RATE_LIMIT == rate
-    parse(rate)  # and the limiter reads it
+    accepted = Settings().CHECKOUT_RATE_LIMIT
+    limit = parse(accepted)  # what the rate limiter will read
+    assert (accepted, limit.amount, limit.get_expiry()) == (rate, amount, seconds)
 
 
 def test_the_report_zone_and_the_offer_are_read_once_into_their_types(
