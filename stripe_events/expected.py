@@ -55,7 +55,7 @@ class Totals:
     active_members: int
     past_due_members: int
     paused_members: int = 0
-    mrr: dict[str, int] = field(default_factory=dict)
+    mrr: dict[str, int] = field(default_factory=dict)  # per currency; none: not listed
     # (active, past due, paused) members paying in each currency: progress counts a
     # campaign's own currency only.
     members_by_currency: dict[str, tuple[int, int, int]] = field(
@@ -101,7 +101,12 @@ def expected_totals(scenario: Scenario, *, now: int | None = None) -> Totals:
         active_members=sum(not m.paused for m in paying),
         past_due_members=sum(m.status == "past_due" for m in scenario.memberships),
         paused_members=sum(m.paused for m in paying),
-        mrr={currency: _half_up(value) for currency, value in sorted(monthly.items())},
+        # A currency whose members pay nothing now (a 100%-off coupon) has no MRR to show.
+        mrr={
+            currency: rounded
+            for currency, value in sorted(monthly.items())
+            if (rounded := _half_up(value))
+        },
     )
 
 
