@@ -33,18 +33,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations import prepared
+
 _statements: dict[tuple[Any, ...], Any] = {}
 _CONNECTION = "donations.sql.connection"
+
+
+# What `execute` gives back: SQLAlchemy's result, or the same rows from the driver.
+Result = CursorResult[*tuple[Any, ...]] | prepared.Rows
 
 
 async def execute(
     session: AsyncSession,
     statement: Executable,
     params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
-) -> CursorResult[*tuple[Any, ...]]:
+) -> Result:
     """Run a Core statement on the session's connection, inside its transaction. Handlers
     never load ORM objects, so the ORM's bookkeeping for each statement (an identity map to
-    keep in step with every UPDATE, ORM result processing) is pure cost."""
+    keep in step with every UPDATE, ORM result processing) is pure cost. In the webhook
+    intake's transactions, a plain statement skips SQLAlchemy's execution too
+    (donations/prepared.py)."""
+    on_driver = await prepared.execute(session, statement, params)
+    if on_driver is not None:
+        return on_driver
     # The transaction's connection, asked of the session once per transaction: each ask is
     # a trip through SQLAlchemy's greenlet bridge.
     transaction = session.sync_session.get_transaction()
