@@ -56,29 +56,57 @@ class _Parameter:
     required: bool
     default: Any
     process: Callable[[Any], Any] | None
+    # One item of an IN list expanded for this call: its position in the list given.
+    index: int | None = None
+    # A column's Python-side default (created_at=utcnow), computed per row as SQLAlchemy does.
+    make: Callable[[], Any] | None = None
 
     def value(self, params: Mapping[str, Any]) -> Any:
         if self.key in params:
             value = params[self.key]
         elif self.name in params:
             value = params[self.name]
+        elif self.make is not None:
+            value = self.make()
         elif self.required:
             raise KeyError(f"a value is required for bind parameter {self.key!r}")
         else:
             value = self.default
+        if self.index is not None:
+            value = value[self.index]
         return value if self.process is None else self.process(value)
 
 
 @dataclass(frozen=True)
-class _Compiled:
+class _Shape:
+    """The SQL and its positional parameters, for one length of each IN list."""
+
     sql: str
     parameters: tuple[_Parameter, ...]
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        return [parameter.value(params) for parameter in self.parameters]
+
+
+@dataclass
+class _Compiled:
+    sqlalchemy: Any
+    # The IN lists SQLAlchemy expands per call (one `?` per item): given, or in the statement.
+    expanding: tuple[Any, ...]
+    defaults: dict[str, Callable[[], Any]]
+    shapes: dict[tuple[int, ...], _Shape]
     # None: the statement returns no rows.
     row: type[tuple[Any, ...]] | None
     processors: tuple[Callable[[Any], Any] | None, ...]
 
-    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        return [parameter.value(params) for parameter in self.parameters]
+    def shape(self, params: Mapping[str, Any]) -> _Shape:
+        lengths = tuple(
+            len(params[bind.key] if bind.key in params else bind.value) for bind in self.expanding
+        )
+        shape = self.shapes.get(lengths)
+        if shape is None:
+            shape = self.shapes[lengths] = _expanded(self, params)
+        return shape
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[Any]:
         assert self.row is not None
@@ -155,11 +183,10 @@ async def execute(
     compiled = _plain(statement, connection.dialect)
     if compiled is None:
         return None
-    _tell_listeners(connection, compiled.sql)
     if isinstance(driver, sqlite3.Connection):
-        return _on_sqlite(driver, compiled, params)
+        return _on_sqlite(driver, compiled, params, connection)
     assert params is None or isinstance(params, Mapping)
-    return await _on_asyncpg(driver, compiled, params or {}, connection.dialect)
+    return await _on_asyncpg(driver, compiled, params or {}, connection)
 
 
 def _tell_listeners(connection: Connection, sql: str) -> None:
@@ -173,18 +200,21 @@ def _on_sqlite(
     connection: sqlite3.Connection,
     compiled: _Compiled,
     params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+    listening: Connection,
 ) -> Rows:
     each = [params or {}] if params is None or isinstance(params, Mapping) else params
     rows: list[Any] = []
     count = 0
     for one in each:
-        arguments = compiled.arguments(one)
+        shape = compiled.shape(one)
+        arguments = shape.arguments(one)
+        _tell_listeners(listening, shape.sql)
         try:
-            cursor = connection.execute(compiled.sql, arguments)
+            cursor = connection.execute(shape.sql, arguments)
             if compiled.row is not None:
                 rows += compiled.rows(cursor.fetchall())
         except sqlite3.Error as error:
-            raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error) from error
+            raise DBAPIError.instance(shape.sql, arguments, error, sqlite3.Error) from error
         count += max(cursor.rowcount, 0)
     return Rows(rows, count if compiled.row is None else len(rows))
 
@@ -193,16 +223,18 @@ async def _on_asyncpg(
     connection: asyncpg.Connection,
     compiled: _Compiled,
     params: Mapping[str, Any],
-    dialect: Dialect,
+    listening: Connection,
 ) -> Rows:
-    arguments = compiled.arguments(params)
+    shape = compiled.shape(params)
+    arguments = shape.arguments(params)
+    _tell_listeners(listening, shape.sql)
     try:
         if compiled.row is not None:
-            rows = compiled.rows(await connection.fetch(compiled.sql, *arguments))
+            rows = compiled.rows(await connection.fetch(shape.sql, *arguments))
             return Rows(rows, len(rows))
-        status = await connection.execute(compiled.sql, *arguments)
+        status = await connection.execute(shape.sql, *arguments)
     except asyncpg.PostgresError as error:
-        raise _as_sqlalchemy_raises(error, compiled.sql, arguments, dialect) from error
+        raise _as_sqlalchemy_raises(error, shape.sql, arguments, listening.dialect) from error
     # "UPDATE 3", "INSERT 0 1", "DELETE 0": the count is the last word.
     last = status.rsplit(" ", 1)[-1]
     return Rows([], int(last) if last.isdigit() else -1)
@@ -238,27 +270,15 @@ def _plain(statement: Executable, dialect: Dialect) -> _Compiled | None:
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled | None:
     compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    defaults = _python_defaults(compiled)
     if (
-        not compiled.positional
-        or compiled.post_compile_params
+        defaults is None
+        or not compiled.positional
         or compiled.literal_execute_params
-        or getattr(compiled, "insert_prefetch", None)
-        or getattr(compiled, "update_prefetch", None)
         or any(bind.callable is not None for bind in compiled.binds.values())
     ):
         return None
-    processors = compiled._bind_processors
-    by_name = {name: bind for bind, name in compiled.bind_names.items()}
-    parameters = tuple(
-        _Parameter(
-            key=by_name[name].key,
-            name=name,
-            required=by_name[name].required,
-            default=by_name[name].value,
-            process=processors.get(name),
-        )
-        for name in compiled.positiontup
-    )
+    expanding = tuple(compiled.post_compile_params)
     row: type[tuple[Any, ...]] | None = None
     result_processors: tuple[Callable[[Any], Any] | None, ...] = ()
     # What a SELECT, or a RETURNING clause, gives back (empty for other statements).
@@ -269,7 +289,72 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled | None:
         result_processors = tuple(
             entry[3]._cached_result_processor(dialect, None) for entry in columns
         )
-    return _Compiled(compiled.string, parameters, row, result_processors)
+    form = _Compiled(compiled, expanding, defaults, {}, row, result_processors)
+    if not expanding:
+        form.shapes[()] = _shape(form, compiled.string, compiled.positiontup, {}, None)
+    return form
+
+
+def _python_defaults(compiled: Any) -> dict[str, Callable[[], Any]] | None:
+    """The columns an INSERT (or UPDATE) fills from a Python default it was not given, each
+    with its default; None if one is not a plain value or function."""
+    defaults: dict[str, Callable[[], Any]] = {}
+    pairs = [(column, column.default) for column in compiled.insert_prefetch] + [
+        (column, column.onupdate) for column in compiled.update_prefetch
+    ]
+    for column, default in pairs:
+        if default is None or not (default.is_scalar or default.is_callable):
+            return None
+        defaults[column.key] = _default_maker(default)
+    return defaults
+
+
+def _default_maker(default: Any) -> Callable[[], Any]:
+    arg = default.arg
+    if not default.is_callable:
+        return lambda: arg
+    # SQLAlchemy wraps a function of no arguments as one of the execution context.
+    return lambda: arg(None)
+
+
+def _expanded(form: _Compiled, params: Mapping[str, Any]) -> _Shape:
+    """The statement with each IN list as long as in `params`, as SQLAlchemy renders it."""
+    state = form.sqlalchemy.construct_expanded_state(params, escape_names=False)
+    items = {
+        name: (original, index)
+        for original, names in state.parameter_expansion.items()
+        for index, name in enumerate(names)
+    }
+    return _shape(form, state.statement, state.positiontup, items, state.processors)
+
+
+def _shape(
+    form: _Compiled,
+    sql: str,
+    positions: Sequence[str],
+    items: Mapping[str, tuple[str, int]],
+    processors: Mapping[str, Any] | None,
+) -> _Shape:
+    compiled = form.sqlalchemy
+    # An expanded state's processors are those of the IN lists' items only.
+    processors = {**compiled._bind_processors, **(processors or {})}
+    by_name = {name: bind for bind, name in compiled.bind_names.items()}
+    parameters = []
+    for position in positions:
+        name, index = items.get(position, (position, None))
+        bind = by_name[name]
+        parameters.append(
+            _Parameter(
+                key=bind.key,
+                name=name,
+                required=bind.required,
+                default=bind.value,
+                process=processors.get(position),
+                index=index,
+                make=form.defaults.get(name),
+            )
+        )
+    return _Shape(sql, tuple(parameters))
 
 
 def _field(name: Any, index: int) -> str:
