@@ -100,9 +100,7 @@ class _Compiled:
     processors: tuple[Callable[[Any], Any] | None, ...]
 
     def shape(self, params: Mapping[str, Any]) -> _Shape:
-        lengths = tuple(
-            len(params[bind.key] if bind.key in params else bind.value) for bind in self.expanding
-        )
+        lengths = tuple(len(params.get(bind.key, bind.value)) for bind in self.expanding)
         shape = self.shapes.get(lengths)
         if shape is None:
             shape = self.shapes[lengths] = _expanded(self, params)
