@@ -12,11 +12,13 @@ parameter processors: a datetime is written as SQLite's text or bound for asyncp
 SQLAlchemy would) and then sent straight to the driver, on the connection and inside the
 transaction SQLAlchemy began.
 
-Only where it is the same statement every time and plain: module-level statements, seen at
-least once before (a statement built for one call is left to SQLAlchemy, whose cache is
-keyed by its shape), with named parameters, no IN list expanded per call and no Python-side
-column defaults; on SQLite only on the write engine's inline connection (donations/db.py),
-which runs on the event loop's thread. Everything else goes through SQLAlchemy as before.
+Only where it is the same statement every time: module-level statements, seen at least
+once before (a statement built for one call is left to SQLAlchemy, whose cache is keyed by
+its shape). An IN list is expanded as SQLAlchemy expands it, once per length met; a column's
+Python default (created_at=utcnow) is computed per row as SQLAlchemy would. Not for an
+executemany on PostgreSQL (asyncpg's returns no rows); on SQLite only on the write engine's
+inline connection (donations/db.py), which runs on the event loop's thread. Everything else
+goes through SQLAlchemy as before.
 A driver error is raised as SQLAlchemy's DBAPIError around it, as SQLAlchemy would, so that
 the inbox's retries (unique violations, deadlocks) see the same thing either way.
 """
