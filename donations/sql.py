@@ -6,6 +6,8 @@
     insert_many_ignoring_conflicts(session, model, rows) -> ids   the same for many rows, in
                                                                   one statement
     insert_new(session, model, values) -> id | None   the same, RETURNING the new row's id
+    insert_or_fill(session, model, key, values, fillable) -> id   insert, or fill what the row
+                                                  with that key lacks; its id either way
     fill_missing(session, model, keys, values) -> filled?   set columns still NULL on the
                                                             row(s) matching any of `keys`
     newer_state(model, created, rank)                 WHERE the row's state is older
@@ -33,18 +35,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations import prepared
+
 _statements: dict[tuple[Any, ...], Any] = {}
 _CONNECTION = "donations.sql.connection"
+
+
+# What `execute` gives back: SQLAlchemy's result, or the same rows from the driver.
+Result = CursorResult[*tuple[Any, ...]] | prepared.Rows
 
 
 async def execute(
     session: AsyncSession,
     statement: Executable,
     params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
-) -> CursorResult[*tuple[Any, ...]]:
+) -> Result:
     """Run a Core statement on the session's connection, inside its transaction. Handlers
     never load ORM objects, so the ORM's bookkeeping for each statement (an identity map to
-    keep in step with every UPDATE, ORM result processing) is pure cost."""
+    keep in step with every UPDATE, ORM result processing) is pure cost. In the webhook
+    intake's transactions, a plain statement skips SQLAlchemy's execution too
+    (donations/prepared.py)."""
+    on_driver = await prepared.execute(session, statement, params)
+    if on_driver is not None:
+        return on_driver
     # The transaction's connection, asked of the session once per transaction: each ask is
     # a trip through SQLAlchemy's greenlet bridge.
     transaction = session.sync_session.get_transaction()
@@ -93,6 +106,22 @@ async def insert_new(
     statement = _insert(dialect(session), model, tuple(values), returning="id")
     new_id: int | None = (await execute(session, statement, values)).scalar()
     return new_id
+
+
+async def insert_or_fill(
+    session: AsyncSession,
+    model: type[SQLModel],
+    key: str,
+    values: dict[str, Any],
+    fillable: tuple[str, ...],
+) -> int:
+    """Insert one row, or, when a row with its `key` is there, set the `fillable` columns it
+    still lacks (NULL) from `values`: the row's id either way, in one statement
+    (INSERT ... ON CONFLICT (key) DO UPDATE ... RETURNING id) where insert_new, fill_missing
+    and a read of the id take three."""
+    statement = _upsert(dialect(session), model, tuple(values), key, fillable)
+    row_id: int = (await execute(session, statement, values)).scalar_one()
+    return row_id
 
 
 async def fill_missing(
@@ -155,6 +184,26 @@ def _insert(
         return statement if returning is None else statement.returning(table.c[returning])
 
     return _cached(("insert", dialect_name, model, columns, returning), build)
+
+
+def _upsert(
+    dialect_name: str,
+    model: type[SQLModel],
+    columns: tuple[str, ...],
+    key: str,
+    fillable: tuple[str, ...],
+) -> Any:
+    def build() -> Any:
+        table = model.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        statement = insert(table).values({name: bindparam(name) for name in columns})
+        # Every conflict updates (coalesce keeps what the row has): a DO UPDATE ... WHERE
+        # that skipped the row would not return its id either.
+        filled = {name: func.coalesce(table.c[name], statement.excluded[name]) for name in fillable}
+        statement = statement.on_conflict_do_update(index_elements=[key], set_=filled)
+        return statement.returning(table.c.id)
+
+    return _cached(("upsert", dialect_name, model, columns, key, fillable), build)
 
 
 def _state_update(model: Any, key: str) -> Any:

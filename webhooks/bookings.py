@@ -22,12 +22,12 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, exists, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.checkout.metadata import SOURCE, Choices
-from donations.models import Dispute, Payment, PaymentKey, PaymentKind, Refund
+from donations.models import ChargeCard, Dispute, Payment, PaymentKey, PaymentKind, Refund
 from donations.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
 from webhooks import cards, links
 
@@ -90,6 +90,29 @@ def _waiting_for(table: type[Refund] | type[Dispute]) -> Any:
 _MATCH_WAITING = (_waiting_for(Refund), _waiting_for(Dispute), cards.FILL_CARD)
 
 
+def _any_waiting(table: type[Refund] | type[Dispute]) -> Any:
+    keys: Any = bindparam("keys", expanding=True)
+    return exists().where(
+        col(table.payment_id).is_(None),
+        or_(col(table.stripe_payment_intent_id).in_(keys), col(table.stripe_charge_id).in_(keys)),
+    )
+
+
+# Whether each of _MATCH_WAITING has anything to do: one read where three UPDATEs would
+# usually change nothing (few refunds, disputes or cards come before their payment). Each
+# UPDATE's WHERE implies its EXISTS, in the same serialized transaction.
+_ANY_WAITING = select(
+    _any_waiting(Refund),
+    _any_waiting(Dispute),
+    exists().where(
+        or_(
+            col(ChargeCard.charge).in_(bindparam("keys", expanding=True)),
+            col(ChargeCard.payment_intent).in_(bindparam("keys", expanding=True)),
+        )
+    ),
+)
+
+
 async def book(session: AsyncSession, booking: Booking) -> int:
     if booking.invoice is not None:
         by_key, key = _BY_INVOICE, booking.invoice
@@ -149,8 +172,10 @@ async def add_keys(session: AsyncSession, payment_id: int, keys: Iterable[str | 
         return
     # Refunds, disputes and cards that came meanwhile found the payment by the keys it already
     # had: only a new key can match more.
-    for statement in _MATCH_WAITING:
-        await execute(session, statement, {"payment": payment_id, "keys": known})
+    waiting = (await execute(session, _ANY_WAITING, {"keys": known})).one()
+    for statement, needed in zip(_MATCH_WAITING, waiting, strict=True):
+        if needed:
+            await execute(session, statement, {"payment": payment_id, "keys": known})
 
 
 async def link(

@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import bindparam, update
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
 from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Interval, Membership, MembershipStatus
-from donations.sql import execute, fill_missing, insert_new, newer_state
+from donations.sql import execute, insert_or_fill, newer_state
 from webhooks import discounts, fields
 from webhooks.events import Json, moment, object_id, optional_moment
 
@@ -61,9 +61,8 @@ DAY = 86400
 # Days in one period of each interval, shortest and longest, longest interval first.
 _PERIODS = ((Interval.year, 365, 366), (Interval.month, 28, 31), (Interval.week, 7, 7))
 
-_BY_SUBSCRIPTION = select(Membership.id).where(
-    col(Membership.stripe_subscription_id) == bindparam("subscription")
-)
+# What an invoice or a session knows of a membership, filled in if the row lacks it.
+_KNOWN_BY_OTHERS = ("stripe_customer_id", "supporter_id", "checkout_id", "source")
 _STATE_COLUMNS = (
     "status",
     "amount",
@@ -115,9 +114,12 @@ async def ensure(
     interval: str,
     interval_count: int = 1,
 ) -> int:
-    new_id = await insert_new(
+    # One statement whether the row is new or not: every invoice and session event of a
+    # membership comes through here.
+    return await insert_or_fill(
         session,
         Membership,
+        "stripe_subscription_id",
         {
             "stripe_subscription_id": subscription,
             "stripe_customer_id": customer,
@@ -130,23 +132,8 @@ async def ensure(
             "interval": interval,
             "interval_count": interval_count,
         },
+        _KNOWN_BY_OTHERS,
     )
-    if new_id is not None:
-        return new_id
-    await fill_missing(
-        session,
-        Membership,
-        {"stripe_subscription_id": subscription},
-        {
-            "stripe_customer_id": customer,
-            "supporter_id": supporter_id,
-            "checkout_id": checkout_id,
-            "source": source,
-        },
-    )
-    found = await execute(session, _BY_SUBSCRIPTION, {"subscription": subscription})
-    membership_id: int = found.scalar_one()
-    return membership_id
 
 
 async def apply_state(
