@@ -27,6 +27,7 @@ PACKAGES = ("donations", "webhooks", "stripe_emulator", "stripe_events", "bench"
 ENTRY = ("donations.app", "donations.cli", "donations.__main__")
 FOUNDATION = (
     "donations.db",
+    "donations.lone_writes",
     "donations.sql",
     "donations.migrations",
     "donations.models",
