@@ -37,6 +37,7 @@ FOUNDATION = (
     "donations.production",
     "donations.logs",
     "donations.state",
+    "donations.stripe_api",
     "donations.ratelimit",
     "donations.progress_cache",
     "donations.login_memory",

@@ -135,14 +135,15 @@ async def open_session(
 ) -> tuple[str, str | None]:
     """Create the Checkout Session for `checkout_id` at Stripe: its id and URL.
 
-    A raw request through the app's client (its key, retries, and errors raised as
-    StripeError), read as plain JSON: building a StripeObject of the whole Session costs as
-    much CPU as everything else in the call (bench/PROFILE.md)."""
+    Sent through the app's client (its key, retries, and errors raised as StripeError),
+    prepared once (`FormPost`) and read as plain JSON: building a StripeObject of the whole
+    Session, or rebuilding the request on every call, costs as much CPU as everything else
+    in the call (bench/PROFILE.md)."""
     params = session_params(contribution, checkout_id=checkout_id, site_url=state.settings.SITE_URL)
-    created = await state.stripe.raw_request_async(
-        "post", SESSIONS_PATH, **params, idempotency_key=stripe_idempotency_key(checkout_id)
+    created = await state.stripe_post(SESSIONS_PATH)(
+        params, idempotency_key=stripe_idempotency_key(checkout_id)
     )
-    return created.data["id"], created.data.get("url")
+    return created["id"], created.get("url")
 
 
 async def find_given(*, state: AppState, session_id: str) -> Given | None:
