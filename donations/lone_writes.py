@@ -44,7 +44,8 @@ class _Compiled:
 @dataclass(eq=False)
 class LoneStatement:
     """An INSERT, UPDATE or DELETE run alone; compiled once per dialect (`keys`: the
-    parameters an INSERT is given, so that the columns it names are known)."""
+    parameters an INSERT is given, so that the columns it names are known). The caller gives
+    every value: on SQLite the columns' Python-side defaults are not applied."""
 
     statement: UpdateBase
     keys: tuple[str, ...] | None = None
