@@ -55,6 +55,12 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 # clean cancel normally wins and the client's only catches a server that stopped answering.
 _CLIENT_MARGIN_SECONDS = 2.0
 
+# Connections a process keeps to PostgreSQL: SQLAlchemy's default maximum (5 kept + 10 more),
+# all kept. With 5 kept, 32 concurrent checkouts opened and closed a connection (TLS attempt,
+# startup, statements prepared again) for most of their one-statement writes: a third of
+# the server's CPU (bench/PROFILE.md, fifth pass). Opened on demand, never more than before.
+PG_POOL_SIZE = 15
+
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
@@ -174,6 +180,7 @@ def _async_options(url: str, timeouts: Timeouts) -> dict[str, Any]:
     if is_sqlite(url):
         return options  # the busy timeout is set on each connection (_tune_sqlite)
     connect: dict[str, Any] = {"timeout": timeouts.connect}
+    options.update(pool_size=PG_POOL_SIZE, max_overflow=0)
     if timeouts.statement is not None:
         connect["command_timeout"] = timeouts.statement + _CLIENT_MARGIN_SECONDS
         connect["server_settings"] = {"statement_timeout": str(int(timeouts.statement * 1000))}
