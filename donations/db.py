@@ -25,12 +25,12 @@ import math
 import sqlite3
 import tempfile
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy import Engine, create_engine, event
@@ -45,6 +45,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+_T = TypeVar("_T")
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Opening a connection, when nothing else is said: a database that does not answer in this
 # long is not there.
@@ -52,6 +54,12 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 # asyncpg's own clock runs this much past the server's statement_timeout, so that the server's
 # clean cancel normally wins and the client's only catches a server that stopped answering.
 _CLIENT_MARGIN_SECONDS = 2.0
+
+# Connections a process keeps to PostgreSQL: SQLAlchemy's default maximum (5 kept + 10 more),
+# all kept. With 5 kept, 32 concurrent checkouts opened and closed a connection (TLS attempt,
+# startup, statements prepared again) for most of their one-statement writes: a third of
+# the server's CPU (bench/PROFILE.md, fifth pass). Opened on demand, never more than before.
+PG_POOL_SIZE = 15
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
@@ -172,6 +180,7 @@ def _async_options(url: str, timeouts: Timeouts) -> dict[str, Any]:
     if is_sqlite(url):
         return options  # the busy timeout is set on each connection (_tune_sqlite)
     connect: dict[str, Any] = {"timeout": timeouts.connect}
+    options.update(pool_size=PG_POOL_SIZE, max_overflow=0)
     if timeouts.statement is not None:
         connect["command_timeout"] = timeouts.statement + _CLIENT_MARGIN_SECONDS
         connect["server_settings"] = {"statement_timeout": str(int(timeouts.statement * 1000))}
@@ -307,8 +316,11 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
-        self._queues_for_writing = is_sqlite(url)
-        path = _sqlite_file(url) if is_sqlite(url) and writes else None
+        self.is_sqlite = is_sqlite(url)
+        self._queues_for_writing = self.is_sqlite
+        path = _sqlite_file(url) if self.is_sqlite and writes else None
+        self._lone_path = path
+        self._lone: sqlite3.Connection | None = None
         self.write_engine = (
             _inline_engine(url, path, **engine_kwargs) if path is not None else self.engine
         )
@@ -325,7 +337,7 @@ class Database:
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction on a connection, committed on leaving."""
-        async with self._turn_to_write():
+        async with self.write_turn():
             connection = await self._begin_writing()
             try:
                 yield connection
@@ -348,29 +360,63 @@ class Database:
 
     async def _begin_writing(self) -> AsyncConnection:
         """A connection of the write engine in a begun transaction (on SQLite: holding the
-        write lock). The inline engine has no busy timeout: while another process holds the
-        lock, try again after a pause, up to the busy timeout the other engines wait."""
-        pause, waited = 0.001, 0.0
-        while True:
+        write lock)."""
+
+        async def attempt() -> AsyncConnection:
             connection = await self.write_engine.connect()
             try:
                 await connection.begin()
-                return connection
-            except DBAPIError as error:
+            except DBAPIError:
                 await connection.close()
-                inline = self.write_engine is not self.engine
-                if not (inline and _lock_taken(error)) or waited >= self._busy_seconds:
+                raise
+            return connection
+
+        if self.write_engine is self.engine:
+            return await attempt()
+        return await self.retry_busy(attempt)
+
+    async def retry_busy(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
+        """`attempt()`, on a connection with no busy timeout (inline on the event loop):
+        while another process holds SQLite's write lock, tried again after a pause (1 ms
+        doubling to 50 ms), up to the busy timeout the other engines wait."""
+        pause, waited = 0.001, 0.0
+        while True:
+            try:
+                return await attempt()
+            except DBAPIError as error:
+                if not _lock_taken(error) or waited >= self._busy_seconds:
                     raise
             await asyncio.sleep(pause)
             waited += pause
             pause = min(pause * 2, 0.05)
+
+    def lone_sqlite(self) -> sqlite3.Connection | None:
+        """On a SQLite file, a connection of its own for one-statement writes
+        (donations/lone_writes.py), used inline on the event loop and in autocommit: a
+        statement is its own transaction. Tuned as the inline engine's (no busy timeout:
+        `retry_busy` waits instead). None for PostgreSQL and in-memory databases."""
+        if self._lone is None and self._lone_path is not None:
+            connection = sqlite3.connect(
+                self._lone_path, isolation_level=None, check_same_thread=False
+            )
+            for pragma in (
+                "journal_mode=WAL",
+                "foreign_keys=ON",
+                "busy_timeout=0",
+                "synchronous=NORMAL",
+            ):
+                connection.execute(f"PRAGMA {pragma}")
+            self._lone = connection
+        return self._lone
 
     @property
     def _busy_seconds(self) -> float:
         return self.timeouts.sqlite_busy_ms / 1000
 
     @asynccontextmanager
-    async def _turn_to_write(self) -> AsyncIterator[None]:
+    async def write_turn(self) -> AsyncIterator[None]:
+        """This process's turn to write: on SQLite, writers queue here, first come first
+        served; on PostgreSQL, no wait."""
         if not self._queues_for_writing:
             yield
             return
@@ -382,6 +428,9 @@ class Database:
             yield
 
     async def dispose(self) -> None:
+        if self._lone is not None:
+            self._lone.close()
+            self._lone = None
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()

@@ -256,6 +256,22 @@ def _as_sqlalchemy_raises(
     raise AssertionError("unreachable: the adapter raises")  # pragma: no cover
 
 
+def sql_and_arguments(
+    statement: Executable, dialect: Dialect, params: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
+    """The SQL and positional arguments SQLAlchemy would send the driver for `statement` with
+    `params`, compiled once per dialect: for a module-level statement run outside a
+    session (donations/lone_writes.py). ValueError if the statement is not plain enough."""
+    forms = _compiled.setdefault(statement, {})
+    if dialect.name not in forms:
+        forms[dialect.name] = _compile(statement, dialect)
+    form = forms[dialect.name]
+    if form is None:
+        raise ValueError(f"not a statement the driver can be given as it is: {statement}")
+    shape = form.shape(params)
+    return shape.sql, shape.arguments(params)
+
+
 def _plain(statement: Executable, dialect: Dialect) -> _Compiled | None:
     forms = _compiled.get(statement)
     if forms is not None and dialect.name in forms:

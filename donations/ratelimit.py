@@ -15,7 +15,11 @@ however many worker processes serve it:
 A client who spreads attempts over the workers of a Redis-less service gets at most the
 setting in total; a client who stays on one worker gets less. That is the side to err on.
 
-The `limits` library does the counting (a moving window). `ProcessBudget` is the same
+Both count in a moving window: an attempt is allowed while fewer than the rate's amount were
+allowed in the window before it. In Redis the `limits` library counts; in memory,
+`MemoryWindow` does, in the event loop, forgetting old attempts as it meets them (the
+`limits` in-memory storage scheduled an expiry task on every hit, which took a lock and ran
+a thread hand-off per checkout: bench/PROFILE.md, fifth pass). `ProcessBudget` is the same
 counting for one process-wide budget, not per client: the thanks page's Stripe lookups.
 """
 
@@ -24,10 +28,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
@@ -55,10 +61,46 @@ def per_process(item: RateLimitItem, workers: int) -> RateLimitItem:
     return type(item)(max(1, item.amount // workers), item.multiples, item.namespace)
 
 
-class _Counter:
-    """One `limits` limiter over one storage, answering Verdicts."""
+class MemoryWindow:
+    """`item`'s moving window per key, in this process's memory.
 
-    def __init__(self, storage: MemoryStorage | RedisStorage, item: RateLimitItem) -> None:
+    Each key keeps the times of its allowed attempts inside the window (at most the rate's
+    amount); older ones are dropped when the key is next hit, and keys with none left are
+    swept once per window, so memory follows the clients of the last window only."""
+
+    def __init__(self, item: RateLimitItem, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.item = item
+        self.clock = clock
+        self.amount = item.amount
+        self.seconds = float(item.get_expiry())
+        self.hits: dict[str, deque[float]] = {}
+        self.sweep_at = clock() + self.seconds
+
+    async def hit(self, key: str) -> Verdict:
+        now = self.clock()
+        if now >= self.sweep_at:
+            self._sweep(now)
+        since = now - self.seconds
+        times = self.hits.get(key)
+        if times is None:
+            times = self.hits[key] = deque()
+        while times and times[0] <= since:
+            times.popleft()
+        if len(times) < self.amount:
+            times.append(now)
+            return Verdict(allowed=True, retry_after=0)
+        return Verdict(allowed=False, retry_after=max(1, math.ceil(times[0] - since)))
+
+    def _sweep(self, now: float) -> None:
+        since = now - self.seconds
+        self.hits = {key: times for key, times in self.hits.items() if times[-1] > since}
+        self.sweep_at = now + self.seconds
+
+
+class _SharedCounter:
+    """The `limits` moving window in Redis, answering Verdicts."""
+
+    def __init__(self, storage: RedisStorage, item: RateLimitItem) -> None:
         self.limiter = MovingWindowRateLimiter(storage)
         self.item = item
 
@@ -74,8 +116,8 @@ class CheckoutRateLimiter:
 
     def __init__(self, rate: str, redis_url: str | None, *, workers: int = 1) -> None:
         self.item = parse(rate)
-        self.local = _Counter(MemoryStorage(), per_process(self.item, workers))
-        self.shared: _Counter | None = None
+        self.local = MemoryWindow(per_process(self.item, workers))
+        self.shared: _SharedCounter | None = None
         self.pool: ConnectionPool | None = None
         # While Redis is down: when to try it again (time.monotonic()); None when it is up.
         self.retry_redis_at: float | None = None
@@ -92,7 +134,7 @@ class CheckoutRateLimiter:
                 implementation="redispy",
                 connection_pool=self.pool,  # type: ignore[arg-type]
             )
-            self.shared = _Counter(storage, self.item)
+            self.shared = _SharedCounter(storage, self.item)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CheckoutRateLimiter:
@@ -152,7 +194,7 @@ class ProcessBudget:
     """`rate` calls for the whole process, whoever asks: `take()` is True while some is left."""
 
     def __init__(self, rate: str, *, workers: int = 1) -> None:
-        self.counter = _Counter(MemoryStorage(), per_process(parse(rate), workers))
+        self.counter = MemoryWindow(per_process(parse(rate), workers))
 
     async def take(self) -> bool:
         return (await self.counter.hit("process")).allowed

@@ -18,6 +18,7 @@ from donations.offer_cache import OfferCache
 from donations.progress_cache import ProgressCache
 from donations.ratelimit import AccountLimits, CheckoutRateLimiter, ProcessBudget
 from donations.settings import Settings
+from donations.stripe_api import FormPost
 
 # Stripe lookups the thanks page may make for sessions we know nothing of, across the workers.
 THANKS_LOOKUPS = "30/minute"
@@ -44,11 +45,20 @@ class AppState:
     staff_logins: LoginMemory = field(default_factory=LoginMemory)
     # The contribute page's offers per campaign and placement, for a few seconds.
     offers: OfferCache = field(default_factory=OfferCache)
+    # Stripe POSTs prepared once per path (stripe_post).
+    _stripe_posts: dict[str, FormPost] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.checkout_limiter = CheckoutRateLimiter.from_settings(self.settings)
         self.account_limits = AccountLimits(self.settings)
         self.thanks_lookups = ProcessBudget(THANKS_LOOKUPS, workers=self.settings.WEB_CONCURRENCY)
+
+    def stripe_post(self, path: str) -> FormPost:
+        """A form POST to `path` through `stripe` (donations/stripe_api.py, FormPost)."""
+        post = self._stripe_posts.get(path)
+        if post is None or post.client is not self.stripe:
+            post = self._stripe_posts[path] = FormPost(self.stripe, self.stripe_http, path)
+        return post
 
     async def aclose(self) -> None:
         await self.checkout_limiter.aclose()

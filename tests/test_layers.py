@@ -27,6 +27,8 @@ PACKAGES = ("donations", "webhooks", "stripe_emulator", "stripe_events", "bench"
 ENTRY = ("donations.app", "donations.cli", "donations.__main__")
 FOUNDATION = (
     "donations.db",
+    "donations.lone_writes",
+    "donations.prepared",
     "donations.sql",
     "donations.migrations",
     "donations.models",
@@ -37,6 +39,7 @@ FOUNDATION = (
     "donations.logs",
     "donations.json_logs",
     "donations.state",
+    "donations.stripe_api",
     "donations.ratelimit",
     "donations.progress_cache",
     "donations.login_memory",

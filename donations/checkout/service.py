@@ -26,7 +26,7 @@ from functools import cache
 from typing import Any
 
 import stripe
-from sqlalchemy import bindparam, case, insert, update
+from sqlalchemy import Update, bindparam, case, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -37,6 +37,7 @@ from donations.checkout.rules import (
     session_params,
     stripe_idempotency_key,
 )
+from donations.lone_writes import write_alone
 from donations.models import Checkout, CheckoutStatus, Payment, utcnow
 from donations.state import AppState
 
@@ -46,7 +47,15 @@ logger = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 _REASON_LENGTH = 500
 
-_NEW_CHECKOUT = insert(Checkout)
+# Every column of a new row, as the model defaults them (the choices included).
+_ROW_DEFAULTS = {
+    name: value
+    for name, value in Checkout(id="", amount=0, currency="", frequency="").model_dump().items()
+    if name not in ("created_at", "updated_at")
+}
+_NEW_CHECKOUT = insert(Checkout).values(
+    {name: bindparam(name) for name in (*_ROW_DEFAULTS, "created_at", "updated_at")}
+)
 SESSIONS_PATH = "/v1/checkout/sessions"
 
 KEY_REUSED = "idempotency_key_reused"
@@ -102,21 +111,25 @@ class Given:
 async def start_checkout(
     *, state: AppState, contribution: Contribution, idempotency_key: str | None = None
 ) -> StartedCheckout:
-    row = await _claim_row(state, contribution, idempotency_key)
-    if row.status != CheckoutStatus.created and row.stripe_session_id is not None:
+    checkout_id, earlier = await _claim_row(state, contribution, idempotency_key)
+    if (
+        earlier is not None
+        and earlier.status != CheckoutStatus.created
+        and earlier.stripe_session_id is not None
+    ):
         # A replay of a request we already answered: the same session.
-        return await _replay(state, row)
+        return await _replay(state, earlier)
     try:
-        session_id, url = await open_session(state, contribution, checkout_id=row.id)
+        session_id, url = await open_session(state, contribution, checkout_id=checkout_id)
     except stripe.StripeError as error:
         reason = f"{type(error).__name__}: {error.user_message or error}"[:_REASON_LENGTH]
-        logger.warning("stripe refused checkout %s: %s", row.id, reason)
-        await _set_status(state, row.id, CheckoutStatus.failed, failure_reason=reason)
+        logger.warning("stripe refused checkout %s: %s", checkout_id, reason)
+        await _set_status(state, checkout_id, CheckoutStatus.failed, failure_reason=reason)
         temporary = isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
-        raise ProviderUnavailable(row.id, reason, temporary=temporary) from error
-    await _set_status(state, row.id, CheckoutStatus.open, stripe_session_id=session_id)
-    logger.info("checkout %s opened session %s", row.id, session_id)
-    return StartedCheckout(row.id, session_id, url)
+        raise ProviderUnavailable(checkout_id, reason, temporary=temporary) from error
+    await _set_status(state, checkout_id, CheckoutStatus.open, stripe_session_id=session_id)
+    logger.info("checkout %s opened session %s", checkout_id, session_id)
+    return StartedCheckout(checkout_id, session_id, url)
 
 
 async def open_session(
@@ -124,14 +137,15 @@ async def open_session(
 ) -> tuple[str, str | None]:
     """Create the Checkout Session for `checkout_id` at Stripe: its id and URL.
 
-    A raw request through the app's client (its key, retries, and errors raised as
-    StripeError), read as plain JSON: building a StripeObject of the whole Session costs as
-    much CPU as everything else in the call (bench/PROFILE.md)."""
+    Sent through the app's client (its key, retries, and errors raised as StripeError),
+    prepared once (`FormPost`) and read as plain JSON: building a StripeObject of the whole
+    Session, or rebuilding the request on every call, costs as much CPU as everything else
+    in the call (bench/PROFILE.md)."""
     params = session_params(contribution, checkout_id=checkout_id, site_url=state.settings.SITE_URL)
-    created = await state.stripe.raw_request_async(
-        "post", SESSIONS_PATH, **params, idempotency_key=stripe_idempotency_key(checkout_id)
+    created = await state.stripe_post(SESSIONS_PATH)(
+        params, idempotency_key=stripe_idempotency_key(checkout_id)
     )
-    return created.data["id"], created.data.get("url")
+    return created["id"], created.get("url")
 
 
 async def find_given(*, state: AppState, session_id: str) -> Given | None:
@@ -195,28 +209,31 @@ def _frequency_of(found: stripe.checkout.Session) -> str:
 
 async def _claim_row(
     state: AppState, contribution: Contribution, idempotency_key: str | None
-) -> Checkout:
-    """A new `created` row, or the row an earlier request with this key wrote."""
+) -> tuple[str, Checkout | None]:
+    """A new `created` row's id, or the id and row an earlier request with this key wrote."""
     if idempotency_key is not None:
         existing = await _by_key(state, idempotency_key)
         if existing is not None:
-            return _check_same(existing, contribution)
-    row = Checkout(
-        id=new_checkout_id(),
-        idempotency_key=idempotency_key,
-        amount=contribution.amount,
-        currency=contribution.currency,
-        frequency=contribution.frequency.value,
-        email=contribution.email,
-        source=contribution.source,
-        status=CheckoutStatus.created,
+            return existing.id, _check_same(existing, contribution)
+    now = utcnow()
+    row = {
+        **_ROW_DEFAULTS,
         **contribution.choices.columns(),
-    )
-    # One INSERT on the engine: the ORM's unit of work would add a flush and a session for
-    # a row nothing else in this request reads back.
+        "id": new_checkout_id(),
+        "idempotency_key": idempotency_key,
+        "amount": contribution.amount,
+        "currency": contribution.currency,
+        "frequency": contribution.frequency.value,
+        "email": contribution.email,
+        "source": contribution.source,
+        "status": CheckoutStatus.created.value,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # One INSERT, alone in its transaction and committed before Stripe is called; no ORM
+    # object, since nothing in this request reads the row back.
     try:
-        async with state.db.writing() as connection:
-            await connection.execute(_NEW_CHECKOUT, row.model_dump())
+        await write_alone(state.db, _NEW_CHECKOUT, row)
     except IntegrityError:
         # Two requests with one key at the same moment: the other one won.
         if idempotency_key is None:
@@ -224,8 +241,8 @@ async def _claim_row(
         existing = await _by_key(state, idempotency_key)
         if existing is None:
             raise
-        return _check_same(existing, contribution)
-    return row
+        return existing.id, _check_same(existing, contribution)
+    return row["id"], None
 
 
 def _check_same(row: Checkout, contribution: Contribution) -> Checkout:
@@ -276,15 +293,17 @@ async def _set_status(
         values["failure_reason"] = None
     params = {f"new_{name}": value for name, value in values.items()}
     params.update(checkout=checkout_id, new_status=status.value)
-    async with state.db.writing() as connection:
-        await connection.execute(_status_update(tuple(values)), params)
+    await write_alone(state.db, _status_update(tuple(values)), params)
 
 
 @cache
-def _status_update(columns: tuple[str, ...]) -> Any:
+def _status_update(columns: tuple[str, ...]) -> Update:
     """UPDATE of one row's status and `columns`, built once per set of columns."""
     # Only a row still waiting for Stripe moves: a webhook may already have completed it.
-    waiting = col(Checkout.status).in_([CheckoutStatus.created, CheckoutStatus.failed])
+    waiting = or_(
+        col(Checkout.status) == CheckoutStatus.created.value,
+        col(Checkout.status) == CheckoutStatus.failed.value,
+    )
     status = case((waiting, bindparam("new_status")), else_=col(Checkout.status))
     others: dict[str, Any] = {name: bindparam(f"new_{name}") for name in columns}
     return (

@@ -244,3 +244,27 @@ async def test_two_instances_whose_redis_is_unreachable_do_not_fail_open(
             ]
     assert [a.status_code for a in answers] == [201, 201, 201, 201, 429, 429]
     assert answers[-1].json()["error"]["code"] == "rate_limited"
+
+
+@pytest.mark.asyncio
+async def test_the_memory_window_moves_and_forgets_idle_clients() -> None:
+    now = [1000.0]
+    window = ratelimit.MemoryWindow(ratelimit.parse("2/minute"), clock=lambda: now[0])
+
+    async def hit(key: str, at: float) -> tuple[bool, int]:
+        now[0] = 1000.0 + at
+        verdict = await window.hit(key)
+        return verdict.allowed, verdict.retry_after
+
+    assert await hit("a", 0) == (True, 0)
+    assert await hit("a", 10) == (True, 0)
+    # The window holds the attempts at 0 and 10: the first leaves it at 60.
+    assert await hit("a", 20.5) == (False, 40)
+    assert await hit("a", 59.9) == (False, 1)
+    assert await hit("a", 60) == (True, 0)
+    assert await hit("a", 61) == (False, 9)
+    assert await hit("b", 61) == (True, 0)
+    # The sweeps run a window apart (at 60, then 120): the second drops "a", whose last
+    # attempt (at 60) is a whole window old, and keeps "b" (61).
+    assert await hit("c", 120.5) == (True, 0)
+    assert sorted(window.hits) == ["b", "c"]
