@@ -13,7 +13,9 @@ statement is its own transaction, so:
   webhook intake's statements the same way) with its bind processors; it queues behind
   this process's other writers (`Database.write_turn`) and, when another process holds the
   write lock, tries again after pauses (`Database.retry_busy`), like `writing()`;
-- on PostgreSQL, it runs in autocommit through SQLAlchemy (one round trip, not three);
+- on PostgreSQL, it is sent to asyncpg as it is, outside any transaction (one round trip,
+  not three, and none of SQLAlchemy's per-statement work), with asyncpg's errors raised as
+  SQLAlchemy's (donations/prepared.py);
 - elsewhere (an in-memory SQLite database), through `writing()`.
 
 Either way it is committed when `write_alone` returns, and errors are SQLAlchemy's
@@ -30,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
 
 from donations.db import Database
-from donations.prepared import sql_and_arguments
+from donations.prepared import execute_alone, sql_and_arguments
 
 
 async def write_alone(db: Database, statement: UpdateBase, params: Mapping[str, Any]) -> int:
@@ -45,6 +47,9 @@ async def write_alone(db: Database, statement: UpdateBase, params: Mapping[str, 
         async with db.writing() as writing:
             return (await writing.execute(statement, dict(params))).rowcount
     async with db.engine.connect() as plain:
+        touched = await execute_alone(plain, statement, params)
+        if touched is not None:
+            return touched
         autocommit = await plain.execution_options(isolation_level="AUTOCOMMIT")
         return (await autocommit.execute(statement, dict(params))).rowcount
 

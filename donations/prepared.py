@@ -36,6 +36,7 @@ import asyncpg  # type: ignore[import-untyped]  # no stubs
 from sqlalchemy import Connection, Dialect, Executable
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.db import _InlineSqlite
@@ -262,14 +263,34 @@ def sql_and_arguments(
     """The SQL and positional arguments SQLAlchemy would send the driver for `statement` with
     `params`, compiled once per dialect: for a module-level statement run outside a
     session (donations/lone_writes.py). ValueError if the statement is not plain enough."""
+    shape = _form(statement, dialect).shape(params)
+    return shape.sql, shape.arguments(params)
+
+
+async def execute_alone(
+    connection: AsyncConnection, statement: Executable, params: Mapping[str, Any]
+) -> int | None:
+    """`statement` sent straight to the asyncpg connection under `connection`, which has
+    begun no transaction: asyncpg runs it in one of its own, a single round trip. The rows it
+    touched; None when `connection` is not asyncpg's (SQLAlchemy must run it)."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    if not isinstance(driver, asyncpg.Connection) or driver.is_in_transaction():
+        return None
+    form = _form(statement, connection.dialect)
+    listening = connection.sync_connection
+    assert listening is not None  # set once the connection has started, as here
+    return (await _on_asyncpg(driver, form, params, listening)).rowcount
+
+
+def _form(statement: Executable, dialect: Dialect) -> _Compiled:
+    """`statement` compiled for `dialect`, once, whether or not it has been seen before."""
     forms = _compiled.setdefault(statement, {})
     if dialect.name not in forms:
         forms[dialect.name] = _compile(statement, dialect)
     form = forms[dialect.name]
     if form is None:
         raise ValueError(f"not a statement the driver can be given as it is: {statement}")
-    shape = form.shape(params)
-    return shape.sql, shape.arguments(params)
+    return form
 
 
 def _plain(statement: Executable, dialect: Dialect) -> _Compiled | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -161,6 +162,30 @@ async def test_idempotency_key_replays_the_same_session(live: Live, db: Database
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     [row] = await rows(db)
     assert (row.idempotency_key, row.stripe_session_id) == ("front-end-42", first.json()["id"])
+
+
+@pytest.mark.asyncio
+async def test_one_idempotency_key_sent_eight_times_at_once_makes_one_checkout(
+    live: Live, db: Database
+) -> None:
+    """The losers of the INSERT race see the winner's row: the same session once it has one,
+    409 while it is still being made; never a 500, never a second row."""
+    body = {"amount": 1500, "currency": "eur", "frequency": "one_off"}
+    headers = {"Idempotency-Key": "front-end-race"}
+    async with httpx.AsyncClient() as http:
+        answers = await asyncio.gather(
+            *(
+                http.post(f"{live.url}/api/checkout-sessions", json=body, headers=headers)
+                for _ in range(8)
+            )
+        )
+    [row] = await rows(db)
+    created = [answer.json()["id"] for answer in answers if answer.status_code == 201]
+    in_flight = [answer.json()["error"]["code"] for answer in answers if answer.status_code == 409]
+    assert len(created) + len(in_flight) == 8
+    assert set(created) == {row.stripe_session_id}
+    assert set(in_flight) <= {"idempotency_key_in_use"}
+    assert (row.idempotency_key, row.amount) == ("front-end-race", 1500)
 
 
 @pytest.mark.asyncio
