@@ -194,6 +194,16 @@ def _sync_options(url: str, timeouts: Timeouts) -> dict[str, Any]:
     return {"connect_args": {"connect_timeout": max(2, math.ceil(timeouts.connect))}}
 
 
+def _set_pragmas(connection: Any, *, busy_ms: int, foreign_keys: bool = True) -> None:
+    """Every connection of ours to a SQLite file: WAL, foreign keys, the busy timeout."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def _tune_sqlite(
     engine: Engine, *, immediate: bool, busy_ms: int, foreign_keys: bool = True
 ) -> None:
@@ -201,12 +211,7 @@ def _tune_sqlite(
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+        _set_pragmas(dbapi_connection, busy_ms=busy_ms, foreign_keys=foreign_keys)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -399,13 +404,7 @@ class Database:
             connection = sqlite3.connect(
                 self._lone_path, isolation_level=None, check_same_thread=False
             )
-            for pragma in (
-                "journal_mode=WAL",
-                "foreign_keys=ON",
-                "busy_timeout=0",
-                "synchronous=NORMAL",
-            ):
-                connection.execute(f"PRAGMA {pragma}")
+            _set_pragmas(connection, busy_ms=0)
             self._lone = connection
         return self._lone
 
