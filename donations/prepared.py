@@ -283,11 +283,8 @@ async def execute_alone(
 
 
 def _form(statement: Executable, dialect: Dialect) -> _Compiled:
-    """`statement` compiled for `dialect`, once, whether or not it has been seen before."""
-    forms = _compiled.setdefault(statement, {})
-    if dialect.name not in forms:
-        forms[dialect.name] = _compile(statement, dialect)
-    form = forms[dialect.name]
+    """`statement` compiled for `dialect`, whether or not it has been seen before."""
+    form = _compiled_for(statement, dialect)
     if form is None:
         raise ValueError(f"not a statement the driver can be given as it is: {statement}")
     return form
@@ -295,14 +292,18 @@ def _form(statement: Executable, dialect: Dialect) -> _Compiled:
 
 def _plain(statement: Executable, dialect: Dialect) -> _Compiled | None:
     forms = _compiled.get(statement)
-    if forms is not None and dialect.name in forms:
-        return forms[dialect.name]
-    if statement not in _seen:
+    if (forms is None or dialect.name not in forms) and statement not in _seen:
         _seen.add(statement)
         return None
-    compiled = _compile(statement, dialect)
-    _compiled.setdefault(statement, {})[dialect.name] = compiled
-    return compiled
+    return _compiled_for(statement, dialect)
+
+
+def _compiled_for(statement: Executable, dialect: Dialect) -> _Compiled | None:
+    """`statement` compiled for `dialect`, once; None when it is not plain enough."""
+    forms = _compiled.setdefault(statement, {})
+    if dialect.name not in forms:
+        forms[dialect.name] = _compile(statement, dialect)
+    return forms[dialect.name]
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled | None:
