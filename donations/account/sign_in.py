@@ -95,14 +95,21 @@ async def issue_link(
             token_hash=token_hash,
             now=now,
         )
-        audit(
-            session=session,
-            actor=f"supporter:{supporter_id}",
-            action=Action.account_link_sent,
-            client_ip=client_ip,
-            at=now,
-        )
+        _audit(session, supporter_id, Action.account_link_sent, client_ip=client_ip, at=now)
     return IssuedLink(supporter_id, address, url, token_hash, expires_at)
+
+
+def _audit(
+    session: AsyncSession, supporter_id: int, action: Action, *, client_ip: str | None, at: datetime
+) -> None:
+    """The audit row of a supporter's own step, in the step's transaction."""
+    audit(
+        session=session,
+        actor=f"supporter:{supporter_id}",
+        action=action,
+        client_ip=client_ip,
+        at=at,
+    )
 
 
 def link_token(key: bytes, value: str | None) -> str | None:
@@ -150,13 +157,7 @@ async def redeem(
                 expires_at=now + timedelta(hours=session_hours),
             )
         )
-        audit(
-            session=session,
-            actor=f"supporter:{supporter_id}",
-            action=Action.account_signed_in,
-            client_ip=client_ip,
-            at=now,
-        )
+        _audit(session, supporter_id, Action.account_signed_in, client_ip=client_ip, at=now)
     return sign(key, COOKIE, session_key)
 
 
