@@ -41,12 +41,8 @@ def test_every_currency_stripe_supports_may_be_offered(monkeypatch: pytest.Monke
 def test_a_currency_stripe_does_not_take_is_refused_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
-    monkeypatch.setenv(variable, value)
-    with pytest.raises(ValidationError) as raised:
-        Settings()
-    [error] = raised.value.errors()
     code = value.split(",")[-1]
-    assert (error["loc"], str(error["ctx"]["error"])) == (
+    assert _refusal(monkeypatch, variable, value) == (
         (variable,),
         f"{code!r} is not a currency Stripe supports",
     )
@@ -103,11 +99,7 @@ def test_other_databases_are_refused() -> None:
 def test_a_time_zone_that_does_not_exist_is_refused_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("REPORT_TIMEZONE", "Europe/Atlantis")
-    with pytest.raises(ValidationError) as raised:
-        Settings()
-    [error] = raised.value.errors()
-    assert (error["loc"], str(error["ctx"]["error"])) == (
+    assert _refusal(monkeypatch, "REPORT_TIMEZONE", "Europe/Atlantis") == (
         ("REPORT_TIMEZONE",),
         "'Europe/Atlantis' is not a known time zone",
     )
@@ -120,11 +112,7 @@ def test_a_time_zone_that_does_not_exist_is_refused_naming_the_variable(
 def test_a_rate_limit_that_is_not_a_rate_is_refused_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, rate: str
 ) -> None:
-    monkeypatch.setenv(name, rate)
-    with pytest.raises(ValidationError) as raised:
-        Settings()
-    [error] = raised.value.errors()
-    assert (error["loc"], str(error["ctx"]["error"])) == (
+    assert _refusal(monkeypatch, name, rate) == (
         (name,),
         f"{rate!r} is not a rate like 5/hour or 10 per minute",
     )
@@ -170,3 +158,14 @@ def test_the_report_zone_and_the_offer_are_read_once_into_their_types(
     assert [(each.text, each.amount) for each in jpy[Frequency.one_off]] == [("5", 5)]
     assert [each.amount for each in eur[Frequency.monthly]] == [100_000]
     assert eur[Frequency.annual] == ()
+
+
+def _refusal(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> tuple[tuple[str | int, ...], str]:
+    """Where and why Settings refuses `variable` set to `value` (the one error it raises)."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    [error] = raised.value.errors()
+    return error["loc"], str(error["ctx"]["error"])
