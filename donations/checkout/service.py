@@ -12,7 +12,19 @@
 The row is committed before Stripe is called, so a crash between the two leaves a `created`
 row (counted in the funnel) and never a Stripe session we know nothing about: the Session
 carries our id in its metadata and client_reference_id, and a retry of the same row reuses
-Stripe's idempotency key (https://docs.stripe.com/api/idempotent_requests).
+Stripe's idempotency key (https://docs.stripe.com/api/idempotent_requests), so Stripe answers
+it with the session it made the first time.
+
+A retry with the reader's Idempotency-Key takes up the row where the first request left it:
+- `open` (or later): the same session, from Stripe;
+- `failed`, or `created` by a request that can no longer be running (older than the request
+  deadline, REQUEST_TIMEOUT: it was cancelled or its process died before noting Stripe's
+  answer): Stripe is asked again under the row's own idempotency key;
+- `created` more recently: 409, the first request may still be waiting for Stripe.
+
+Because of that, the second write (the session noted on the row) need not wait for the
+database's disk: were it lost to a database crash, the row would be taken up as above and
+the webhooks of the session note it too (donations/lone_writes.py, `wait_for_disk`).
 """
 
 from __future__ import annotations
@@ -20,7 +32,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -60,6 +72,7 @@ SESSIONS_PATH = "/v1/checkout/sessions"
 
 KEY_REUSED = "idempotency_key_reused"
 KEY_IN_FLIGHT = "idempotency_key_in_use"
+_CLOCK_MARGIN = timedelta(seconds=5)
 
 
 class ProviderUnavailable(Exception):
@@ -111,7 +124,9 @@ class Given:
 async def start_checkout(
     *, state: AppState, contribution: Contribution, idempotency_key: str | None = None
 ) -> StartedCheckout:
-    checkout_id, earlier = await _claim_row(state, contribution, idempotency_key)
+    checkout_id, earlier = await _claim_row(
+        state, contribution, idempotency_key, started_before=utcnow() - _longest_request(state)
+    )
     if (
         earlier is not None
         and earlier.status != CheckoutStatus.created
@@ -207,14 +222,25 @@ def _frequency_of(found: stripe.checkout.Session) -> str:
     return "monthly"
 
 
+def _longest_request(state: AppState) -> timedelta:
+    """How long ago a request must have started to be over, whatever became of it: its
+    deadline, and a margin for the clocks of several app servers."""
+    return timedelta(seconds=state.settings.REQUEST_TIMEOUT) + _CLOCK_MARGIN
+
+
 async def _claim_row(
-    state: AppState, contribution: Contribution, idempotency_key: str | None
+    state: AppState,
+    contribution: Contribution,
+    idempotency_key: str | None,
+    *,
+    started_before: datetime,
 ) -> tuple[str, Checkout | None]:
-    """A new `created` row's id, or the id and row an earlier request with this key wrote."""
+    """A new `created` row's id, or the id and row an earlier request with this key wrote
+    (`started_before`: a `created` row older than this was abandoned)."""
     if idempotency_key is not None:
         existing = await _by_key(state, idempotency_key)
         if existing is not None:
-            return existing.id, _check_same(existing, contribution)
+            return existing.id, _check_same(existing, contribution, started_before)
     now = utcnow()
     row = {
         **_ROW_DEFAULTS,
@@ -241,11 +267,11 @@ async def _claim_row(
         existing = await _by_key(state, idempotency_key)
         if existing is None:
             raise
-        return existing.id, _check_same(existing, contribution)
+        return existing.id, _check_same(existing, contribution, started_before)
     return row["id"], None
 
 
-def _check_same(row: Checkout, contribution: Contribution) -> Checkout:
+def _check_same(row: Checkout, contribution: Contribution, started_before: datetime) -> Checkout:
     same = (row.amount, row.currency, row.frequency, row.email, row.source) == (
         contribution.amount,
         contribution.currency,
@@ -258,7 +284,7 @@ def _check_same(row: Checkout, contribution: Contribution) -> Checkout:
             KEY_REUSED,
             "This Idempotency-Key was already used for a different contribution.",
         )
-    if row.status == CheckoutStatus.created:
+    if row.status == CheckoutStatus.created and row.created_at > started_before:
         raise IdempotencyConflict(
             KEY_IN_FLIGHT, "A request with this Idempotency-Key is still being processed."
         )
@@ -293,7 +319,8 @@ async def _set_status(
         values["failure_reason"] = None
     params = {f"new_{name}": value for name, value in values.items()}
     params.update(checkout=checkout_id, new_status=status.value)
-    await write_alone(state.db, _status_update(tuple(values)), params)
+    # Not worth a wait for the disk: a retry takes up a row whose note was lost (above).
+    await write_alone(state.db, _status_update(tuple(values)), params, wait_for_disk=False)
 
 
 @cache

@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -503,6 +503,52 @@ async def test_a_key_still_in_flight_is_409(live: Live, db: Database) -> None:
     assert response.json()["error"]["code"] == "idempotency_key_in_use"
     [row] = await rows(db)
     assert (row.id, row.status) == ("chk_inflight", "created")
+
+
+@pytest.mark.asyncio
+async def test_a_key_whose_request_died_before_noting_the_session_gets_that_session(
+    live: Live, db: Database
+) -> None:
+    """The first request made the session at Stripe, then died (or its note was lost with
+    the database) before the row said so. Past the request deadline, a retry with the key
+    asks Stripe again under the row's own idempotency key and gets the same session."""
+    body = {"amount": 1200, "currency": "eur", "frequency": "one_off"}
+    headers = {"Idempotency-Key": "front-end-crash"}
+    async with httpx.AsyncClient() as http:
+        first = await http.post(f"{live.url}/api/checkout-sessions", json=body, headers=headers)
+        await _as_if_never_noted(db, started=utcnow() - timedelta(seconds=36))
+        retried = await http.post(f"{live.url}/api/checkout-sessions", json=body, headers=headers)
+        again = await http.post(f"{live.url}/api/checkout-sessions", json=body, headers=headers)
+    assert (first.status_code, retried.status_code, again.status_code) == (201, 201, 201)
+    assert retried.json()["id"] == again.json()["id"] == first.json()["id"]
+    [row] = await rows(db)
+    assert (row.status, row.stripe_session_id) == ("open", first.json()["id"])
+
+
+@pytest.mark.asyncio
+async def test_a_key_noted_nowhere_yet_is_in_flight_until_the_request_deadline(
+    live: Live, db: Database
+) -> None:
+    body = {"amount": 1200, "currency": "eur", "frequency": "one_off"}
+    headers = {"Idempotency-Key": "front-end-slow"}
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{live.url}/api/checkout-sessions", json=body, headers=headers)
+        # REQUEST_TIMEOUT is 30 s, and 5 s are allowed for the app servers' clocks.
+        await _as_if_never_noted(db, started=utcnow() - timedelta(seconds=34))
+        waiting = await http.post(f"{live.url}/api/checkout-sessions", json=body, headers=headers)
+    assert waiting.status_code == 409
+    assert waiting.json()["error"]["code"] == "idempotency_key_in_use"
+    [row] = await rows(db)
+    assert (row.status, row.stripe_session_id) == ("created", None)
+
+
+async def _as_if_never_noted(db: Database, *, started: datetime) -> None:
+    """The only row back as its first write left it, started at `started`."""
+    async with db.session() as session:
+        [row] = (await session.exec(select(Checkout))).all()
+        row.status, row.stripe_session_id, row.created_at = "created", None, started
+        session.add(row)
+        await session.commit()
 
 
 @pytest.mark.asyncio

@@ -10,8 +10,10 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 
 import pytest
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, event, func, select, text, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from donations import db as db_module
 from donations.db import Database, Timeouts, is_sqlite, unavailable
@@ -133,3 +135,44 @@ async def _count_after_reopening(database_url: str) -> int:
         return await _audit_rows(db)
     finally:
         await db.dispose()
+
+
+_LONE_NOTE = (
+    update(AuditLog).where(col(AuditLog.detail) == bindparam("was")).values(detail=bindparam("now"))
+)
+
+
+async def test_a_write_that_need_not_wait_for_the_disk_is_committed_all_the_same(
+    db: Database,
+) -> None:
+    await _write_alone(db, 1)
+    async with db.engine.connect() as connection:
+        backend = None if db.is_sqlite else await _backend(connection)
+    sent: list[str] = []
+    listen = event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    listen(lambda _connection, _cursor, statement, *_: sent.append(statement))
+
+    touched = await write_alone(db, _LONE_NOTE, {"was": "1", "now": "noted"}, wait_for_disk=False)
+    written = list(sent)  # on PostgreSQL; SQLite's lone writes have a connection of their own
+
+    assert touched == 1
+    async with db.engine.connect() as connection:
+        assert (await connection.scalars(select(AuditLog.detail))).all() == ["noted"]
+        if not db.is_sqlite:
+            # The commit alone skipped the flush; the pooled connection did not keep the
+            # setting for whoever uses it next.
+            [update_sent] = written
+            assert "set_config('synchronous_commit', 'off', true)" in update_sent
+            assert await _backend(connection) == backend
+            assert await connection.scalar(text("SHOW synchronous_commit")) == "on"
+
+
+async def test_only_an_update_or_a_delete_may_skip_the_wait_for_the_disk(db: Database) -> None:
+    values = {"at": utcnow(), "actor": "test", "action": "write", "detail": "1"}
+    with pytest.raises(TypeError, match="only an UPDATE or a DELETE"):
+        await write_alone(db, _LONE_AUDIT, values, wait_for_disk=False)
+    assert await _audit_rows(db) == 0
+
+
+async def _backend(connection: AsyncConnection) -> int | None:
+    return await connection.scalar(text("SELECT pg_backend_pid()"))
