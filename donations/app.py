@@ -46,15 +46,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings.check_production()
     brand.use_template_folder(settings.TEMPLATE_DIR)
 
+    # Starlette tries each route's pattern in turn: the busiest ones (Stripe's deliveries,
+    # then the readers' checkouts) first, not after the forty others (bench/PROFILE.md).
     routes: list[BaseRoute] = [
-        *health.routes,
+        *webhook_endpoint.routes,
         *contribute.routes,
+        *health.routes,
         *account.routes,
         *brand.routes(settings),
         *public.routes,
         *mail_links.routes,
         *admin.routes,
-        *webhook_endpoint.routes,
         *metrics_page.routes,
     ]
     emulator = None
