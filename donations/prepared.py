@@ -103,6 +103,8 @@ class _Compiled:
     processors: tuple[Callable[[Any], Any] | None, ...]
 
     def shape(self, params: Mapping[str, Any]) -> _Shape:
+        if not self.expanding:  # most statements: one shape, made when compiled
+            return self.shapes[()]
         lengths = tuple(len(params.get(bind.key, bind.value)) for bind in self.expanding)
         shape = self.shapes.get(lengths)
         if shape is None:
