@@ -490,3 +490,40 @@ async def test_the_supporter_page_refuses_bad_input_and_strangers(
     )
     assert stranger.status_code == 401
 
+
+# --- anonymous givers --------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_an_anonymous_giver_is_marked_on_both_pages_and_in_the_csv(
+    known: Known, year: Database, dublin_client: httpx.AsyncClient
+) -> None:
+    quiet = se.one_off_gift(
+        1300, "eur", at("2026-09-01T10:00:00"), "noor@example.org", choices={"anonymous": "true"}
+    )
+    responses = await deliver_all(dublin_client, quiet.events, TEST_WEBHOOK_SECRET)
+    assert [r.status_code for r in responses if r.status_code != 200] == []
+
+    listed = await dublin_client.get(f"/admin/payments?{YEAR}&currency=eur", auth=AUTH)
+    who = {row[2]: row[6] for row in Tables(listed.text).tables["payments"]}
+    assert (who["€13.00"], who["€9.00"]) == ("n***@example.org anonymous", "l***@example.org")
+
+    export = await dublin_client.get(f"/admin/export/payments.csv?{YEAR}", auth=AUTH)
+    header, *lines = export.text.splitlines()
+    # The columns programs read by position, then the new one at the end.
+    assert header == "paid_at,kind,amount,currency,source,email,anonymous"
+    # Every other row's is empty.
+    assert [line for line in lines if not line.endswith(",")] == [
+        "2026-09-01T10:00:00Z,one_off,13.00,eur,,n***@example.org,yes"
+    ]
+
+    page = await dublin_client.get(
+        await supporter_link(dublin_client, "n***@example.org"), auth=AUTH
+    )
+    assert [row[1] for row in Tables(page.text).tables["payments"]] == ["One-off anonymous"]
+
+
+async def supporter_link(client: httpx.AsyncClient, masked: str) -> str:
+    listed = await client.get(f"/admin/payments?{YEAR}", auth=AUTH)
+    (href,) = {href for href, text in Tables(listed.text).links if text == masked}
+    return href
