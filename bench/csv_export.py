@@ -7,8 +7,8 @@ the dashboard's payments export (GET /admin/export/payments.csv), which streams 
 of a range (`recent.stream_payments`, the same SELECT as `recent.stream_recent` with a range
 instead of a limit) through `export.csv_lines`, amounts in major units. This runs that pair
 with the limit raised to the whole ledger, so its time and peak memory are the product's
-streaming CSV at 1M rows. The baseline is the same SELECT (masked email, ISO times) written by the
-database's own client.
+streaming CSV at 1M rows. The baseline is the same SELECT (masked email, ISO times, the
+anonymous marker) written by the database's own client.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def payments_sql(dialect: str, rows: int) -> str:
         email = "left(s.email, 1) || '***@' || split_part(s.email, '@', 2)"
     return (
         f"SELECT {paid_at} AS paid_at, p.kind, p.amount, p.currency, "
-        f"p.source, {email} AS email "
+        f"p.source, {email} AS email, "
+        "CASE WHEN p.anonymous THEN 'yes' ELSE '' END AS anonymous "
         "FROM payment p LEFT JOIN supporter s ON s.id = p.supporter_id "
         f"ORDER BY p.paid_at DESC, p.id DESC LIMIT {rows};\n"
     )

@@ -18,10 +18,14 @@ a restore); once it is booked, the reader's name, address and phone in it serve 
 Each batch is read, redacted in memory, then written in a short transaction of its own, so
 webhook deliveries never wait long for the write lock. Rows are written only if still as
 read (a replay or an erasure in between wins).
+
+The same run then deletes the sign-in links, account sessions and login throttle counters
+that ended more than a day ago (donations/expired.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -34,6 +38,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlmodel import col
 
 from donations.db import Database
+from donations.expired import Expired, delete_expired, due_expired
 from donations.models import AuditLog, EventStatus, StripeEvent
 from donations.privacy import personal_values, redact_event, redact_text
 
@@ -80,6 +85,7 @@ _SCRUB_ERROR = (
 class Purged:
     events: int  # payloads that lost personal fields (or would, on a dry run)
     errors: int  # error texts scrubbed (or that would be)
+    expired: Expired  # rows deleted once over (or that would be)
 
 
 class _Stored(NamedTuple):
@@ -133,7 +139,8 @@ async def purge(
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Purged:
-    """Redact what is due, batch by batch; on a real run, one audit row with the counts."""
+    """Redact what is due, batch by batch, then delete what expired; on a real run, one audit
+    row with the counts."""
     events = errors = 0
     after: tuple[int, str] | None = None
     async with reading(db) as reader:
@@ -149,16 +156,21 @@ async def purge(
                 await _write(db, changes, now)
             if progress is not None:
                 progress(len(batch))
-    if not dry_run:
-        detail = json.dumps({"stored_events": events, "stored_errors": errors})
-        async with db.writing() as connection:
-            await connection.execute(
-                insert(AuditLog).values(
-                    at=now, actor=actor[:64], action=PURGE_ACTION, detail=detail
-                )
-            )
-        logger.info("personal fields purged", extra={"events": events, "errors": errors})
-    return Purged(events, errors)
+        if dry_run:
+            return Purged(events, errors, await due_expired(reader, now=now))
+    expired = await delete_expired(db, now=now, batch_size=batch_size)
+    detail = json.dumps(
+        {"stored_events": events, "stored_errors": errors, **dataclasses.asdict(expired)}
+    )
+    async with db.writing() as connection:
+        await connection.execute(
+            insert(AuditLog).values(at=now, actor=actor[:64], action=PURGE_ACTION, detail=detail)
+        )
+    logger.info(
+        "personal fields purged",
+        extra={"events": events, "errors": errors, **dataclasses.asdict(expired)},
+    )
+    return Purged(events, errors, expired)
 
 
 def _older(cutoff: datetime) -> tuple[Any, ...]:

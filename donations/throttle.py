@@ -67,7 +67,7 @@ PER_NAME_AND_ADDRESS = Backoff(
 PER_ADDRESS = Backoff(
     free=10, first=timedelta(seconds=1), cap=timedelta(minutes=15), forget=timedelta(days=1)
 )
-_FORGOTTEN = max(PER_NAME_AND_ADDRESS.forget, PER_ADDRESS.forget)
+FORGOTTEN = max(PER_NAME_AND_ADDRESS.forget, PER_ADDRESS.forget)
 
 
 def client_address(client_ip: str | None) -> str:
@@ -216,7 +216,7 @@ async def _prune(session: AsyncSession, now: datetime) -> None:
     at a time. Rows another attempt holds are skipped, never waited for."""
     stale = (
         select(LoginThrottle.key)
-        .where(col(LoginThrottle.last_failure_at) < now - _FORGOTTEN)
+        .where(col(LoginThrottle.last_failure_at) < now - FORGOTTEN)
         .limit(_PRUNE_BATCH)
         .with_for_update(skip_locked=True)
     )

@@ -1,4 +1,5 @@
-"""`donations privacy purge`: stored Stripe events past retention lose their personal fields."""
+"""`donations privacy purge`: stored Stripe events past retention lose their personal fields;
+sign-in links, account sessions and login throttle counters that ended are deleted."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.progress import Progress
 
 from donations.cli.common import actor, run_with_db
 from donations.db import Database
+from donations.expired import Expired
 from donations.models import utcnow
 from donations.retention import Purged, due, purge
 from donations.settings import get_settings
@@ -32,14 +34,16 @@ def purge_command(
 ) -> None:
     """Empty personal fields of booked Stripe events past retention (cron, daily).
 
-    Names, emails, addresses, phones go; amounts, ids, statuses and timestamps stay."""
+    Names, emails, addresses, phones go; amounts, ids, statuses and timestamps stay. Sign-in
+    links and account sessions that ended over a day ago, and forgotten login throttle
+    counters, are deleted."""
     days = get_settings().PRIVACY_RETENTION_DAYS if older_than is None else older_than
     now = utcnow()
     cutoff = now - timedelta(days=days)
 
     async def work(db: Database) -> Purged:
         total = await due(db, cutoff=cutoff)
-        # Progress on stderr: stdout keeps only the summary line, for cron mail.
+        # Progress on stderr: stdout keeps only the summary lines, for cron mail.
         with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("redacting stored events", total=total)
             return await purge(
@@ -57,4 +61,14 @@ def purge_command(
         f"{verb} personal fields in {purged.events} stored events and {purged.errors} error "
         f"texts from before {cutoff:%Y-%m-%d %H:%M} UTC (older than {days} days)"
         + ("; nothing changed" if dry_run else "")
+    )
+    typer.echo(_expired_line(purged.expired, dry_run=dry_run))
+
+
+def _expired_line(expired: Expired, *, dry_run: bool) -> str:
+    verb = "would delete" if dry_run else "deleted"
+    return (
+        f"{verb} {expired.sign_in_links} sign-in links and {expired.account_sessions} account "
+        f"sessions that ended over a day ago, and {expired.login_throttles} forgotten login "
+        "throttle counters" + ("; nothing changed" if dry_run else "")
     )

@@ -139,6 +139,7 @@ class ListedPayment:
     refunded: int  # succeeded refunds, in the payment's minor units
     disputed: int  # disputes whose funds Stripe holds (docs/accounting.md, "Disputes")
     email: str  # masked
+    anonymous: bool  # the giver asked to stay off public lists
     supporter_id: int | None
     payment_intent: str | None
     invoice: str | None
@@ -283,6 +284,7 @@ def _statement(chosen: PaymentFilter, found: list[int] | None) -> tuple[Select[A
         refunded_amount.label("refunded"),
         func.coalesce(disputed.c.amount, 0).label("disputed"),
         supporter.c.email,
+        payment.c.anonymous,
         payment.c.supporter_id,
         payment.c.stripe_payment_intent_id,
         payment.c.stripe_invoice_id,
@@ -350,6 +352,7 @@ def _listed(row: Any) -> ListedPayment:
         refunded=int(row.refunded),
         disputed=int(row.disputed),
         email=mask_email(row.email),
+        anonymous=bool(row.anonymous),
         supporter_id=row.supporter_id,
         payment_intent=row.stripe_payment_intent_id,
         invoice=row.stripe_invoice_id,

@@ -1,6 +1,10 @@
 """Payments, newest first, with supporters' emails masked (a***@example.org): the newest few
 (a limit), and the payments export (every payment of a range of days). The admin payments
-page lists them through payment_list.py, with filters and each payment's status."""
+page lists them through payment_list.py, with filters and each payment's status.
+
+`anonymous` is `yes` when the giver asked to stay off public lists: finance still sees whose
+the payment is, and must not name them in a donor list or a thank-you ad. It is the last
+column: programs read the export by position, so new columns only ever go at the end."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from donations.reports.windows import iso_utc, report_zone, window
 
 supporter: Table = Supporter.__table__  # type: ignore[attr-defined]
 
-COLUMNS = ("paid_at", "kind", "amount", "currency", "source", "email")
+COLUMNS = ("paid_at", "kind", "amount", "currency", "source", "email", "anonymous")
 MONEY_COLUMNS = frozenset({"amount"})  # in minor units of the row's currency
 BATCH_ROWS = 1000
 
@@ -40,6 +44,7 @@ class RecentPayment:
     currency: str
     source: str
     email: str  # masked
+    anonymous: bool = False  # the giver asked to stay off public lists
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +54,7 @@ class RecentPayment:
             "currency": self.currency,
             "source": self.source,
             "email": self.email,
+            "anonymous": "yes" if self.anonymous else "",
         }
 
 
@@ -70,6 +76,7 @@ def recent_statement(limit: int | None, *, start: Any = None, end: Any = None) -
             payment.c.currency,
             payment.c.source,
             supporter.c.email,
+            payment.c.anonymous,
         )
         .select_from(payment.outerjoin(supporter, supporter.c.id == payment.c.supporter_id))
         .order_by(payment.c.paid_at.desc(), payment.c.id.desc())
@@ -113,7 +120,7 @@ async def _stream(
     statement = statement.execution_options(yield_per=batch_rows)
     result = await connection.stream(statement)
     async for batch in result.partitions():
-        for paid_at, kind, amount, currency, source, email in batch:
+        for paid_at, kind, amount, currency, source, email, anonymous in batch:
             yield RecentPayment(
                 paid_at=paid_at,
                 kind=kind,
@@ -121,4 +128,5 @@ async def _stream(
                 currency=currency,
                 source=source or "",
                 email=mask_email(email),
+                anonymous=bool(anonymous),
             )

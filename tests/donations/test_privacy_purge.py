@@ -39,7 +39,12 @@ from tests.webhooks.ledger_dump import dump, totals
 from webhooks.inbox import EventOutcome, receive_dict
 
 Json = dict[str, Any]
-SUMMARY_END = "(older than 90 days)\n"
+SUMMARY_END = "(older than 90 days)"
+# The second line: nothing of the account's had ended (tests/donations/test_purge_expired.py).
+NO_EXPIRED = (
+    "deleted 0 sign-in links and 0 account sessions that ended over a day ago, "
+    "and 0 forgotten login throttle counters\n"
+)
 
 
 def _readers(emails: list[str]) -> dict[str, Reader]:
@@ -129,7 +134,7 @@ async def test_a_purged_inbox_books_the_same_ledger_when_processed_again(
     assert purged.stdout.startswith(
         f"redacted personal fields in {personal} stored events and 0 error texts from before "
     )
-    assert purged.stdout.endswith(SUMMARY_END)
+    assert purged.stdout.endswith(f"{SUMMARY_END}\n{NO_EXPIRED}")
     names_streets_phones = {
         term for reader in readers.values() for term in reader.terms if "@" not in term
     }
@@ -185,7 +190,10 @@ async def test_purge_spares_recent_events_and_failed_bodies_and_scrubs_old_error
 
     assert dry.exit_code == 0, dry.output
     assert dry.stdout.startswith("would redact personal fields in 2 stored events and 1 error")
-    assert dry.stdout.endswith(f"{SUMMARY_END[:-1]}; nothing changed\n")
+    assert dry.stdout.endswith(
+        f"{SUMMARY_END}; nothing changed\nwould delete 0 sign-in links and 0 account sessions "
+        "that ended over a day ago, and 0 forgotten login throttle counters; nothing changed\n"
+    )
     assert await _payloads(db) == stored
 
     purged = await _cli(database_url, "privacy", "purge")
@@ -204,14 +212,15 @@ async def test_purge_spares_recent_events_and_failed_bodies_and_scrubs_old_error
     async with db.session() as session:
         audit = (await session.exec(select(AuditLog))).one()
     assert (audit.action, json.loads(audit.detail or "")) == (
-        "privacy_purged", {"stored_events": 2, "stored_errors": 1},
+        "privacy_purged", {"stored_events": 2, "stored_errors": 1, "sign_in_links": 0,
+                           "account_sessions": 0, "login_throttles": 0},
     )  # fmt: skip
 
     again = await _cli(database_url, "privacy", "purge")
     assert again.stdout.startswith("redacted personal fields in 0 stored events and 0 error")
     everything = await _cli(database_url, "privacy", "purge", "--older-than", "0")
     assert everything.stdout.startswith("redacted personal fields in 2 stored events and 0 error")
-    assert everything.stdout.endswith("(older than 0 days)\n")
+    assert everything.stdout.endswith(f"(older than 0 days)\n{NO_EXPIRED}")
 
 
 @pytest.mark.asyncio

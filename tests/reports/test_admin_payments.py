@@ -19,6 +19,7 @@ from donations.db import Database
 from donations.mail import outbox
 from donations.mail.outbox import MailStatus
 from donations.models import AuditLog, OutboxMessage
+from donations.settings import Settings
 from donations.staff import add_staff
 from stripe_events.objects import charge as charge_object
 from stripe_events.versions import render
@@ -378,11 +379,24 @@ async def supporter_audit(db: Database) -> list[tuple[str, str | None]]:
         return [(row.action, row.detail) for row in found]
 
 
+def from_our_page(settings: Settings) -> dict[str, str]:
+    """What a browser sends with the form posted from /admin/supporters."""
+    return {"Origin": settings.SITE_URL}
+
+
 @pytest.mark.asyncio
 async def test_a_supporter_found_by_email_with_all_they_gave_audited(
-    known: Known, year: Database, dublin_client: httpx.AsyncClient
+    known: Known, year: Database, dublin_client: httpx.AsyncClient, dublin_settings: Settings
 ) -> None:
-    response = await dublin_client.get("/admin/supporters?email=LOU%40example.org", auth=AUTH)
+    form = await dublin_client.get("/admin/supporters", auth=AUTH)
+    assert form.status_code == 200
+    assert '<form class="filters" method="post" action="/admin/supporters"' in form.text
+    response = await dublin_client.post(
+        "/admin/supporters",
+        data={"email": "LOU@example.org"},
+        headers=from_our_page(dublin_settings),
+        auth=AUTH,
+    )
     assert response.status_code == 200
     assert "<h1>lou@example.org</h1>" in response.text
     tables = Tables(response.text).tables
@@ -420,6 +434,12 @@ async def test_a_supporter_found_by_email_with_all_they_gave_audited(
     assert (f"/admin/supporters/{supporter_id}", "l***@example.org") in Tables(listed.text).links
     again = await dublin_client.get(f"/admin/supporters/{supporter_id}", auth=AUTH)
     assert again.status_code == 200 and "<h1>lou@example.org</h1>" in again.text
+    # An old link with the email in it: sent on to the id's page, the email left behind.
+    old_link = await dublin_client.get("/admin/supporters?email=lou%40example.org", auth=AUTH)
+    assert (old_link.status_code, old_link.headers["location"]) == (
+        303, f"/admin/supporters/{supporter_id}",
+    )  # fmt: skip
+    assert "lou" not in old_link.text
     assert await supporter_audit(year) == [
         ("supporter_viewed", f"supporter {supporter_id} found by email"),
         ("supporter_viewed", f"supporter {supporter_id}"),
@@ -428,7 +448,7 @@ async def test_a_supporter_found_by_email_with_all_they_gave_audited(
 
 @pytest.mark.asyncio
 async def test_the_supporter_page_refuses_bad_input_and_strangers(
-    known: Known, year: Database, dublin_client: httpx.AsyncClient
+    known: Known, year: Database, dublin_client: httpx.AsyncClient, dublin_settings: Settings
 ) -> None:
     cases = {
         "/admin/supporters?email=lou": (400, "email must be an address like ana@example.org"),
@@ -441,6 +461,69 @@ async def test_the_supporter_page_refuses_bad_input_and_strangers(
     for path, (status, reason) in cases.items():
         response = await dublin_client.get(path, auth=AUTH)
         assert (response.status_code, reason in response.text) == (status, True), path
+    ours = from_our_page(dublin_settings)
+    posted = {
+        "lou": (ours, 400, "email must be an address like ana@example.org"),
+        "nobody@example.org": (ours, 404, "no supporter with that email"),
+        " ": (ours, 400, "type the supporter&#39;s email"),
+        # From another site's page (a forged form), or with neither Origin nor Referer.
+        "lou@example.org": ({"Origin": "https://elsewhere.example"}, 403, "this site&#39;s own"),
+        "LOU@example.org": ({}, 403, "can only be sent from this site&#39;s own pages"),
+    }
+    for email, (headers, status, reason) in posted.items():
+        response = await dublin_client.post(
+            "/admin/supporters", data={"email": email}, headers=headers, auth=AUTH
+        )
+        assert (response.status_code, reason in response.text) == (status, True), email
+        # The answer never repeats what was typed.
+        assert not email.strip() or email.lower() not in response.text.lower(), email
+    no_field = await dublin_client.post("/admin/supporters", headers=ours, auth=AUTH)
+    assert (no_field.status_code, "type the supporter&#39;s email" in no_field.text) == (400, True)
+    # An empty ?email= is the form, as before.
+    empty = await dublin_client.get("/admin/supporters?email=", auth=AUTH)
+    assert (empty.status_code, "<h1>Find a supporter</h1>" in empty.text) == (200, True)
     # Nothing shown, nothing audited; and no page without a login.
     assert await supporter_audit(year) == []
     assert (await dublin_client.get("/admin/supporters?email=lou%40example.org")).status_code == 401
+    stranger = await dublin_client.post(
+        "/admin/supporters", data={"email": "lou@example.org"}, headers=ours
+    )
+    assert stranger.status_code == 401
+
+
+# --- anonymous givers --------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_an_anonymous_giver_is_marked_on_both_pages_and_in_the_csv(
+    known: Known, year: Database, dublin_client: httpx.AsyncClient
+) -> None:
+    quiet = se.one_off_gift(
+        1300, "eur", at("2026-09-01T10:00:00"), "noor@example.org", choices={"anonymous": "true"}
+    )
+    responses = await deliver_all(dublin_client, quiet.events, TEST_WEBHOOK_SECRET)
+    assert [r.status_code for r in responses if r.status_code != 200] == []
+
+    listed = await dublin_client.get(f"/admin/payments?{YEAR}&currency=eur", auth=AUTH)
+    who = {row[2]: row[6] for row in Tables(listed.text).tables["payments"]}
+    assert (who["€13.00"], who["€9.00"]) == ("n***@example.org anonymous", "l***@example.org")
+
+    export = await dublin_client.get(f"/admin/export/payments.csv?{YEAR}", auth=AUTH)
+    header, *lines = export.text.splitlines()
+    # The columns programs read by position, then the new one at the end.
+    assert header == "paid_at,kind,amount,currency,source,email,anonymous"
+    # Every other row's is empty.
+    assert [line for line in lines if not line.endswith(",")] == [
+        "2026-09-01T10:00:00Z,one_off,13.00,eur,,n***@example.org,yes"
+    ]
+
+    page = await dublin_client.get(
+        await supporter_link(dublin_client, "n***@example.org"), auth=AUTH
+    )
+    assert [row[1] for row in Tables(page.text).tables["payments"]] == ["One-off anonymous"]
+
+
+async def supporter_link(client: httpx.AsyncClient, masked: str) -> str:
+    listed = await client.get(f"/admin/payments?{YEAR}", auth=AUTH)
+    (href,) = {href for href, text in Tables(listed.text).links if text == masked}
+    return href

@@ -14,12 +14,12 @@ from donations.reports.export import csv_lines
 # The five newest payments of tests/reports/scenario.py: gifts G, H, D, C and F (H is
 # ANA@example.org, the supporter first seen as ana@example.org; emails are kept lowercased).
 NEWEST_FIVE = (
-    "paid_at,kind,amount,currency,source,email\n"
-    "2026-10-26T00:00:00Z,one_off,4000,eur,article-footer,k***@example.org\n"
-    "2026-10-25T23:59:59Z,one_off,1200,eur,,a***@example.org\n"
-    "2026-07-01T10:00:00Z,one_off,3000,eur,,c***@example.org\n"
-    "2026-06-15T12:00:00Z,one_off,2000,eur,,b***@example.org\n"
-    "2026-05-06T10:00:00Z,one_off,1000,jpy,,j***@example.org\n"
+    "paid_at,kind,amount,currency,source,email,anonymous\n"
+    "2026-10-26T00:00:00Z,one_off,4000,eur,article-footer,k***@example.org,\n"
+    "2026-10-25T23:59:59Z,one_off,1200,eur,,a***@example.org,\n"
+    "2026-07-01T10:00:00Z,one_off,3000,eur,,c***@example.org,\n"
+    "2026-06-15T12:00:00Z,one_off,2000,eur,,b***@example.org,\n"
+    "2026-05-06T10:00:00Z,one_off,1000,jpy,,j***@example.org,\n"
 )
 
 
@@ -40,7 +40,7 @@ async def test_an_export_with_no_rows_is_the_header(year: Database) -> None:
         payments = recent.stream_recent(session=session, limit=0)
         rows = (payment.as_json() async for payment in payments)
         chunks = [chunk async for chunk in csv_lines(recent.COLUMNS, rows)]
-    assert chunks == ["paid_at,kind,amount,currency,source,email\n"]
+    assert chunks == ["paid_at,kind,amount,currency,source,email,anonymous\n"]
 
 
 def test_a_payment_time_outside_utc_is_written_in_utc() -> None:

@@ -6,7 +6,8 @@
     GET /admin/sources              top sources
     GET /admin/funnel               checkout sessions and conversion
     GET /admin/payments             payments: filters, search, pages; status, link to Stripe
-    GET /admin/supporters           one supporter, found by ?email= or /admin/supporters/{id}:
+    GET /admin/supporters           the form to find one supporter by email, POSTed (an old
+                                    ?email= link: 303 to the id's page); /admin/supporters/{id}:
                                     what they gave, their memberships (audited)
     GET /admin/snapshots            stored progress history
     GET /admin/payouts              payouts explained, mismatches (?payout=po_...: one, line by line)
@@ -17,7 +18,8 @@
     GET /admin/admin.css            the stylesheet (the CSP allows no inline style)
 
 Pages take ?campaign=slug and ?from=YYYY-MM-DD&to=YYYY-MM-DD (default: the campaign's
-window); bad values answer 400 with the reason.
+window); bad values answer 400 with the reason. The one form that is POSTed (a supporter's
+email, kept out of addresses) is accepted only from this site's pages (SITE_URL, web/csrf.py).
 
     auth       staff authentication: HTTP Basic, throttling, https only in production
     scope      what every page reads from its query (campaign, range of days)
@@ -55,6 +57,7 @@ routes: list[BaseRoute] = [
     Route("/admin/funnel", checkout_funnel, methods=["GET"]),
     Route("/admin/payments", payments, methods=["GET"]),
     Route("/admin/supporters", supporters.find_supporter, methods=["GET"]),
+    Route("/admin/supporters", supporters.look_up_supporter, methods=["POST"]),
     Route("/admin/supporters/{supporter}", supporters.one_supporter, methods=["GET"]),
     Route("/admin/snapshots", snapshots, methods=["GET"]),
     Route("/admin/payouts", payouts.payouts, methods=["GET"]),

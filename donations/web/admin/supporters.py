@@ -1,12 +1,23 @@
-"""GET /admin/supporters: one supporter, found by email (?email=) or by id (the payments
-list links to /admin/supporters/{id}): everything they gave, what became of each payment,
-and their memberships. Every page shown is a row in the audit log (the supporter's id, not
-their email: the log keeps no one's address)."""
+"""/admin/supporters: one supporter, found by email or by id (the payments list links to
+/admin/supporters/{id}): everything they gave, what became of each payment, and their
+memberships. Every page shown is a row in the audit log (the supporter's id, not their email:
+the log keeps no one's address).
+
+    GET  /admin/supporters           the form
+    POST /admin/supporters           email=...: the supporter's page (from our own pages only)
+    GET  /admin/supporters?email=... an old link or bookmark: 303 to /admin/supporters/{id}
+    GET  /admin/supporters/{id}      the supporter's page
+
+The email is posted, never put in the address: an address lands in the proxy's access log,
+the browser's history and the Referer of the next request. An address already in one is not
+taken back by refusing it, so an old link still leads to the page, through a redirect that
+leaves the address out of what the browser shows and keeps; the form never makes one.
+"""
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from donations.models import utcnow
 from donations.reports.fiscal import fiscal_year_of
@@ -18,11 +29,15 @@ from donations.reports.supporter_history import (
 )
 from donations.reports.windows import ReportInputError
 from donations.staff import Action, audit
+from donations.state import app_state
 from donations.web.admin import stripe_links
 from donations.web.admin.auth import PageError, client_ip, staff_only
 from donations.web.admin.scope import Scope, page, page_scope
+from donations.web.csrf import same_site
 
 _NOBODY = "no supporter with that email"
+_NO_EMAIL = "type the supporter's email"
+_CROSS_SITE = "the supporter form can only be sent from this site's own pages"
 _NO_ID = "no supporter {id}"
 _BAD_ID = "a supporter's id is a whole number, not {value!r}"
 
@@ -30,9 +45,30 @@ _BAD_ID = "a supporter's id is a whole number, not {value!r}"
 @staff_only
 async def find_supporter(request: Request, who: str) -> Response:
     scope = await page_scope(request)
-    typed = request.query_params.get("email", "").strip()
-    if not typed:
-        return page(request, "supporters", who, scope, history=None, email="", ranged=False)
+    typed = request.query_params.get("email", "")
+    if typed.strip():
+        found, _ = await _found(scope, typed)
+        # The page it leads to is audited (by id) as it is shown.
+        return RedirectResponse(f"/admin/supporters/{found}", status_code=303)
+    return page(request, "supporters", who, scope, history=None, email="", ranged=False)
+
+
+@staff_only
+async def look_up_supporter(request: Request, who: str) -> Response:
+    if not same_site(request, app_state(request).settings.SITE_URL):
+        raise PageError(403, _CROSS_SITE)
+    scope = await page_scope(request)
+    form = await request.form()
+    typed = form.get("email")
+    if not isinstance(typed, str) or not typed.strip():
+        raise PageError(400, _NO_EMAIL)
+    found, email = await _found(scope, typed)
+    return await _show(request, who, scope, found, email=email)
+
+
+async def _found(scope: Scope, typed: str) -> tuple[int, str]:
+    """(the supporter's id, their email) for the email staff typed, in any case; a PageError
+    that does not repeat what was typed when it is no address, or nobody's."""
     try:
         email = check_email(typed)
     except ReportInputError as error:
@@ -41,7 +77,7 @@ async def find_supporter(request: Request, who: str) -> Response:
         found = await find_by_email(session=session, email=email)
     if found is None:
         raise PageError(404, _NOBODY)
-    return await _show(request, who, scope, found, email=email)
+    return found, email
 
 
 @staff_only
