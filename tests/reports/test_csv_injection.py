@@ -119,10 +119,18 @@ async def test_admin_payments_export_writes_sources_and_masked_emails_as_text(
 ) -> None:
     rows = cells(await admin_csv(client, "payments"))
     assert rows == [
-        ["paid_at", "kind", "amount", "currency", "source", "email"],
-        ["2026-03-15T12:00:00Z", "recurring", "10.00", "eur", INERT_MINUS, "c***@example.org"],
-        ["2026-03-11T12:00:00Z", "one_off", "12.00", "eur", INERT_CALC, "'=***@example.org"],
-        ["2026-03-10T12:00:00Z", "one_off", "25.00", "eur", INERT_HYPERLINK, "a***@example.org"],
+        ["paid_at", "kind", "amount", "currency", "source", "email", "anonymous"],
+        ["2026-03-15T12:00:00Z", "recurring", "10.00", "eur", INERT_MINUS, "c***@example.org", ""],
+        ["2026-03-11T12:00:00Z", "one_off", "12.00", "eur", INERT_CALC, "'=***@example.org", ""],
+        [
+            "2026-03-10T12:00:00Z",
+            "one_off",
+            "25.00",
+            "eur",
+            INERT_HYPERLINK,
+            "a***@example.org",
+            "",
+        ],
     ]
 
 
