@@ -25,6 +25,8 @@ A checkout alone is enough to be found: a reader who started one and never paid.
 What becomes of each place:
 
     supporter        email and name emptied, erased_at set; the row stays, payments point at it
+    sign_in_link,    deleted (they name the supporter): a link of theirs opens nothing and a
+    account_session  session of theirs signs nobody in from the moment the transaction commits
     checkout         email emptied; their details replaced in Stripe's failure reason
     stripe_event     payload redacted (donations/privacy.py), error text scrubbed, redacted_at
                      set; an error elsewhere that quotes one of their emails scrubbed too
@@ -32,7 +34,7 @@ What becomes of each place:
     outbox           every message to them (by supporter or address): address and context
                      emptied, error and subject dropped; one still queued is never sent
     MAIL_DIR         their messages' .eml files (development) deleted, once the transaction
-                     has committed (remove_mail_files: the CLI does it)
+                     has committed (mail/delivery.py's remove_mail_files: the CLI does it)
 
 Names, phones and street lines never lead to more of the reader's rows (two readers may share
 a name): they are learnt from the reader's own rows and events, and replaced wherever they
@@ -51,24 +53,24 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
-from donations.mail.delivery import eml_files
+from donations.mail import outbox
 from donations.models import (
+    AccountSession,
     AuditLog,
     Checkout,
     Dispute,
-    MailStatus,
     Membership,
     OutboxMessage,
     Payment,
     Refund,
     ReportSnapshot,
+    SignInLink,
     StripeCustomer,
     StripeEvent,
     StripeLink,
@@ -128,6 +130,8 @@ TERMS_PER_QUERY = 100
 # The places, in the order the summary names them.
 PLACES = (
     "supporters",
+    "sign_in_links",
+    "account_sessions",
     "checkouts",
     "stored_events",
     "stored_errors",
@@ -267,6 +271,9 @@ async def erase(
             .values(email=None, name=None, erased_at=func.coalesce(col(Supporter.erased_at), now))
         )
         counts["supporters"] = result.rowcount
+        counts["sign_in_links"], counts["account_sessions"] = await _end_account(
+            connection, person.supporters
+        )
     counts["checkouts"] = await _erase_checkouts(connection, person, chased)
     counts["payments"] = await _erase_gift_words(connection, person)
     counts["stored_events"], counts["stored_errors"] = await _erase_events(
@@ -520,6 +527,18 @@ def _add(found: set[T], value: T | None) -> None:
 # --- erasing ---------------------------------------------------------------------------------
 
 
+async def _end_account(connection: AsyncConnection, supporters: set[int]) -> tuple[int, int]:
+    """(links, sessions) deleted: every sign-in link and account session of theirs, live or
+    ended, so that an open session ends now rather than at its expiry."""
+    counts = []
+    for model in (SignInLink, AccountSession):
+        result = await connection.execute(
+            delete(model).where(col(model.supporter_id).in_(supporters))
+        )
+        counts.append(int(result.rowcount))
+    return counts[0], counts[1]
+
+
 async def _erase_outbox(connection: AsyncConnection, person: Person) -> tuple[int, ...]:
     """Their messages: by supporter, or by address (a message queued before the supporter
     was merged, or to an address only their events knew)."""
@@ -532,35 +551,8 @@ async def _erase_outbox(connection: AsyncConnection, person: Person) -> tuple[in
         return ()
     found = await connection.execute(select(col(OutboxMessage.id)).where(or_(*conditions)))
     ids = tuple(message_id for message_id in found.scalars() if message_id is not None)
-    if ids:
-        await connection.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .values(
-                to_address="",
-                context={},
-                subject=None,
-                last_error=ERASED_MESSAGE,
-                status=case(
-                    (
-                        col(OutboxMessage.status) == MailStatus.queued.value,
-                        MailStatus.skipped.value,
-                    ),
-                    else_=col(OutboxMessage.status),
-                ),
-            )
-        )
+    await outbox.empty(connection, ids, note=ERASED_MESSAGE)
     return ids
-
-
-def remove_mail_files(folder: Path, messages: Iterable[int]) -> int:
-    """Delete the .eml files of these outbox messages; how many there were."""
-    removed = 0
-    for message_id in messages:
-        for path in eml_files(folder, message_id):
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
 
 
 async def _erase_checkouts(connection: AsyncConnection, person: Person, chased: set[str]) -> int:

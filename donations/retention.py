@@ -1,7 +1,7 @@
 """Retention: a stored Stripe event gives up its personal fields once it is old enough.
 
     due(db, cutoff=)                                    -> events to look at
-    purge(db, cutoff=, now=, actor=, dry_run=, progress=) -> Purged
+    purge(db, cutoff=, now=, actor=, dry_run=, progress=, mail_dir=) -> Purged
     reading(db)                                         the database, for lock-free reads
 
 The inbox keeps every event so that it can be processed again (`donations webhooks replay`,
@@ -20,7 +20,9 @@ webhook deliveries never wait long for the write lock. Rows are written only if 
 read (a replay or an erasure in between wins).
 
 The same run then deletes the sign-in links, account sessions and login throttle counters
-that ended more than a day ago (donations/expired.py).
+that ended more than a day ago (donations/expired.py), and empties the address and context of
+the messages sent before the cutoff, and of sign-in messages a day after they were sent
+(donations/sent_mail.py), deleting their .eml files in `mail_dir`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
@@ -41,6 +44,7 @@ from donations.db import Database
 from donations.expired import Expired, delete_expired, due_expired
 from donations.models import AuditLog, EventStatus, StripeEvent
 from donations.privacy import personal_values, redact_event, redact_text
+from donations.sent_mail import Emptied, due_sent, empty_sent
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +90,7 @@ class Purged:
     events: int  # payloads that lost personal fields (or would, on a dry run)
     errors: int  # error texts scrubbed (or that would be)
     expired: Expired  # rows deleted once over (or that would be)
+    mail: Emptied  # sent messages emptied (or that would be)
 
 
 class _Stored(NamedTuple):
@@ -138,9 +143,11 @@ async def purge(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    mail_dir: Path | None = None,
 ) -> Purged:
-    """Redact what is due, batch by batch, then delete what expired; on a real run, one audit
-    row with the counts."""
+    """Redact what is due, batch by batch, then delete what expired and empty the messages
+    sent long enough ago (their files in `mail_dir` too); on a real run, one audit row with
+    the counts."""
     events = errors = 0
     after: tuple[int, str] | None = None
     async with reading(db) as reader:
@@ -157,20 +164,24 @@ async def purge(
             if progress is not None:
                 progress(len(batch))
         if dry_run:
-            return Purged(events, errors, await due_expired(reader, now=now))
-    expired = await delete_expired(db, now=now, batch_size=batch_size)
-    detail = json.dumps(
-        {"stored_events": events, "stored_errors": errors, **dataclasses.asdict(expired)}
-    )
+            return Purged(
+                events,
+                errors,
+                await due_expired(reader, now=now),
+                await due_sent(reader, cutoff=cutoff, now=now),
+            )
+        expired = await delete_expired(db, now=now, batch_size=batch_size)
+        mail = await empty_sent(
+            db, reader, cutoff=cutoff, now=now, mail_dir=mail_dir, batch_size=batch_size
+        )
+    counts = {**dataclasses.asdict(expired), **dataclasses.asdict(mail)}
+    detail = json.dumps({"stored_events": events, "stored_errors": errors, **counts})
     async with db.writing() as connection:
         await connection.execute(
             insert(AuditLog).values(at=now, actor=actor[:64], action=PURGE_ACTION, detail=detail)
         )
-    logger.info(
-        "personal fields purged",
-        extra={"events": events, "errors": errors, **dataclasses.asdict(expired)},
-    )
-    return Purged(events, errors, expired)
+    logger.info("personal fields purged", extra={"events": events, "errors": errors, **counts})
+    return Purged(events, errors, expired, mail)
 
 
 def _older(cutoff: datetime) -> tuple[Any, ...]:

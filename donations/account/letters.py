@@ -6,7 +6,8 @@ message is queued `not_before` now, not after MAIL_SETTLE_SECONDS: nothing else 
 that it should wait for.
 
 The outbox keeps a message's context, the link included, as every message's: the link works
-once and for ACCOUNT_LINK_MINUTES, so that copy is worth little for long.
+once and for ACCOUNT_LINK_MINUTES, so that copy is worth little for long, and
+`donations privacy purge` empties it a day after the message was sent (donations/sent_mail.py).
 """
 
 from __future__ import annotations

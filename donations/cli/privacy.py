@@ -1,9 +1,11 @@
 """`donations privacy purge`: stored Stripe events past retention lose their personal fields;
-sign-in links, account sessions and login throttle counters that ended are deleted."""
+sign-in links, account sessions and login throttle counters that ended are deleted; messages
+sent before the cutoff, and sign-in messages sent over a day ago, lose address and context."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -14,6 +16,7 @@ from donations.db import Database
 from donations.expired import Expired
 from donations.models import utcnow
 from donations.retention import Purged, due, purge
+from donations.sent_mail import Emptied
 from donations.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -26,7 +29,8 @@ def purge_command(
         "--older-than",
         min=0,
         metavar="DAYS",
-        help="Age in days past which events are redacted (default: PRIVACY_RETENTION_DAYS)",
+        help="Age in days past which events are redacted and sent messages emptied "
+        "(default: PRIVACY_RETENTION_DAYS)",
     ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Count what would be redacted; change nothing"
@@ -36,8 +40,10 @@ def purge_command(
 
     Names, emails, addresses, phones go; amounts, ids, statuses and timestamps stay. Sign-in
     links and account sessions that ended over a day ago, and forgotten login throttle
-    counters, are deleted."""
-    days = get_settings().PRIVACY_RETENTION_DAYS if older_than is None else older_than
+    counters, are deleted. Messages sent before then (sign-in messages: over a day ago) lose
+    their address, context and subject, and their .eml files in MAIL_DIR go."""
+    settings = get_settings()
+    days = settings.PRIVACY_RETENTION_DAYS if older_than is None else older_than
     now = utcnow()
     cutoff = now - timedelta(days=days)
 
@@ -53,6 +59,7 @@ def purge_command(
                 actor=actor(),
                 dry_run=dry_run,
                 progress=lambda done: progress.advance(task, done),
+                mail_dir=Path(settings.MAIL_DIR),
             )
 
     purged = run_with_db(work)
@@ -63,6 +70,7 @@ def purge_command(
         + ("; nothing changed" if dry_run else "")
     )
     typer.echo(_expired_line(purged.expired, dry_run=dry_run))
+    typer.echo(_mail_line(purged.mail, cutoff, dry_run=dry_run))
 
 
 def _expired_line(expired: Expired, *, dry_run: bool) -> str:
@@ -71,4 +79,13 @@ def _expired_line(expired: Expired, *, dry_run: bool) -> str:
         f"{verb} {expired.sign_in_links} sign-in links and {expired.account_sessions} account "
         f"sessions that ended over a day ago, and {expired.login_throttles} forgotten login "
         "throttle counters" + ("; nothing changed" if dry_run else "")
+    )
+
+
+def _mail_line(mail: Emptied, cutoff: datetime, *, dry_run: bool) -> str:
+    verb = "would empty" if dry_run else "emptied"
+    return (
+        f"{verb} the address and context of {mail.sent_messages} messages sent before "
+        f"{cutoff:%Y-%m-%d %H:%M} UTC and {mail.sign_in_messages} sign-in messages sent over a "
+        "day ago" + ("; nothing changed" if dry_run else "")
     )

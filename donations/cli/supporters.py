@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from donations.cli.common import actor, fail, run_with_db
 from donations.db import Database
-from donations.erasure import PLACES, Erased, erase, find, refresh, remove_mail_files
+from donations.erasure import PLACES, Erased, erase, find, refresh
+from donations.mail.delivery import remove_mail_files
 from donations.models import utcnow
 from donations.retention import reading
 from donations.settings import get_settings
@@ -33,6 +34,8 @@ UNKNOWN = "nothing is known about {who}: nothing erased"
 NOT_A_READER = "{value!r} is neither an email address nor a Stripe customer id (cus_...)"
 LABELS = {
     "supporters": "supporter",
+    "sign_in_links": "sign-in link",
+    "account_sessions": "account session",
     "checkouts": "checkout",
     "stored_events": "stored event",
     "stored_errors": "stored error",
@@ -51,8 +54,9 @@ def erase_reader(
 ) -> None:
     """Remove a reader's personal data from every place we keep it; keep every amount.
 
-    Supporter, checkouts, stored Stripe events and errors, audit details, report snapshots,
-    messages in the outbox and their .eml files.
+    Supporter, their sign-in links and account sessions (deleted: signed out at once),
+    checkouts, stored Stripe events and errors, audit details, report snapshots, messages in
+    the outbox and their .eml files.
 
     Exit code 0: erased. 1: nothing known about them, nothing changed. 2: bad argument."""
     address, customer = _reader(email)

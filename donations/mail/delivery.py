@@ -4,7 +4,8 @@
     await sender.send(message)           raises Undeliverable (never retry) or any other
                                          error (try again later)
     eml_name(message_id, kind)           the file of an outbox message (FileSender)
-    eml_files(folder, message_id)        its files in a folder (erasure, /admin/mail)
+    eml_files(folder, message_id)        its files in a folder (/admin/mail)
+    remove_mail_files(folder, ids)       those of these messages deleted (erasure, the purge)
 
 SMTP_URL: `smtp://[user[:password]@]host[:port]` (port 25 by default; STARTTLS when the
 server offers it), `?starttls=required` (refuse a server that does not offer it) or
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -133,6 +135,16 @@ def eml_name(message_id: int, kind: str) -> str:
 
 def eml_files(folder: Path, message_id: int) -> list[Path]:
     return sorted(folder.glob(f"{message_id:08d}-*.eml")) if folder.is_dir() else []
+
+
+def remove_mail_files(folder: Path, messages: Iterable[int]) -> int:
+    """Delete the .eml files of these outbox messages; how many there were."""
+    removed = 0
+    for message_id in messages:
+        for path in eml_files(folder, message_id):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def sender_for(settings: Settings) -> Sender:

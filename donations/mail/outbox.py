@@ -27,16 +27,24 @@ change that caused it, and delivered after that transaction commits (donations/m
     claim(session, message, now, lease) -> bool
     finish(session, message_id, status, at=, subject=, error=, next_at=)
 
+    await empty(connection, ids, note=, where=) -> int
+        The personal fields of these messages emptied: address, context and subject go,
+        `note` takes the error's place, and one still queued is skipped, never sent. The row
+        stays (id, key, kind, status, times): the mail counts still count it, its key still
+        refuses a second message, and its Message-ID is what it was. Erasure
+        (donations/erasure.py) and the purge of sent messages (donations/mail/sent.py).
+
 Nothing here sends: worker.deliver_due(db, settings) does, with retries and backoff.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import ColumnElement, bindparam, case, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -158,3 +166,34 @@ async def finish(
         "next_at": next_at or at,
     }
     await execute(session, _FINISH, params)
+
+
+async def empty(
+    connection: AsyncConnection,
+    ids: Collection[int],
+    *,
+    note: str,
+    where: ColumnElement[bool] | None = None,
+) -> int:
+    """Empty the address, context and subject of the messages `ids` (those of them for which
+    `where` still holds); how many rows changed. `note` is what staff read in place of the
+    error (/admin/mail): why the address is blank."""
+    if not ids:
+        return 0
+    chosen = [col(OutboxMessage.id).in_(ids)] + ([] if where is None else [where])
+    result = await connection.execute(
+        update(OutboxMessage)
+        .where(*chosen)
+        .values(
+            to_address="",
+            context={},
+            subject=None,
+            last_error=note,
+            # Whatever the worker has yet to send would go to nobody: it is never sent.
+            status=case(
+                (col(OutboxMessage.status) == MailStatus.queued.value, MailStatus.skipped.value),
+                else_=col(OutboxMessage.status),
+            ),
+        )
+    )
+    return int(result.rowcount)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -15,17 +16,20 @@ import pytest_asyncio
 from sqlmodel import col, select
 
 import stripe_events as se
+from donations.account import sign_in
 from donations.app import create_app
 from donations.db import Database
 from donations.erasure import erase, find, refresh
 from donations.mail import outbox
 from donations.mail.worker import deliver_due
 from donations.models import (
+    AccountSession,
     AuditLog,
     Campaign,
     Checkout,
     OutboxMessage,
     Payment,
+    SignInLink,
     StripeEvent,
     Supporter,
     utcnow,
@@ -59,6 +63,7 @@ BEN = Reader(
     phone="+49 30 5550123",
 )
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+ACCOUNT_KEY = b"k" * 32
 
 
 async def _receive(db: Database, events: list[dict[str, Any]]) -> None:
@@ -123,6 +128,33 @@ async def _outbox_count(db: Database, *to: str) -> int:
     return sum(1 for m in found if not to or m.to_address.lower() in to)
 
 
+async def _signed_in(db: Database, email: str) -> str:
+    """The reader asks for two sign-in links and opens one: a session, signed in now."""
+    now = utcnow()
+    tokens = []
+    for _ in range(2):
+        issued = await sign_in.issue_link(
+            db, key=ACCOUNT_KEY, email=email, site_url="https://news.example", minutes=30,
+            client_ip=None, now=now,
+        )  # fmt: skip
+        assert issued is not None
+        tokens.append(unquote(issued.url.partition("token=")[2]))
+    cookie = await sign_in.redeem(
+        db, key=ACCOUNT_KEY, value=tokens[0], session_hours=12, client_ip=None, now=now
+    )
+    assert cookie is not None
+    assert await sign_in.signed_in(db, key=ACCOUNT_KEY, cookie=cookie, now=now) is not None
+    return cookie
+
+
+async def _account_rows(db: Database) -> tuple[int, int]:
+    """(sign-in links, account sessions) of everyone."""
+    async with db.session() as session:
+        links = (await session.exec(select(SignInLink))).all()
+        sessions = (await session.exec(select(AccountSession))).all()
+    return len(links), len(sessions)
+
+
 async def _erase(database_url: str, who: str) -> Any:
     return await in_process("supporters", "erase", who, env={"DATABASE_URL": database_url})
 
@@ -147,6 +179,8 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
         )
     async with db.writing_session() as session:
         await take_snapshots(session=session, timezone="UTC", now=NOW)
+    her_cookie, his_cookie = await _signed_in(db, ANA.email), await _signed_in(db, BEN.email)
+    assert await _account_rows(db) == (4, 2)
     progress, ledger = await _progress(db), await totals(db)
     untouched = await traces(db, BEN.terms)
     assert set(untouched) == {
@@ -173,11 +207,17 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
     assert erased.exit_code == 0, erased.output
     personal = sum(e["data"]["object"]["object"] in PERSONAL_OBJECTS for e in ana.events) + 1
     assert erased.stdout == (
-        f"erased: 1 supporter, 6 checkouts, {personal} stored events, 1 stored error, "
+        f"erased: 1 supporter, 2 sign-in links, 1 account session, 6 checkouts, "
+        f"{personal} stored events, 1 stored error, "
         f"1 audit detail, 0 report snapshots, 0 payment notes, {messages} outbox messages, "
         "0 mail files; every amount kept\n"
     )
     assert await traces(db, terms) == {}
+    # Her links and session are gone, her open session ended; his still signs him in.
+    assert await _account_rows(db) == (2, 1)
+    now = utcnow()
+    assert await sign_in.signed_in(db, key=ACCOUNT_KEY, cookie=her_cookie, now=now) is None
+    assert await sign_in.signed_in(db, key=ACCOUNT_KEY, cookie=his_cookie, now=now) is not None
     assert await _progress(db) == progress
     assert await totals(db) == ledger
     # The other reader is untouched.
@@ -192,7 +232,8 @@ async def test_erasure_leaves_no_trace_in_any_column_and_every_total_as_it_was(
         ).all()
     # What was erased, counted per place; not whose.
     assert json.loads(audit.detail or "") == {
-        "supporters": 1, "checkouts": 6, "payments": 0, "stored_events": personal,
+        "supporters": 1, "sign_in_links": 2, "account_sessions": 1, "checkouts": 6,
+        "payments": 0, "stored_events": personal,
         "stored_errors": 1, "audit_log": 1, "snapshots": 0, "outbox": messages,
     }  # fmt: skip
     assert (erased_supporter.email, erased_supporter.name) == (None, None)
@@ -214,7 +255,8 @@ async def test_a_reader_who_only_started_a_checkout_can_be_erased(
 
     assert erased.exit_code == 0, erased.output
     assert erased.stdout == (
-        "erased: 0 supporters, 1 checkout, 0 stored events, 0 stored errors, "
+        "erased: 0 supporters, 0 sign-in links, 0 account sessions, 1 checkout, "
+        "0 stored events, 0 stored errors, "
         "0 audit details, 0 report snapshots, 0 payment notes, 0 outbox messages, 0 mail files; "
         "every amount kept\n"
     )
@@ -234,7 +276,9 @@ async def test_a_reader_can_be_erased_by_their_stripe_customer_id(
     erased = await _erase(database_url, gift.customer_id)
 
     assert erased.exit_code == 0, erased.output
-    assert erased.stdout.startswith("erased: 1 supporter, 1 checkout, 2 stored events, ")
+    assert erased.stdout.startswith(
+        "erased: 1 supporter, 0 sign-in links, 0 account sessions, 1 checkout, 2 stored events, "
+    )
     assert await traces(db, BEN.terms) == {}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -45,6 +46,19 @@ NO_EXPIRED = (
     "deleted 0 sign-in links and 0 account sessions that ended over a day ago, "
     "and 0 forgotten login throttle counters\n"
 )
+# The third: no message had been sent (tests/donations/test_purge_sent_mail.py).
+NO_MAIL = (
+    "emptied the address and context of 0 messages sent before {cutoff} and 0 sign-in "
+    "messages sent over a day ago\n"
+)
+
+
+def _after_events(stdout: str) -> str:
+    """What follows the events' line, the cutoff it names filled in."""
+    first, _, rest = stdout.partition("\n")
+    cutoff = re.search(r"from before (\S+ \S+ UTC)", first)
+    assert cutoff is not None, first
+    return rest.replace(cutoff.group(1), "{cutoff}")
 
 
 def _readers(emails: list[str]) -> dict[str, Reader]:
@@ -134,7 +148,8 @@ async def test_a_purged_inbox_books_the_same_ledger_when_processed_again(
     assert purged.stdout.startswith(
         f"redacted personal fields in {personal} stored events and 0 error texts from before "
     )
-    assert purged.stdout.endswith(f"{SUMMARY_END}\n{NO_EXPIRED}")
+    assert purged.stdout.splitlines()[0].endswith(SUMMARY_END)
+    assert _after_events(purged.stdout) == NO_EXPIRED + NO_MAIL
     names_streets_phones = {
         term for reader in readers.values() for term in reader.terms if "@" not in term
     }
@@ -190,9 +205,12 @@ async def test_purge_spares_recent_events_and_failed_bodies_and_scrubs_old_error
 
     assert dry.exit_code == 0, dry.output
     assert dry.stdout.startswith("would redact personal fields in 2 stored events and 1 error")
-    assert dry.stdout.endswith(
-        f"{SUMMARY_END}; nothing changed\nwould delete 0 sign-in links and 0 account sessions "
-        "that ended over a day ago, and 0 forgotten login throttle counters; nothing changed\n"
+    assert dry.stdout.splitlines()[0].endswith(f"{SUMMARY_END}; nothing changed")
+    assert _after_events(dry.stdout) == (
+        "would delete 0 sign-in links and 0 account sessions that ended over a day ago, and 0 "
+        "forgotten login throttle counters; nothing changed\nwould empty the address and "
+        "context of 0 messages sent before {cutoff} and 0 sign-in messages sent over a day "
+        "ago; nothing changed\n"
     )
     assert await _payloads(db) == stored
 
@@ -213,14 +231,16 @@ async def test_purge_spares_recent_events_and_failed_bodies_and_scrubs_old_error
         audit = (await session.exec(select(AuditLog))).one()
     assert (audit.action, json.loads(audit.detail or "")) == (
         "privacy_purged", {"stored_events": 2, "stored_errors": 1, "sign_in_links": 0,
-                           "account_sessions": 0, "login_throttles": 0},
+                           "account_sessions": 0, "login_throttles": 0, "sent_messages": 0,
+                           "sign_in_messages": 0},
     )  # fmt: skip
 
     again = await _cli(database_url, "privacy", "purge")
     assert again.stdout.startswith("redacted personal fields in 0 stored events and 0 error")
     everything = await _cli(database_url, "privacy", "purge", "--older-than", "0")
     assert everything.stdout.startswith("redacted personal fields in 2 stored events and 0 error")
-    assert everything.stdout.endswith(f"(older than 0 days)\n{NO_EXPIRED}")
+    assert everything.stdout.splitlines()[0].endswith("(older than 0 days)")
+    assert _after_events(everything.stdout) == NO_EXPIRED + NO_MAIL
 
 
 @pytest.mark.asyncio

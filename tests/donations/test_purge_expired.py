@@ -113,6 +113,7 @@ async def test_purge_deletes_what_ended_over_a_day_ago_and_says_how_many(
     assert (audit.action, json.loads(audit.detail or "")) == ("privacy_purged", {
         "stored_events": 0, "stored_errors": 0,
         "sign_in_links": 2, "account_sessions": 2, "login_throttles": 1,
+        "sent_messages": 0, "sign_in_messages": 0,
     })  # fmt: skip
 
     again = await _cli(database_url, "privacy", "purge")
