@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
@@ -76,3 +77,20 @@ def _tables_defined_in(module: str) -> set[str]:
         and value.__module__ == f"donations.models.{module}"
         and hasattr(value, "__table__")
     }
+
+
+def test_a_report_command_maps_only_the_tables_it_reads() -> None:
+    probe = (
+        "import sys; from donations.cli import build; build(['report']); "
+        "print(sorted(m for m in sys.modules if m.startswith('donations.models.')))\n"
+        "from donations.reports import period\n"
+        "print(sorted(m for m in sys.modules if m.startswith('donations.models.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == [
+        "['donations.models.base']",
+        "['donations.models.base', 'donations.models.choices', 'donations.models.memberships',"
+        " 'donations.models.payments', 'donations.models.supporters']",
+    ]
