@@ -4,8 +4,8 @@ Every command takes --format table|json|csv and --output FILE, reads from
 REPORTS_DATABASE_URL when set, and exits 2 with one line on bad input.
 
 Each command imports its report's module when it runs, not here: a report module brings the
-tables it reads, and a command that imported every report mapped every table (~30 ms of
-`donations report period`'s start-up, bench/PROFILE.md "Sixth pass").
+tables it reads (donations/models/__init__.py), and importing every report here would map
+every table for any one command (bench/PROFILE.md, "Sixth pass").
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 `from donations.models import Payment` imports donations/models/payments.py, and with it the
 modules of the tables its foreign keys name (each model module imports those itself), so
 whatever is loaded can be joined, flushed and created. A finance report thus maps the few
-tables it reads, not all 26: mapping them all cost a `donations report` command ~70 ms of its
-~0.6 s start-up (bench/PROFILE.md, "Sixth pass").
+tables it reads, not all 26: mapping them all cost a `donations report` command ~0.1 s of
+CPU, a sixth of its start-up (bench/PROFILE.md, "Sixth pass").
 
 What needs every table on SQLModel.metadata (Alembic, the bench loader, tests that empty the
 database) calls `load_all()` first.
