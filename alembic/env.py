@@ -6,8 +6,8 @@ from logging.config import fileConfig
 
 from sqlmodel import SQLModel
 
-import donations.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from alembic import context
+from donations import models
 from donations.db import create_sync_engine, is_sqlite
 from donations.settings import get_settings
 
@@ -15,6 +15,7 @@ config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
+models.load_all()  # every table on SQLModel.metadata, to compare and migrate
 target_metadata = SQLModel.metadata
 
 

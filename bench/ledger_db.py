@@ -25,13 +25,13 @@ import psycopg
 from sqlalchemy import make_url, text
 from sqlmodel import SQLModel
 
-import donations.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from bench import ledger_rows
 from bench.ledger_rows import COLUMNS, LOAD_ORDER, Row, build, expected_counts, tables
 from bench.sizes import LedgerSize, Size
-from donations import migrations
+from donations import migrations, models
 from donations.db import create_sync_engine, is_sqlite
 
+models.load_all()  # every table on SQLModel.metadata: restore empties them all
 logger = logging.getLogger(__name__)
 
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results"

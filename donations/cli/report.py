@@ -2,6 +2,10 @@
 
 Every command takes --format table|json|csv and --output FILE, reads from
 REPORTS_DATABASE_URL when set, and exits 2 with one line on bad input.
+
+Each command imports its report's module when it runs, not here: a report module brings the
+tables it reads (donations/models/__init__.py), and importing every report here would map
+every table for any one command (bench/PROFILE.md, "Sixth pass").
 """
 
 from __future__ import annotations
@@ -20,18 +24,15 @@ from collections.abc import (
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
-from donations.campaigns import NO_CAMPAIGN, find_campaign
 from donations.cli.common import fail, run_with_db
 from donations.db import Database
-from donations.models import Campaign, utcnow
-from donations.payouts import explained, mismatches
-from donations.reports import choices, funnel, period, sources, uncounted
+from donations.models import utcnow
 from donations.reports.export import (
     Format,
     csv_line,
@@ -42,17 +43,6 @@ from donations.reports.export import (
     shown,
 )
 from donations.reports.fiscal import report_days
-from donations.reports.members import COLUMNS as MEMBER_COLUMNS
-from donations.reports.members import MONEY_COLUMNS as MEMBER_MONEY
-from donations.reports.members import members_report
-from donations.reports.progress import (
-    FIGURE_COLUMNS,
-    MONEY_FIGURES,
-    campaign_progress,
-    figure_currency,
-    figure_rows,
-)
-from donations.reports.snapshots import take_snapshots
 from donations.reports.windows import (
     ReportInputError,
     checked_grain,
@@ -62,6 +52,11 @@ from donations.reports.windows import (
     parse_day,
 )
 from donations.settings import get_settings
+
+if TYPE_CHECKING:
+    from donations.models import Campaign
+    from donations.payouts import explained, mismatches
+    from donations.reports import funnel, uncounted
 
 app = typer.Typer()
 
@@ -145,6 +140,8 @@ def _run(work: Callable[[Database], Awaitable[None]]) -> None:
 
 
 async def _find(db: Database, slug: str | None, timezone: str) -> Campaign:
+    from donations.campaigns import NO_CAMPAIGN, find_campaign
+
     async with db.session() as session:
         campaign = await find_campaign(session=session, slug=slug, today=_today())
     if campaign is None:
@@ -197,6 +194,8 @@ def progress_command(
     output: Path | None = OUTPUT,
 ) -> None:
     """Money raised against the campaign's target (the campaign view)."""
+    from donations.reports.progress import campaign_progress
+
     timezone = _timezone()
 
     async def work(db: Database) -> None:
@@ -225,6 +224,13 @@ _SCOPED_FIGURES = {
 
 
 def _write_progress(figures: Mapping[str, Any], format_: Format, out: IO[str]) -> None:
+    from donations.reports.progress import (
+        FIGURE_COLUMNS,
+        MONEY_FIGURES,
+        figure_currency,
+        figure_rows,
+    )
+
     if format_ is Format.json:
         out.write(json_text(figures))
         return
@@ -255,6 +261,8 @@ def period_command(
     output: Path | None = OUTPUT,
 ) -> None:
     """Cash view: payments, refunds and disputes in the period they happened, per currency."""
+    from donations.reports import period
+
     timezone = _timezone()
     first, last = _range(start, end, fiscal_year, fiscal_default=True)
     try:
@@ -283,6 +291,10 @@ def members_command(
     output: Path | None = OUTPUT,
 ) -> None:
     """Members now, joined and cancelled in the period, churn and MRR."""
+    from donations.reports.members import COLUMNS as MEMBER_COLUMNS
+    from donations.reports.members import MONEY_COLUMNS as MEMBER_MONEY
+    from donations.reports.members import members_report
+
     timezone = _timezone()
     first, last = _range(start, end, fiscal_year, fiscal_default=True)
 
@@ -337,6 +349,8 @@ def sources_command(
 ) -> None:
     """Payments and gross by source (where the reader clicked), or by the attribution the
     page carried to Checkout."""
+    from donations.reports import sources
+
     if by not in sources.BY:
         fail(f"--by must be one of {', '.join(sources.BY)}, not {by!r}")
     timezone = _timezone()
@@ -363,6 +377,8 @@ def choices_command(
     output: Path | None = OUTPUT,
 ) -> None:
     """What givers chose: fees covered, anonymous, dedicated, with a reason, newsletter."""
+    from donations.reports import choices
+
     timezone = _timezone()
     first, last = _range(start, end, fiscal_year)
     _report_rows(
@@ -386,6 +402,8 @@ def funnel_command(
     output: Path | None = OUTPUT,
 ) -> None:
     """Checkout sessions created, completed, expired and failed, by frequency."""
+    from donations.reports import funnel
+
     timezone = _timezone()
     first, last = _range(start, end, fiscal_year)
 
@@ -409,6 +427,8 @@ def uncounted_command(
 ) -> None:
     """Money Stripe reported that the ledger does not count, and why (standalone invoices,
     setup-mode sessions, connected accounts, invoices paid outside Stripe)."""
+    from donations.reports import uncounted
+
     timezone = _timezone()
     first, last = _range(start, end, fiscal_year)
 
@@ -441,6 +461,8 @@ def payouts_command(
 ) -> None:
     """Each payout arriving in the days (or one, --payout) explained to the cent by its gifts,
     refunds, disputes, fees and other movements; and every mismatch with the ledger."""
+    from donations.payouts import explained, mismatches
+
     settings = get_settings()
     first, last = _range(start, end, fiscal_year)
     now = utcnow()
@@ -492,6 +514,8 @@ def _write_payouts(
     format_: Format,
     out: IO[str],
 ) -> None:
+    from donations.payouts import explained, mismatches
+
     payouts = [row.as_json() for row in rows]
     listed = [mismatch.as_json() for mismatch in found]
     if format_ is Format.json:
@@ -521,6 +545,8 @@ def _write_payouts(
 
 
 def _write_items(payout: str, items: list[explained.Item], format_: Format, out: IO[str]) -> None:
+    from donations.payouts import explained
+
     rows = [item.as_json() for item in items]
     if format_ is Format.json:
         out.write(json_text(rows))
@@ -542,6 +568,8 @@ def _write_items(payout: str, items: list[explained.Item], format_: Format, out:
 @app.command("snapshot")
 def snapshot_command() -> None:
     """Store every campaign's progress now (run from cron); the dashboard charts them."""
+    from donations.reports.snapshots import take_snapshots
+
     timezone = _timezone()
 
     async def work(db: Database) -> None:

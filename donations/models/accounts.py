@@ -9,6 +9,9 @@ from enum import StrEnum
 from sqlalchemy import Column, Text
 from sqlmodel import Field
 
+# The tables our foreign keys name, mapped whenever ours are (see donations/models/__init__.py).
+import donations.models.memberships
+import donations.models.supporters  # noqa: F401
 from donations.models.base import Table, one_of, utcnow
 
 

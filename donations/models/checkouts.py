@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from sqlmodel import Field
 
+# The tables our foreign keys name, mapped whenever ours are (see donations/models/__init__.py).
+import donations.models.supporters  # noqa: F401
 from donations.frequency import Frequency
 from donations.models.base import (
     METADATA_VALUE_LENGTH,

@@ -9,6 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field
 
+# The tables our foreign keys name, mapped whenever ours are (see donations/models/__init__.py).
+import donations.models.memberships
+import donations.models.payments
+import donations.models.supporters  # noqa: F401
 from donations.models.base import Table, one_of, utcnow
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import Column, Text
 from sqlmodel import Field
 
+# The tables our foreign keys name, mapped whenever ours are (see donations/models/__init__.py).
+import donations.models.campaigns  # noqa: F401
 from donations.models.base import Table, money_field, utcnow
 
 

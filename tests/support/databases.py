@@ -14,10 +14,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-import donations.models  # noqa: F401  (registers the tables)
-from donations import migrations
+from donations import migrations, models
 from donations.db import create_sync_engine, is_sqlite
 
+models.load_all()  # every table on SQLModel.metadata: each test starts from them all empty
 POSTGRES_URL_ENV = "TEST_DATABASE_URL"
 
 
