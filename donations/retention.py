@@ -21,7 +21,7 @@ read (a replay or an erasure in between wins).
 
 The same run then deletes the sign-in links, account sessions and login throttle counters
 that ended more than a day ago (donations/expired.py), and empties the address and context of
-the messages sent before the cutoff, and of sign-in messages a day after they were sent
+the messages sent, failed or skipped before the cutoff, and of sign-in messages a day after
 (donations/sent_mail.py), deleting their .eml files in `mail_dir`.
 """
 

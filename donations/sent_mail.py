@@ -1,4 +1,4 @@
-"""Sent messages past retention give up the reader's address and what they said.
+"""Messages past retention give up the reader's address and what they said.
 
     due_sent(reader, cutoff=, now=)                            -> Emptied (what would be)
     empty_sent(db, reader, cutoff=, now=, mail_dir=, batch_size=) -> Emptied (what was)
@@ -6,13 +6,15 @@
 `reader` is the same database opened for reads that take no write lock (retention.reading).
 
 `donations privacy purge` (donations/retention.py) runs this after the stored events and the
-expired rows. Once sent, a message's address and context (the reader's name, an amount, a
-sign-in link) serve nothing but a look at it at /admin/mail:
+expired rows. Once a message is done with (sent, failed for good, or skipped), its address and
+context (the reader's name, an amount, a sign-in link) serve nothing but a look at it at
+/admin/mail, and a failed one's error may quote the address:
 
-    sign_in      a day after it was sent (GRACE, as for the link's own row in
-                 donations/expired.py): the link in it opens nothing after
+    sign_in      a day after it was sent, or made if it was never sent (GRACE, as for the
+                 link's own row in donations/expired.py): the link in it opens nothing after
                  ACCOUNT_LINK_MINUTES, a day at most
-    every other  once sent before the cutoff (PRIVACY_RETENTION_DAYS ago)
+    every other  once sent, or made if it was never sent, before the cutoff
+                 (PRIVACY_RETENTION_DAYS ago): staff have had that long to read a failure
 
 They are emptied as erasure empties a reader's (outbox.empty): address, context and subject
 go, the note says why. The row stays, with its id, key, kind, status and times: /admin/mail
@@ -20,9 +22,8 @@ still counts it, its key still refuses to queue the same message twice, and its 
 (the id and the key) is what it was. Its .eml file (MAIL_DIR, development) goes once the
 batch has committed.
 
-Only `sent` messages: whatever the worker may still send (queued, its lease running, or
-failed and waiting to be tried again: all `queued`) keeps its address. Messages that failed
-for good or were skipped stay whole for staff to read.
+Never a `queued` message: whatever the worker may still send (due, its lease running, or
+failed and waiting to be tried again) keeps its address.
 
 Each batch is chosen without a write lock, then emptied in a short transaction of its own,
 which asks each row again whether it is due (one erased meanwhile is not counted twice).
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlmodel import col
 
 from donations.account.letters import KIND as SIGN_IN
@@ -51,15 +52,23 @@ PAST_RETENTION = "sent long enough ago: address and content emptied by the priva
 
 @dataclass(frozen=True)
 class Emptied:
-    sent_messages: int  # every kind but sign-in, sent before the cutoff
-    sign_in_messages: int  # sent over a day ago
+    sent_messages: int  # every kind but sign-in, done with before the cutoff
+    sign_in_messages: int  # done with over a day ago
 
 
-def _sent_unemptied() -> ColumnElement[bool]:
-    # An erased message has no address either: it is not emptied again.
+def _done_before(moment: datetime) -> ColumnElement[bool]:
+    """Sent, failed for good or skipped before `moment`, and not emptied yet (an erased
+    message has no address either: it is not emptied again)."""
+    status = col(OutboxMessage.status)
     return and_(
-        col(OutboxMessage.status) == MailStatus.sent.value,
         col(OutboxMessage.to_address) != "",
+        or_(
+            and_(status == MailStatus.sent.value, col(OutboxMessage.sent_at) < moment),
+            and_(
+                status.in_((MailStatus.failed.value, MailStatus.skipped.value)),
+                col(OutboxMessage.created_at) < moment,
+            ),
+        ),
     )
 
 
@@ -67,8 +76,8 @@ def _over(cutoff: datetime, now: datetime) -> tuple[ColumnElement[bool], ColumnE
     """(a message past retention, a sign-in message past its day), in Emptied's order."""
     sign_in = col(OutboxMessage.kind) == SIGN_IN
     return (
-        and_(_sent_unemptied(), ~sign_in, col(OutboxMessage.sent_at) < cutoff),
-        and_(_sent_unemptied(), sign_in, col(OutboxMessage.sent_at) < now - GRACE),
+        and_(~sign_in, _done_before(cutoff)),
+        and_(sign_in, _done_before(now - GRACE)),
     )
 
 

@@ -1,6 +1,7 @@
 """`donations privacy purge`: stored Stripe events past retention lose their personal fields;
 sign-in links, account sessions and login throttle counters that ended are deleted; messages
-sent before the cutoff, and sign-in messages sent over a day ago, lose address and context."""
+done with (sent, failed or skipped) before the cutoff, and sign-in messages over a day ago,
+lose address and context."""
 
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def purge_command(
 
     Names, emails, addresses, phones go; amounts, ids, statuses and timestamps stay. Sign-in
     links and account sessions that ended over a day ago, and forgotten login throttle
-    counters, are deleted. Messages sent before then (sign-in messages: over a day ago) lose
-    their address, context and subject, and their .eml files in MAIL_DIR go."""
+    counters, are deleted. Messages sent, failed or skipped before then (sign-in messages: over
+    a day ago) lose their address, context and subject, and their .eml files in MAIL_DIR go."""
     settings = get_settings()
     days = settings.PRIVACY_RETENTION_DAYS if older_than is None else older_than
     now = utcnow()
@@ -85,7 +86,7 @@ def _expired_line(expired: Expired, *, dry_run: bool) -> str:
 def _mail_line(mail: Emptied, cutoff: datetime, *, dry_run: bool) -> str:
     verb = "would empty" if dry_run else "emptied"
     return (
-        f"{verb} the address and context of {mail.sent_messages} messages sent before "
-        f"{cutoff:%Y-%m-%d %H:%M} UTC and {mail.sign_in_messages} sign-in messages sent over a "
-        "day ago" + ("; nothing changed" if dry_run else "")
+        f"{verb} the address and context of {mail.sent_messages} messages sent, failed or "
+        f"skipped before {cutoff:%Y-%m-%d %H:%M} UTC and {mail.sign_in_messages} sign-in "
+        "messages over a day ago" + ("; nothing changed" if dry_run else "")
     )

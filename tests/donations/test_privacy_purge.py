@@ -46,10 +46,10 @@ NO_EXPIRED = (
     "deleted 0 sign-in links and 0 account sessions that ended over a day ago, "
     "and 0 forgotten login throttle counters\n"
 )
-# The third: no message had been sent (tests/donations/test_purge_sent_mail.py).
+# The third: no message was done with (tests/donations/test_purge_sent_mail.py).
 NO_MAIL = (
-    "emptied the address and context of 0 messages sent before {cutoff} and 0 sign-in "
-    "messages sent over a day ago\n"
+    "emptied the address and context of 0 messages sent, failed or skipped before {cutoff} "
+    "and 0 sign-in messages over a day ago\n"
 )
 
 
@@ -209,8 +209,8 @@ async def test_purge_spares_recent_events_and_failed_bodies_and_scrubs_old_error
     assert _after_events(dry.stdout) == (
         "would delete 0 sign-in links and 0 account sessions that ended over a day ago, and 0 "
         "forgotten login throttle counters; nothing changed\nwould empty the address and "
-        "context of 0 messages sent before {cutoff} and 0 sign-in messages sent over a day "
-        "ago; nothing changed\n"
+        "context of 0 messages sent, failed or skipped before {cutoff} and 0 sign-in messages "
+        "over a day ago; nothing changed\n"
     )
     assert await _payloads(db) == stored
 

@@ -1,5 +1,5 @@
-"""`donations privacy purge` empties the address and context of messages sent before the
-cutoff, and of sign-in messages a day after they were sent; the row stays, and nothing the
+"""`donations privacy purge` empties the address and context of messages sent, failed or
+skipped before the cutoff, and of sign-in messages a day on; the row stays, and nothing the
 worker may still send is touched."""
 
 from __future__ import annotations
@@ -55,9 +55,14 @@ async def _add(db: Database, now: datetime) -> dict[str, int]:
         message("receipt:kept-leased", "queued", next_attempt_at=now + LEASE),
         message("receipt:kept-retrying", "queued", attempts=3, last_error="TimeoutError: ",
                 next_attempt_at=now + 30 * MINUTE),
-        # Not sent: staff read these at /admin/mail.
-        message("receipt:kept-failed", "failed", last_error="Undeliverable: 550 no such user"),
-        message("receipt:kept-skipped", "skipped", last_error="queued 72 hours after"),
+        # Never sent: staff read these at /admin/mail until the same line, counted from when
+        # they were made.
+        message("receipt:emptied-failed", "failed", last_error="Undeliverable: 550 mia@..."),
+        message("receipt:emptied-skipped", "skipped", last_error="queued 72 hours after"),
+        message("receipt:kept-failed", "failed", created_at=now - 90 * DAY + MINUTE,
+                last_error="Undeliverable: 550 no such user"),
+        message("sign_in:emptied-failed", "failed", created_at=now - DAY - MINUTE),
+        message("sign_in:kept-skipped", "skipped", created_at=now - DAY + MINUTE),
         # Erased already: no address to empty, not counted again.
         message("receipt:kept-erased", "sent", sent_at=now - 100 * DAY, to_address="",
                 context={}, last_error="the reader's personal data was erased"),
@@ -105,8 +110,8 @@ async def test_purge_empties_sent_messages_past_their_line_and_nothing_else(
     assert dry.exit_code == 0, dry.output
     cutoff = f"{now - 90 * DAY:%Y-%m-%d %H:%M}"
     assert _mail_line(dry.stdout) == (
-        f"would empty the address and context of 1 messages sent before {cutoff} UTC and 1 "
-        "sign-in messages sent over a day ago; nothing changed"
+        f"would empty the address and context of 3 messages sent, failed or skipped "
+        f"before {cutoff} UTC and 2 sign-in messages over a day ago; nothing changed"
     )
     assert await _rows(db) == before
     assert len(list(folder.iterdir())) == len(ids)
@@ -115,11 +120,12 @@ async def test_purge_empties_sent_messages_past_their_line_and_nothing_else(
 
     assert purged.exit_code == 0, purged.output
     assert _mail_line(purged.stdout) == (
-        f"emptied the address and context of 1 messages sent before {cutoff} UTC and 1 "
-        "sign-in messages sent over a day ago"
+        f"emptied the address and context of 3 messages sent, failed or skipped "
+        f"before {cutoff} UTC and 2 sign-in messages over a day ago"
     )
     after = await _rows(db)
-    emptied = {"receipt:emptied", "sign_in:emptied"}
+    emptied = {key for key in ids if ":emptied" in key}
+    assert len(emptied) == 5
     for key in emptied:
         # The row, its id, key, kind, status and times stay: the counts, the key that refuses
         # a second message and the Message-ID (id and key) are what they were.
@@ -134,15 +140,15 @@ async def test_purge_empties_sent_messages_past_their_line_and_nothing_else(
         audit = (await session.exec(select(AuditLog))).one()
     assert (audit.action, json.loads(audit.detail or "")) == ("privacy_purged", {
         "stored_events": 0, "stored_errors": 0, "sign_in_links": 0, "account_sessions": 0,
-        "login_throttles": 0, "sent_messages": 1, "sign_in_messages": 1,
+        "login_throttles": 0, "sent_messages": 3, "sign_in_messages": 2,
     })  # fmt: skip
     async with db.writing_session() as session:
         assert not await outbox.queue(session, kind="receipt", to=ADDRESS, key="receipt:emptied")
 
     again = await _cli(database_url, folder)
     assert _mail_line(again.stdout) == (
-        f"emptied the address and context of 0 messages sent before {cutoff} UTC and 0 "
-        "sign-in messages sent over a day ago"
+        f"emptied the address and context of 0 messages sent, failed or skipped "
+        f"before {cutoff} UTC and 0 sign-in messages over a day ago"
     )
     assert await _rows(db) == after
 
