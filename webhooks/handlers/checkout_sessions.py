@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col, or_, select
+from sqlalchemy import BindParameter, Integer, bindparam, case, func, update
+from sqlmodel import or_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.account import cards as account_cards
 from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, Choices, is_our_one_off
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
-from donations.sql import execute, fill_missing, insert_ignoring_conflicts
+from donations.sql import execute, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email
 from webhooks import bookings, cards, fields, links, memberships, notices
 from webhooks.events import Event, Json, moment, object_id, optional_moment
@@ -157,7 +158,6 @@ async def _record(
         frequency = Frequency.one_off if checkout.get("mode") == "payment" else Frequency.monthly
     failure = DELAYED_PAYMENT_FAILED if status == CheckoutStatus.failed else None
     paid = checkout.get("payment_status") in PAID
-    where = or_(col(Checkout.id) == checkout_id, col(Checkout.stripe_session_id) == session_id)
     inserted = await insert_ignoring_conflicts(
         session,
         Checkout,
@@ -180,32 +180,66 @@ async def _record(
             **Choices.from_metadata(metadata).columns(),
         },
     )
-    if inserted:
-        return checkout_id
-    if paid:
-        # Only ever turns true: a late "unpaid" completion does not undo a payment.
-        await execute(session, update(Checkout).where(where).values(paid=True))
-    current = (await execute(session, select(Checkout.status).where(where))).scalar()
-    if (
-        current is not None
-        and STATUS_PRECEDENCE[CheckoutStatus(current)] < STATUS_PRECEDENCE[status]
-    ):
+    if not inserted:
         await execute(
-            session, update(Checkout).where(where).values(status=status.value, updated_at=utcnow())
+            session,
+            _MET_AGAIN,
+            {
+                "checkout": checkout_id,
+                "session": session_id,
+                "paid": paid,
+                "status": status.value,
+                "rank": STATUS_PRECEDENCE[status],
+                "now": utcnow(),
+                "email": normalise_email(email),
+                "customer": customer,
+                "supporter": supporter_id,
+                "failure": failure,
+            },
         )
-    await fill_missing(
-        session,
-        Checkout,
-        {"id": checkout_id, "stripe_session_id": session_id},
-        {
-            "stripe_session_id": session_id,
-            "email": normalise_email(email),
-            "stripe_customer_id": customer,
-            "supporter_id": supporter_id,
-        },
-    )
-    if failure is not None:
-        # The session's failure says more than a declined card's note (payments.py) and is
-        # the only one a session has: written over it, whichever came first.
-        await execute(session, update(Checkout).where(where).values(failure_reason=failure))
     return checkout_id
+
+
+# A session's row met again, in one statement (each right-hand side reads the row as it was):
+# paid only ever turns true (a late "unpaid" completion does not undo a payment); the furthest
+# status wins, whatever order the events come in; what the row lacks is filled, never
+# overwritten; and the session's failure says more than a declined card's note (payments.py)
+# and is the only one a session has, so it is written over it, whichever came first.
+_COLUMNS = Checkout.__table__.c  # type: ignore[attr-defined]
+
+
+def _value_for(column: str, name: str) -> BindParameter[Any]:
+    # Typed as the column, so that a value is converted as an INSERT of it would be.
+    return bindparam(name, type_=_COLUMNS[column].type)
+
+
+_RANK = case(
+    *((_COLUMNS.status == name.value, rank) for name, rank in STATUS_PRECEDENCE.items()),
+    else_=0,
+)
+_FURTHER = bindparam("rank", type_=Integer) > _RANK
+_MET_AGAIN = (
+    update(Checkout)
+    .where(
+        or_(
+            _COLUMNS.id == _value_for("id", "checkout"),
+            _COLUMNS.stripe_session_id == _value_for("stripe_session_id", "session"),
+        )
+    )
+    .values(
+        paid=or_(_COLUMNS.paid, _value_for("paid", "paid")),
+        status=case((_FURTHER, _value_for("status", "status")), else_=_COLUMNS.status),
+        updated_at=case((_FURTHER, _value_for("updated_at", "now")), else_=_COLUMNS.updated_at),
+        stripe_session_id=func.coalesce(
+            _COLUMNS.stripe_session_id, _value_for("stripe_session_id", "session")
+        ),
+        email=func.coalesce(_COLUMNS.email, _value_for("email", "email")),
+        stripe_customer_id=func.coalesce(
+            _COLUMNS.stripe_customer_id, _value_for("stripe_customer_id", "customer")
+        ),
+        supporter_id=func.coalesce(_COLUMNS.supporter_id, _value_for("supporter_id", "supporter")),
+        failure_reason=func.coalesce(
+            _value_for("failure_reason", "failure"), _COLUMNS.failure_reason
+        ),
+    )
+)
