@@ -22,13 +22,14 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, update
+from sqlalchemy import String, bindparam, exists, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.checkout.metadata import SOURCE, Choices
 from donations.models import ChargeCard, Dispute, Payment, PaymentKey, PaymentKind, Refund
-from donations.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
+from donations.sql import dialect, execute, fill_missing, insert_new
 from webhooks import cards, links
 
 NO_KEY = "a payment needs an invoice or a PaymentIntent id"
@@ -90,27 +91,43 @@ def _waiting_for(table: type[Refund] | type[Dispute]) -> Any:
 _MATCH_WAITING = (_waiting_for(Refund), _waiting_for(Dispute), cards.FILL_CARD)
 
 
-def _any_waiting(table: type[Refund] | type[Dispute]) -> Any:
-    keys: Any = bindparam("keys", expanding=True)
+def _any_waiting(table: type[Refund] | type[Dispute], keys: list[Any]) -> Any:
     return exists().where(
         col(table.payment_id).is_(None),
         or_(col(table.stripe_payment_intent_id).in_(keys), col(table.stripe_charge_id).in_(keys)),
     )
 
 
-# Whether each of _MATCH_WAITING has anything to do: one read where three UPDATEs would
-# usually change nothing (few refunds, disputes or cards come before their payment). Each
-# UPDATE's WHERE implies its EXISTS, in the same serialized transaction.
-_ANY_WAITING = select(
-    _any_waiting(Refund),
-    _any_waiting(Dispute),
-    exists().where(
-        or_(
-            col(ChargeCard.charge).in_(bindparam("keys", expanding=True)),
-            col(ChargeCard.payment_intent).in_(bindparam("keys", expanding=True)),
+def _add_keys(dialect_name: str, count: int) -> Any:
+    """INSERT of a payment's `count` keys (key_0, key_1 …), skipping those it has, RETURNING
+    for each key it adds whether each of _MATCH_WAITING has anything to do for the keys
+    given: the write and the read it decides in one round trip. Few refunds, disputes or
+    cards come before their payment, so the three UPDATEs would usually change nothing; each
+    UPDATE's WHERE implies its EXISTS, in the same serialized transaction."""
+
+    def build() -> Any:
+        keys = [bindparam(f"key_{index}", type_=String) for index in range(count)]
+        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        rows = [{"key": key, "payment_id": bindparam("payment")} for key in keys]
+        card = exists().where(
+            or_(col(ChargeCard.charge).in_(keys), col(ChargeCard.payment_intent).in_(keys))
         )
-    ),
-)
+        return (
+            insert(PaymentKey)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(
+                col(PaymentKey.key), _any_waiting(Refund, keys), _any_waiting(Dispute, keys), card
+            )
+        )
+
+    statement = _ADD_KEYS.get((dialect_name, count))
+    if statement is None:
+        statement = _ADD_KEYS[(dialect_name, count)] = build()
+    return statement
+
+
+_ADD_KEYS: dict[tuple[str, int], Any] = {}
 
 
 async def book(session: AsyncSession, booking: Booking) -> int:
@@ -167,12 +184,17 @@ async def add_keys(session: AsyncSession, payment_id: int, keys: Iterable[str | 
     known = sorted({key for key in keys if key})
     if not known:
         return
-    rows = [{"key": key, "payment_id": payment_id} for key in known]
-    if not await insert_many_ignoring_conflicts(session, PaymentKey, rows, returning="key"):
+    params: dict[str, Any] = {f"key_{index}": key for index, key in enumerate(known)}
+    added = (
+        await execute(
+            session, _add_keys(dialect(session), len(known)), {"payment": payment_id, **params}
+        )
+    ).first()
+    if added is None:
+        # Refunds, disputes and cards that came meanwhile found the payment by the keys it
+        # already had: only a new key can match more.
         return
-    # Refunds, disputes and cards that came meanwhile found the payment by the keys it already
-    # had: only a new key can match more.
-    waiting = (await execute(session, _ANY_WAITING, {"keys": known})).one()
+    _, *waiting = added
     for statement, needed in zip(_MATCH_WAITING, waiting, strict=True):
         if needed:
             await execute(session, statement, {"payment": payment_id, "keys": known})
