@@ -22,7 +22,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, update
+from sqlalchemy import String, bindparam, case, exists, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -132,30 +132,83 @@ _ADD_KEYS: dict[tuple[str, int], Any] = {}
 
 async def book(session: AsyncSession, booking: Booking) -> int:
     if booking.invoice is not None:
-        by_key, key = _BY_INVOICE, booking.invoice
+        key = "stripe_invoice_id"
     elif booking.payment_intent is not None:
-        by_key, key = _BY_PAYMENT_INTENT, booking.payment_intent
+        key = "stripe_payment_intent_id"
     else:
         raise LedgerConflict(NO_KEY)
-    fields = _columns(booking)
-    new_id = await insert_new(session, Payment, {"kind": booking.kind.value, **fields})
+    row = {"kind": booking.kind.value, **_columns(booking)}
+    booked = await execute(session, _book_or_fill(dialect(session), tuple(row), key), row)
+    payment_id: int | None = booked.scalar()
+    if payment_id is None:
+        # Another payment holds one of this one's ids: booked (or refused) the long way.
+        payment_id = await _book_beside_another(session, booking, row, key)
+    await add_keys(session, payment_id, [booking.payment_intent, booking.charge])
+    return payment_id
+
+
+# What a later event about a booked payment may add; what it says of the money (amount,
+# currency, what was paid outside Stripe) stays as the first said, and paid_at the earliest.
+_NOT_FILLED = ("kind", "amount", "currency", "paid_at", "paid_off_stripe")
+_IDS = ("stripe_payment_intent_id", "stripe_invoice_id", "stripe_charge_id")
+_BOOK_OR_FILL: dict[tuple[str, tuple[str, ...], str], Any] = {}
+
+
+def _book_or_fill(dialect_name: str, columns: tuple[str, ...], key: str) -> Any:
+    """Insert the payment, or, if one with its `key` (invoice or PaymentIntent) is booked,
+    fill what that row lacks and keep the earlier paid_at: its id either way, in one
+    statement (INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE ... RETURNING id) where
+    inserting, reading the row and filling it would take three. Only when no other payment
+    holds any of its ids (the WHERE NOT EXISTS): then the one conflict possible is on `key`,
+    which the DO UPDATE takes; otherwise nothing is written and nothing returned."""
+    cached = _BOOK_OR_FILL.get((dialect_name, columns, key))
+    if cached is not None:
+        return cached
+    table = Payment.__table__  # type: ignore[attr-defined]
+    # Typed: a parameter in a SELECT list has no column to take its type from.
+    values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+    other = table.alias("other")
+    taken = exists().where(
+        or_(*(other.c[name] == values[name] for name in _IDS if name in values)),
+        or_(other.c[key].is_(None), other.c[key] != values[key]),
+    )
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    statement = insert(table).from_select(list(columns), select(*values.values()).where(~taken))
+    earlier = case(
+        (statement.excluded.paid_at < table.c.paid_at, statement.excluded.paid_at),
+        else_=table.c.paid_at,
+    )
+    filled = {
+        name: func.coalesce(table.c[name], statement.excluded[name])
+        for name in columns
+        if name not in _NOT_FILLED
+    }
+    statement = statement.on_conflict_do_update(
+        index_elements=[key], set_={"paid_at": earlier, **filled}
+    ).returning(table.c.id)
+    _BOOK_OR_FILL[(dialect_name, columns, key)] = statement
+    return statement
+
+
+async def _book_beside_another(
+    session: AsyncSession, booking: Booking, row: dict[str, Any], key: str
+) -> int:
+    """Book a payment one of whose ids another payment holds: as _book_or_fill would, a
+    statement at a time, failing where its single statement cannot say why (a charge
+    claimed by another payment: LedgerConflict, or the fill's unique violation)."""
+    by_key = _BY_INVOICE if key == "stripe_invoice_id" else _BY_PAYMENT_INTENT
+    new_id = await insert_new(session, Payment, row)
     if new_id is not None:
-        await add_keys(session, new_id, [booking.payment_intent, booking.charge])
         return new_id
-    found = (await execute(session, by_key, {"key": key})).first()
+    found = (await execute(session, by_key, {"key": row[key]})).first()
     if found is None:
-        raise LedgerConflict(KEY_TAKEN.format(key=key))
+        raise LedgerConflict(KEY_TAKEN.format(key=row[key]))
     payment_id: int = found.id
     # Two events may date one payment a second apart: keep the earliest, whatever the order.
     if booking.paid_at < found.paid_at:
         await execute(session, _EARLIER_PAID_AT, {"payment": payment_id, "at": booking.paid_at})
-    fillable = {
-        k: v
-        for k, v in fields.items()
-        if k not in ("amount", "currency", "paid_at", "paid_off_stripe")
-    }
+    fillable = {k: v for k, v in row.items() if k not in _NOT_FILLED}
     await fill_missing(session, Payment, {"id": payment_id}, fillable)
-    await add_keys(session, payment_id, [booking.payment_intent, booking.charge])
     return payment_id
 
 
