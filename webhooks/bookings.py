@@ -173,17 +173,16 @@ def _book_or_fill(dialect_name: str, columns: tuple[str, ...], key: str) -> Any:
         or_(other.c[key].is_(None), other.c[key] != values[key]),
     )
     insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    statement = insert(table).from_select(list(columns), select(*values.values()).where(~taken))
+    new = insert(table).from_select(list(columns), select(*values.values()).where(~taken))
     earlier = case(
-        (statement.excluded.paid_at < table.c.paid_at, statement.excluded.paid_at),
-        else_=table.c.paid_at,
+        (new.excluded.paid_at < table.c.paid_at, new.excluded.paid_at), else_=table.c.paid_at
     )
     filled = {
-        name: func.coalesce(table.c[name], statement.excluded[name])
+        name: func.coalesce(table.c[name], new.excluded[name])
         for name in columns
         if name not in _NOT_FILLED
     }
-    statement = statement.on_conflict_do_update(
+    statement = new.on_conflict_do_update(
         index_elements=[key], set_={"paid_at": earlier, **filled}
     ).returning(table.c.id)
     _BOOK_OR_FILL[(dialect_name, columns, key)] = statement

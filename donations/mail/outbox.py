@@ -147,7 +147,8 @@ def _to_supporter(dialect_name: str) -> Any:
     # Typed: a parameter in a SELECT list has no column to take its type (and its
     # conversion: the context's JSON, a datetime in UTC) from.
     message = [bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS]
-    the_supporter = select(*message, col(Supporter.email), col(Supporter.id)).where(
+    columns: list[Any] = [*message, col(Supporter.email), col(Supporter.id)]
+    the_supporter = select(*columns).where(
         col(Supporter.id) == bindparam("supporter_id"), col(Supporter.email).is_not(None)
     )
     insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
