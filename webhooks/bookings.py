@@ -6,7 +6,8 @@
     find(session, payment_intent=, charge=, invoice=) -> payment id | None
     add_keys(session, payment_id, keys)         PaymentIntents and charges that paid it
     link(session, payment_id, charge=, customer=)   a one-off's charge and customer
-    settle_invoice(session, payment_id, invoice)    an invoice payment's keys, from its links
+    settle_invoice(session, payment_id, invoice, paid_by=)   an invoice payment's keys,
+                                                    from its links
 
 Refunds and disputes name a charge and a PaymentIntent, never an invoice, and an invoice may
 be paid by several PaymentIntents (https://docs.stripe.com/invoicing/partial-payments): every
@@ -265,10 +266,17 @@ async def link(
     await add_keys(session, payment_id, [charge])
 
 
-async def settle_invoice(session: AsyncSession, payment_id: int, invoice: str) -> None:
-    """Give an invoice's payment every PaymentIntent and charge its links name, and show the
-    first of them (in id order, so that the order events came in never shows) on the row."""
-    paid_by = await links.payments_of_invoice(session, invoice)
+async def settle_invoice(
+    session: AsyncSession,
+    payment_id: int,
+    invoice: str,
+    paid_by: list[tuple[str | None, str | None]] | None = None,
+) -> None:
+    """Give an invoice's payment every PaymentIntent and charge its links name (`paid_by`,
+    if the caller has read them already), and show the first of them (in id order, so that
+    the order events came in never shows) on the row."""
+    if paid_by is None:
+        paid_by = await links.payments_of_invoice(session, invoice)
     if not paid_by:
         return
     await add_keys(session, payment_id, [key for pair in paid_by for key in pair])

@@ -18,7 +18,14 @@ from sqlmodel import col, select
 
 import stripe_events as se
 from donations.db import Database
-from donations.models import OutboxMessage, Payment, Refund, StripeCustomer, Supporter
+from donations.models import (
+    OutboxMessage,
+    Payment,
+    PaymentKey,
+    Refund,
+    StripeCustomer,
+    Supporter,
+)
 from webhooks.inbox import EventOutcome, receive_dict
 
 pytestmark = pytest.mark.asyncio
@@ -231,3 +238,30 @@ async def test_a_refund_that_came_first_is_attached_when_its_payment_learns_the_
         payment = (await session.exec(select(Payment.id))).one()
         attached = (await session.exec(select(Refund.payment_id, Refund.amount))).all()  # type: ignore[call-overload]
     assert [tuple(row) for row in attached] == [(payment, 500)]
+
+
+async def test_an_invoice_payment_reads_its_booked_invoice_and_links_in_one_statement(
+    db: Database,
+) -> None:
+    member = se.membership_signup(1000, "eur", "month", T, "bo@example.org")
+    [paid] = member.payments
+    by_type = {event["type"]: event for event in member.events}
+    await deliver(db, by_type["customer.subscription.created"], by_type["invoice.paid"])
+    with statements(db) as sent:
+        await deliver(db, by_type["invoice_payment.paid"])
+    assert starting(sent, "SELECT payment.id, payment.paid_at") == 0
+    async with db.session() as session:
+        payment = (
+            await session.exec(
+                select(  # type: ignore[call-overload]
+                    Payment.id,
+                    Payment.stripe_invoice_id,
+                    Payment.stripe_payment_intent_id,
+                    Payment.stripe_charge_id,
+                )
+            )
+        ).one()
+        keys = (await session.exec(select(PaymentKey.key, PaymentKey.payment_id))).all()  # type: ignore[call-overload]
+    # Since basil an invoice payment names its PaymentIntent; the charge comes with that.
+    assert tuple(payment) == (payment.id, paid.invoice_id, paid.payment_intent_id, None)
+    assert [tuple(row) for row in keys] == [(paid.payment_intent_id, payment.id)]
