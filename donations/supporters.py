@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import String, bindparam, insert, update
+from sqlalchemy import String, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -132,20 +132,20 @@ _CLAIMS: dict[str, Any] = {}
 
 
 def _claim(dialect_name: str) -> Any:
-    """Give the customer to the supporter with the email, unless it has one already:
-    RETURNING (supporter of the customer now, supporter with the email), or no row when no
-    supporter has the email. One round trip where reading both and then adding the
-    customer would take two. The DO UPDATE changes nothing (it sets what is there): it is
-    there so that a customer already known returns its row too."""
+    """(supporter of the customer, supporter with the email) in one round trip, the customer
+    given to the supporter with the email if it had none: INSERT INTO stripe_customer SELECT
+    the customer, the email's supporter (else the customer's own) ... ON CONFLICT (id) DO
+    UPDATE ... RETURNING both. No row: neither is known (nothing to insert). The DO UPDATE
+    changes nothing (it sets what is there): it is there so that a known customer returns
+    its row too."""
     statement = _CLAIMS.get(dialect_name)
     if statement is not None:
         return statement
     table = StripeCustomer.__table__  # type: ignore[attr-defined]
     insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    known = func.coalesce(_BY_EMAIL.scalar_subquery(), _BY_CUSTOMER.scalar_subquery())
     # Typed: a parameter in a SELECT list has no column to take its type from.
-    the_supporter = select(bindparam("customer", type_=String), col(Supporter.id)).where(
-        col(Supporter.email) == bindparam("email")
-    )
+    the_supporter = select(bindparam("customer", type_=String), known).where(known.is_not(None))
     statement = _CLAIMS[dialect_name] = (
         insert(table)
         .from_select(["id", "supporter_id"], the_supporter)
@@ -195,9 +195,9 @@ async def _known(
         return by_email, await _by_customer(session, customer) if customer else None
     params = {"email": email, "customer": customer}
     claimed = (await execute(session, _claim(dialect(session)), params)).first()
-    if claimed is not None:
-        return claimed.by_email, claimed.by_customer
-    return None, await _by_customer(session, customer)
+    if claimed is None:
+        return None, None
+    return claimed.by_email, claimed.by_customer
 
 
 async def _by_email(session: AsyncSession, email: str) -> int | None:

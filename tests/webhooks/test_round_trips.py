@@ -265,3 +265,43 @@ async def test_an_invoice_payment_reads_its_booked_invoice_and_links_in_one_stat
     # Since basil an invoice payment names its PaymentIntent; the charge comes with that.
     assert tuple(payment) == (payment.id, paid.invoice_id, paid.payment_intent_id, None)
     assert [tuple(row) for row in keys] == [(paid.payment_intent_id, payment.id)]
+
+
+async def test_a_customer_known_before_the_address_takes_it_in_one_statement(
+    db: Database,
+) -> None:
+    gift = se.one_off_gift(1000, "eur", T, "ana@example.org", customer="cus_ana")
+    completed, succeeded = gift.events
+    succeeded = copy.deepcopy(succeeded)
+    succeeded["data"]["object"]["receipt_email"] = None
+    await deliver(db, succeeded)  # the customer, no address: a supporter without one
+    with statements(db) as sent:
+        await deliver(db, completed)
+    assert starting(sent, "INSERT INTO stripe_customer") == 1
+    assert starting(sent, "SELECT stripe_customer.supporter_id") == 0
+    async with db.session() as session:
+        supporters = (await session.exec(select(Supporter.id, Supporter.email))).all()  # type: ignore[call-overload]
+        customers = (
+            await session.exec(select(StripeCustomer.id, StripeCustomer.supporter_id))
+        ).all()  # type: ignore[call-overload]
+    [(ana, email)] = supporters
+    assert email == "ana@example.org"
+    assert [tuple(row) for row in customers] == [("cus_ana", ana)]
+
+
+async def test_a_first_time_reader_is_created_with_her_customer(db: Database) -> None:
+    gift = se.one_off_gift(1000, "eur", T, "ana@example.org", customer="cus_ana")
+    with statements(db) as sent:
+        await deliver(db, gift.events[0])
+    # The claim finds nobody (no row), then she and her customer are added.
+    assert starting(sent, "INSERT INTO stripe_customer") == 2
+    assert starting(sent, "SELECT stripe_customer.supporter_id") == 0
+    assert starting(sent, "INSERT INTO supporter") == 1
+    async with db.session() as session:
+        supporters = (await session.exec(select(Supporter.id, Supporter.email))).all()  # type: ignore[call-overload]
+        customers = (
+            await session.exec(select(StripeCustomer.id, StripeCustomer.supporter_id))
+        ).all()  # type: ignore[call-overload]
+    [(ana, email)] = supporters
+    assert email == "ana@example.org"
+    assert [tuple(row) for row in customers] == [("cus_ana", ana)]
