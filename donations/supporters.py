@@ -21,7 +21,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import String, bindparam, func, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,7 +34,7 @@ from donations.models import (
     Supporter,
     utcnow,
 )
-from donations.sql import execute
+from donations.sql import dialect, execute
 
 logger = logging.getLogger(__name__)
 
@@ -93,38 +94,70 @@ async def identify(
 async def merge(session: AsyncSession, *, survivor: int, other: int) -> int:
     """Move `other`'s payments, memberships, customers and checkouts to `survivor`, keep any
     email or name `survivor` lacks, and delete `other`."""
-    gone = await execute(
-        session,
-        select(Supporter.email, Supporter.name, Supporter.erased_at).where(Supporter.id == other),
-    )
+    params = {"survivor": survivor, "other": other}
+    for statement in _MOVE_TO_SURVIVOR:
+        await execute(session, statement, params)
+    gone = await execute(session, _DELETE_OTHER, params)
     email, name, erased = gone.one()
-    for table in (Payment, Membership, Checkout, StripeCustomer):
-        await execute(
-            session,
-            update(table).where(col(table.supporter_id) == other).values(supporter_id=survivor),
-        )
-    await execute(session, delete(Supporter).where(col(Supporter.id) == other))
     if erased is not None:
-        await execute(
-            session,
-            update(Supporter)
-            .where(col(Supporter.id) == survivor, col(Supporter.erased_at).is_(None))
-            .values(erased_at=erased),
-        )
+        await execute(session, _ERASED_AS_OTHER, {**params, "erased": erased})
     await _fill(session, survivor, email=email, name=name)
     logger.info("supporters merged", extra={"survivor": survivor, "merged": other})
     return survivor
 
 
 # Built once: building a statement costs more than running it (donations/sql.py).
+_MOVE_TO_SURVIVOR = tuple(
+    update(table)
+    .where(col(table.supporter_id) == bindparam("other"))
+    .values(supporter_id=bindparam("survivor"))
+    for table in (Payment, Membership, Checkout, StripeCustomer)
+)
+# What the merged supporter knew, read as it goes (no read before: one round trip fewer).
+_DELETE_OTHER = (
+    delete(Supporter)
+    .where(col(Supporter.id) == bindparam("other"))
+    .returning(col(Supporter.email), col(Supporter.name), col(Supporter.erased_at))
+)
+_ERASED_AS_OTHER = (
+    update(Supporter)
+    .where(col(Supporter.id) == bindparam("survivor"), col(Supporter.erased_at).is_(None))
+    .values(erased_at=bindparam("erased"))
+)
 _BY_EMAIL = select(Supporter.id).where(col(Supporter.email) == bindparam("email"))
 _BY_CUSTOMER = select(StripeCustomer.supporter_id).where(
     col(StripeCustomer.id) == bindparam("customer")
 )
-_BY_EMAIL_AND_CUSTOMER = select(
-    _BY_EMAIL.scalar_subquery().label("by_email"),
-    _BY_CUSTOMER.scalar_subquery().label("by_customer"),
-)
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim(dialect_name: str) -> Any:
+    """(supporter of the customer, supporter with the email) in one round trip, the customer
+    given to the supporter with the email if it had none: INSERT INTO stripe_customer SELECT
+    the customer, the email's supporter (else the customer's own) ... ON CONFLICT (id) DO
+    UPDATE ... RETURNING both. No row: neither is known (nothing to insert). The DO UPDATE
+    changes nothing (it sets what is there): it is there so that a known customer returns
+    its row too."""
+    statement = _CLAIMS.get(dialect_name)
+    if statement is not None:
+        return statement
+    table = StripeCustomer.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    known = func.coalesce(_BY_EMAIL.scalar_subquery(), _BY_CUSTOMER.scalar_subquery())
+    # Typed: a parameter in a SELECT list has no column to take its type from.
+    the_supporter = select(bindparam("customer", type_=String), known).where(known.is_not(None))
+    statement = _CLAIMS[dialect_name] = (
+        insert(table)
+        .from_select(["id", "supporter_id"], the_supporter)
+        .on_conflict_do_update(index_elements=["id"], set_={"supporter_id": table.c.supporter_id})
+        .returning(
+            table.c.supporter_id.label("by_customer"),
+            _BY_EMAIL.scalar_subquery().label("by_email"),
+        )
+    )
+    return statement
+
+
 _CREATE = (
     insert(Supporter)
     .values(email=bindparam("email"), name=bindparam("name"), created_at=bindparam("at"))
@@ -154,13 +187,17 @@ _SET_IF_MISSING = {column: _set_if_missing(column) for column in ("email", "name
 async def _known(
     session: AsyncSession, email: str | None, customer: str | None
 ) -> tuple[int | None, int | None]:
-    """(supporter with this email, supporter of this customer), in one round trip."""
+    """(supporter with this email, supporter of this customer). A customer no supporter has
+    yet goes to the supporter with the email, if there is one, in the same round trip: then
+    both are that supporter, as they would be once `identify` had added it."""
     if email is None or customer is None:
         by_email = await _by_email(session, email) if email else None
         return by_email, await _by_customer(session, customer) if customer else None
-    found = await execute(session, _BY_EMAIL_AND_CUSTOMER, {"email": email, "customer": customer})
-    by_email, by_customer = found.one()
-    return by_email, by_customer
+    params = {"email": email, "customer": customer}
+    claimed = (await execute(session, _claim(dialect(session)), params)).first()
+    if claimed is None:
+        return None, None
+    return claimed.by_email, claimed.by_customer
 
 
 async def _by_email(session: AsyncSession, email: str) -> int | None:

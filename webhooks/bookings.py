@@ -6,7 +6,8 @@
     find(session, payment_intent=, charge=, invoice=) -> payment id | None
     add_keys(session, payment_id, keys)         PaymentIntents and charges that paid it
     link(session, payment_id, charge=, customer=)   a one-off's charge and customer
-    settle_invoice(session, payment_id, invoice)    an invoice payment's keys, from its links
+    settle_invoice(session, payment_id, invoice, paid_by=)   an invoice payment's keys,
+                                                    from its links
 
 Refunds and disputes name a charge and a PaymentIntent, never an invoice, and an invoice may
 be paid by several PaymentIntents (https://docs.stripe.com/invoicing/partial-payments): every
@@ -22,13 +23,14 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, update
+from sqlalchemy import String, bindparam, case, exists, func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.checkout.metadata import SOURCE, Choices
 from donations.models import ChargeCard, Dispute, Payment, PaymentKey, PaymentKind, Refund
-from donations.sql import execute, fill_missing, insert_many_ignoring_conflicts, insert_new
+from donations.sql import dialect, execute, fill_missing, insert_new
 from webhooks import cards, links
 
 NO_KEY = "a payment needs an invoice or a PaymentIntent id"
@@ -90,55 +92,123 @@ def _waiting_for(table: type[Refund] | type[Dispute]) -> Any:
 _MATCH_WAITING = (_waiting_for(Refund), _waiting_for(Dispute), cards.FILL_CARD)
 
 
-def _any_waiting(table: type[Refund] | type[Dispute]) -> Any:
-    keys: Any = bindparam("keys", expanding=True)
+def _any_waiting(table: type[Refund] | type[Dispute], keys: list[Any]) -> Any:
     return exists().where(
         col(table.payment_id).is_(None),
         or_(col(table.stripe_payment_intent_id).in_(keys), col(table.stripe_charge_id).in_(keys)),
     )
 
 
-# Whether each of _MATCH_WAITING has anything to do: one read where three UPDATEs would
-# usually change nothing (few refunds, disputes or cards come before their payment). Each
-# UPDATE's WHERE implies its EXISTS, in the same serialized transaction.
-_ANY_WAITING = select(
-    _any_waiting(Refund),
-    _any_waiting(Dispute),
-    exists().where(
-        or_(
-            col(ChargeCard.charge).in_(bindparam("keys", expanding=True)),
-            col(ChargeCard.payment_intent).in_(bindparam("keys", expanding=True)),
+def _add_keys(dialect_name: str, count: int) -> Any:
+    """INSERT of a payment's `count` keys (key_0, key_1 …), skipping those it has, RETURNING
+    for each key it adds whether each of _MATCH_WAITING has anything to do for the keys
+    given: the write and the read it decides in one round trip. Few refunds, disputes or
+    cards come before their payment, so the three UPDATEs would usually change nothing; each
+    UPDATE's WHERE implies its EXISTS, in the same serialized transaction."""
+
+    def build() -> Any:
+        keys = [bindparam(f"key_{index}", type_=String) for index in range(count)]
+        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        rows = [{"key": key, "payment_id": bindparam("payment")} for key in keys]
+        card = exists().where(
+            or_(col(ChargeCard.charge).in_(keys), col(ChargeCard.payment_intent).in_(keys))
         )
-    ),
-)
+        return (
+            insert(PaymentKey)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(
+                col(PaymentKey.key), _any_waiting(Refund, keys), _any_waiting(Dispute, keys), card
+            )
+        )
+
+    statement = _ADD_KEYS.get((dialect_name, count))
+    if statement is None:
+        statement = _ADD_KEYS[(dialect_name, count)] = build()
+    return statement
+
+
+_ADD_KEYS: dict[tuple[str, int], Any] = {}
 
 
 async def book(session: AsyncSession, booking: Booking) -> int:
     if booking.invoice is not None:
-        by_key, key = _BY_INVOICE, booking.invoice
+        key = "stripe_invoice_id"
     elif booking.payment_intent is not None:
-        by_key, key = _BY_PAYMENT_INTENT, booking.payment_intent
+        key = "stripe_payment_intent_id"
     else:
         raise LedgerConflict(NO_KEY)
-    fields = _columns(booking)
-    new_id = await insert_new(session, Payment, {"kind": booking.kind.value, **fields})
+    row = {"kind": booking.kind.value, **_columns(booking)}
+    booked = await execute(session, _book_or_fill(dialect(session), tuple(row), key), row)
+    payment_id: int | None = booked.scalar()
+    if payment_id is None:
+        # Another payment holds one of this one's ids: booked (or refused) the long way.
+        payment_id = await _book_beside_another(session, booking, row, key)
+    await add_keys(session, payment_id, [booking.payment_intent, booking.charge])
+    return payment_id
+
+
+# What a later event about a booked payment may add; what it says of the money (amount,
+# currency, what was paid outside Stripe) stays as the first said, and paid_at the earliest.
+_NOT_FILLED = ("kind", "amount", "currency", "paid_at", "paid_off_stripe")
+_IDS = ("stripe_payment_intent_id", "stripe_invoice_id", "stripe_charge_id")
+_BOOK_OR_FILL: dict[tuple[str, tuple[str, ...], str], Any] = {}
+
+
+def _book_or_fill(dialect_name: str, columns: tuple[str, ...], key: str) -> Any:
+    """Insert the payment, or, if one with its `key` (invoice or PaymentIntent) is booked,
+    fill what that row lacks and keep the earlier paid_at: its id either way, in one
+    statement (INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE ... RETURNING id) where
+    inserting, reading the row and filling it would take three. Only when no other payment
+    holds any of its ids (the WHERE NOT EXISTS): then the one conflict possible is on `key`,
+    which the DO UPDATE takes; otherwise nothing is written and nothing returned."""
+    cached = _BOOK_OR_FILL.get((dialect_name, columns, key))
+    if cached is not None:
+        return cached
+    table = Payment.__table__  # type: ignore[attr-defined]
+    # Typed: a parameter in a SELECT list has no column to take its type from.
+    values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+    other = table.alias("other")
+    taken = exists().where(
+        or_(*(other.c[name] == values[name] for name in _IDS if name in values)),
+        or_(other.c[key].is_(None), other.c[key] != values[key]),
+    )
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    new = insert(table).from_select(list(columns), select(*values.values()).where(~taken))
+    earlier = case(
+        (new.excluded.paid_at < table.c.paid_at, new.excluded.paid_at), else_=table.c.paid_at
+    )
+    filled = {
+        name: func.coalesce(table.c[name], new.excluded[name])
+        for name in columns
+        if name not in _NOT_FILLED
+    }
+    statement = new.on_conflict_do_update(
+        index_elements=[key], set_={"paid_at": earlier, **filled}
+    ).returning(table.c.id)
+    _BOOK_OR_FILL[(dialect_name, columns, key)] = statement
+    return statement
+
+
+async def _book_beside_another(
+    session: AsyncSession, booking: Booking, row: dict[str, Any], key: str
+) -> int:
+    """Book a payment one of whose ids another payment holds: as _book_or_fill would, a
+    statement at a time, failing where its single statement cannot say why (a charge
+    claimed by another payment: LedgerConflict, or the fill's unique violation)."""
+    by_key = _BY_INVOICE if key == "stripe_invoice_id" else _BY_PAYMENT_INTENT
+    new_id = await insert_new(session, Payment, row)
     if new_id is not None:
-        await add_keys(session, new_id, [booking.payment_intent, booking.charge])
         return new_id
-    found = (await execute(session, by_key, {"key": key})).first()
+    found = (await execute(session, by_key, {"key": row[key]})).first()
     if found is None:
-        raise LedgerConflict(KEY_TAKEN.format(key=key))
+        raise LedgerConflict(KEY_TAKEN.format(key=row[key]))
     payment_id: int = found.id
     # Two events may date one payment a second apart: keep the earliest, whatever the order.
     if booking.paid_at < found.paid_at:
         await execute(session, _EARLIER_PAID_AT, {"payment": payment_id, "at": booking.paid_at})
-    fillable = {
-        k: v
-        for k, v in fields.items()
-        if k not in ("amount", "currency", "paid_at", "paid_off_stripe")
-    }
+    fillable = {k: v for k, v in row.items() if k not in _NOT_FILLED}
     await fill_missing(session, Payment, {"id": payment_id}, fillable)
-    await add_keys(session, payment_id, [booking.payment_intent, booking.charge])
     return payment_id
 
 
@@ -167,12 +237,17 @@ async def add_keys(session: AsyncSession, payment_id: int, keys: Iterable[str | 
     known = sorted({key for key in keys if key})
     if not known:
         return
-    rows = [{"key": key, "payment_id": payment_id} for key in known]
-    if not await insert_many_ignoring_conflicts(session, PaymentKey, rows, returning="key"):
+    params: dict[str, Any] = {f"key_{index}": key for index, key in enumerate(known)}
+    added = (
+        await execute(
+            session, _add_keys(dialect(session), len(known)), {"payment": payment_id, **params}
+        )
+    ).first()
+    if added is None:
+        # Refunds, disputes and cards that came meanwhile found the payment by the keys it
+        # already had: only a new key can match more.
         return
-    # Refunds, disputes and cards that came meanwhile found the payment by the keys it already
-    # had: only a new key can match more.
-    waiting = (await execute(session, _ANY_WAITING, {"keys": known})).one()
+    _, *waiting = added
     for statement, needed in zip(_MATCH_WAITING, waiting, strict=True):
         if needed:
             await execute(session, statement, {"payment": payment_id, "keys": known})
@@ -191,10 +266,17 @@ async def link(
     await add_keys(session, payment_id, [charge])
 
 
-async def settle_invoice(session: AsyncSession, payment_id: int, invoice: str) -> None:
-    """Give an invoice's payment every PaymentIntent and charge its links name, and show the
-    first of them (in id order, so that the order events came in never shows) on the row."""
-    paid_by = await links.payments_of_invoice(session, invoice)
+async def settle_invoice(
+    session: AsyncSession,
+    payment_id: int,
+    invoice: str,
+    paid_by: list[tuple[str | None, str | None]] | None = None,
+) -> None:
+    """Give an invoice's payment every PaymentIntent and charge its links name (`paid_by`,
+    if the caller has read them already), and show the first of them (in id order, so that
+    the order events came in never shows) on the row."""
+    if paid_by is None:
+        paid_by = await links.payments_of_invoice(session, invoice)
     if not paid_by:
         return
     await add_keys(session, payment_id, [key for pair in paid_by for key in pair])

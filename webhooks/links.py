@@ -2,6 +2,7 @@
 
     record(session, stripe_id, invoice=, payment_intent=, charge=, payment_type=, amount=)
     payments_of_invoice(session, invoice) -> [(PaymentIntent, charge)]   through Stripe
+    booked_and_payments_of_invoice(session, invoice) -> (payment id | None, the same)
     paid_off_stripe(session, invoice) -> minor units paid outside Stripe
     charge_of(session, payment_intent) -> charge
 
@@ -16,12 +17,14 @@ holds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import bindparam, func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.models import StripeLink
+from donations.models import Payment, StripeLink
 from donations.sql import execute, fill_missing, insert_ignoring_conflicts
 
 # An invoice payment's `payment.type` for money that moved through Stripe; anything else (a
@@ -37,6 +40,13 @@ _PAYMENTS_OF_INVOICE = (
         col(StripeLink.invoice) == bindparam("invoice"),
         col(StripeLink.payment_type).is_(None) | col(StripeLink.payment_type).in_(THROUGH_STRIPE),
     )
+)
+# The same, each row with the invoice's payment if it is booked: one round trip for both.
+_BOOKED_AND_PAYMENTS_OF_INVOICE = _PAYMENTS_OF_INVOICE.add_columns(
+    select(Payment.id)
+    .where(col(Payment.stripe_invoice_id) == bindparam("invoice"))
+    .scalar_subquery()
+    .label("payment")
 )
 _PAID_OFF_STRIPE = select(func.coalesce(func.sum(StripeLink.amount), 0)).where(
     col(StripeLink.invoice) == bindparam("invoice"),
@@ -80,7 +90,24 @@ async def payments_of_invoice(
     """(PaymentIntent, charge) of each payment through Stripe towards the invoice, as events
     have named them so far, in id order."""
     rows = await execute(session, _PAYMENTS_OF_INVOICE, {"invoice": invoice})
-    found = {(intent, charge) for intent, charge in rows if intent or charge}
+    return _in_order((intent, charge) for intent, charge in rows)
+
+
+async def booked_and_payments_of_invoice(
+    session: AsyncSession, invoice: str
+) -> tuple[int | None, list[tuple[str | None, str | None]]]:
+    """The invoice's payment (None: not booked yet) and payments_of_invoice, as one read.
+    With no link through Stripe there is no row to carry the payment: None, as there is
+    nothing to settle."""
+    rows = (await execute(session, _BOOKED_AND_PAYMENTS_OF_INVOICE, {"invoice": invoice})).all()
+    payment_id = rows[0].payment if rows else None
+    return payment_id, _in_order((intent, charge) for intent, charge, _ in rows)
+
+
+def _in_order(
+    pairs: Iterable[tuple[str | None, str | None]],
+) -> list[tuple[str | None, str | None]]:
+    found = {(intent, charge) for intent, charge in pairs if intent or charge}
     return sorted(found, key=lambda pair: (pair[0] or "", pair[1] or ""))
 
 

@@ -19,6 +19,7 @@ an erased supporter, or a payment whose reader is not known yet.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlmodel import col
@@ -30,7 +31,6 @@ from donations.models import Payment, Supporter
 from donations.sql import execute
 from webhooks.memberships import Price
 
-_EMAIL = select(col(Supporter.email)).where(col(Supporter.id) == bindparam("supporter"))
 _PAYMENT = (
     select(col(Payment.paid_at), col(Supporter.email), col(Supporter.id))
     .outerjoin(Supporter, col(Supporter.id) == col(Payment.supporter_id))
@@ -38,14 +38,15 @@ _PAYMENT = (
 )
 
 
-async def address(session: AsyncSession, email: str | None, supporter_id: int | None) -> str | None:
-    """The address the event gave, else the supporter's (None once erased)."""
-    if email:
-        return email
-    if supporter_id is None:
-        return None
-    found: str | None = (await execute(session, _EMAIL, {"supporter": supporter_id})).scalar()
-    return found
+async def _queue(
+    session: AsyncSession, *, to: str | None, supporter_id: int | None, **message: Any
+) -> None:
+    """Queue the message to the address the event gave, else to the supporter's (none once
+    erased), read by the INSERT itself: one round trip, not a read and then a write."""
+    if to:
+        await outbox.queue(session, to=to, supporter_id=supporter_id, **message)
+    elif supporter_id is not None:
+        await outbox.queue_to_supporter(session, supporter_id=supporter_id, **message)
 
 
 async def receipt(
@@ -61,12 +62,9 @@ async def receipt(
     interval_count: int = 1,
     membership_id: int | None = None,
 ) -> None:
-    to = await address(session, to, supporter_id)
-    if to is None:
-        return
     often = how_often(interval, interval_count)
     description = "A one-off contribution" if interval is None else f"Your {often} membership"
-    await outbox.queue(
+    await _queue(
         session,
         kind=Kind.receipt,
         to=to,
@@ -168,10 +166,7 @@ async def _about_membership(
     **more: str | None,
 ) -> None:
     """A message about a membership: what it costs and how often, and what else its kind says."""
-    to = await address(session, to, supporter_id)
-    if to is None:
-        return
-    await outbox.queue(
+    await _queue(
         session,
         kind=kind,
         to=to,

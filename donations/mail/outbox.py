@@ -23,6 +23,11 @@ change that caused it, and delivered after that transaction commits (donations/m
           worker waits MAIL_SETTLE_SECONDS after queueing: a receipt waits for the card's
           event that may come just after the payment's.
 
+    await queue_to_supporter(session, kind=, key=, supporter_id=, ...) -> bool
+        The same, to the supporter's address as the supporter row has it: nothing if it has
+        none (an erased supporter). One statement (INSERT ... SELECT), where reading the
+        address first and then queueing would take two round trips.
+
     due(session, now, limit, settle) -> [OutboxMessage]      (worker.py uses these)
     claim(session, message, now, lease) -> bool
     finish(session, message_id, status, at=, subject=, error=, next_at=)
@@ -32,7 +37,7 @@ change that caused it, and delivered after that transaction commits (donations/m
         `note` takes the error's place, and one still queued is skipped, never sent. The row
         stays (id, key, kind, status, times): the mail counts still count it, its key still
         refuses a second message, and its Message-ID is what it was. Erasure
-        (donations/erasure.py) and the purge of sent messages (donations/mail/sent.py).
+        (donations/erasure.py) and the purge of sent messages (donations/sent_mail.py).
 
 Nothing here sends: worker.deliver_due(db, settings) does, with retries and backoff.
 """
@@ -44,12 +49,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, case, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from donations.models import MailStatus, OutboxMessage, utcnow
-from donations.sql import execute, insert_ignoring_conflicts
+from donations.models import MailStatus, OutboxMessage, Supporter, utcnow
+from donations.sql import dialect, execute, insert_ignoring_conflicts
 
 MAX_KEY = 255
 MAX_KIND = 32
@@ -72,18 +78,54 @@ async def queue(
     happened_at: datetime | None = None,
     not_before: datetime | None = None,
 ) -> bool:
+    _check(kind, key)
+    if not to.strip():
+        raise ValueError(NO_ADDRESS)
+    row = _row(kind, key, payment_id, membership_id, context, happened_at, not_before)
+    row.update(to_address=to.strip(), supporter_id=supporter_id)
+    return await insert_ignoring_conflicts(session, OutboxMessage, row)
+
+
+async def queue_to_supporter(
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    supporter_id: int,
+    payment_id: int | None = None,
+    membership_id: int | None = None,
+    context: Mapping[str, object] | None = None,
+    happened_at: datetime | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    _check(kind, key)
+    row = _row(kind, key, payment_id, membership_id, context, happened_at, not_before)
+    row["supporter_id"] = supporter_id
+    result = await execute(session, _to_supporter(dialect(session)), row)
+    return bool(result.rowcount)
+
+
+def _check(kind: str, key: str) -> None:
     if not 0 < len(key) <= MAX_KEY:
         raise ValueError(BAD_KEY)
     if not 0 < len(kind) <= MAX_KIND:
         raise ValueError(BAD_KIND)
-    if not to.strip():
-        raise ValueError(NO_ADDRESS)
+
+
+def _row(
+    kind: str,
+    key: str,
+    payment_id: int | None,
+    membership_id: int | None,
+    context: Mapping[str, object] | None,
+    happened_at: datetime | None,
+    not_before: datetime | None,
+) -> dict[str, Any]:
+    """A new message's columns but its address and supporter."""
     now = utcnow()
-    row: dict[str, Any] = {
+    return {
         "key": key,
         "kind": kind,
-        "to_address": to.strip(),
-        "supporter_id": supporter_id,
         "payment_id": payment_id,
         "membership_id": membership_id,
         "context": dict(context or {}),
@@ -93,7 +135,37 @@ async def queue(
         "next_attempt_at": not_before or now,
         "created_at": now,
     }
-    return await insert_ignoring_conflicts(session, OutboxMessage, row)
+
+
+_ROW_COLUMNS = (
+    "key", "kind", "payment_id", "membership_id", "context", "status", "happened_at",
+    "attempts", "next_attempt_at", "created_at",
+)  # fmt: skip
+_TO_SUPPORTER: dict[str, Any] = {}
+
+
+def _to_supporter(dialect_name: str) -> Any:
+    """INSERT INTO outbox (...) SELECT <the message>, supporter.email, supporter.id FROM
+    supporter WHERE it has an email ... ON CONFLICT DO NOTHING. Supporters' addresses are
+    stored normalised (donations/supporters.py: stripped, lower-cased, never empty)."""
+    statement = _TO_SUPPORTER.get(dialect_name)
+    if statement is not None:
+        return statement
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    # Typed: a parameter in a SELECT list has no column to take its type (and its
+    # conversion: the context's JSON, a datetime in UTC) from.
+    message = [bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS]
+    columns: list[Any] = [*message, col(Supporter.email), col(Supporter.id)]
+    the_supporter = select(*columns).where(
+        col(Supporter.id) == bindparam("supporter_id"), col(Supporter.email).is_not(None)
+    )
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    statement = _TO_SUPPORTER[dialect_name] = (
+        insert(table)
+        .from_select([*_ROW_COLUMNS, "to_address", "supporter_id"], the_supporter)
+        .on_conflict_do_nothing()
+    )
+    return statement
 
 
 _DUE = (

@@ -228,10 +228,10 @@ async def on_invoice_payment_paid(*, session: AsyncSession, event: Event) -> Not
         await execute(session, _OFF_STRIPE, {"invoice": invoice, "off": off})
         await execute(session, _NOTHING_LEFT, {"invoice": invoice})
         return None
-    payment_id = await bookings.find(session, invoice=invoice)
+    payment_id, paid_by = await links.booked_and_payments_of_invoice(session, invoice)
     if payment_id is not None:
         # Not booked yet: invoice.paid will find this link.
-        await bookings.settle_invoice(session, payment_id, invoice)
+        await bookings.settle_invoice(session, payment_id, invoice, paid_by)
     return None
 
 

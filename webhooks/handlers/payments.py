@@ -31,16 +31,28 @@ _ONE_OFF_OF_INTENT = select(Payment.id).where(
     col(Payment.stripe_payment_intent_id) == bindparam("payment_intent"),
     col(Payment.stripe_invoice_id).is_(None),
 )
-# The invoice it named (before basil), or the one whose payment has it as a key.
-_INVOICE_OF_INTENT = (
-    select(Payment.id, Payment.stripe_invoice_id)
+# The booked invoice it paid: the one it named (before basil), or the one whose payment has
+# it as a key (the lowest id, should both be booked).
+_INVOICE_PAID_BY_INTENT = (
+    select(Payment.id)
     .outerjoin(PaymentKey, col(PaymentKey.payment_id) == col(Payment.id))
     .where(
         col(Payment.stripe_invoice_id).is_not(None),
         (col(Payment.stripe_invoice_id) == bindparam("invoice"))
-        | (col(PaymentKey.key) == bindparam("key")),
+        | (col(PaymentKey.key) == bindparam("payment_intent")),
     )
+    .order_by(col(Payment.id))
     .limit(1)
+    .scalar_subquery()
+)
+# Both in one round trip: (one-off, invoice payment, its invoice), each None if not booked.
+_OWNER_OF_INTENT = select(
+    _ONE_OFF_OF_INTENT.scalar_subquery().label("one_off"),
+    _INVOICE_PAID_BY_INTENT.label("invoice_payment"),
+    select(Payment.stripe_invoice_id)
+    .where(col(Payment.id) == _INVOICE_PAID_BY_INTENT)
+    .scalar_subquery()
+    .label("invoice"),
 )
 
 
@@ -90,30 +102,14 @@ async def on_payment_succeeded(*, session: AsyncSession, event: Event) -> Note:
     await links.record(
         session, payment_intent, invoice=invoice, payment_intent=payment_intent, charge=charge
     )
-    one_off = await _one_off_of(session, payment_intent)
-    if one_off is not None:
-        await bookings.link(session, one_off, charge=charge, customer=customer)
-        return None
-    owner = await _invoice_paid_by(session, payment_intent, invoice)
-    if owner is not None:
-        await bookings.settle_invoice(session, *owner)
+    params = {"payment_intent": payment_intent, "invoice": invoice}
+    owner = (await execute(session, _OWNER_OF_INTENT, params)).one()
+    if owner.one_off is not None:
+        # A one-off gift paid by this PaymentIntent (a Payment Link's, booked from its session).
+        await bookings.link(session, owner.one_off, charge=charge, customer=customer)
+    elif owner.invoice_payment is not None:
+        await bookings.settle_invoice(session, owner.invoice_payment, owner.invoice)
     return None
-
-
-async def _invoice_paid_by(
-    session: AsyncSession, payment_intent: str, invoice: str | None
-) -> tuple[int, str] | None:
-    """(payment id, invoice id) of the booked invoice this PaymentIntent paid, if any."""
-    result = await execute(session, _INVOICE_OF_INTENT, {"key": payment_intent, "invoice": invoice})
-    found = result.first()
-    return None if found is None else (int(found.id), str(found.stripe_invoice_id))
-
-
-async def _one_off_of(session: AsyncSession, payment_intent: str) -> int | None:
-    """The one-off gift paid by this PaymentIntent (a Payment Link's, booked from its session)."""
-    result = await execute(session, _ONE_OFF_OF_INTENT, {"payment_intent": payment_intent})
-    found: int | None = result.scalar()
-    return found
 
 
 # One text for every decline: a reader may be declined several times, in events that arrive
