@@ -19,6 +19,7 @@ from sqlmodel import col, select
 import stripe_events as se
 from donations.db import Database
 from donations.models import (
+    Checkout,
     OutboxMessage,
     Payment,
     PaymentKey,
@@ -305,3 +306,51 @@ async def test_a_first_time_reader_is_created_with_her_customer(db: Database) ->
     [(ana, email)] = supporters
     assert email == "ana@example.org"
     assert [tuple(row) for row in customers] == [("cus_ana", ana)]
+
+
+async def test_a_session_our_checkout_started_is_brought_up_to_date_in_one_update(
+    db: Database,
+) -> None:
+    """Our checkout wrote the row (open, no email) before the reader paid; the session's
+    events then find it. A delayed debit: complete unpaid, then failed, then `completed`
+    again, which must not undo the failure."""
+    gift = se.failed_delayed_gift(1500, "eur", T, "Lea@Example.org", checkout_id="chk_ours")
+    completed, failed, _ = gift.events
+    async with db.writing_session() as session:
+        session.add(
+            Checkout(
+                id="chk_ours", stripe_session_id=gift.session_id, amount=1500, currency="eur",
+                frequency="one_off", status="open", created_at=OPENED, updated_at=OPENED,
+            )
+        )  # fmt: skip
+
+    with statements(db) as sent:
+        await deliver(db, completed)
+    assert starting(sent, "UPDATE checkout") == 1
+    assert starting(sent, "SELECT checkout") == 0
+    completed_row = await the_checkout(db)
+    assert completed_row[:5] == ("complete", False, "lea@example.org", gift.customer_id, None)
+    assert completed_row[5] > OPENED
+
+    await deliver(db, failed)
+    failed_row = await the_checkout(db)
+    assert failed_row[:5] == (
+        "failed", False, "lea@example.org", gift.customer_id, "the delayed payment failed"
+    )  # fmt: skip
+    assert failed_row[5] >= completed_row[5]
+
+    # Completed again (resent under a new event id): nothing moves back.
+    await deliver(db, copy.deepcopy(completed) | {"id": "evt_completed_again"})
+    assert await the_checkout(db) == failed_row
+
+
+OPENED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def the_checkout(db: Database) -> tuple[Any, ...]:
+    async with db.session() as session:
+        row = (await session.exec(select(Checkout))).one()
+    return (
+        row.status, row.paid, row.email, row.stripe_customer_id, row.failure_reason,
+        row.updated_at,
+    )  # fmt: skip
