@@ -5,17 +5,14 @@ that fails the same way every time, so the event fails at once."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event as sqlalchemy_event
 from sqlmodel import col, select
 
 import stripe_events as se
 from donations.db import Database
 from donations.models import EventStatus, Payment, StripeEvent
+from tests.support.statements import statements_sent
 from tests.webhooks.conflicts import (
     IMPORTED_PAYMENT_INTENT,
     import_payment_claiming,
@@ -26,25 +23,6 @@ from webhooks.inbox import ATTEMPTS, EventOutcome, Receipt, receive_dict
 pytestmark = pytest.mark.asyncio
 
 NOW = int(time.time())
-
-
-@contextmanager
-def counting_statements(db: Database, beginning: str) -> Iterator[list[str]]:
-    """The statements beginning with `beginning` that the engine sends meanwhile: one per
-    attempt at the statement that fails."""
-    sent: list[str] = []
-
-    def before_cursor_execute(connection: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        if statement.startswith(beginning):
-            sent.append(statement)
-
-    # Writes run on the write engine (on SQLite, one of its own: donations/db.py).
-    engine = db.write_engine.sync_engine
-    sqlalchemy_event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield sent
-    finally:
-        sqlalchemy_event.remove(engine, "before_cursor_execute", before_cursor_execute)
 
 
 async def stored(db: Database, event_id: str) -> tuple[str, int, str | None]:
@@ -63,7 +41,7 @@ async def test_a_check_violation_is_attempted_once_and_stored_failed(db: Databas
     await refuse_payments_of(db, 4242)
     gift = se.one_off_gift(4242, "eur", NOW, "reader@example.org")
     intent_succeeded = gift.events[1]
-    with counting_statements(db, "INSERT INTO payment ") as inserts:
+    with statements_sent(db, "INSERT INTO payment ") as inserts:
         receipt = await receive_dict(db, intent_succeeded)
     assert len(inserts) == 1
     assert receipt.outcome is EventOutcome.failed
@@ -77,7 +55,7 @@ async def test_a_check_violation_is_attempted_once_and_stored_failed(db: Databas
 async def test_a_negative_amount_is_refused_before_anything_is_written(db: Database) -> None:
     gift = se.one_off_gift(-100, "eur", NOW, "reader@example.org")
     intent_succeeded = gift.events[1]
-    with counting_statements(db, "INSERT INTO payment ") as inserts:
+    with statements_sent(db, "INSERT INTO payment ") as inserts:
         receipt = await receive_dict(db, intent_succeeded)
     assert inserts == []
     assert receipt.outcome is EventOutcome.failed
@@ -98,7 +76,7 @@ async def test_a_unique_violation_is_retried_then_stored_failed(db: Database) ->
     *before, intent_succeeded = payment.events
     for event in [membership.events[0], *before]:
         assert (await receive_dict(db, event)).outcome is EventOutcome.processed
-    with counting_statements(db, "UPDATE payment SET stripe_payment_intent_id") as updates:
+    with statements_sent(db, "UPDATE payment SET stripe_payment_intent_id") as updates:
         receipt = await receive_dict(db, intent_succeeded)
     assert len(updates) == ATTEMPTS == 5
     assert receipt.outcome is EventOutcome.failed

@@ -6,13 +6,10 @@ take one statement each. What they write is the same as the read-then-write they
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -27,28 +24,13 @@ from donations.models import (
     StripeCustomer,
     Supporter,
 )
+from tests.support.statements import statements_sent
 from webhooks.inbox import EventOutcome, receive_dict
 
 pytestmark = pytest.mark.asyncio
 
 T = se.START
 Json = dict[str, Any]
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """Every statement the write engine sends meanwhile, as sent."""
-    sent: list[str] = []
-
-    def before_cursor_execute(connection: Any, cursor: Any, statement: str, *rest: Any) -> None:
-        sent.append(statement)
-
-    engine = db.write_engine.sync_engine
-    sqlalchemy_event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield sent
-    finally:
-        sqlalchemy_event.remove(engine, "before_cursor_execute", before_cursor_execute)
 
 
 async def deliver(db: Database, *events: Json) -> None:
@@ -92,7 +74,7 @@ async def test_a_payment_met_again_is_filled_in_and_dated_earliest_in_one_statem
     succeeded["created"] = T - 1
     first, second = (completed, succeeded) if session_first else (succeeded, completed)
     await deliver(db, first)
-    with statements(db) as sent:
+    with statements_sent(db) as sent:
         await deliver(db, second)
     assert starting(sent, "INSERT INTO payment ") == 1
     assert starting(sent, "SELECT payment.id, payment.paid_at") == 0
@@ -133,7 +115,7 @@ async def test_a_charge_another_payment_holds_still_fails_the_booking_and_books_
 
 async def test_a_receipt_takes_the_supporters_address_in_its_insert(db: Database) -> None:
     gift = se.one_off_gift(2500, "eur", T, "Ana@Example.org")
-    with statements(db) as sent:
+    with statements_sent(db) as sent:
         await deliver(db, gift.events[0])  # the session: it names no address of its own
     assert starting(sent, "SELECT supporter.email") == 0
     async with db.session() as session:
@@ -187,7 +169,7 @@ async def test_a_known_readers_new_customer_is_hers_in_one_statement(db: Databas
     first = se.one_off_gift(1000, "eur", T, "ana@example.org", customer="cus_first")
     second = se.one_off_gift(2000, "eur", T + 60, "ana@example.org", customer="cus_second")
     await deliver(db, first.events[0])
-    with statements(db) as sent:
+    with statements_sent(db) as sent:
         await deliver(db, second.events[0])
     # One statement reads her and adds the customer: no separate read of both.
     assert starting(sent, "INSERT INTO stripe_customer") == 1
@@ -231,7 +213,7 @@ async def test_a_refund_that_came_first_is_attached_when_its_payment_learns_the_
     gift = se.one_off_gift(2500, "eur", T, "ana@example.org")
     refund = se.refund(gift, 500, T + 3600)
     await deliver(db, *refund.events)
-    with statements(db) as sent:
+    with statements_sent(db) as sent:
         await deliver(db, *gift.events)
     # The keys' INSERT says what waits for them: no separate read.
     assert starting(sent, "SELECT EXISTS") == 0
@@ -248,7 +230,7 @@ async def test_an_invoice_payment_reads_its_booked_invoice_and_links_in_one_stat
     [paid] = member.payments
     by_type = {event["type"]: event for event in member.events}
     await deliver(db, by_type["customer.subscription.created"], by_type["invoice.paid"])
-    with statements(db) as sent:
+    with statements_sent(db) as sent:
         await deliver(db, by_type["invoice_payment.paid"])
     assert starting(sent, "SELECT payment.id, payment.paid_at") == 0
     async with db.session() as session:
@@ -276,7 +258,7 @@ async def test_a_customer_known_before_the_address_takes_it_in_one_statement(
     succeeded = copy.deepcopy(succeeded)
     succeeded["data"]["object"]["receipt_email"] = None
     await deliver(db, succeeded)  # the customer, no address: a supporter without one
-    with statements(db) as sent:
+    with statements_sent(db) as sent:
         await deliver(db, completed)
     assert starting(sent, "INSERT INTO stripe_customer") == 1
     assert starting(sent, "SELECT stripe_customer.supporter_id") == 0
@@ -292,7 +274,7 @@ async def test_a_customer_known_before_the_address_takes_it_in_one_statement(
 
 async def test_a_first_time_reader_is_created_with_her_customer(db: Database) -> None:
     gift = se.one_off_gift(1000, "eur", T, "ana@example.org", customer="cus_ana")
-    with statements(db) as sent:
+    with statements_sent(db) as sent:
         await deliver(db, gift.events[0])
     # The claim finds nobody (no row), then she and her customer are added.
     assert starting(sent, "INSERT INTO stripe_customer") == 2
@@ -324,7 +306,7 @@ async def test_a_session_our_checkout_started_is_brought_up_to_date_in_one_updat
             )
         )  # fmt: skip
 
-    with statements(db) as sent:
+    with statements_sent(db) as sent:
         await deliver(db, completed)
     assert starting(sent, "UPDATE checkout") == 1
     assert starting(sent, "SELECT checkout") == 0
