@@ -11,6 +11,9 @@
     fill_missing(session, model, keys, values) -> filled?   set columns still NULL on the
                                                             row(s) matching any of `keys`
     newer_state(model, created, rank)                 WHERE the row's state is older
+    insert_for(dialect_name)                          the dialect's own `insert`, which can
+                                                      say ON CONFLICT
+    column_param(column, name)                        a bind parameter typed as the column
     record_state(session, model, key, row)            a refund's or dispute's row: insert it,
                                                       or apply its state if the event is newer
 
@@ -29,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, and_, bindparam, func, or_, update
+from sqlalchemy import BindParameter, CursorResult, Executable, and_, bindparam, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
@@ -173,13 +176,27 @@ async def record_state(session: AsyncSession, model: Any, key: str, row: dict[st
     await fill_missing(session, model, {key: stripe_id}, links)
 
 
+def insert_for(dialect_name: str) -> Any:
+    """The dialect's own `insert` (postgresql or sqlite): SQLAlchemy's generic one has no
+    ON CONFLICT."""
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
+def column_param(column: Any, name: str | None = None) -> BindParameter[Any]:
+    """A parameter typed as `column`, so that its value is converted as an INSERT of the
+    column would convert it (a datetime, JSON). Needed where nothing else gives it a type:
+    in a SELECT list (INSERT ... SELECT), a CASE, a coalesce."""
+    return bindparam(name or column.key, type_=column.type)
+
+
 def _insert(
     dialect_name: str, model: type[SQLModel], columns: tuple[str, ...], *, returning: str | None
 ) -> Any:
     def build() -> Any:
         table = model.__table__  # type: ignore[attr-defined]
-        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-        statement = insert(table).values({name: bindparam(name) for name in columns})
+        statement = insert_for(dialect_name)(table).values(
+            {name: bindparam(name) for name in columns}
+        )
         statement = statement.on_conflict_do_nothing()
         return statement if returning is None else statement.returning(table.c[returning])
 
@@ -195,8 +212,9 @@ def _upsert(
 ) -> Any:
     def build() -> Any:
         table = model.__table__  # type: ignore[attr-defined]
-        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-        statement = insert(table).values({name: bindparam(name) for name in columns})
+        statement = insert_for(dialect_name)(table).values(
+            {name: bindparam(name) for name in columns}
+        )
         # Every conflict updates (coalesce keeps what the row has): a DO UPDATE ... WHERE
         # that skipped the row would not return its id either.
         filled = {name: func.coalesce(table.c[name], statement.excluded[name]) for name in fillable}

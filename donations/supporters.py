@@ -19,10 +19,10 @@ Every function takes a session inside a transaction and leaves committing to the
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,7 +34,7 @@ from donations.models import (
     Supporter,
     utcnow,
 )
-from donations.sql import dialect, execute
+from donations.sql import column_param, dialect, execute, insert_for
 
 logger = logging.getLogger(__name__)
 
@@ -128,9 +128,9 @@ _BY_EMAIL = select(Supporter.id).where(col(Supporter.email) == bindparam("email"
 _BY_CUSTOMER = select(StripeCustomer.supporter_id).where(
     col(StripeCustomer.id) == bindparam("customer")
 )
-_CLAIMS: dict[str, Any] = {}
 
 
+@cache
 def _claim(dialect_name: str) -> Any:
     """(supporter of the customer, supporter with the email) in one round trip, the customer
     given to the supporter with the email if it had none: INSERT INTO stripe_customer SELECT
@@ -138,16 +138,12 @@ def _claim(dialect_name: str) -> Any:
     UPDATE ... RETURNING both. No row: neither is known (nothing to insert). The DO UPDATE
     changes nothing (it sets what is there): it is there so that a known customer returns
     its row too."""
-    statement = _CLAIMS.get(dialect_name)
-    if statement is not None:
-        return statement
     table = StripeCustomer.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
     known = func.coalesce(_BY_EMAIL.scalar_subquery(), _BY_CUSTOMER.scalar_subquery())
     # Typed: a parameter in a SELECT list has no column to take its type from.
-    the_supporter = select(bindparam("customer", type_=String), known).where(known.is_not(None))
-    statement = _CLAIMS[dialect_name] = (
-        insert(table)
+    the_supporter = select(column_param(table.c.id, "customer"), known).where(known.is_not(None))
+    return (
+        insert_for(dialect_name)(table)
         .from_select(["id", "supporter_id"], the_supporter)
         .on_conflict_do_update(index_elements=["id"], set_={"supporter_id": table.c.supporter_id})
         .returning(
@@ -155,7 +151,6 @@ def _claim(dialect_name: str) -> Any:
             _BY_EMAIL.scalar_subquery().label("by_email"),
         )
     )
-    return statement
 
 
 _CREATE = (

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import LoginThrottle
+from donations.sql import insert_for
 
 # Stale rows removed per attempt: enough to keep up with any rate of new rows.
 _PRUNE_BATCH = 100
@@ -194,9 +194,8 @@ async def _locked_count(
     """(failures, last failure) of a counter, its row made if missing and locked until the
     transaction ends. One statement: an upsert that touches the row takes its lock (on
     PostgreSQL; SQLite's whole database is already locked by BEGIN IMMEDIATE)."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(LoginThrottle)
+        insert_for(session.get_bind().dialect.name)(LoginThrottle)
         .values(key=counter.key, name_key=counter.name_key, failures=0, last_failure_at=now)
         .on_conflict_do_update(
             index_elements=[col(LoginThrottle.key)],

@@ -21,16 +21,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, case, exists, func, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, case, exists, func, update
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.checkout.metadata import SOURCE, Choices
 from donations.models import ChargeCard, Dispute, Payment, PaymentKey, PaymentKind, Refund
-from donations.sql import dialect, execute, fill_missing, insert_new
+from donations.sql import column_param, dialect, execute, fill_missing, insert_for, insert_new
 from webhooks import cards, links
 
 NO_KEY = "a payment needs an invoice or a PaymentIntent id"
@@ -99,36 +99,26 @@ def _any_waiting(table: type[Refund] | type[Dispute], keys: list[Any]) -> Any:
     )
 
 
+@cache
 def _add_keys(dialect_name: str, count: int) -> Any:
     """INSERT of a payment's `count` keys (key_0, key_1 …), skipping those it has, RETURNING
     for each key it adds whether each of _MATCH_WAITING has anything to do for the keys
     given: the write and the read it decides in one round trip. Few refunds, disputes or
     cards come before their payment, so the three UPDATEs would usually change nothing; each
     UPDATE's WHERE implies its EXISTS, in the same serialized transaction."""
-
-    def build() -> Any:
-        keys = [bindparam(f"key_{index}", type_=String) for index in range(count)]
-        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-        rows = [{"key": key, "payment_id": bindparam("payment")} for key in keys]
-        card = exists().where(
-            or_(col(ChargeCard.charge).in_(keys), col(ChargeCard.payment_intent).in_(keys))
+    keys = [column_param(col(PaymentKey.key), f"key_{index}") for index in range(count)]
+    rows = [{"key": key, "payment_id": bindparam("payment")} for key in keys]
+    card = exists().where(
+        or_(col(ChargeCard.charge).in_(keys), col(ChargeCard.payment_intent).in_(keys))
+    )
+    return (
+        insert_for(dialect_name)(PaymentKey)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(
+            col(PaymentKey.key), _any_waiting(Refund, keys), _any_waiting(Dispute, keys), card
         )
-        return (
-            insert(PaymentKey)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(
-                col(PaymentKey.key), _any_waiting(Refund, keys), _any_waiting(Dispute, keys), card
-            )
-        )
-
-    statement = _ADD_KEYS.get((dialect_name, count))
-    if statement is None:
-        statement = _ADD_KEYS[(dialect_name, count)] = build()
-    return statement
-
-
-_ADD_KEYS: dict[tuple[str, int], Any] = {}
+    )
 
 
 async def book(session: AsyncSession, booking: Booking) -> int:
@@ -152,9 +142,9 @@ async def book(session: AsyncSession, booking: Booking) -> int:
 # currency, what was paid outside Stripe) stays as the first said, and paid_at the earliest.
 _NOT_FILLED = ("kind", "amount", "currency", "paid_at", "paid_off_stripe")
 _IDS = ("stripe_payment_intent_id", "stripe_invoice_id", "stripe_charge_id")
-_BOOK_OR_FILL: dict[tuple[str, tuple[str, ...], str], Any] = {}
 
 
+@cache
 def _book_or_fill(dialect_name: str, columns: tuple[str, ...], key: str) -> Any:
     """Insert the payment, or, if one with its `key` (invoice or PaymentIntent) is booked,
     fill what that row lacks and keep the earlier paid_at: its id either way, in one
@@ -162,19 +152,17 @@ def _book_or_fill(dialect_name: str, columns: tuple[str, ...], key: str) -> Any:
     inserting, reading the row and filling it would take three. Only when no other payment
     holds any of its ids (the WHERE NOT EXISTS): then the one conflict possible is on `key`,
     which the DO UPDATE takes; otherwise nothing is written and nothing returned."""
-    cached = _BOOK_OR_FILL.get((dialect_name, columns, key))
-    if cached is not None:
-        return cached
     table = Payment.__table__  # type: ignore[attr-defined]
     # Typed: a parameter in a SELECT list has no column to take its type from.
-    values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+    values = {name: column_param(table.c[name]) for name in columns}
     other = table.alias("other")
     taken = exists().where(
         or_(*(other.c[name] == values[name] for name in _IDS if name in values)),
         or_(other.c[key].is_(None), other.c[key] != values[key]),
     )
-    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    new = insert(table).from_select(list(columns), select(*values.values()).where(~taken))
+    new = insert_for(dialect_name)(table).from_select(
+        list(columns), select(*values.values()).where(~taken)
+    )
     earlier = case(
         (new.excluded.paid_at < table.c.paid_at, new.excluded.paid_at), else_=table.c.paid_at
     )
@@ -183,11 +171,9 @@ def _book_or_fill(dialect_name: str, columns: tuple[str, ...], key: str) -> Any:
         for name in columns
         if name not in _NOT_FILLED
     }
-    statement = new.on_conflict_do_update(
+    return new.on_conflict_do_update(
         index_elements=[key], set_={"paid_at": earlier, **filled}
     ).returning(table.c.id)
-    _BOOK_OR_FILL[(dialect_name, columns, key)] = statement
-    return statement
 
 
 async def _book_beside_another(

@@ -46,16 +46,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, case, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import MailStatus, OutboxMessage, Supporter, utcnow
-from donations.sql import dialect, execute, insert_ignoring_conflicts
+from donations.sql import column_param, dialect, execute, insert_for, insert_ignoring_conflicts
 
 MAX_KEY = 255
 MAX_KIND = 32
@@ -141,31 +141,26 @@ _ROW_COLUMNS = (
     "key", "kind", "payment_id", "membership_id", "context", "status", "happened_at",
     "attempts", "next_attempt_at", "created_at",
 )  # fmt: skip
-_TO_SUPPORTER: dict[str, Any] = {}
 
 
+@cache
 def _to_supporter(dialect_name: str) -> Any:
     """INSERT INTO outbox (...) SELECT <the message>, supporter.email, supporter.id FROM
     supporter WHERE it has an email ... ON CONFLICT DO NOTHING. Supporters' addresses are
     stored normalised (donations/supporters.py: stripped, lower-cased, never empty)."""
-    statement = _TO_SUPPORTER.get(dialect_name)
-    if statement is not None:
-        return statement
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    # Typed: a parameter in a SELECT list has no column to take its type (and its
-    # conversion: the context's JSON, a datetime in UTC) from.
-    message = [bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS]
+    # Typed: a parameter in a SELECT list has no column to take its conversion (the
+    # context's JSON, a datetime in UTC) from.
+    message = [column_param(table.c[name]) for name in _ROW_COLUMNS]
     columns: list[Any] = [*message, col(Supporter.email), col(Supporter.id)]
     the_supporter = select(*columns).where(
         col(Supporter.id) == bindparam("supporter_id"), col(Supporter.email).is_not(None)
     )
-    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    statement = _TO_SUPPORTER[dialect_name] = (
-        insert(table)
+    return (
+        insert_for(dialect_name)(table)
         .from_select([*_ROW_COLUMNS, "to_address", "supporter_id"], the_supporter)
         .on_conflict_do_nothing()
     )
-    return statement
 
 
 _DUE = (

@@ -22,14 +22,13 @@ from typing import Any
 
 import stripe
 from sqlalchemy import Table, bindparam, delete, func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
 from donations.models import BalanceTransaction, Payout
 from donations.payouts.categories import PAYOUT_TYPE
-from donations.sql import dialect, execute
+from donations.sql import dialect, execute, insert_for
 
 Json = dict[str, Any]
 
@@ -168,8 +167,9 @@ async def store_transactions(
 
 def _upsert(dialect_name: str, columns: tuple[str, ...]) -> Any:
     """Insert, or (a transaction stored under another payout before) take the new values."""
-    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    statement = insert(balance_transaction).values({name: bindparam(name) for name in columns})
+    statement = insert_for(dialect_name)(balance_transaction).values(
+        {name: bindparam(name) for name in columns}
+    )
     return statement.on_conflict_do_update(
         index_elements=["stripe_balance_transaction_id"],
         set_={name: statement.excluded[name] for name in columns},

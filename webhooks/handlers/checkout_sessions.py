@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
 
-from sqlalchemy import BindParameter, Integer, bindparam, case, func, update
+from sqlalchemy import Integer, bindparam, case, func, update
 from sqlmodel import or_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.account import cards as account_cards
 from donations.checkout.metadata import CHECKOUT_ID, FREQUENCY, SOURCE, Choices, is_our_one_off
 from donations.models import Checkout, CheckoutStatus, Frequency, PaymentKind, utcnow
-from donations.sql import execute, insert_ignoring_conflicts
+from donations.sql import column_param, execute, insert_ignoring_conflicts
 from donations.supporters import identify, normalise_email
 from webhooks import bookings, cards, fields, links, memberships, notices
 from webhooks.events import Event, Json, moment, object_id, optional_moment
@@ -205,14 +204,8 @@ async def _record(
 # status wins, whatever order the events come in; what the row lacks is filled, never
 # overwritten; and the session's failure says more than a declined card's note (payments.py)
 # and is the only one a session has, so it is written over it, whichever came first.
+# Typed as the columns (column_param): values are converted as an INSERT of them would be.
 _COLUMNS = Checkout.__table__.c  # type: ignore[attr-defined]
-
-
-def _value_for(column: str, name: str) -> BindParameter[Any]:
-    # Typed as the column, so that a value is converted as an INSERT of it would be.
-    return bindparam(name, type_=_COLUMNS[column].type)
-
-
 _RANK = case(
     *((_COLUMNS.status == name.value, rank) for name, rank in STATUS_PRECEDENCE.items()),
     else_=0,
@@ -222,24 +215,28 @@ _MET_AGAIN = (
     update(Checkout)
     .where(
         or_(
-            _COLUMNS.id == _value_for("id", "checkout"),
-            _COLUMNS.stripe_session_id == _value_for("stripe_session_id", "session"),
+            _COLUMNS.id == column_param(_COLUMNS.id, "checkout"),
+            _COLUMNS.stripe_session_id == column_param(_COLUMNS.stripe_session_id, "session"),
         )
     )
     .values(
-        paid=or_(_COLUMNS.paid, _value_for("paid", "paid")),
-        status=case((_FURTHER, _value_for("status", "status")), else_=_COLUMNS.status),
-        updated_at=case((_FURTHER, _value_for("updated_at", "now")), else_=_COLUMNS.updated_at),
+        paid=or_(_COLUMNS.paid, column_param(_COLUMNS.paid, "paid")),
+        status=case((_FURTHER, column_param(_COLUMNS.status, "status")), else_=_COLUMNS.status),
+        updated_at=case(
+            (_FURTHER, column_param(_COLUMNS.updated_at, "now")), else_=_COLUMNS.updated_at
+        ),
         stripe_session_id=func.coalesce(
-            _COLUMNS.stripe_session_id, _value_for("stripe_session_id", "session")
+            _COLUMNS.stripe_session_id, column_param(_COLUMNS.stripe_session_id, "session")
         ),
-        email=func.coalesce(_COLUMNS.email, _value_for("email", "email")),
+        email=func.coalesce(_COLUMNS.email, column_param(_COLUMNS.email, "email")),
         stripe_customer_id=func.coalesce(
-            _COLUMNS.stripe_customer_id, _value_for("stripe_customer_id", "customer")
+            _COLUMNS.stripe_customer_id, column_param(_COLUMNS.stripe_customer_id, "customer")
         ),
-        supporter_id=func.coalesce(_COLUMNS.supporter_id, _value_for("supporter_id", "supporter")),
+        supporter_id=func.coalesce(
+            _COLUMNS.supporter_id, column_param(_COLUMNS.supporter_id, "supporter")
+        ),
         failure_reason=func.coalesce(
-            _value_for("failure_reason", "failure"), _COLUMNS.failure_reason
+            column_param(_COLUMNS.failure_reason, "failure"), _COLUMNS.failure_reason
         ),
     )
 )
