@@ -12,6 +12,11 @@ server offers it), `?starttls=required` (refuse a server that does not offer it)
 `?starttls=off`; `smtps://…` is TLS from the first byte (port 465 by default). The user and
 password are percent-decoded (`%40` for an `@` in a user name). The standard library's
 smtplib does the talking, in a thread: a message a few seconds at most, one at a time.
+
+TLS is verified against the system's certificate authorities (a private one: SSL_CERT_FILE).
+With a user and password, STARTTLS is required unless `?starttls=off` says otherwise: a server
+that does not offer it (or someone between us and it who strips the offer) would otherwise
+be sent the password, and readers' addresses, in clear.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from donations.settings import Settings
 
 BAD_SMTP_URL = "SMTP_URL {problem}"
+NO_STARTTLS = (
+    "the server does not offer STARTTLS: nothing is sent in clear with a password "
+    "(add ?starttls=off to SMTP_URL to allow it)"
+)
+UNTRUSTED = "the server's certificate is not trusted ({reason}): nothing was sent"
 
 
 class Undeliverable(Exception):
@@ -81,6 +91,14 @@ class SmtpSender:
         await asyncio.to_thread(self._send, message)
 
     def _send(self, message: Message) -> None:
+        try:
+            self._talk(message)
+        except ssl.SSLCertVerificationError as untrusted:
+            # A ValueError to Python, but the server's (or the trust store's) trouble, not the
+            # message's: tried again later, as when the server is down.
+            raise ConnectionError(UNTRUSTED.format(reason=untrusted.verify_message)) from None
+
+    def _talk(self, message: Message) -> None:
         server = self.server
         context = ssl.create_default_context()
         client: smtplib.SMTP
@@ -96,8 +114,8 @@ class SmtpSender:
                 if client.has_extn("starttls"):
                     client.starttls(context=context)
                     client.ehlo()
-                elif server.tls == "starttls":
-                    raise smtplib.SMTPNotSupportedError("the server does not offer STARTTLS")
+                elif server.tls == "starttls" or server.user is not None:
+                    raise smtplib.SMTPNotSupportedError(NO_STARTTLS)
             if server.user is not None:
                 client.login(server.user, server.password or "")
             try:

@@ -16,7 +16,7 @@ from donations.mail.worker import backoff, deliver_due
 from donations.models import MailStatus, OutboxMessage, utcnow
 from donations.settings import Settings
 from tests.support.cli import in_process
-from tests.support.smtp import Mailbox, smtp_server
+from tests.support.smtp import Mailbox
 
 pytestmark = pytest.mark.asyncio
 
@@ -74,16 +74,6 @@ async def test_the_worker_sends_by_smtp_once(
     [message] = await messages(db)
     assert (message.status, message.attempts, message.last_error) == ("sent", 1, None)
     assert message.sent_at is not None
-
-
-# aiosmtpd warns that AUTH without TLS is unsafe: these tests have no certificate.
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-async def test_smtp_auth_is_used(db: Database, settings: Settings) -> None:
-    with smtp_server(user="newsroom", password="s3cret") as box:
-        good = settings.model_copy(update={"SMTP_URL": box.url})
-        await queue_receipt(db)
-        assert (await deliver_due(db, good)).sent == 1
-        box.wait_for(1)
 
 
 async def test_a_server_that_is_down_is_tried_again_with_backoff(

@@ -1,18 +1,25 @@
-"""A real SMTP server for tests (aiosmtpd), in its own thread: what arrived, as parsed mail."""
+"""A real SMTP server for tests (aiosmtpd), in its own thread: what arrived, as parsed mail.
+
+With `tls`, it speaks TLS with a certificate for 127.0.0.1 issued by the given certificate
+authority (trustme): by STARTTLS, which it then requires, or from the first byte (smtps).
+A client trusts it only when told to trust that authority (SSL_CERT_FILE).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import email
 import email.policy
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Literal
 
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
@@ -27,6 +34,8 @@ class Mailbox:
     url: str
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    # For each message accepted: did it come over TLS?
+    over_tls: list[bool] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     down: bool = False
     # Seconds the server takes to accept each message.
@@ -70,6 +79,12 @@ class _Handler:
         with self.box.lock:
             self.box.messages.append(parsed)
             self.box.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
+            # session.ssl is set by STARTTLS; a connection TLS from the first byte says so
+            # on its transport.
+            encrypted = session.ssl is not None or (
+                server.transport.get_extra_info("ssl_object") is not None
+            )
+            self.box.over_tls.append(encrypted)
         return "250 Message accepted"
 
 
@@ -85,19 +100,35 @@ def _authenticator(user: str, password: str) -> Any:
 
 
 @contextmanager
-def smtp_server(*, user: str | None = None, password: str | None = None) -> Iterator[Mailbox]:
-    """An SMTP server on 127.0.0.1; with `user`, it requires AUTH (over plain text, which
-    aiosmtpd allows only when told: tests have no certificate)."""
+def smtp_server(
+    *,
+    user: str | None = None,
+    password: str | None = None,
+    tls: Literal["starttls", "implicit"] | None = None,
+    authority: trustme.CA | None = None,
+) -> Iterator[Mailbox]:
+    """An SMTP server on 127.0.0.1; with `user`, it requires AUTH (over TLS when it has
+    `tls`; without, over plain text, which aiosmtpd allows only when told)."""
     port = free_port()
     credentials = f"{user}:{password}@" if user else ""
-    box = Mailbox(url=f"smtp://{credentials}127.0.0.1:{port}")
+    scheme = "smtps" if tls == "implicit" else "smtp"
+    box = Mailbox(url=f"{scheme}://{credentials}127.0.0.1:{port}")
     options: dict[str, Any] = {}
     if user is not None:
         options = {
             "authenticator": _authenticator(user, password or ""),
             "auth_required": True,
-            "auth_require_tls": False,
+            # aiosmtpd knows of TLS only by STARTTLS: a connection that is TLS from the
+            # first byte would not be offered AUTH at all if TLS were required for it.
+            "auth_require_tls": tls == "starttls",
         }
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        (authority or trustme.CA()).issue_cert("127.0.0.1").configure_cert(context)
+        if tls == "starttls":
+            options.update(tls_context=context, require_starttls=True)
+        else:
+            options.update(ssl_context=context)
     controller = Controller(_Handler(box), hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
