@@ -137,8 +137,9 @@ class Settings(BaseSettings):
     # Email to readers (docs/mail.md). With no SMTP_URL, development writes .eml files to
     # MAIL_DIR; production refuses to start without SMTP_URL unless MAIL_ENABLED=false.
     MAIL_ENABLED: bool = True
-    # smtp://user:password@host:587 (STARTTLS when the server offers it; ?starttls=required
-    # insists, ?starttls=off never), smtps://… (TLS from the first byte, port 465).
+    # smtp://user:password@host:587 (STARTTLS when the server offers it, and required with a
+    # password; ?starttls=required insists, ?starttls=off never), smtps://… (TLS from the
+    # first byte, port 465).
     SMTP_URL: str | None = None
     SMTP_TIMEOUT: float = Field(default=20.0, gt=0)
     MAIL_FROM: str = "donations@localhost"
