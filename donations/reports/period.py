@@ -93,13 +93,21 @@ def _per_bucket(table: Table, moment: Any, b: CTE, *figures: Any) -> Select[Any]
 
 
 def _movement(
-    table: Table, moment: Any, b: CTE, counted: Any, column: str, *, sign: int = 1
+    table: Table,
+    moment: Any,
+    b: CTE,
+    counted: Any,
+    column: str,
+    *,
+    sign: int = 1,
+    moved: Any = None,
 ) -> Select[Any]:
     """A refund's or dispute's money per bucket, as the movement's columns: money out when
     it left (`sign` 1, counted among the period's refunds or disputes), or back when it
-    came back (`sign` -1)."""
+    came back (`sign` -1). `moved`: the amount that moved, if not the row's `amount` (what
+    came back of a dispute)."""
     zero = literal(0, Integer)
-    amount = func.sum(when(counted, table.c.amount))
+    amount = func.sum(when(counted, table.c.amount if moved is None else moved))
     count = func.sum(when(counted, 1))
     out: dict[str, Any] = {"refunded": zero, "disputed": zero}
     out[column] = amount if sign > 0 else -amount
@@ -135,7 +143,13 @@ def period_statement(boundaries: list[Bucket]) -> Select[Any]:
     taken_back = _movement(refund, refund.c.reversed_at, b, counting.REVERSED, "refunded", sign=-1)
     disputes = _movement(dispute, dispute.c.withdrawn_at, b, counting.WITHDRAWN_DISPUTE, "disputed")
     reinstated = _movement(
-        dispute, dispute.c.reinstated_at, b, counting.REINSTATED_DISPUTE, "disputed", sign=-1
+        dispute,
+        dispute.c.reinstated_at,
+        b,
+        counting.REINSTATED_DISPUTE,
+        "disputed",
+        sign=-1,
+        moved=counting.REINSTATED_AMOUNT,
     )
     movements = union_all(payments, refunds, taken_back, disputes, reinstated).subquery("movement")
     m = movements.c
