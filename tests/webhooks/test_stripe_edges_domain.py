@@ -29,9 +29,9 @@ from donations.reports.progress import campaign_progress
 from donations.reports.windows import Grain
 from stripe_emulator.shapes import clone
 from stripe_events import objects
-from stripe_events.domains import PAUSE_COLLECTION_BEHAVIORS, SUBSCRIPTION_STATUSES
+from stripe_events.domains import PAUSE_COLLECTION_BEHAVIORS, SUBSCRIPTION_STATUSES, ApiVersion
 from stripe_events.objects import DAY, event, new_id
-from stripe_events.versions import render
+from stripe_events.versions import BY_NAME, CURRENT, render
 from tests.webhooks.ledger_dump import totals
 from webhooks.inbox import EventOutcome, receive_dict
 
@@ -39,6 +39,8 @@ pytestmark = pytest.mark.asyncio
 
 T = se.START  # 2026-03-02
 WINDOW = (date(2026, 1, 1), date(2027, 12, 31))
+# The oldest shape (charges list their refunds), the first without, and today's.
+VERSIONS = [BY_NAME["2020-08-27"], BY_NAME["2022-11-15"], CURRENT]
 
 
 async def deliver(db: Database, events: Sequence[dict[str, Any]]) -> None:
@@ -88,6 +90,7 @@ def _dispute_events(
     steps: Sequence[tuple[int, str, list[str], list[int]]],
     *,
     settled: tuple[str, float] | None = None,
+    version: ApiVersion = CURRENT,
 ) -> list[dict[str, Any]]:
     """A dispute of `amount` on the gift's charge: each step is (when, status, event types,
     signed balance transaction amounts so far), as Stripe shows them on the dispute;
@@ -115,13 +118,14 @@ def _dispute_events(
                 payment_intent=gift.payment_intent_id, status=status, created=steps[0][0],
                 balance_transactions=transactions,
             )  # fmt: skip
-            events.append(render(event(kind, snapshot, created=when)))
+            events.append(render(event(kind, snapshot, created=when), version))
     return events
 
 
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda version: version.name)
 @pytest.mark.parametrize("reverse", [False, True], ids=["in order", "reversed"])
 async def test_a_partly_refunded_gift_disputed_in_full_and_partly_won(
-    db: Database, reverse: bool
+    db: Database, reverse: bool, version: ApiVersion
 ) -> None:
     # "A payment can sometimes be disputed for the full amount even if a partial refund has
     # already been issued ... If the dispute is fully resolved in your favor, the entire
@@ -149,8 +153,10 @@ async def test_a_partly_refunded_gift_disputed_in_full_and_partly_won(
                 [-2500, 1000],
             ),
         ],
+        version=version,
     )
-    events = gift.events + refund.events + dispute
+    # Before 2022-11-15 the charge lists its refunds and the PaymentIntent its charges.
+    events = [render(each, version) for each in gift.union + refund.union] + dispute
     await deliver(db, events[::-1] if reverse else events)
     # Money that moved: +25.00, −10.00 refunded, −25.00 withdrawn, +10.00 reinstated: €0.00.
     assert _money(await _progress(db)) == (2500, 1000, 1500, 0)
@@ -292,6 +298,37 @@ async def test_zero_and_three_decimal_currencies_through_refunds_disputes_and_mr
     gross = 2 * gift + 3 * mrr_yearly
     assert _money(figures) == (gross, refunded, gift, gross - refunded - gift)
     assert (figures["active_members"], figures["mrr"]) == (3, mrr)
+
+
+async def test_a_refund_and_a_dispute_of_a_charge_not_in_the_ledger_count_in_neither_view(
+    db: Database,
+) -> None:
+    # Another integration's sale on the same Stripe account (or a standalone invoice, which
+    # is not counted): its refund and dispute took nothing off our gross. The cash view took
+    # them off March's net (−€60.00 against the campaign view's €10.00).
+    intent, charge = new_id("pi"), new_id("ch")
+    theirs = se.Paid(
+        amount=5000, currency="eur", paid_at=T, payment_intent_id=intent, charge_id=charge,
+        parts=[(intent, charge, 5000)],
+    )  # fmt: skip
+    refund = se.refund(theirs, 2000, T + DAY)
+    dispute = se.dispute(theirs, T + 2 * DAY, outcome="lost")
+    gift = se.one_off_gift(1000, "eur", T, "ours@example.org")
+    await deliver(db, gift.events + refund.events + dispute.events)
+    assert _money(await _progress(db)) == (1000, 0, 0, 1000)
+    assert await _months(db) == {"2026-03": (1000, 0, 0)}
+
+
+async def test_a_refund_before_its_payment_enters_both_views_when_the_payment_does(
+    db: Database,
+) -> None:
+    gift = se.one_off_gift(2500, "eur", T, "late@example.org")
+    refund = se.refund(gift, 700, T + DAY)
+    await deliver(db, refund.events)
+    assert await _months(db) == {}
+    await deliver(db, gift.events)
+    assert _money(await _progress(db)) == (2500, 700, 0, 1800)
+    assert await _months(db) == {"2026-03": (2500, 700, 0)}
 
 
 # --- memberships: statuses, pauses, cancellations ---------------------------------------------
