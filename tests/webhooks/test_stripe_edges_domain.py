@@ -122,6 +122,21 @@ def _dispute_events(
     return events
 
 
+OPENED, CLOSED = T + 2 * DAY, T + 42 * DAY
+WITHDRAWN = ["charge.dispute.created", "charge.dispute.funds_withdrawn"]
+
+
+def _partly_won(gift: se.Gift, **options: Any) -> list[dict[str, Any]]:
+    """The gift's 2500 disputed in full on 4 March, and lost on 13 April with the 1000
+    refunded before reinstated."""
+    closed = ["charge.dispute.closed", "charge.dispute.funds_reinstated"]
+    steps = [
+        (OPENED, "needs_response", WITHDRAWN, [-2500]),
+        (CLOSED, "lost", closed, [-2500, 1000]),
+    ]
+    return _dispute_events(gift, 2500, steps, **options)
+
+
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda version: version.name)
 @pytest.mark.parametrize("reverse", [False, True], ids=["in order", "reversed"])
 async def test_a_partly_refunded_gift_disputed_in_full_and_partly_won(
@@ -135,24 +150,8 @@ async def test_a_partly_refunded_gift_disputed_in_full_and_partly_won(
     # March, €25.00 withdrawn on 4 March, €10.00 reinstated on 13 April.
     gift = se.one_off_gift(2500, "eur", T, "pa@example.org")
     refund = se.refund(gift, 1000, T + DAY)
-    opened, closed = T + 2 * DAY, T + 42 * DAY
-    dispute = _dispute_events(
+    dispute = _partly_won(
         gift,
-        2500,
-        [
-            (
-                opened,
-                "needs_response",
-                ["charge.dispute.created", "charge.dispute.funds_withdrawn"],
-                [-2500],
-            ),
-            (
-                closed,
-                "lost",
-                ["charge.dispute.closed", "charge.dispute.funds_reinstated"],
-                [-2500, 1000],
-            ),
-        ],
         version=version,
     )
     # Before 2022-11-15 the charge lists its refunds and the PaymentIntent its charges.
@@ -170,24 +169,8 @@ async def test_a_partly_won_dispute_settled_in_another_currency_counts_in_the_gi
     # euros, €22.50 out and €9.00 back; what came back is $10.00 of the dispute's dollars.
     gift = se.one_off_gift(2500, "usd", T, "pd@example.org")
     refund = se.refund(gift, 1000, T + DAY)
-    opened, closed = T + 2 * DAY, T + 42 * DAY
-    dispute = _dispute_events(
+    dispute = _partly_won(
         gift,
-        2500,
-        [
-            (
-                opened,
-                "needs_response",
-                ["charge.dispute.created", "charge.dispute.funds_withdrawn"],
-                [-2500],
-            ),
-            (
-                closed,
-                "lost",
-                ["charge.dispute.closed", "charge.dispute.funds_reinstated"],
-                [-2500, 1000],
-            ),
-        ],
         settled=("eur", 0.9),
     )
     await deliver(db, gift.events + refund.events + dispute)
@@ -200,18 +183,7 @@ async def test_while_a_partly_refunded_gift_is_disputed_in_full_the_whole_amount
 ) -> None:
     gift = se.one_off_gift(2500, "eur", T, "pb@example.org")
     refund = se.refund(gift, 1000, T + DAY)
-    dispute = _dispute_events(
-        gift,
-        2500,
-        [
-            (
-                T + 2 * DAY,
-                "needs_response",
-                ["charge.dispute.created", "charge.dispute.funds_withdrawn"],
-                [-2500],
-            )
-        ],
-    )
+    dispute = _dispute_events(gift, 2500, [(OPENED, "needs_response", WITHDRAWN, [-2500])])
     await deliver(db, gift.events + refund.events + dispute)
     # Stripe holds €25.00 of a gift it already returned €10.00 of: −€10.00 for now.
     assert _money(await _progress(db)) == (2500, 1000, 2500, -1000)
@@ -222,26 +194,13 @@ async def test_a_partly_refunded_gift_disputed_for_the_rest(db: Database, outcom
     # The issuer's corrected dispute: for what was not refunded.
     gift = se.one_off_gift(2500, "eur", T, "pc@example.org")
     refund = se.refund(gift, 1000, T + DAY)
-    opened, closed = T + 2 * DAY, T + 42 * DAY
     back = [1500] if outcome == "won" else []
-    dispute = _dispute_events(
-        gift,
-        1500,
-        [
-            (
-                opened,
-                "needs_response",
-                ["charge.dispute.created", "charge.dispute.funds_withdrawn"],
-                [-1500],
-            ),
-            (
-                closed,
-                outcome,
-                ["charge.dispute.closed"] + (["charge.dispute.funds_reinstated"] if back else []),
-                [-1500, *back],
-            ),
-        ],
-    )
+    closed = ["charge.dispute.closed"] + (["charge.dispute.funds_reinstated"] if back else [])
+    steps = [
+        (OPENED, "needs_response", WITHDRAWN, [-1500]),
+        (CLOSED, outcome, closed, [-1500, *back]),
+    ]
+    dispute = _dispute_events(gift, 1500, steps)
     await deliver(db, gift.events + refund.events + dispute)
     held = 0 if outcome == "won" else 1500
     assert _money(await _progress(db)) == (2500, 1000, held, 1500 - held)
