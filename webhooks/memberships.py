@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col
@@ -35,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from donations import money
 from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Interval, Membership, MembershipStatus
+from donations.reports.mrr import per_month
 from donations.sql import execute, insert_or_fill, newer_state
 from webhooks import discounts, fields
 from webhooks.events import Json, moment, object_id, optional_moment
@@ -191,14 +193,31 @@ async def apply_state(
 
 
 def price_of(subscription: Json) -> Price:
-    """The subscription's amount per interval, summed over its recurring items (Stripe
-    requires every item of a subscription to recur on the same interval)."""
+    """The subscription's amount per interval, summed over its recurring items."""
     priced = [
         (item, _price(item)) for item in fields.entries(subscription, "items") if _price(item)
     ]
     fields.require(bool(priced), subscription, NO_PRICE)
-    amount = sum(_item_amount(item, price) for item, price in priced)
-    _, price = priced[0]
+    recurs = [
+        (_item_amount(item, price), *_recurrence(subscription, price)) for item, price in priced
+    ]
+    currency = fields.optional_currency(subscription) or fields.currency(priced[0][1])
+    if len({(interval, count) for _, interval, count in recurs}) == 1:
+        _, interval, count = recurs[0]
+        return Price(sum(amount for amount, _, _ in recurs), currency, interval, count)
+    # Items on different intervals ("mixed intervals", since 2025-07-30.basil in flexible
+    # billing mode: https://docs.stripe.com/billing/subscriptions/mixed-interval): summing
+    # their amounts under the first item's interval misstated MRR (€100 a quarter + €15 a
+    # month is not €115 a quarter). Their exact sum per month, as the reports normalise it,
+    # is kept as one whole amount every n months (€145 every 3 months).
+    monthly = sum(
+        (per_month(amount, interval, count) for amount, interval, count in recurs), Fraction(0)
+    )
+    return Price(monthly.numerator, currency, Interval.month.value, monthly.denominator)
+
+
+def _recurrence(subscription: Json, price: Json) -> tuple[str, int]:
+    """(interval, interval_count) of an item's price."""
     recurring = fields.mapping(price, "recurring") or price  # a legacy plan recurs at its top
     interval = recurring.get("interval")
     fields.require(
@@ -210,8 +229,7 @@ def price_of(subscription: Json) -> Price:
         subscription,
         BAD_INTERVAL_COUNT.format(count=count),
     )
-    currency = fields.optional_currency(subscription) or fields.currency(price)
-    return Price(amount, currency, str(interval), int(count))
+    return str(interval), int(count)
 
 
 def _price(item: Json) -> Json:

@@ -101,7 +101,7 @@ _refunded = (
     .scalar_subquery()
 )
 _disputed = (
-    select(func.coalesce(func.sum(counting.dispute.c.amount), 0))
+    select(func.coalesce(func.sum(counting.HELD_AMOUNT), 0))
     .where(counting.dispute.c.payment_id == col(Payment.id), counting.COUNTED_DISPUTE)
     .scalar_subquery()
 )

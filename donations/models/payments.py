@@ -160,7 +160,8 @@ class DisputeStatus(StrEnum):
 
 class Dispute(Table, table=True):
     """One per Stripe dispute id. It counts against net while Stripe holds the funds:
-    from `withdrawn_at` until `reinstated_at` (docs/accounting.md, "Disputes")."""
+    from `withdrawn_at` until `reinstated_at`, less what came back then (docs/accounting.md,
+    "Disputes")."""
 
     __table_args__ = (
         currency_check("dispute"),
@@ -181,6 +182,10 @@ class Dispute(Table, table=True):
     disputed_at: datetime = Field(index=True)
     withdrawn_at: datetime | None = Field(default=None, index=True)
     reinstated_at: datetime | None = Field(default=None, index=True)
+    # How much of `amount` came back at `reinstated_at`: all of it when won, only the part
+    # refunded before when a dispute of a partly refunded payment is lost ("partially won");
+    # null with `reinstated_at` set (rows from before it was kept): all of it.
+    reinstated_amount: int | None = money_field(nullable=True)
     state_event_created: int = epoch_field()
     state_event_rank: int = 0
     created_at: datetime = Field(default_factory=utcnow)

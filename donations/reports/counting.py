@@ -5,7 +5,8 @@
   invoice less what was paid outside Stripe).
 - A refund counts only when `succeeded`; one that succeeded and then failed or was canceled
   is taken back, in the cash view, when it did (`reversed_at`).
-- A dispute counts while Stripe holds its funds: withdrawn and not reinstated. Inquiries and
+- A dispute counts while Stripe holds its funds: what was withdrawn less what was
+  reinstated. Inquiries and
   prevented disputes withdraw nothing; a won dispute's funds come back
   (https://docs.stripe.com/disputes/how-disputes-work).
 """
@@ -32,9 +33,18 @@ ONCE_COUNTED_REFUND = COUNTED_REFUND | (
     refund.c.once_succeeded & refund.c.status.in_(REVERSED_REFUND)
 )
 REVERSED = ONCE_COUNTED_REFUND & ~COUNTED_REFUND
-COUNTED_DISPUTE = dispute.c.withdrawn_at.is_not(None) & dispute.c.reinstated_at.is_(None)
 WITHDRAWN_DISPUTE = dispute.c.withdrawn_at.is_not(None)
 REINSTATED_DISPUTE = dispute.c.withdrawn_at.is_not(None) & dispute.c.reinstated_at.is_not(None)
+# What came back: all of a won dispute, only the refunded part of a "partially won" one (a
+# partly refunded payment disputed in full and lost, https://support.stripe.com/questions/
+# dispute-for-full-charge-amount-after-a-partial-refund-was-issued); taking any
+# reinstatement for the whole amount counted such a dispute as won, and net too high.
+REINSTATED_AMOUNT = case(
+    (dispute.c.reinstated_at.is_(None), 0),
+    else_=func.coalesce(dispute.c.reinstated_amount, dispute.c.amount),
+)
+HELD_AMOUNT = dispute.c.amount - REINSTATED_AMOUNT
+COUNTED_DISPUTE = WITHDRAWN_DISPUTE & (HELD_AMOUNT > 0)
 
 
 def between(column: Any, start: Any, end: Any) -> ColumnElement[bool]:
@@ -58,9 +68,9 @@ def refunded_per_payment() -> Any:
 
 
 def disputed_per_payment() -> Any:
-    """payment_id -> sum of its disputes not won, as a subquery."""
+    """payment_id -> sum of what Stripe holds of its disputes, as a subquery."""
     return (
-        select(dispute.c.payment_id, func.sum(dispute.c.amount).label("amount"))
+        select(dispute.c.payment_id, func.sum(HELD_AMOUNT).label("amount"))
         .where(COUNTED_DISPUTE, dispute.c.payment_id.is_not(None))
         .group_by(dispute.c.payment_id)
         .subquery("disputed")

@@ -4,7 +4,8 @@ Payments count by `paid_at`; refunds by `refunded_at`, and a refund that succeed
 failed or was canceled is taken back (a negative `refunded`) at `reversed_at`; disputes by
 when their funds were withdrawn, and taken back (a negative `disputed`) when reinstated.
 Over a campaign each column adds up to the campaign view's (progress), which attributes
-refunds and disputes to their payment instead (docs/accounting.md, "The cash view").
+refunds and disputes to their payment instead (docs/accounting.md, "The cash view"); like it,
+only the refunds and disputes of payments in the ledger count.
 One statement: each movement summed per bucket and currency (its rows joined to the bucket
 whose [start, end) holds them), the three sums put together with UNION ALL, then added up.
 """
@@ -93,13 +94,21 @@ def _per_bucket(table: Table, moment: Any, b: CTE, *figures: Any) -> Select[Any]
 
 
 def _movement(
-    table: Table, moment: Any, b: CTE, counted: Any, column: str, *, sign: int = 1
+    table: Table,
+    moment: Any,
+    b: CTE,
+    counted: Any,
+    column: str,
+    *,
+    sign: int = 1,
+    moved: Any = None,
 ) -> Select[Any]:
     """A refund's or dispute's money per bucket, as the movement's columns: money out when
     it left (`sign` 1, counted among the period's refunds or disputes), or back when it
-    came back (`sign` -1)."""
+    came back (`sign` -1). `moved`: the amount that moved, if not the row's `amount` (what
+    came back of a dispute)."""
     zero = literal(0, Integer)
-    amount = func.sum(when(counted, table.c.amount))
+    amount = func.sum(when(counted, table.c.amount if moved is None else moved))
     count = func.sum(when(counted, 1))
     out: dict[str, Any] = {"refunded": zero, "disputed": zero}
     out[column] = amount if sign > 0 else -amount
@@ -131,11 +140,28 @@ def period_statement(boundaries: list[Bucket]) -> Select[Any]:
     # Which refunds and disputes count is decided inside the sums, not in WHERE: given a
     # status condition, SQLite searched refunds by status and checked every one's date in
     # every bucket. HAVING drops the buckets where none counted.
-    refunds = _movement(refund, refund.c.refunded_at, b, counting.ONCE_COUNTED_REFUND, "refunded")
-    taken_back = _movement(refund, refund.c.reversed_at, b, counting.REVERSED, "refunded", sign=-1)
-    disputes = _movement(dispute, dispute.c.withdrawn_at, b, counting.WITHDRAWN_DISPUTE, "disputed")
+    # Only the refunds and disputes of payments the ledger holds, as in the campaign view: one
+    # of a charge it never counted (another integration's on the same account, a standalone
+    # invoice's) took nothing off this gross, yet made the cash view's net fall below it.
+    refund_of_ours = refund.c.payment_id.is_not(None)
+    refunds = _movement(
+        refund, refund.c.refunded_at, b, counting.ONCE_COUNTED_REFUND & refund_of_ours, "refunded"
+    )
+    taken_back = _movement(
+        refund, refund.c.reversed_at, b, counting.REVERSED & refund_of_ours, "refunded", sign=-1
+    )
+    dispute_of_ours = dispute.c.payment_id.is_not(None)
+    disputes = _movement(
+        dispute, dispute.c.withdrawn_at, b, counting.WITHDRAWN_DISPUTE & dispute_of_ours, "disputed"
+    )
     reinstated = _movement(
-        dispute, dispute.c.reinstated_at, b, counting.REINSTATED_DISPUTE, "disputed", sign=-1
+        dispute,
+        dispute.c.reinstated_at,
+        b,
+        counting.REINSTATED_DISPUTE & dispute_of_ours,
+        "disputed",
+        sign=-1,
+        moved=counting.REINSTATED_AMOUNT,
     )
     movements = union_all(payments, refunds, taken_back, disputes, reinstated).subquery("movement")
     m = movements.c

@@ -13,12 +13,14 @@ precedence in which the outcomes rank highest.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, case, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from donations import money
 from donations.models import Dispute, DisputeStatus
 from donations.sql import execute, record_state
 from webhooks import bookings, fields
@@ -50,14 +52,22 @@ def _earliest(column: Any) -> Any:
     return case((given.is_not(None) & (column.is_(None) | (column > given)), given), else_=column)
 
 
+def _largest(column: Any) -> Any:
+    """The column, or the bound amount if that is larger (or the column is still empty)."""
+    given = bindparam(column.key, type_=column.type)
+    return case((given.is_not(None) & (column.is_(None) | (column < given)), given), else_=column)
+
+
 # Times are only ever made earlier: whichever order events come in, the first withdrawal and
-# the first reinstatement any of them showed stand.
+# the first reinstatement any of them showed stand. What came back only grows (part of it
+# when a partly refunded payment's dispute is lost; all of it when one is won).
 _MOVEMENTS = (
     update(Dispute)
     .where(col(Dispute.stripe_dispute_id) == bindparam("stripe_id"))
     .values(
         withdrawn_at=_earliest(col(Dispute.withdrawn_at)),
         reinstated_at=_earliest(col(Dispute.reinstated_at)),
+        reinstated_amount=_largest(col(Dispute.reinstated_amount)),
     )
 )
 
@@ -74,7 +84,10 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> Note:
     charge = object_id(dispute.get("charge"))
     payment_intent = object_id(dispute.get("payment_intent"))
     opened = moment(fields.timestamp(dispute, "created") or event.created)
-    withdrawn_at, reinstated_at = _movements(dispute, DisputeStatus(status), opened, event.created)
+    amount = fields.amount(dispute, "amount")
+    withdrawn_at, reinstated_at, reinstated = _movements(
+        dispute, DisputeStatus(status), opened, event.created, amount
+    )
     await record_state(
         session,
         Dispute,
@@ -86,40 +99,63 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> Note:
             "payment_id": await bookings.find(
                 session, payment_intent=payment_intent, charge=charge
             ),
-            "amount": fields.amount(dispute, "amount"),
+            "amount": amount,
             "currency": fields.currency(dispute),
             "status": status,
             "disputed_at": opened,
             "withdrawn_at": withdrawn_at,
             "reinstated_at": reinstated_at,
+            "reinstated_amount": reinstated,
             "state_event_created": event.created,
             "state_event_rank": STATUS_PRECEDENCE[DisputeStatus(status)],
         },
     )
     if withdrawn_at is not None or reinstated_at is not None:
-        params = {"withdrawn_at": withdrawn_at, "reinstated_at": reinstated_at}
+        params = {
+            "withdrawn_at": withdrawn_at,
+            "reinstated_at": reinstated_at,
+            "reinstated_amount": reinstated,
+        }
         await execute(session, _MOVEMENTS, {"stripe_id": dispute_id, **params})
     return None
 
 
 def _movements(
-    dispute: Json, status: DisputeStatus, opened: datetime, event_created: int
-) -> tuple[datetime | None, datetime | None]:
-    """(withdrawn at, reinstated at) as far as this event shows."""
+    dispute: Json, status: DisputeStatus, opened: datetime, event_created: int, amount: int
+) -> tuple[datetime | None, datetime | None, int | None]:
+    """(withdrawn at, reinstated at, how much of `amount` came back) as far as this event
+    shows."""
     withdrawn = reinstated = None
+    back = 0
     for transaction in fields.entries(dispute, "balance_transactions"):
-        amount = transaction.get("amount")
+        moved = transaction.get("amount")
         at = fields.timestamp(transaction, "created")
-        if not isinstance(amount, int) or at is None:
+        if not isinstance(moved, int) or at is None:
             continue
         # A withdrawal is negative, a reinstatement positive (the dispute's own currency or
-        # the settlement currency: only the sign matters here).
-        if amount < 0 and withdrawn is None:
+        # the settlement currency).
+        if moved < 0 and withdrawn is None:
             withdrawn = moment(at)
-        elif amount > 0 and reinstated is None:
-            reinstated = moment(at)
+        elif moved > 0:
+            reinstated = reinstated or moment(at)
+            back += _in_dispute_currency(dispute, transaction, moved)
     if withdrawn is None and status in WITHDRAWN | {DisputeStatus.won}:
         withdrawn = opened
-    if reinstated is None and status == DisputeStatus.won:
-        reinstated = moment(event_created)
-    return withdrawn, reinstated
+    if status == DisputeStatus.won:
+        # Won: all of it came back, whatever the transactions show so far.
+        return withdrawn, reinstated or moment(event_created), amount
+    # Not won, yet something came back: a partly refunded payment disputed in full and lost,
+    # whose refunded part Stripe returns ("partially won", status `lost`:
+    # https://support.stripe.com/questions/dispute-for-full-charge-amount-after-a-partial-refund-was-issued).
+    # Taking it for the whole amount counted the dispute as won.
+    return withdrawn, reinstated, min(back, amount) if reinstated else None
+
+
+def _in_dispute_currency(dispute: Json, transaction: Json, moved: int) -> int:
+    """A balance transaction's amount in the dispute's currency: it is in the settlement
+    currency, converted at `exchange_rate` ("the amount in currency A, times exchange_rate,
+    would be the amount in currency B", https://docs.stripe.com/api/balance_transactions/object)."""
+    rate = transaction.get("exchange_rate")
+    if transaction.get("currency") == dispute.get("currency") or not rate:
+        return moved
+    return money.whole_minor(Decimal(moved) / Decimal(str(rate)))
