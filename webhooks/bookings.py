@@ -4,6 +4,7 @@
     Booking                                     what an event knows about a payment
     book(session, booking) -> payment id        insert, or fill in what the row lacks
     find(session, payment_intent=, charge=, invoice=) -> payment id | None
+    payment_of_keys(payment_intent, charge)     find()'s read by key, inside another statement
     add_keys(session, payment_id, keys)         PaymentIntents and charges that paid it
     link(session, payment_id, charge=, customer=)   a one-off's charge and customer
     settle_invoice(session, payment_id, invoice, paid_by=)   an invoice payment's keys,
@@ -69,6 +70,18 @@ _BY_PAYMENT_INTENT = select(Payment.id, Payment.paid_at).where(
 _BY_KEY = select(PaymentKey.payment_id).where(
     col(PaymentKey.key).in_(bindparam("keys", expanding=True))
 )
+
+
+def payment_of_keys(payment_intent: Any, charge: Any) -> Any:
+    """The payment either key belongs to, as a scalar subquery (NULL: none): find()'s read
+    by key, for a statement that writes what it finds in the same round trip. A NULL key
+    matches nothing, as find() leaves it out."""
+    return (
+        select(PaymentKey.payment_id)
+        .where(col(PaymentKey.key).in_([payment_intent, charge]))
+        .limit(1)
+        .scalar_subquery()
+    )
 _EARLIER_PAID_AT = (
     update(Payment).where(col(Payment.id) == bindparam("payment")).values(paid_at=bindparam("at"))
 )

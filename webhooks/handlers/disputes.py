@@ -13,14 +13,14 @@ precedence in which the outcomes rank highest.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, update
-from sqlmodel import col
+from sqlalchemy import bindparam, case
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Dispute, DisputeStatus
-from donations.sql import execute, record_state
+from donations.sql import dialect, execute, filled, insert_for, on_newer_state
 from webhooks import bookings, fields
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
@@ -44,22 +44,47 @@ WITHDRAWN = frozenset({
 })  # fmt: skip
 
 
-def _earliest(column: Any) -> Any:
-    """The column, or the bound time if that is earlier (or the column is still empty)."""
-    given = bindparam(column.key, type_=column.type)
+def _earliest(column: Any, given: Any) -> Any:
+    """The column, or the new row's time if that is earlier (or the column is still empty)."""
     return case((given.is_not(None) & (column.is_(None) | (column > given)), given), else_=column)
 
 
-# Times are only ever made earlier: whichever order events come in, the first withdrawal and
-# the first reinstatement any of them showed stand.
-_MOVEMENTS = (
-    update(Dispute)
-    .where(col(Dispute.stripe_dispute_id) == bindparam("stripe_id"))
-    .values(
-        withdrawn_at=_earliest(col(Dispute.withdrawn_at)),
-        reinstated_at=_earliest(col(Dispute.reinstated_at)),
-    )
+_ROW = (
+    "stripe_dispute_id",
+    "stripe_charge_id",
+    "stripe_payment_intent_id",
+    "amount",
+    "currency",
+    "status",
+    "disputed_at",
+    "withdrawn_at",
+    "reinstated_at",
+    "state_event_created",
+    "state_event_rank",
 )
+
+
+@cache
+def _record(dialect_name: str) -> Any:
+    """The dispute's row, in one statement whether it is new or not: inserted with the
+    payment its PaymentIntent or charge belongs to (bookings.payment_of_keys), or, when
+    there, its status and amount applied if this event is newer, the charge, PaymentIntent
+    and payment it lacks filled in, and its times made earlier only. Times are only ever
+    made earlier: whichever order events come in, the first withdrawal and the first
+    reinstatement any of them showed stand."""
+    table = Dispute.__table__  # type: ignore[attr-defined]
+    values = {name: bindparam(name) for name in _ROW}
+    values["payment_id"] = bookings.payment_of_keys(
+        bindparam("stripe_payment_intent_id"), bindparam("stripe_charge_id")
+    )
+    statement = insert_for(dialect_name)(table).values(values)
+    new = statement.excluded
+    changes = {
+        **on_newer_state(table, new, ("status", "amount")),
+        **filled(table, new, ("stripe_charge_id", "stripe_payment_intent_id", "payment_id")),
+        **{name: _earliest(table.c[name], new[name]) for name in ("withdrawn_at", "reinstated_at")},
+    }
+    return statement.on_conflict_do_update(index_elements=["stripe_dispute_id"], set_=changes)
 
 
 @handles("charge.dispute.created")
@@ -75,30 +100,20 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> Note:
     payment_intent = object_id(dispute.get("payment_intent"))
     opened = moment(fields.timestamp(dispute, "created") or event.created)
     withdrawn_at, reinstated_at = _movements(dispute, DisputeStatus(status), opened, event.created)
-    await record_state(
-        session,
-        Dispute,
-        "stripe_dispute_id",
-        {
-            "stripe_dispute_id": dispute_id,
-            "stripe_charge_id": charge,
-            "stripe_payment_intent_id": payment_intent,
-            "payment_id": await bookings.find(
-                session, payment_intent=payment_intent, charge=charge
-            ),
-            "amount": fields.amount(dispute, "amount"),
-            "currency": fields.currency(dispute),
-            "status": status,
-            "disputed_at": opened,
-            "withdrawn_at": withdrawn_at,
-            "reinstated_at": reinstated_at,
-            "state_event_created": event.created,
-            "state_event_rank": STATUS_PRECEDENCE[DisputeStatus(status)],
-        },
-    )
-    if withdrawn_at is not None or reinstated_at is not None:
-        params = {"withdrawn_at": withdrawn_at, "reinstated_at": reinstated_at}
-        await execute(session, _MOVEMENTS, {"stripe_id": dispute_id, **params})
+    row = {
+        "stripe_dispute_id": dispute_id,
+        "stripe_charge_id": charge,
+        "stripe_payment_intent_id": payment_intent,
+        "amount": fields.amount(dispute, "amount"),
+        "currency": fields.currency(dispute),
+        "status": status,
+        "disputed_at": opened,
+        "withdrawn_at": withdrawn_at,
+        "reinstated_at": reinstated_at,
+        "state_event_created": event.created,
+        "state_event_rank": STATUS_PRECEDENCE[DisputeStatus(status)],
+    }
+    await execute(session, _record(dialect(session)), row)
     return None
 
 
