@@ -82,6 +82,8 @@ def payment_of_keys(payment_intent: Any, charge: Any) -> Any:
         .limit(1)
         .scalar_subquery()
     )
+
+
 _EARLIER_PAID_AT = (
     update(Payment).where(col(Payment.id) == bindparam("payment")).values(paid_at=bindparam("at"))
 )
