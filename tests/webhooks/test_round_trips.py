@@ -596,3 +596,36 @@ async def test_a_merge_moves_everything_of_the_other_supporter(db: Database) -> 
     assert payers == [ana, ana]
     assert members == [ana]
     assert other != ana
+
+
+async def test_an_invoice_paid_in_parts_reads_its_links_once_before_booking(
+    db: Database,
+) -> None:
+    """Two PaymentIntents and 300 outside Stripe pay a renewal; the invoice payments come
+    first. invoice.paid reads what was paid outside Stripe and the PaymentIntents in one
+    statement, books what went through Stripe and gives the payment both keys."""
+    member = se.membership_signup(1000, "eur", "month", T, "bo@example.org")
+    renewal = se.membership_renewal(member, T + 31 * DAY, parts=2, off_stripe=300)
+    assert isinstance(renewal, se.MembershipPayment)
+    [invoice_paid] = events_of(renewal, "invoice.paid")
+    await deliver(db, *[e for e in renewal.events if e["type"] == "invoice_payment.paid"])
+    with statements_sent(db) as sent:
+        await deliver(db, invoice_paid)
+    assert starting(sent, "SELECT stripe_link") == 1
+    assert starting(sent, "SELECT coalesce(sum(stripe_link.amount)") == 0
+    intents = sorted(intent for intent, _, _ in renewal.parts)
+    async with db.session() as session:
+        payment = (
+            await session.exec(
+                select(  # type: ignore[call-overload]
+                    Payment.id,
+                    Payment.amount,
+                    Payment.paid_off_stripe,
+                    Payment.stripe_invoice_id,
+                    Payment.stripe_payment_intent_id,
+                )
+            )
+        ).one()
+        keys = (await session.exec(select(PaymentKey.key).order_by(col(PaymentKey.key)))).all()
+    assert tuple(payment)[1:] == (700, 300, renewal.invoice_id, intents[0])
+    assert keys == intents

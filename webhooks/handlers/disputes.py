@@ -73,10 +73,10 @@ def _record(dialect_name: str) -> Any:
     made earlier: whichever order events come in, the first withdrawal and the first
     reinstatement any of them showed stand."""
     table = Dispute.__table__  # type: ignore[attr-defined]
-    values = {name: bindparam(name) for name in _ROW}
-    values["payment_id"] = bookings.payment_of_keys(
+    payment = bookings.payment_of_keys(
         bindparam("stripe_payment_intent_id"), bindparam("stripe_charge_id")
     )
+    values = {**{name: bindparam(name) for name in _ROW}, "payment_id": payment}
     statement = insert_for(dialect_name)(table).values(values)
     new = statement.excluded
     changes = {
