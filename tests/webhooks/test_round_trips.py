@@ -629,3 +629,36 @@ async def test_an_invoice_paid_in_parts_reads_its_links_once_before_booking(
         keys = (await session.exec(select(PaymentKey.key).order_by(col(PaymentKey.key)))).all()
     assert tuple(payment)[1:] == (700, 300, renewal.invoice_id, intents[0])
     assert keys == intents
+
+
+async def test_an_invoice_payments_intent_is_shown_on_the_payment_by_the_keys_insert(
+    db: Database,
+) -> None:
+    member = se.membership_signup(1000, "eur", "month", T, "bo@example.org")
+    [paid] = member.payments
+    [invoice_paid] = events_of(member, "invoice.paid")
+    [invoice_payment_paid] = events_of(member, "invoice_payment.paid")
+    await deliver(db, invoice_paid)
+    with statements_sent(db) as sent:
+        await deliver(db, invoice_payment_paid)
+    shows = [s for s in sent if "SET stripe_payment_intent_id=" in s]
+    if db.is_sqlite:
+        assert [s.split(" SET")[0] for s in shows] == ["UPDATE payment"]
+        assert starting(sent, "INSERT INTO payment_key") == 1
+    else:
+        # On PostgreSQL the UPDATE is a data-modifying CTE of the keys' INSERT.
+        [both] = shows
+        assert " ".join(both.split()).startswith(
+            "WITH shown AS (UPDATE payment SET stripe_payment_intent_id="
+        )
+        assert "INSERT INTO payment_key" in both
+        assert starting(sent, "UPDATE payment") == 0
+    async with db.session() as session:
+        payment = (
+            await session.exec(
+                select(Payment.id, Payment.stripe_payment_intent_id, Payment.stripe_charge_id)  # type: ignore[call-overload]
+            )
+        ).one()
+        keys = (await session.exec(select(PaymentKey.key, PaymentKey.payment_id))).all()  # type: ignore[call-overload]
+    assert tuple(payment)[1:] == (paid.payment_intent_id, None)
+    assert [tuple(row) for row in keys] == [(paid.payment_intent_id, payment.id)]
