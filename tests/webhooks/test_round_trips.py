@@ -662,3 +662,36 @@ async def test_an_invoice_payments_intent_is_shown_on_the_payment_by_the_keys_in
         keys = (await session.exec(select(PaymentKey.key, PaymentKey.payment_id))).all()  # type: ignore[call-overload]
     assert tuple(payment)[1:] == (paid.payment_intent_id, None)
     assert [tuple(row) for row in keys] == [(paid.payment_intent_id, payment.id)]
+
+
+async def test_a_subscriptions_new_customer_gets_a_supporter_in_one_statement(
+    db: Database,
+) -> None:
+    member = se.membership_signup(1200, "eur", "month", T, "bo@example.org")
+    [created] = events_of(member, "customer.subscription.created")
+    [updated] = events_of(member, "customer.subscription.updated")
+    with statements_sent(db) as sent:
+        await deliver(db, created)
+    if db.is_sqlite:
+        assert starting(sent, "SELECT stripe_customer.supporter_id") == 1
+        assert starting(sent, "INSERT INTO supporter") == 1
+        assert starting(sent, "INSERT INTO stripe_customer") == 1
+    else:
+        # The read and both INSERTs in one statement, the INSERTs as data-modifying CTEs.
+        [both] = [s for s in sent if "INSERT INTO supporter" in s]
+        assert both.startswith("WITH created AS")
+        assert "INSERT INTO stripe_customer" in both
+        assert starting(sent, "INSERT INTO") == 2  # the event's own row and the membership's
+    await deliver(db, updated)  # the customer known: no new supporter (the one below)
+    async with db.session() as session:
+        supporters = (
+            await session.exec(select(Supporter.id, Supporter.email, Supporter.name))
+        ).all()  # type: ignore[call-overload]
+        customers = (
+            await session.exec(select(StripeCustomer.id, StripeCustomer.supporter_id))  # type: ignore[call-overload]
+        ).all()
+        members = (await session.exec(select(Membership.supporter_id, Membership.status))).all()  # type: ignore[call-overload]
+    [(supporter, email, name)] = supporters
+    assert (email, name) == (None, None)
+    assert [tuple(row) for row in customers] == [(member.customer_id, supporter)]
+    assert [tuple(row) for row in members] == [(supporter, "active")]
