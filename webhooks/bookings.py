@@ -4,7 +4,8 @@
     Booking                                     what an event knows about a payment
     book(session, booking) -> payment id        insert, or fill in what the row lacks
     find(session, payment_intent=, charge=, invoice=) -> payment id | None
-    payment_of_keys(payment_intent, charge)     find()'s read by key, inside another statement
+    insert_with_payment(dialect, table, columns)   a refund's or dispute's INSERT, its
+                                                payment found by key in the same statement
     add_keys(session, payment_id, keys)         PaymentIntents and charges that paid it
     link(session, payment_id, charge=, customer=)   a one-off's charge and customer
     settle_invoice(session, payment_id, invoice, paid_by=)   an invoice payment's keys,
@@ -72,16 +73,26 @@ _BY_KEY = select(PaymentKey.payment_id).where(
 )
 
 
-def payment_of_keys(payment_intent: Any, charge: Any) -> Any:
-    """The payment either key belongs to, as a scalar subquery (NULL: none): find()'s read
-    by key, for a statement that writes what it finds in the same round trip. A NULL key
-    matches nothing, as find() leaves it out."""
-    return (
-        select(PaymentKey.payment_id)
-        .where(col(PaymentKey.key).in_([payment_intent, charge]))
-        .limit(1)
-        .scalar_subquery()
+# find()'s read by key as a scalar subquery of a refund's or dispute's own PaymentIntent
+# and charge parameters (NULL: no payment; a NULL key matches nothing, as find() leaves it
+# out), for a statement that writes what it finds in the same round trip.
+PAYMENT_OF_KEYS = (
+    select(PaymentKey.payment_id)
+    .where(
+        col(PaymentKey.key).in_(
+            [bindparam("stripe_payment_intent_id"), bindparam("stripe_charge_id")]
+        )
     )
+    .limit(1)
+    .scalar_subquery()
+)
+
+
+def insert_with_payment(dialect_name: str, table: Any, columns: tuple[str, ...]) -> Any:
+    """INSERT of a refund's or dispute's `columns`, bound by name, with the payment its
+    PaymentIntent or charge belongs to (PAYMENT_OF_KEYS) as its payment_id."""
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    return insert_for(dialect_name)(table).values({**values, "payment_id": PAYMENT_OF_KEYS})
 
 
 _EARLIER_PAID_AT = (

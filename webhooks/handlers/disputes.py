@@ -16,11 +16,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case
+from sqlalchemy import case
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations.models import Dispute, DisputeStatus
-from donations.sql import dialect, execute, filled, insert_for, on_newer_state
+from donations.sql import dialect, execute, filled, on_newer_state
 from webhooks import bookings, fields
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
@@ -49,35 +49,16 @@ def _earliest(column: Any, given: Any) -> Any:
     return case((given.is_not(None) & (column.is_(None) | (column > given)), given), else_=column)
 
 
-_ROW = (
-    "stripe_dispute_id",
-    "stripe_charge_id",
-    "stripe_payment_intent_id",
-    "amount",
-    "currency",
-    "status",
-    "disputed_at",
-    "withdrawn_at",
-    "reinstated_at",
-    "state_event_created",
-    "state_event_rank",
-)
-
-
 @cache
-def _record(dialect_name: str) -> Any:
+def _record(dialect_name: str, columns: tuple[str, ...]) -> Any:
     """The dispute's row, in one statement whether it is new or not: inserted with the
-    payment its PaymentIntent or charge belongs to (bookings.payment_of_keys), or, when
+    payment its PaymentIntent or charge belongs to (bookings.PAYMENT_OF_KEYS), or, when
     there, its status and amount applied if this event is newer, the charge, PaymentIntent
     and payment it lacks filled in, and its times made earlier only. Times are only ever
     made earlier: whichever order events come in, the first withdrawal and the first
     reinstatement any of them showed stand."""
     table = Dispute.__table__  # type: ignore[attr-defined]
-    payment = bookings.payment_of_keys(
-        bindparam("stripe_payment_intent_id"), bindparam("stripe_charge_id")
-    )
-    values = {**{name: bindparam(name) for name in _ROW}, "payment_id": payment}
-    statement = insert_for(dialect_name)(table).values(values)
+    statement = bookings.insert_with_payment(dialect_name, table, columns)
     new = statement.excluded
     changes = {
         **on_newer_state(table, new, ("status", "amount")),
@@ -113,7 +94,7 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> Note:
         "state_event_created": event.created,
         "state_event_rank": STATUS_PRECEDENCE[DisputeStatus(status)],
     }
-    await execute(session, _record(dialect(session)), row)
+    await execute(session, _record(dialect(session), tuple(row)), row)
     return None
 
 

@@ -43,35 +43,17 @@ STATUS_PRECEDENCE = {
 REVERSED = (RefundStatus.failed.value, RefundStatus.canceled.value)
 UNITEMISED_SUFFIX = "/unitemised"
 
-_ROW = (
-    "stripe_refund_id",
-    "stripe_charge_id",
-    "stripe_payment_intent_id",
-    "amount",
-    "currency",
-    "status",
-    "refunded_at",
-    "once_succeeded",
-    "reversed_at",
-    "state_event_created",
-    "state_event_rank",
-)
-
 
 @cache
-def _record(dialect_name: str) -> Any:
+def _record(dialect_name: str, columns: tuple[str, ...]) -> Any:
     """The refund's row, in one statement whether it is new or not: inserted with the payment
-    its PaymentIntent or charge belongs to (bookings.payment_of_keys), or, when there, its
+    its PaymentIntent or charge belongs to (bookings.PAYMENT_OF_KEYS), or, when there, its
     status, amount and reversal applied if this event is newer, marked once succeeded if
     this event says it succeeded (whichever order its events come in, a refund that ever
     succeeded is known to have), and the charge, PaymentIntent and payment it lacks filled
     in. RETURNING the payment the keys name, for the refund's notice."""
     table = Refund.__table__  # type: ignore[attr-defined]
-    payment = bookings.payment_of_keys(
-        bindparam("stripe_payment_intent_id"), bindparam("stripe_charge_id")
-    )
-    values = {**{name: bindparam(name) for name in _ROW}, "payment_id": payment}
-    statement = insert_for(dialect_name)(table).values(values)
+    statement = bookings.insert_with_payment(dialect_name, table, columns)
     new = statement.excluded
     changes = {
         **on_newer_state(table, new, ("status", "amount", "reversed_at")),
@@ -80,7 +62,7 @@ def _record(dialect_name: str) -> Any:
     }
     return statement.on_conflict_do_update(
         index_elements=["stripe_refund_id"], set_=changes
-    ).returning(payment)
+    ).returning(bookings.PAYMENT_OF_KEYS)
 
 
 _TOTAL_COLUMNS = (
@@ -122,31 +104,15 @@ _ITEMISED_THEN = select(
     exists().where(col(Refund.stripe_refund_id) == bindparam("unitemised")).label("has_unitemised"),
 ).where(col(Refund.stripe_charge_id) == bindparam("charge"), col(Refund.unitemised).is_(False))
 _NO_UNITEMISED = delete(Refund).where(col(Refund.stripe_refund_id) == bindparam("stripe_id"))
-_UNITEMISED_ROW = (
-    "stripe_refund_id",
-    "stripe_charge_id",
-    "stripe_payment_intent_id",
-    "amount",
-    "currency",
-    "status",
-    "refunded_at",
-    "unitemised",
-    "state_event_created",
-    "state_event_rank",
-)
 
 
 @cache
-def _set_unitemised(dialect_name: str) -> Any:
+def _set_unitemised(dialect_name: str, columns: tuple[str, ...]) -> Any:
     """The charge's unitemised refund inserted with the payment its keys name, or, when
     there, given the amount, time and total's time of now and the payment it lacks: one
     statement where a read of the payment, an insert, an UPDATE and a fill took four."""
     table = Refund.__table__  # type: ignore[attr-defined]
-    payment = bookings.payment_of_keys(
-        bindparam("stripe_payment_intent_id"), bindparam("stripe_charge_id")
-    )
-    values = {**{name: bindparam(name) for name in _UNITEMISED_ROW}, "payment_id": payment}
-    statement = insert_for(dialect_name)(table).values(values)
+    statement = bookings.insert_with_payment(dialect_name, table, columns)
     new = statement.excluded
     changes = {
         **{name: new[name] for name in ("amount", "refunded_at", "state_event_created")},
@@ -221,7 +187,7 @@ async def record(
         "state_event_created": event_created,
         "state_event_rank": rank,
     }
-    payment_id = (await execute(session, _record(dialect(session)), row)).scalar_one()
+    payment_id = (await execute(session, _record(dialect(session), tuple(row)), row)).scalar_one()
     if status == RefundStatus.succeeded:
         await notices.refund(
             session, refund_id, payment_id, amount=amount, currency=currency,
@@ -259,4 +225,4 @@ async def _settle_unitemised(session: AsyncSession, charge: str, total: Any = No
         "state_event_created": total.as_of,
         "state_event_rank": 0,
     }
-    await execute(session, _set_unitemised(dialect(session)), row)
+    await execute(session, _set_unitemised(dialect(session), tuple(row)), row)
