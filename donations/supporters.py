@@ -125,8 +125,8 @@ _DELETE_OTHER = (
     .returning(col(Supporter.email), col(Supporter.name), col(Supporter.erased_at))
 )
 # On PostgreSQL the four moves and the DELETE in one statement, the moves as data-modifying
-# CTEs: one round trip where five take the intake's serialized group five. The rows are the
-# same: each move touches another table, and the foreign keys' actions on the DELETE (a
+# CTEs: one round trip of the intake's serialized group where there were five. The rows are
+# the same: each move touches another table, and the foreign keys' actions on the DELETE (a
 # customer's CASCADE, SET NULL elsewhere) run at the end of the statement, when the moved
 # rows no longer name `other`. SQLite has no data-modifying CTEs, and no round trips.
 _MOVE_AND_DELETE_OTHER = _DELETE_OTHER
