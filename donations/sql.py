@@ -11,11 +11,12 @@
     fill_missing(session, model, keys, values) -> filled?   set columns still NULL on the
                                                             row(s) matching any of `keys`
     newer_state(model, created, rank)                 WHERE the row's state is older
+    on_newer_state(table, excluded, columns)          ON CONFLICT DO UPDATE: a state that
+                                                      applies only if its event is newer
+    filled(table, excluded, columns)                  ON CONFLICT DO UPDATE: what the row lacks
     insert_for(dialect_name)                          the dialect's own `insert`, which can
                                                       say ON CONFLICT
     column_param(column, name)                        a bind parameter typed as the column
-    record_state(session, model, key, row)            a refund's or dispute's row: insert it,
-                                                      or apply its state if the event is newer
 
 Two deliveries racing to create the same row (the same payment from checkout.session.completed
 and payment_intent.succeeded, say) must not fail: the loser's insert does nothing and it reads
@@ -32,7 +33,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, CursorResult, Executable, and_, bindparam, func, or_, update
+from sqlalchemy import (
+    BindParameter,
+    CursorResult,
+    Executable,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
@@ -155,25 +166,21 @@ def newer_state(model: Any, created: Any, rank: Any) -> Any:
     )
 
 
-async def record_state(session: AsyncSession, model: Any, key: str, row: dict[str, Any]) -> None:
-    """Insert a refund's or a dispute's row (`key` names its Stripe id column); if it is there
-    already, apply this event's status and amount where the event is newer than the state
-    applied last, and fill in the charge, PaymentIntent and payment the row still lacks."""
-    if await insert_ignoring_conflicts(session, model, row):
-        return
-    stripe_id = row[key]
-    params = {
-        "stripe_id": stripe_id,
-        "created": row["state_event_created"],
-        "rank": row["state_event_rank"],
-        "new_status": row["status"],
-        "new_amount": row["amount"],
-    }
-    await execute(session, _state_update(model, key), params)
-    links = {
-        name: row[name] for name in ("stripe_charge_id", "stripe_payment_intent_id", "payment_id")
-    }
-    await fill_missing(session, model, {key: stripe_id}, links)
+def on_newer_state(table: Any, excluded: Any, columns: tuple[str, ...]) -> dict[str, Any]:
+    """For INSERT ... ON CONFLICT DO UPDATE SET: each state column (`columns`, then
+    state_event_created and state_event_rank) takes the new row's value where its event is
+    newer than the state the row has (newer_state), and keeps its own otherwise. Every
+    right-hand side of a SET reads the row as it was (PostgreSQL and SQLite alike), so this
+    is the state UPDATE a separate statement would make, in the insert's round trip."""
+    newer = newer_state(table.c, excluded.state_event_created, excluded.state_event_rank)
+    names = (*columns, "state_event_created", "state_event_rank")
+    return {name: case((newer, excluded[name]), else_=table.c[name]) for name in names}
+
+
+def filled(table: Any, excluded: Any, columns: tuple[str, ...]) -> dict[str, Any]:
+    """For INSERT ... ON CONFLICT DO UPDATE SET: the `columns` the row lacks (NULL) taken from
+    the new row, as fill_missing would set them."""
+    return {name: func.coalesce(table.c[name], excluded[name]) for name in columns}
 
 
 def insert_for(dialect_name: str) -> Any:
@@ -217,30 +224,11 @@ def _upsert(
         )
         # Every conflict updates (coalesce keeps what the row has): a DO UPDATE ... WHERE
         # that skipped the row would not return its id either.
-        filled = {name: func.coalesce(table.c[name], statement.excluded[name]) for name in fillable}
-        statement = statement.on_conflict_do_update(index_elements=[key], set_=filled)
+        fill = filled(table, statement.excluded, fillable)
+        statement = statement.on_conflict_do_update(index_elements=[key], set_=fill)
         return statement.returning(table.c.id)
 
     return _cached(("upsert", dialect_name, model, columns, key, fillable), build)
-
-
-def _state_update(model: Any, key: str) -> Any:
-    def build() -> Any:
-        return (
-            update(model)
-            .where(
-                getattr(model, key) == bindparam("stripe_id"),
-                newer_state(model, bindparam("created"), bindparam("rank")),
-            )
-            .values(
-                status=bindparam("new_status"),
-                amount=bindparam("new_amount"),
-                state_event_created=bindparam("created"),
-                state_event_rank=bindparam("rank"),
-            )
-        )
-
-    return _cached(("state", model, key), build)
 
 
 def _fill(model: type[SQLModel], keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:

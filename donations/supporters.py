@@ -22,7 +22,7 @@ import logging
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam, func, insert, null, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -67,8 +67,10 @@ async def identify(
     email = normalise_email(email)
     if email is None and customer is None:
         return None
-    by_email, by_customer = await _known(session, email, customer)
     name = name[:MAX_NAME_LENGTH] if name else None
+    if email is None and customer is not None and dialect(session) == "postgresql":
+        return await _of_customer(session, customer, name)
+    by_email, by_customer = await _known(session, email, customer)
     supporter_id: int
     if by_email is not None and by_customer is not None and by_email != by_customer:
         supporter_id = await merge(
@@ -95,9 +97,12 @@ async def merge(session: AsyncSession, *, survivor: int, other: int) -> int:
     """Move `other`'s payments, memberships, customers and checkouts to `survivor`, keep any
     email or name `survivor` lacks, and delete `other`."""
     params = {"survivor": survivor, "other": other}
-    for statement in _MOVE_TO_SURVIVOR:
-        await execute(session, statement, params)
-    gone = await execute(session, _DELETE_OTHER, params)
+    if dialect(session) == "postgresql":
+        gone = await execute(session, _MOVE_AND_DELETE_OTHER, params)
+    else:
+        for statement in _MOVE_TO_SURVIVOR:
+            await execute(session, statement, params)
+        gone = await execute(session, _DELETE_OTHER, params)
     email, name, erased = gone.one()
     if erased is not None:
         await execute(session, _ERASED_AS_OTHER, {**params, "erased": erased})
@@ -119,6 +124,14 @@ _DELETE_OTHER = (
     .where(col(Supporter.id) == bindparam("other"))
     .returning(col(Supporter.email), col(Supporter.name), col(Supporter.erased_at))
 )
+# On PostgreSQL the four moves and the DELETE in one statement, the moves as data-modifying
+# CTEs: one round trip of the intake's serialized group where there were five. The rows are
+# the same: each move touches another table, and the foreign keys' actions on the DELETE (a
+# customer's CASCADE, SET NULL elsewhere) run at the end of the statement, when the moved
+# rows no longer name `other`. SQLite has no data-modifying CTEs, and no round trips.
+_MOVE_AND_DELETE_OTHER = _DELETE_OTHER
+for _index, _move in enumerate(_MOVE_TO_SURVIVOR):
+    _MOVE_AND_DELETE_OTHER = _MOVE_AND_DELETE_OTHER.add_cte(_move.cte(f"moved_{_index}"))
 _ERASED_AS_OTHER = (
     update(Supporter)
     .where(col(Supporter.id) == bindparam("survivor"), col(Supporter.erased_at).is_(None))
@@ -153,6 +166,31 @@ def _claim(dialect_name: str) -> Any:
     )
 
 
+# The customer's supporter, or a new one (email unknown) given the customer when there is
+# none, in one statement: the INSERTs as data-modifying CTEs (PostgreSQL only), which see
+# the database as it was before the statement, as the outer SELECT does.
+_new_for_customer = (
+    insert(Supporter)
+    .from_select(
+        ["email", "name", "created_at"],
+        select(
+            null(), column_param(col(Supporter.name)), column_param(col(Supporter.created_at), "at")
+        ).where(~_BY_CUSTOMER.exists()),
+    )
+    .returning(col(Supporter.id))
+    .cte("created")
+)
+_CUSTOMER_OR_NEW = select(
+    _BY_CUSTOMER.scalar_subquery().label("known"),
+    select(_new_for_customer.c.id).scalar_subquery().label("created"),
+).add_cte(
+    insert(StripeCustomer)
+    .from_select(
+        ["id", "supporter_id"],
+        select(column_param(col(StripeCustomer.id), "customer"), _new_for_customer.c.id),
+    )
+    .cte("added")
+)
 _CREATE = (
     insert(Supporter)
     .values(email=bindparam("email"), name=bindparam("name"), created_at=bindparam("at"))
@@ -193,6 +231,21 @@ async def _known(
     if claimed is None:
         return None, None
     return claimed.by_email, claimed.by_customer
+
+
+async def _of_customer(session: AsyncSession, customer: str, name: str | None) -> int:
+    """identify() with a customer and no email, on PostgreSQL: the customer's supporter (its
+    name filled if missing), or a new supporter with the name, given the customer: one round
+    trip where the read, the supporter's INSERT and the customer's take three."""
+    params = {"customer": customer, "name": name, "at": utcnow()}
+    known, created = (await execute(session, _CUSTOMER_OR_NEW, params)).one()
+    if known is None:
+        new_id: int = created
+        return new_id
+    if name:
+        await _set_missing(session, known, name=name)
+    supporter_id: int = known
+    return supporter_id
 
 
 async def _by_email(session: AsyncSession, email: str) -> int | None:

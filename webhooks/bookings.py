@@ -4,6 +4,8 @@
     Booking                                     what an event knows about a payment
     book(session, booking) -> payment id        insert, or fill in what the row lacks
     find(session, payment_intent=, charge=, invoice=) -> payment id | None
+    insert_with_payment(dialect, table, columns)   a refund's or dispute's INSERT, its
+                                                payment found by key in the same statement
     add_keys(session, payment_id, keys)         PaymentIntents and charges that paid it
     link(session, payment_id, charge=, customer=)   a one-off's charge and customer
     settle_invoice(session, payment_id, invoice, paid_by=)   an invoice payment's keys,
@@ -69,6 +71,30 @@ _BY_PAYMENT_INTENT = select(Payment.id, Payment.paid_at).where(
 _BY_KEY = select(PaymentKey.payment_id).where(
     col(PaymentKey.key).in_(bindparam("keys", expanding=True))
 )
+
+
+# find()'s read by key as a scalar subquery of a refund's or dispute's own PaymentIntent
+# and charge parameters (NULL: no payment; a NULL key matches nothing, as find() leaves it
+# out), for a statement that writes what it finds in the same round trip.
+PAYMENT_OF_KEYS = (
+    select(PaymentKey.payment_id)
+    .where(
+        col(PaymentKey.key).in_(
+            [bindparam("stripe_payment_intent_id"), bindparam("stripe_charge_id")]
+        )
+    )
+    .limit(1)
+    .scalar_subquery()
+)
+
+
+def insert_with_payment(dialect_name: str, table: Any, columns: tuple[str, ...]) -> Any:
+    """INSERT of a refund's or dispute's `columns`, bound by name, with the payment its
+    PaymentIntent or charge belongs to (PAYMENT_OF_KEYS) as its payment_id."""
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    return insert_for(dialect_name)(table).values({**values, "payment_id": PAYMENT_OF_KEYS})
+
+
 _EARLIER_PAID_AT = (
     update(Payment).where(col(Payment.id) == bindparam("payment")).values(paid_at=bindparam("at"))
 )
@@ -92,6 +118,16 @@ def _waiting_for(table: type[Refund] | type[Dispute]) -> Any:
 _MATCH_WAITING = (_waiting_for(Refund), _waiting_for(Dispute), cards.FILL_CARD)
 
 
+# The first of an invoice's PaymentIntents shown on its payment (settle_invoice).
+_SHOWN_INTENT = (
+    update(Payment)
+    .where(col(Payment.id) == bindparam("payment"))
+    .values(
+        stripe_payment_intent_id=bindparam("payment_intent"), stripe_charge_id=bindparam("charge")
+    )
+)
+
+
 def _any_waiting(table: type[Refund] | type[Dispute], keys: list[Any]) -> Any:
     return exists().where(
         col(table.payment_id).is_(None),
@@ -100,18 +136,20 @@ def _any_waiting(table: type[Refund] | type[Dispute], keys: list[Any]) -> Any:
 
 
 @cache
-def _add_keys(dialect_name: str, count: int) -> Any:
+def _add_keys(dialect_name: str, count: int, shown: bool = False) -> Any:
     """INSERT of a payment's `count` keys (key_0, key_1 …), skipping those it has, RETURNING
     for each key it adds whether each of _MATCH_WAITING has anything to do for the keys
     given: the write and the read it decides in one round trip. Few refunds, disputes or
     cards come before their payment, so the three UPDATEs would usually change nothing; each
-    UPDATE's WHERE implies its EXISTS, in the same serialized transaction."""
+    UPDATE's WHERE implies its EXISTS, in the same serialized transaction. `shown`
+    (PostgreSQL): with _SHOWN_INTENT as a data-modifying CTE, which PostgreSQL runs to
+    completion whether or not a key is added; it writes columns no EXISTS reads."""
     keys = [column_param(col(PaymentKey.key), f"key_{index}") for index in range(count)]
     rows = [{"key": key, "payment_id": bindparam("payment")} for key in keys]
     card = exists().where(
         or_(col(ChargeCard.charge).in_(keys), col(ChargeCard.payment_intent).in_(keys))
     )
-    return (
+    statement = (
         insert_for(dialect_name)(PaymentKey)
         .values(rows)
         .on_conflict_do_nothing()
@@ -119,6 +157,7 @@ def _add_keys(dialect_name: str, count: int) -> Any:
             col(PaymentKey.key), _any_waiting(Refund, keys), _any_waiting(Dispute, keys), card
         )
     )
+    return statement.add_cte(_SHOWN_INTENT.cte("shown")) if shown else statement
 
 
 async def book(session: AsyncSession, booking: Booking) -> int:
@@ -217,17 +256,24 @@ async def find(
     return payment_id
 
 
-async def add_keys(session: AsyncSession, payment_id: int, keys: Iterable[str | None]) -> None:
+async def add_keys(
+    session: AsyncSession,
+    payment_id: int,
+    keys: Iterable[str | None],
+    *,
+    shown: Mapping[str, str | None] | None = None,
+) -> None:
     """Record the PaymentIntents and charges that paid this payment, and attach the refunds
-    and disputes that named one of them before the payment was booked."""
+    and disputes that named one of them before the payment was booked. `shown` (PostgreSQL,
+    with at least one key): the PaymentIntent and charge to show on the row, written by the
+    same statement (settle_invoice)."""
     known = sorted({key for key in keys if key})
     if not known:
         return
     params: dict[str, Any] = {f"key_{index}": key for index, key in enumerate(known)}
+    statement = _add_keys(dialect(session), len(known), shown is not None)
     added = (
-        await execute(
-            session, _add_keys(dialect(session), len(known)), {"payment": payment_id, **params}
-        )
+        await execute(session, statement, {"payment": payment_id, **params, **(shown or {})})
     ).first()
     if added is None:
         # Refunds, disputes and cards that came meanwhile found the payment by the keys it
@@ -265,19 +311,16 @@ async def settle_invoice(
         paid_by = await links.payments_of_invoice(session, invoice)
     if not paid_by:
         return
-    await add_keys(session, payment_id, [key for pair in paid_by for key in pair])
+    keys = [key for pair in paid_by for key in pair]  # each pair names one at least
     payment_intent, charge = paid_by[0]
-    params = {"payment": payment_id, "payment_intent": payment_intent, "charge": charge}
-    await execute(session, _SHOWN_INTENT, params)
-
-
-_SHOWN_INTENT = (
-    update(Payment)
-    .where(col(Payment.id) == bindparam("payment"))
-    .values(
-        stripe_payment_intent_id=bindparam("payment_intent"), stripe_charge_id=bindparam("charge")
-    )
-)
+    shown = {"payment_intent": payment_intent, "charge": charge}
+    if dialect(session) == "postgresql":
+        # The row's PaymentIntent rides on the keys' INSERT: one round trip fewer.
+        await add_keys(session, payment_id, keys, shown=shown)
+    else:
+        # SQLite has no data-modifying CTEs (and no round trips).
+        await add_keys(session, payment_id, keys)
+        await execute(session, _SHOWN_INTENT, {"payment": payment_id, **shown})
 
 
 def _columns(booking: Booking) -> dict[str, object]:

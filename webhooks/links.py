@@ -4,6 +4,7 @@
     payments_of_invoice(session, invoice) -> [(PaymentIntent, charge)]   through Stripe
     booked_and_payments_of_invoice(session, invoice) -> (payment id | None, the same)
     paid_off_stripe(session, invoice) -> minor units paid outside Stripe
+    off_stripe_and_payments_of_invoice(session, invoice) -> (the same, payments_of_invoice)
     charge_of(session, payment_intent) -> charge
 
 Events arrive in any order. `invoice_payment.paid` (one per PaymentIntent, or per payment
@@ -47,6 +48,17 @@ _BOOKED_AND_PAYMENTS_OF_INVOICE = _PAYMENTS_OF_INVOICE.add_columns(
     .where(col(Payment.stripe_invoice_id) == bindparam("invoice"))
     .scalar_subquery()
     .label("payment")
+)
+# Every link of the invoice, for both of the above in one read.
+_LINKS_OF_INVOICE = (
+    select(
+        StripeLink.payment_type,
+        StripeLink.amount,
+        StripeLink.payment_intent,
+        func.coalesce(StripeLink.charge, _intent.charge),
+    )
+    .outerjoin(_intent, col(_intent.id) == col(StripeLink.payment_intent))
+    .where(col(StripeLink.invoice) == bindparam("invoice"))
 )
 _PAID_OFF_STRIPE = select(func.coalesce(func.sum(StripeLink.amount), 0)).where(
     col(StripeLink.invoice) == bindparam("invoice"),
@@ -114,6 +126,22 @@ def _in_order(
 async def paid_off_stripe(session: AsyncSession, invoice: str) -> int:
     result = await execute(session, _PAID_OFF_STRIPE, {"invoice": invoice})
     return int(result.scalar_one())
+
+
+async def off_stripe_and_payments_of_invoice(
+    session: AsyncSession, invoice: str
+) -> tuple[int, list[tuple[str | None, str | None]]]:
+    """paid_off_stripe and payments_of_invoice in one round trip: the invoice's links read
+    once, each counted where the two statements' WHEREs would count it (a link of no
+    payment type is a payment through Stripe; an amount of NULL adds nothing)."""
+    rows = await execute(session, _LINKS_OF_INVOICE, {"invoice": invoice})
+    off_stripe, through_stripe = 0, []
+    for payment_type, amount, intent, charge in rows:
+        if payment_type is None or payment_type in THROUGH_STRIPE:
+            through_stripe.append((intent, charge))
+        else:
+            off_stripe += amount or 0
+    return off_stripe, _in_order(through_stripe)
 
 
 async def charge_of(session: AsyncSession, payment_intent: str) -> str | None:

@@ -28,16 +28,17 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlmodel import col
+from sqlalchemy import bindparam
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
 from donations.checkout.metadata import CHECKOUT_ID, SOURCE
 from donations.models import Interval, Membership, MembershipStatus
 from donations.reports.mrr import per_month
-from donations.sql import execute, insert_or_fill, newer_state
+from donations.sql import dialect, execute, filled, insert_for, insert_or_fill, on_newer_state
 from webhooks import discounts, fields
 from webhooks.events import Json, moment, object_id, optional_moment
 
@@ -65,6 +66,7 @@ _PERIODS = ((Interval.year, 365, 366), (Interval.month, 28, 31), (Interval.week,
 
 # What an invoice or a session knows of a membership, filled in if the row lacks it.
 _KNOWN_BY_OTHERS = ("stripe_customer_id", "supporter_id", "checkout_id", "source")
+# A subscription event's state; state_event_created and state_event_rank say which event's.
 _STATE_COLUMNS = (
     "status",
     "amount",
@@ -80,17 +82,32 @@ _STATE_COLUMNS = (
     "started_at",
     "canceled_at",
     "ended_at",
-    "state_event_created",
-    "state_event_rank",
 )
-_APPLY_STATE = (
-    update(Membership)
-    .where(
-        col(Membership.id) == bindparam("membership"),
-        newer_state(Membership, bindparam("created"), bindparam("rank")),
+
+
+@cache
+def _insert_or_apply(dialect_name: str) -> Any:
+    """Insert the membership with the event's state, or, when its row is there, fill what
+    the row lacks (_KNOWN_BY_OTHERS) and apply the state if the event is newer than the
+    state applied last: its id either way, in one statement where ensure() and a state
+    UPDATE take two. A new row gets the state as the UPDATE would have given it: a row
+    never applied has state_event_created 0, older than any event."""
+    table = Membership.__table__  # type: ignore[attr-defined]
+    names = (
+        "stripe_subscription_id",
+        *_KNOWN_BY_OTHERS,
+        *_STATE_COLUMNS,
+        "state_event_created",
+        "state_event_rank",
     )
-    .values({name: bindparam(f"new_{name}") for name in _STATE_COLUMNS})
-)
+    statement = insert_for(dialect_name)(table).values({name: bindparam(name) for name in names})
+    changes = {
+        **filled(table, statement.excluded, _KNOWN_BY_OTHERS),
+        **on_newer_state(table, statement.excluded, _STATE_COLUMNS),
+    }
+    return statement.on_conflict_do_update(
+        index_elements=["stripe_subscription_id"], set_=changes
+    ).returning(table.c.id)
 
 
 @dataclass(frozen=True)
@@ -145,18 +162,6 @@ async def apply_state(
     status = fields.one_of(subscription, "status", STATUS_PRECEDENCE)
     price = price_of(subscription)
     metadata = fields.mapping(subscription, "metadata")
-    membership_id = await ensure(
-        session,
-        subscription_id,
-        customer=object_id(subscription.get("customer")),
-        supporter_id=supporter_id,
-        checkout_id=metadata.get(CHECKOUT_ID),
-        source=metadata.get(SOURCE),
-        amount=price.amount,
-        currency=price.currency,
-        interval=price.interval,
-        interval_count=price.interval_count,
-    )
     discount_ids = await discounts.of_subscription(session, subscription, event_created)
     cancel_at_period_end = subscription.get("cancel_at_period_end") is True
     rank = STATUS_PRECEDENCE[MembershipStatus(status)] * 2 + int(cancel_at_period_end)
@@ -164,7 +169,12 @@ async def apply_state(
     started = fields.timestamp(subscription, "start_date") or fields.timestamp(
         subscription, "created"
     )
-    state = {
+    row = {
+        "stripe_subscription_id": subscription_id,
+        "stripe_customer_id": object_id(subscription.get("customer")),
+        "supporter_id": supporter_id,
+        "checkout_id": metadata.get(CHECKOUT_ID),
+        "source": metadata.get(SOURCE),
         "status": status,
         "amount": price.amount,
         "currency": price.currency,
@@ -183,12 +193,8 @@ async def apply_state(
         "state_event_created": event_created,
         "state_event_rank": rank,
     }
-    params = {f"new_{name}": value for name, value in state.items()}
-    await execute(
-        session,
-        _APPLY_STATE,
-        {"membership": membership_id, "created": event_created, "rank": rank, **params},
-    )
+    result = await execute(session, _insert_or_apply(dialect(session)), row)
+    membership_id: int = result.scalar_one()
     return membership_id
 
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, update
-from sqlmodel import col
+from sqlalchemy import case
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from donations import money
 from donations.models import Dispute, DisputeStatus
-from donations.sql import execute, record_state
+from donations.sql import dialect, execute, filled, on_newer_state
 from webhooks import bookings, fields
 from webhooks.events import Event, Json, moment, object_id
 from webhooks.registry import Note, handles
@@ -46,30 +46,35 @@ WITHDRAWN = frozenset({
 })  # fmt: skip
 
 
-def _earliest(column: Any) -> Any:
-    """The column, or the bound time if that is earlier (or the column is still empty)."""
-    given = bindparam(column.key, type_=column.type)
+def _earliest(column: Any, given: Any) -> Any:
+    """The column, or the new row's time if that is earlier (or the column is still empty)."""
     return case((given.is_not(None) & (column.is_(None) | (column > given)), given), else_=column)
 
 
-def _largest(column: Any) -> Any:
-    """The column, or the bound amount if that is larger (or the column is still empty)."""
-    given = bindparam(column.key, type_=column.type)
+def _largest(column: Any, given: Any) -> Any:
+    """The column, or the new row's amount if that is larger (or the column is still empty)."""
     return case((given.is_not(None) & (column.is_(None) | (column < given)), given), else_=column)
 
 
-# Times are only ever made earlier: whichever order events come in, the first withdrawal and
-# the first reinstatement any of them showed stand. What came back only grows (part of it
-# when a partly refunded payment's dispute is lost; all of it when one is won).
-_MOVEMENTS = (
-    update(Dispute)
-    .where(col(Dispute.stripe_dispute_id) == bindparam("stripe_id"))
-    .values(
-        withdrawn_at=_earliest(col(Dispute.withdrawn_at)),
-        reinstated_at=_earliest(col(Dispute.reinstated_at)),
-        reinstated_amount=_largest(col(Dispute.reinstated_amount)),
-    )
-)
+@cache
+def _record(dialect_name: str, columns: tuple[str, ...]) -> Any:
+    """The dispute's row, in one statement whether it is new or not: inserted with the
+    payment its PaymentIntent or charge belongs to (bookings.PAYMENT_OF_KEYS), or, when
+    there, its status and amount applied if this event is newer, the charge, PaymentIntent
+    and payment it lacks filled in, and its movements merged. Times are only ever made
+    earlier: whichever order events come in, the first withdrawal and the first
+    reinstatement any of them showed stand. What came back only grows (part of it when a
+    partly refunded payment's dispute is lost; all of it when one is won)."""
+    table = Dispute.__table__  # type: ignore[attr-defined]
+    statement = bookings.insert_with_payment(dialect_name, table, columns)
+    new = statement.excluded
+    changes = {
+        **on_newer_state(table, new, ("status", "amount")),
+        **filled(table, new, ("stripe_charge_id", "stripe_payment_intent_id", "payment_id")),
+        **{name: _earliest(table.c[name], new[name]) for name in ("withdrawn_at", "reinstated_at")},
+        "reinstated_amount": _largest(table.c.reinstated_amount, new.reinstated_amount),
+    }
+    return statement.on_conflict_do_update(index_elements=["stripe_dispute_id"], set_=changes)
 
 
 @handles("charge.dispute.created")
@@ -88,35 +93,21 @@ async def on_dispute(*, session: AsyncSession, event: Event) -> Note:
     withdrawn_at, reinstated_at, reinstated = _movements(
         dispute, DisputeStatus(status), opened, event.created, amount
     )
-    await record_state(
-        session,
-        Dispute,
-        "stripe_dispute_id",
-        {
-            "stripe_dispute_id": dispute_id,
-            "stripe_charge_id": charge,
-            "stripe_payment_intent_id": payment_intent,
-            "payment_id": await bookings.find(
-                session, payment_intent=payment_intent, charge=charge
-            ),
-            "amount": amount,
-            "currency": fields.currency(dispute),
-            "status": status,
-            "disputed_at": opened,
-            "withdrawn_at": withdrawn_at,
-            "reinstated_at": reinstated_at,
-            "reinstated_amount": reinstated,
-            "state_event_created": event.created,
-            "state_event_rank": STATUS_PRECEDENCE[DisputeStatus(status)],
-        },
-    )
-    if withdrawn_at is not None or reinstated_at is not None:
-        params = {
-            "withdrawn_at": withdrawn_at,
-            "reinstated_at": reinstated_at,
-            "reinstated_amount": reinstated,
-        }
-        await execute(session, _MOVEMENTS, {"stripe_id": dispute_id, **params})
+    row = {
+        "stripe_dispute_id": dispute_id,
+        "stripe_charge_id": charge,
+        "stripe_payment_intent_id": payment_intent,
+        "amount": amount,
+        "currency": fields.currency(dispute),
+        "status": status,
+        "disputed_at": opened,
+        "withdrawn_at": withdrawn_at,
+        "reinstated_at": reinstated_at,
+        "reinstated_amount": reinstated,
+        "state_event_created": event.created,
+        "state_event_rank": STATUS_PRECEDENCE[DisputeStatus(status)],
+    }
+    await execute(session, _record(dialect(session), tuple(row)), row)
     return None
 
 

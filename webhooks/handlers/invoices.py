@@ -84,7 +84,7 @@ async def on_invoice_paid(*, session: AsyncSession, event: Event) -> Note:
     membership_id, supporter_id = await _membership(session, invoice, subscription)
     if invoice.get("paid_out_of_band") is True:
         return OUT_OF_BAND.format(id=invoice_id)
-    off_stripe = await links.paid_off_stripe(session, invoice_id)
+    off_stripe, known = await links.off_stripe_and_payments_of_invoice(session, invoice_id)
     if paid - off_stripe <= 0:
         return (OUT_OF_BAND if off_stripe else FREE).format(id=invoice_id)
     metadata = _subscription_metadata(invoice)
@@ -114,7 +114,9 @@ async def on_invoice_paid(*, session: AsyncSession, event: Event) -> Note:
         await links.record(
             session, invoice_id, invoice=invoice_id, payment_intent=intent, charge=charge
         )
-    await bookings.settle_invoice(session, payment_id, invoice_id)
+    # This event's own link may be new among them: then settle_invoice reads them again.
+    paid_by = None if intent or charge else known
+    await bookings.settle_invoice(session, payment_id, invoice_id, paid_by)
     await _tell_reader(
         session, invoice, payment_id, membership_id, supporter_id, paid - off_stripe,
         moment(paid_at),
