@@ -157,18 +157,21 @@ class Rows:
         return self.one()[0]
 
 
-async def on_driver(session: AsyncSession) -> None:
-    """From now until the session's transaction ends, run its plain statements on the
-    driver's connection. Call it once the transaction has begun (on PostgreSQL, once a
-    statement has run in it: SQLAlchemy's asyncpg adapter begins lazily)."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+def on_driver(session: AsyncSession) -> None:
+    """From now until the transaction of the connection the session is bound to ends, run
+    the session's plain statements on the driver's connection. Call it once the transaction
+    has begun (on PostgreSQL, once a statement has run in it: SQLAlchemy's asyncpg adapter
+    begins lazily). Read from the bound connection as it is, without asking the session
+    for it: each ask was a trip through SQLAlchemy's greenlet bridge (~40 µs of CPU)."""
+    connection = session.sync_session.bind
+    if not isinstance(connection, Connection) or not connection.in_transaction():
+        return
+    driver = connection.connection.driver_connection
     if isinstance(driver, _InlineSqlite) and driver._connection is not None:
         driver = driver._connection
     elif not isinstance(driver, asyncpg.Connection) or not driver.is_in_transaction():
         return
-    transaction = session.sync_session.get_transaction()
-    session.info[_DRIVER] = (transaction, driver, connection.sync_connection)
+    session.info[_DRIVER] = (connection.get_transaction(), driver, connection)
 
 
 async def execute(
@@ -177,9 +180,11 @@ async def execute(
     params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
 ) -> Rows | None:
     known = session.info.get(_DRIVER)
-    if known is None or known[0] is not session.sync_session.get_transaction():
+    if known is None:
         return None
-    _, driver, connection = known
+    transaction, driver, connection = known
+    if transaction is not connection.get_transaction():
+        return None  # that transaction has ended
     one = params is None or isinstance(params, Mapping)
     if not one and not isinstance(driver, sqlite3.Connection):
         return None  # asyncpg's executemany returns no rows: SQLAlchemy batches these
