@@ -202,7 +202,7 @@ async def execute(
     if transaction is not connection.get_transaction():
         return None  # that transaction has ended
     # A dict first: isinstance of the Mapping ABC costs several times as much.
-    one = params is None or isinstance(params, dict) or isinstance(params, Mapping)
+    one = params is None or isinstance(params, (dict, Mapping))
     on_sqlite = isinstance(driver, sqlite3.Connection)
     if not one and not on_sqlite:
         return None  # asyncpg's executemany returns no rows: SQLAlchemy batches these
