@@ -87,7 +87,7 @@ class _Shape:
     sql: str
     parameters: tuple[_Parameter, ...]
     # Each parameter's key and processor, when every one is given by its own name, one item
-    # each (most statements): taken straight from the mapping, a third of the cost of
+    # each (most statements): taken straight from the mapping, half the cost of
     # `_Parameter.value`, and an intake statement has 5-20 of them. None otherwise.
     by_key: tuple[tuple[str, Callable[[Any], Any] | None], ...] | None = field(init=False)
 
