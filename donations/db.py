@@ -205,7 +205,12 @@ def _set_pragmas(connection: Any, *, busy_ms: int, foreign_keys: bool = True) ->
 
 
 def _tune_sqlite(
-    engine: Engine, *, immediate: bool, busy_ms: int, foreign_keys: bool = True
+    engine: Engine,
+    *,
+    immediate: bool,
+    busy_ms: int,
+    foreign_keys: bool = True,
+    inline: bool = False,
 ) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -215,7 +220,22 @@ def _tune_sqlite(
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if inline:
+            _begin_on_sqlite3(connection)
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _begin_on_sqlite3(connection: Any) -> None:
+    """An inline connection's BEGIN IMMEDIATE, sent to sqlite3 itself: through
+    exec_driver_sql (an execution context, a cursor, a result) it was ~50 µs of CPU, a sixth
+    of a write transaction's cost in SQLAlchemy (bench/PROFILE.md, seventh pass). A refusal
+    is raised as SQLAlchemy would raise it, so that `Database.retry_busy` waits for the lock."""
+    sqlite = connection.connection.driver_connection._connection
+    try:
+        sqlite.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as error:
+        raise DBAPIError.instance("BEGIN IMMEDIATE", (), error, sqlite3.Error) from error
 
 
 def create_app_engine(
@@ -265,8 +285,17 @@ def _inline_engine(url: str, path: str, **kwargs: Any) -> AsyncEngine:
 
     pool = {"pool_size": 1, "max_overflow": 4}
     engine = create_async_engine(async_url(url), async_creator=connect, **(pool | kwargs))
-    _tune_sqlite(engine.sync_engine, immediate=True, busy_ms=0)
+    _tune_sqlite(engine.sync_engine, immediate=True, busy_ms=0, inline=True)
     return engine
+
+
+def _in_use(session: AsyncSession) -> bool:
+    """Whether a session has begun, or holds ORM objects, and so has something to commit or
+    close. The webhook intake's sessions on SQLite usually have not (their statements go to
+    the driver: donations/prepared.py); committing and closing one anyway were two trips
+    through SQLAlchemy's greenlet bridge and a task, ~40 µs of CPU per transaction."""
+    sync = session.sync_session
+    return sync.in_transaction() or bool(sync.identity_map) or bool(sync.new)
 
 
 def _lock_taken(error: DBAPIError) -> bool:
@@ -326,6 +355,8 @@ class Database:
         path = _sqlite_file(url) if self.is_sqlite and writes else None
         self._lone_path = path
         self._lone: sqlite3.Connection | None = None
+        # On a SQLite file, the write connection between write transactions (`_put_back`).
+        self._kept: AsyncConnection | None = None
         self.write_engine = (
             _inline_engine(url, path, **engine_kwargs) if path is not None else self.engine
         )
@@ -348,27 +379,50 @@ class Database:
                 yield connection
                 await connection.commit()
             finally:
-                # Rolls back whatever was not committed.
-                await connection.close()
+                await self._put_back(connection)
+
+    async def _put_back(self, connection: AsyncConnection) -> None:
+        """Roll back whatever was not committed, and give the connection back. On a SQLite
+        file the write engine's connection is kept for the next write transaction (this
+        process's writers take turns): checking it out of the pool and back in was ~50 µs
+        of CPU per transaction, a third of what SQLAlchemy costs the intake's
+        (bench/PROFILE.md, seventh pass). One that failed is closed, not kept."""
+        if self.write_engine is self.engine or self._kept is not None:
+            await connection.close()  # rolls back
+            return
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        except BaseException:
+            await connection.close()
+            raise
+        if connection.closed or connection.invalidated:
+            await connection.close()  # back to the pool, which opens a new one next time
+        else:
+            self._kept = connection
 
     @asynccontextmanager
     async def writing_session(self) -> AsyncIterator[AsyncSession]:
         """A write transaction in a session, committed on leaving."""
         # The session joins the connection's transaction: its commit flushes what was
         # added (ORM rows) and leaves committing to `writing`.
-        async with (
-            self.writing() as connection,
-            AsyncSession(bind=connection, expire_on_commit=False) as session,
-        ):
-            yield session
-            await session.commit()
+        async with self.writing() as connection:
+            session = AsyncSession(bind=connection, expire_on_commit=False)
+            try:
+                yield session
+                if _in_use(session):
+                    await session.commit()
+            finally:
+                if _in_use(session):
+                    await session.close()
 
     async def _begin_writing(self) -> AsyncConnection:
         """A connection of the write engine in a begun transaction (on SQLite: holding the
         write lock)."""
 
         async def attempt() -> AsyncConnection:
-            connection = await self.write_engine.connect()
+            connection = self._kept or await self.write_engine.connect()
+            self._kept = None
             try:
                 await connection.begin()
             except DBAPIError:
@@ -427,6 +481,9 @@ class Database:
             yield
 
     async def dispose(self) -> None:
+        if self._kept is not None:
+            await self._kept.close()
+            self._kept = None
         if self._lone is not None:
             self._lone.close()
             self._lone = None

@@ -231,7 +231,7 @@ async def _write_in_one_transaction(db: Database, group: list[_Delivery]) -> lis
         await _serialize(session)
         # The group's statements, run hundreds of times a second, skip SQLAlchemy's
         # per-statement work (donations/prepared.py).
-        await prepared.on_driver(session)
+        prepared.on_driver(session)
         return await _store_and_apply(session, group)
 
 

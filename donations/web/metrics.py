@@ -113,9 +113,7 @@ class RequestMetrics:
             await self.app(scope, receive, send_timed)
         finally:
             status: int = answer["status"]
-            metrics.HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).observe(
-                time.perf_counter() - started
-            )
+            metrics.request_timer(route, method, status).observe(time.perf_counter() - started)
             via = CHECKOUT_ROUTES.get((method, route))
             if via is not None:
                 metrics.CHECKOUTS.labels(via=via, outcome=checkout_outcome(status)).inc()

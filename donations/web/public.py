@@ -212,10 +212,8 @@ def _secured_answers(
     return secured(ok), secured(not_modified)
 
 
-@lru_cache(maxsize=8)
 def _timer(status: int) -> Any:
-    """The HTTP histogram's child for this route and status, looked up once."""
-    return metrics.HTTP_REQUESTS.labels(route=PROGRESS_PATH, method="GET", status=str(status))
+    return metrics.request_timer(PROGRESS_PATH, "GET", status)
 
 
 routes: list[BaseRoute] = [

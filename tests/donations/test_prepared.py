@@ -56,7 +56,7 @@ async def test_the_driver_gives_what_sqlalchemy_gives(db: Database) -> None:
     event.listen(db.write_engine.sync_engine, "before_cursor_execute", listen)
     async with db.writing_session() as session:
         await execute(session, select(Supporter.id))  # begins PostgreSQL's transaction
-        await prepared.on_driver(session)
+        prepared.on_driver(session)
         sent.clear()
         for email in ("a@example.org", "b@example.org", "c@example.org"):
             added = (await execute(session, _ADD, {"email": email, "name": None})).one()
@@ -82,7 +82,7 @@ async def test_a_unique_violation_is_sqlalchemys_integrity_error(db: Database) -
     with pytest.raises(IntegrityError) as raised:
         async with db.writing_session() as session:
             await execute(session, select(Supporter.id))
-            await prepared.on_driver(session)
+            prepared.on_driver(session)
             for _ in range(3):
                 await execute(session, _ADD, {"email": "same@example.org", "name": None})
     original = raised.value.orig
