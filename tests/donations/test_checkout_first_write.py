@@ -98,6 +98,42 @@ async def test_stripe_is_asked_while_the_row_waits_for_the_database(
     )  # fmt: skip
 
 
+async def test_with_an_idempotency_key_stripe_is_asked_only_once_the_row_is_written(
+    database_url: str, db: Database
+) -> None:
+    """The key's row is its claim: committed before Stripe is asked, so that two requests
+    with one key never both make a session."""
+    reader = Database(database_url, writes=False)
+    headers = {"Idempotency-Key": "front-end-held"}
+    with served(database_url) as (app, url):
+        async with httpx.AsyncClient(timeout=30) as http:
+            first = await http.post(f"{url}/api/checkout-sessions", json=BODY | {"amount": 1000})
+            async with checkout_table_held(db):
+                answer = asyncio.ensure_future(
+                    http.post(f"{url}/api/checkout-sessions", json=BODY, headers=headers)
+                )
+                await asyncio.sleep(0.3)
+                assert [s["amount_total"] for s in sessions_at_stripe(app)] == [1000]
+                assert [row.amount for row in await rows(reader)] == [1000]
+                assert not answer.done()
+            response = await answer
+            # Seven more with the key at once: the same session or 409, never a new one.
+            again = await asyncio.gather(
+                *(
+                    http.post(f"{url}/api/checkout-sessions", json=BODY, headers=headers)
+                    for _ in range(7)
+                )
+            )
+    await reader.dispose()
+    assert (first.status_code, response.status_code) == (201, 201)
+    assert {(a.status_code, a.json()["id"]) for a in again} == {(201, response.json()["id"])}
+    assert sorted(s["amount_total"] for s in sessions_at_stripe(app)) == [1000, 1313]
+    [_, row] = await rows(db)
+    assert (row.idempotency_key, row.status, row.stripe_session_id) == (
+        "front-end-held", "open", response.json()["id"],
+    )  # fmt: skip
+
+
 # The row of a 1313 cent gift cannot be written: on SQLite at the INSERT, on PostgreSQL at
 # its COMMIT (a deferred constraint trigger), the last moment a write can fail.
 _REFUSE = {
