@@ -188,6 +188,8 @@ async def _both(asking: Awaitable[_Session], writing: Awaitable[None]) -> _Sessi
     while the row is written."""
     asked, written = await asyncio.gather(asking, writing, return_exceptions=True)
     if isinstance(written, BaseException):
+        if not isinstance(asked, BaseException):
+            logger.warning("checkout row not written: session %s left to expire", asked[0])
         raise written
     if isinstance(asked, BaseException):
         raise asked

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from donations.app import create_app
+from donations.checkout import service
 from donations.db import Database, is_sqlite
 from tests.donations.test_checkout_api import live_settings, rows
 from tests.support.servers import free_port, serve_in_thread
@@ -79,9 +80,7 @@ async def test_stripe_is_asked_while_the_row_waits_for_the_database(
             # SQLite sets its pragmas, which would wait for the lock too).
             first = await http.post(f"{url}/api/checkout-sessions", json=BODY | {"amount": 1000})
             async with checkout_table_held(db):
-                answer = asyncio.ensure_future(
-                    http.post(f"{url}/api/checkout-sessions", json=BODY)
-                )
+                answer = asyncio.ensure_future(http.post(f"{url}/api/checkout-sessions", json=BODY))
                 await until(lambda: len(sessions_at_stripe(app)) == 2)
                 session = next(s for s in sessions_at_stripe(app) if s["amount_total"] == 1313)
                 # Stripe has answered; the row is not written, so the reader has no answer.
@@ -170,7 +169,7 @@ async def rows_of_1313_refused(db: Database) -> AsyncIterator[None]:
 
 
 async def test_a_row_that_cannot_be_written_is_an_error_and_its_session_expires_into_the_funnel(
-    database_url: str, db: Database
+    database_url: str, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     with served(database_url) as (app, url):
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
@@ -181,6 +180,9 @@ async def test_a_row_that_cannot_be_written_is_an_error_and_its_session_expires_
                 assert "cs_" not in response.text
                 assert await rows(db) == []
                 [session] = sessions_at_stripe(app)
+                assert [r.getMessage() for r in caplog.records if r.name == service.__name__] == [
+                    f"checkout row not written: session {session['id']} left to expire"
+                ]
             # A day later Stripe expires it, and its webhook puts the row in the funnel.
             advanced = await http.post(
                 "/stripe-emulator/_emulator/clock/advance", json={"seconds": DAY + 60}
