@@ -22,8 +22,9 @@ the expiry's webhook puts it in the funnel as an expired checkout of ours (its m
 names our id). Were our process to die between Stripe's answer and the commit, the same.
 
 With an Idempotency-Key the row is committed before Stripe is called: the key's unique index
-is the claim, so two requests with one key never both reach Stripe. A crash between the
-two leaves a `created` row. A retry with the reader's Idempotency-Key takes up the row where the first request left it:
+is the claim, so two requests with one key never both reach Stripe, and a crash between the
+two leaves a `created` row. A retry with the key takes up the row where the first request
+left it:
 - `open` (or later): the same session, from Stripe;
 - `failed`, or `created` by a request that can no longer be running (older than the request
   deadline, REQUEST_TIMEOUT: it was cancelled or its process died before noting Stripe's
