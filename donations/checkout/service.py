@@ -1,4 +1,4 @@
-"""Starting a checkout: the row first (the funnel), then Stripe, then the row again.
+"""Starting a checkout: the row (the funnel) and Stripe's session, then the row again.
 
     start_checkout(state=, contribution=, idempotency_key=) -> StartedCheckout
         raises ProviderUnavailable  Stripe refused or could not be reached; the row is failed
@@ -9,13 +9,22 @@
     portal_url(state=, session_id=, window=, return_url=) -> str | None
                                 a billing portal link for a member who has just joined
 
-The row is committed before Stripe is called, so a crash between the two leaves a `created`
-row (counted in the funnel) and never a Stripe session we know nothing about: the Session
-carries our id in its metadata and client_reference_id, and a retry of the same row reuses
-Stripe's idempotency key (https://docs.stripe.com/api/idempotent_requests), so Stripe answers
-it with the session it made the first time.
+The reader is given a session only once its row is committed, with the wait for the disk:
+the Session carries our id in its metadata and client_reference_id, and a retry of the same
+row reuses Stripe's idempotency key (https://docs.stripe.com/api/idempotent_requests), so
+Stripe answers it with the session it made the first time.
 
-A retry with the reader's Idempotency-Key takes up the row where the first request left it:
+Without an Idempotency-Key there is nothing to claim, so the row is written while Stripe is
+asked: the wait for the disk (0.2-5 ms on PostgreSQL, bench/PROFILE.md, seventh pass) is spent
+while Stripe works, and the answer waits for both. If the write fails, the reader gets an
+error and never the session's URL: nobody can pay into it, Stripe expires it a day later, and
+the expiry's webhook puts it in the funnel as an expired checkout of ours (its metadata
+names our id). Were our process to die between Stripe's answer and the commit, the same.
+
+With an Idempotency-Key the row is committed before Stripe is called: the key's unique index
+is the claim, so two requests with one key never both reach Stripe, and a crash between the
+two leaves a `created` row. A retry with the key takes up the row where the first request
+left it:
 - `open` (or later): the same session, from Stripe;
 - `failed`, or `created` by a request that can no longer be running (older than the request
   deadline, REQUEST_TIMEOUT: it was cancelled or its process died before noting Stripe's
@@ -29,8 +38,10 @@ the webhooks of the session note it too (donations/lone_writes.py, `wait_for_dis
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -73,6 +84,8 @@ SESSIONS_PATH = "/v1/checkout/sessions"
 KEY_REUSED = "idempotency_key_reused"
 KEY_IN_FLIGHT = "idempotency_key_in_use"
 _CLOCK_MARGIN = timedelta(seconds=5)
+# A Checkout Session's id and URL, as open_session answers.
+_Session = tuple[str, str | None]
 
 
 class ProviderUnavailable(Exception):
@@ -124,18 +137,40 @@ class Given:
 async def start_checkout(
     *, state: AppState, contribution: Contribution, idempotency_key: str | None = None
 ) -> StartedCheckout:
-    checkout_id, earlier = await _claim_row(
-        state, contribution, idempotency_key, started_before=utcnow() - _longest_request(state)
-    )
-    if (
-        earlier is not None
-        and earlier.status != CheckoutStatus.created
-        and earlier.stripe_session_id is not None
-    ):
+    row = _new_row(contribution, idempotency_key)
+    if idempotency_key is None:
+        # Nothing to claim: the row is written while Stripe is asked (see above).
+        return await _open(state, contribution, row["id"], writing=_write_row(state, row))
+    earlier = await _by_key(state, idempotency_key)
+    if earlier is None:
+        try:
+            await _write_row(state, row)
+        except IntegrityError:
+            # Two requests with one key at the same moment: the other one won.
+            earlier = await _by_key(state, idempotency_key)
+            if earlier is None:
+                raise
+        else:
+            return await _open(state, contribution, row["id"])
+    _check_same(earlier, contribution, started_before=utcnow() - _longest_request(state))
+    if earlier.status != CheckoutStatus.created and earlier.stripe_session_id is not None:
         # A replay of a request we already answered: the same session.
         return await _replay(state, earlier)
+    return await _open(state, contribution, earlier.id)
+
+
+async def _open(
+    state: AppState,
+    contribution: Contribution,
+    checkout_id: str,
+    *,
+    writing: Awaitable[None] | None = None,
+) -> StartedCheckout:
+    """Stripe's session for the row `checkout_id`, noted on the row; `writing`: the row's
+    first write, done while Stripe is asked, and finished before either answer is acted on."""
+    asking = open_session(state, contribution, checkout_id=checkout_id)
     try:
-        session_id, url = await open_session(state, contribution, checkout_id=checkout_id)
+        session_id, url = await (asking if writing is None else _both(asking, writing))
     except stripe.StripeError as error:
         reason = f"{type(error).__name__}: {error.user_message or error}"[:_REASON_LENGTH]
         logger.warning("stripe refused checkout %s: %s", checkout_id, reason)
@@ -147,9 +182,24 @@ async def start_checkout(
     return StartedCheckout(checkout_id, session_id, url)
 
 
+async def _both(asking: Awaitable[_Session], writing: Awaitable[None]) -> _Session:
+    """Stripe's answer once the row is written too. A failed write is raised whatever Stripe
+    answered: the reader is never given a session whose row is not there. Stripe is asked
+    first, so that on SQLite (whose write runs on the event loop) the request is on its way
+    while the row is written."""
+    asked, written = await asyncio.gather(asking, writing, return_exceptions=True)
+    if isinstance(written, BaseException):
+        if not isinstance(asked, BaseException):
+            logger.warning("checkout row not written: session %s left to expire", asked[0])
+        raise written
+    if isinstance(asked, BaseException):
+        raise asked
+    return asked
+
+
 async def open_session(
     state: AppState, contribution: Contribution, *, checkout_id: str
-) -> tuple[str, str | None]:
+) -> _Session:
     """Create the Checkout Session for `checkout_id` at Stripe: its id and URL.
 
     Sent through the app's client (its key, retries, and errors raised as StripeError),
@@ -228,21 +278,16 @@ def _longest_request(state: AppState) -> timedelta:
     return timedelta(seconds=state.settings.REQUEST_TIMEOUT) + _CLOCK_MARGIN
 
 
-async def _claim_row(
-    state: AppState,
-    contribution: Contribution,
-    idempotency_key: str | None,
-    *,
-    started_before: datetime,
-) -> tuple[str, Checkout | None]:
-    """A new `created` row's id, or the id and row an earlier request with this key wrote
-    (`started_before`: a `created` row older than this was abandoned)."""
-    if idempotency_key is not None:
-        existing = await _by_key(state, idempotency_key)
-        if existing is not None:
-            return existing.id, _check_same(existing, contribution, started_before)
+async def _write_row(state: AppState, row: dict[str, Any]) -> None:
+    # One INSERT, alone in its transaction, committed with the wait for the disk.
+    await write_alone(state.db, _NEW_CHECKOUT, row)
+
+
+def _new_row(contribution: Contribution, idempotency_key: str | None) -> dict[str, Any]:
+    """Every column of a new `created` row. No ORM object: nothing in the request reads the
+    row back."""
     now = utcnow()
-    row = {
+    return {
         **_ROW_DEFAULTS,
         **contribution.choices.columns(),
         "id": new_checkout_id(),
@@ -256,22 +301,11 @@ async def _claim_row(
         "created_at": now,
         "updated_at": now,
     }
-    # One INSERT, alone in its transaction and committed before Stripe is called; no ORM
-    # object, since nothing in this request reads the row back.
-    try:
-        await write_alone(state.db, _NEW_CHECKOUT, row)
-    except IntegrityError:
-        # Two requests with one key at the same moment: the other one won.
-        if idempotency_key is None:
-            raise
-        existing = await _by_key(state, idempotency_key)
-        if existing is None:
-            raise
-        return existing.id, _check_same(existing, contribution, started_before)
-    return row["id"], None
 
 
-def _check_same(row: Checkout, contribution: Contribution, started_before: datetime) -> Checkout:
+def _check_same(row: Checkout, contribution: Contribution, *, started_before: datetime) -> None:
+    """IdempotencyConflict unless `row` is this contribution's and can be taken up
+    (`started_before`: a `created` row older than this was abandoned)."""
     same = (row.amount, row.currency, row.frequency, row.email, row.source) == (
         contribution.amount,
         contribution.currency,
@@ -288,7 +322,6 @@ def _check_same(row: Checkout, contribution: Contribution, started_before: datet
         raise IdempotencyConflict(
             KEY_IN_FLIGHT, "A request with this Idempotency-Key is still being processed."
         )
-    return row
 
 
 async def _replay(state: AppState, row: Checkout) -> StartedCheckout:
