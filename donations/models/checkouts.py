@@ -49,7 +49,9 @@ class Checkout(ChoiceColumns, table=True):
     status: str = Field(default=CheckoutStatus.created, max_length=16, index=True)
     failure_reason: str | None = Field(default=None, max_length=500)
     stripe_customer_id: str | None = Field(default=None, max_length=255)
-    supporter_id: int | None = Field(default=None, foreign_key="supporter.id", ondelete="SET NULL")
+    supporter_id: int | None = Field(
+        default=None, foreign_key="supporter.id", ondelete="SET NULL", index=True
+    )
     # False for sessions that did not start on our pages (a Payment Link, a migration).
     started_here: bool = True
     # Some event said the session's payment_status was "paid": a completed session without it

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func, union_all
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,19 +32,18 @@ _ONE_OFF_OF_INTENT = select(Payment.id).where(
     col(Payment.stripe_invoice_id).is_(None),
 )
 # The booked invoice it paid: the one it named (before basil), or the one whose payment has
-# it as a key (the lowest id, should both be booked).
-_INVOICE_PAID_BY_INTENT = (
+# it as a key (the lowest id, should both be booked). Two keyed lookups: one query matching
+# either (an OR across a join) reads the whole payment table, on every such event.
+_INVOICES_PAID_BY_INTENT = union_all(
+    select(Payment.id).where(col(Payment.stripe_invoice_id) == bindparam("invoice")),
     select(Payment.id)
-    .outerjoin(PaymentKey, col(PaymentKey.payment_id) == col(Payment.id))
+    .join(PaymentKey, col(PaymentKey.payment_id) == col(Payment.id))
     .where(
+        col(PaymentKey.key) == bindparam("payment_intent"),
         col(Payment.stripe_invoice_id).is_not(None),
-        (col(Payment.stripe_invoice_id) == bindparam("invoice"))
-        | (col(PaymentKey.key) == bindparam("payment_intent")),
-    )
-    .order_by(col(Payment.id))
-    .limit(1)
-    .scalar_subquery()
-)
+    ),
+).subquery()
+_INVOICE_PAID_BY_INTENT = select(func.min(_INVOICES_PAID_BY_INTENT.c.id)).scalar_subquery()
 # Both in one round trip: (one-off, invoice payment, its invoice), each None if not booked.
 _OWNER_OF_INTENT = select(
     _ONE_OFF_OF_INTENT.scalar_subquery().label("one_off"),
