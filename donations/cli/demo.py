@@ -41,13 +41,14 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy import func, select
 
 from donations import migrations, money
 from donations.campaigns import NewCampaign, add_campaign, find_campaign
 from donations.cli.common import fail
 from donations.cli.reconcile_payouts import fetch_payouts
 from donations.db import Database
-from donations.models import Campaign, utcnow
+from donations.models import Campaign, Payout, utcnow
 from donations.reports.progress import campaign_progress
 from donations.reports.windows import Window, local_today, window
 from donations.settings import Settings, get_settings
@@ -292,12 +293,16 @@ async def _payouts(
     try:
         await fetch_payouts(db, client, None, counts)
         await reconcile_all(db, client)
+        async with db.session() as session:
+            last_arrival = await session.scalar(select(func.max(Payout.arrival_date)))
     finally:
         await db.dispose()
-    today = local_today(utcnow(), settings.report_zone)
+    # The report picks payouts by the day they reach the bank: one made today arrives
+    # tomorrow (or later), and the command shown must count it too.
+    until = max(local_today(utcnow(), settings.report_zone), last_arrival or date.min)
     console.print(
         f"demo: {counts['payouts']} payouts, {counts['explained']} explained to the cent: "
-        f"donations report payouts --from {span.first_day} --to {today}"
+        f"donations report payouts --from {span.first_day} --to {until}"
     )
 
 
