@@ -211,4 +211,7 @@ def check_answers(what: str, result: dict[str, Any], warnings: list[str]) -> Non
             f"(statuses {result['statuses']}), {result['errors']} socket errors"
         )
     if result["exhausted"]:
-        warnings.append(f"{what}: every prepared request was sent; the window ended early")
+        warnings.append(
+            f"{what}: every prepared request was sent before the window closed; its rate is "
+            "over the time they took (prepare more for a full window)"
+        )

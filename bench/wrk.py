@@ -56,7 +56,9 @@ def run_wrk(
             f"wrk exited {completed_process.returncode}: {completed_process.stderr.decode()[-500:]}"
         )
     found = json.loads(completed_process.stdout.decode().strip().splitlines()[-1])
-    seconds = found["duration_us"] / 1e6
+    # An exhausted run's requests were all sent before the window closed: its rate is over
+    # the span they took, not over the idle rest of the window.
+    seconds = (found["exhausted_after_us"] or found["duration_us"]) / 1e6
     completed = found["completed"]
     return {
         "completed": completed,
