@@ -1,6 +1,6 @@
-"""Things a test needs from the machine: a browser, Redis, the sqlite3 client. Missing: skip
-with the reason, unless CI asked for them (REQUIRE_BROWSER=1, REQUIRE_REDIS=1,
-REQUIRE_SQLITE3=1), where missing fails."""
+"""Things a test needs from the machine: a browser, Redis, the sqlite3 client, wrk. Missing:
+skip with the reason, unless CI asked for them (REQUIRE_BROWSER=1, REQUIRE_REDIS=1,
+REQUIRE_SQLITE3=1, REQUIRE_WRK=1), where missing fails."""
 
 from __future__ import annotations
 
@@ -43,6 +43,14 @@ def require_sqlite3_client() -> str:
     if client is None:
         _missing("no sqlite3 client; apt-get install sqlite3", "REQUIRE_SQLITE3")
     return str(client)
+
+
+def require_wrk() -> str:
+    """The benchmark's load generator where installed (bench/wrk.py)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        _missing("no wrk; apt-get install wrk", "REQUIRE_WRK")
+    return str(wrk)
 
 
 # Where the browser tests keep their screenshots. A test run must not rewrite tracked files,
