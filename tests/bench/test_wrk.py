@@ -84,5 +84,6 @@ def test_a_cycled_run_is_timed_over_the_whole_window(server: Server, tmp_path: P
     result = run_wrk(server, requests_file, connections=CONNECTIONS, duration=2.0, cycle=True)
 
     assert result["exhausted"] is False
-    assert result["seconds"] == pytest.approx(2.0, abs=0.1)
+    # wrk's own figure: the window it slept through, and its threads' joining after it.
+    assert 2.0 <= result["seconds"] < 3.0
     assert result["completed"] > REQUESTS
