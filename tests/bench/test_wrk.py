@@ -3,7 +3,6 @@ before the window closes is timed over the span they took, not over wrk's whole 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.load import encode_request, write_requests
-from bench.servers import PROJECT_ROOT, Server, _stop, _wait_ready, free_port
+from bench.servers import Server, _start, _stop, _wait_ready, free_port
 from bench.wrk import run_wrk
 from tests.support.environment import require_wrk
 
@@ -38,13 +37,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     require_wrk()
     port = free_port()
     log = tmp_path / "server.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", APP.replace("{port}", str(port))],
-            cwd=PROJECT_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = _start([sys.executable, "-c", APP.replace("{port}", str(port))], log)
     try:
         _wait_ready(process, f"http://127.0.0.1:{port}/", log)
         yield Server(pid=process.pid, port=port)
@@ -69,12 +62,10 @@ def test_a_run_that_runs_out_of_requests_is_timed_over_their_span(
     assert result["statuses"] == {"200": result["completed"]}
     # The thread stops when the last request is handed out: those still in flight are dropped.
     assert REQUESTS - CONNECTIONS <= result["completed"] <= REQUESTS
-    # 400 trivial requests take a fraction of a second; wrk's own figure is the whole window.
+    # 400 trivial requests take a fraction of a second; wrk's own figure is the whole window,
+    # which would make the rate under 80 a second.
     assert 0 < result["seconds"] < WINDOW_SECONDS / 2
-    # "seconds" is shown rounded to the millisecond; the rate is over the unrounded span.
-    assert result["requests_per_second"] == pytest.approx(
-        result["completed"] / result["seconds"], rel=0.05
-    )
+    assert result["requests_per_second"] > (REQUESTS - CONNECTIONS) / (WINDOW_SECONDS / 2)
 
 
 def test_a_cycled_run_is_timed_over_the_whole_window(server: Server, tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.wrk import wrk_path
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -46,10 +48,10 @@ def require_sqlite3_client() -> str:
 
 
 def require_wrk() -> str:
-    """The benchmark's load generator where installed (bench/wrk.py)."""
-    wrk = shutil.which("wrk")
+    """The benchmark's load generator, as bench/wrk.py finds it."""
+    wrk = wrk_path()
     if wrk is None:
-        _missing("no wrk; apt-get install wrk", "REQUIRE_WRK")
+        _missing("no wrk (or BENCH_LOADGEN=python); apt-get install wrk", "REQUIRE_WRK")
     return str(wrk)
 
 
