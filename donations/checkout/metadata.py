@@ -78,7 +78,7 @@ class Choices:
     def columns(self) -> dict[str, Any]:
         """The ledger's columns of the same names (payment and checkout)."""
         # Every field is a plain value: asdict's deep copy would only cost time.
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {name: getattr(self, name) for name in CHOICE_NAMES}
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, Any] | None) -> Choices:
