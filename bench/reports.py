@@ -31,7 +31,7 @@ from bench.report_sql import (
 )
 from bench.servers import child_environment
 from bench.sizes import Size
-from bench.timing import Timing, time_awaitable, time_command
+from bench.timing import Command, Timing, time_awaitable, time_command, time_commands
 from donations.campaigns import find_campaign
 from donations.db import Database, is_sqlite
 from donations.models import utcnow
@@ -159,20 +159,18 @@ def measure_reports(url: str, size: Size, *, database: str, scratch: Path) -> li
     for name, command in commands.items():
         script = scratch / f"{name.split()[0]}.sql"
         script.write_text(as_script(baselines[name]))
-        ours = time_command(command, repeats=size.repeats, env=environment)
-        sql = time_command(client, repeats=size.repeats, env=environment, stdin=script)
-        python = time_command(
-            [sys.executable, "-m", "bench.sql_command", "--database-url", url],
-            repeats=size.repeats, env=environment, stdin=script,
+        baseline = [sys.executable, "-m", "bench.sql_command", "--database-url", url]
+        timings = time_commands(
+            {
+                "ours": Command(command),
+                "sql": Command(client, stdin=script),
+                "python": Command(baseline, stdin=script),
+                "stack": Command([*baseline, "--with-stack"], stdin=script),
+            },
+            repeats=size.repeats, env=environment,
         )  # fmt: skip
-        stack = time_command(
-            [sys.executable, "-m", "bench.sql_command", "--database-url", url, "--with-stack"],
-            repeats=size.repeats, env=environment, stdin=script,
-        )  # fmt: skip
-        detail = {
-            "ours": ours.as_json(), "sql": sql.as_json(), "python": python.as_json(),
-            "stack": stack.as_json(),
-        }  # fmt: skip
+        ours, sql, python, stack = (timings[name] for name in ("ours", "sql", "python", "stack"))
+        detail = {name: timing.as_json() for name, timing in timings.items()}
         figures += [
             Figure(
                 section, f"{name}, CLI", "s", ours.median_seconds, sql.median_seconds,
@@ -240,9 +238,13 @@ def _count_lines(path: Path) -> int:
 
 def _start_up(size: Size, *, section: str, environment: dict[str, str]) -> Figure:
     """What every CLI command pays before it touches the database: imports and set-up."""
-    ours = time_command(donations_command("--help"), repeats=size.repeats, env=environment)
-    bare = time_command([sys.executable, "-c", "pass"], repeats=size.repeats, env=environment)
+    commands = {
+        "ours": Command(donations_command("--help")),
+        "bare": Command([sys.executable, "-c", "pass"]),
+    }
+    timings = time_commands(commands, repeats=size.repeats, env=environment)
+    detail = {name: timing.as_json() for name, timing in timings.items()}
     return Figure(
-        section, "CLI start-up (donations --help)", "s", ours.median_seconds,
-        bare.median_seconds, "python -c pass", [], {"ours": ours.as_json(), "bare": bare.as_json()},
+        section, "CLI start-up (donations --help)", "s", timings["ours"].median_seconds,
+        timings["bare"].median_seconds, "python -c pass", [], detail,
     )  # fmt: skip

@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,15 @@ class CommandFailed(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Command:
+    """A command to time: its arguments, and the files for its stdin and stdout."""
+
+    argv: list[str]
+    stdin: Path | None = None
+    output: Path | None = None
+
+
 def time_command(
     command: list[str],
     *,
@@ -52,37 +61,74 @@ def time_command(
     stdin: Path | None = None,
 ) -> Timing:
     """Median wall time of `repeats` runs (after one untimed run when repeating 3+ times)."""
-    runs: list[float] = []
-    peak_kb = 0
+    timings = time_commands({"only": Command(command, stdin, output)}, repeats=repeats, env=env)
+    return timings["only"]
+
+
+def time_commands(
+    commands: Mapping[str, Command], *, repeats: int, env: dict[str, str]
+) -> dict[str, Timing]:
+    """Each command's median wall time over `repeats` rounds, a round running every command
+    once, each round starting one further along the list (after one untimed round when
+    repeating 3+ times).
+
+    Interleaved, because a ratio of two commands timed one after the other measures the
+    machine's drift too: on a shared 2-core machine, the same report command took 0.61 s in
+    one block of runs and 1.00 s in the next (bench/PROFILE.md, ninth pass)."""
+    names = list(commands)
+    runs: dict[str, list[float]] = {name: [] for name in names}
+    peaks = dict.fromkeys(names, 0)
+    methods: dict[str, str] = {}
     warmups = 1 if repeats >= 3 else 0
+    for round_number in range(warmups + repeats):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            seconds, peak_kb, methods[name] = _run_once(commands[name], env)
+            peaks[name] = max(peaks[name], peak_kb)
+            if round_number >= warmups:
+                runs[name].append(seconds)
+    return {
+        name: Timing(
+            round(statistics.median(runs[name]), 4),
+            [round(r, 4) for r in runs[name]],
+            peaks[name] / 1024,
+            methods[name],
+        )
+        for name in names
+    }
+
+
+def _run_once(command: Command, env: dict[str, str]) -> tuple[float, int, str]:
+    """One run's wall time in seconds, its peak RSS in KB, and how that was read."""
+    argv = command.argv
     peak_file = Path(tempfile.mkstemp(prefix="bench-rss-")[1])
     if Path(GNU_TIME).exists():
-        command = [GNU_TIME, "-f", "%M", "-o", str(peak_file), *command]
-    for attempt in range(warmups + repeats):
+        argv = [GNU_TIME, "-f", "%M", "-o", str(peak_file), *argv]
+    try:
         with (
-            (output or Path(os.devnull)).open("wb") as out,
-            (stdin or Path(os.devnull)).open("rb") as source,
+            (command.output or Path(os.devnull)).open("wb") as out,
+            (command.stdin or Path(os.devnull)).open("rb") as source,
         ):
             started = time.perf_counter()
             process = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=env, stdin=source, stdout=out,
+                argv, cwd=PROJECT_ROOT, env=env, stdin=source, stdout=out,
                 stderr=subprocess.PIPE,
             )  # fmt: skip
             assert process.stderr is not None
-            errors = process.stderr.read()
+            with process.stderr:
+                errors = process.stderr.read()
+            # wait4, not wait: the child's own rusage is the fallback for its peak memory.
             _, status, usage = os.wait4(process.pid, 0)
-            if attempt >= warmups:
-                runs.append(time.perf_counter() - started)
-            process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            raise CommandFailed(f"{' '.join(command)} exited {process.returncode}: {errors!r}")
+            seconds = time.perf_counter() - started
+        returncode = process.returncode = os.waitstatus_to_exitcode(status)
+        if returncode != 0:
+            raise CommandFailed(f"{' '.join(argv)} exited {returncode}: {errors!r}")
         reported = peak_file.read_text().strip()
-        peak_kb = max(peak_kb, int(reported.splitlines()[-1]) if reported else usage.ru_maxrss)
-    peak_file.unlink()
-    method = "GNU time %M" if command[0] == GNU_TIME else "wait4 ru_maxrss (includes pre-exec)"
-    return Timing(
-        round(statistics.median(runs), 4), [round(r, 4) for r in runs], peak_kb / 1024, method
-    )
+    finally:
+        peak_file.unlink()
+    if argv[0] == GNU_TIME and reported:
+        return seconds, int(reported.splitlines()[-1]), "GNU time %M"
+    return seconds, usage.ru_maxrss, "wait4 ru_maxrss (includes pre-exec)"
 
 
 async def time_awaitable(work: Callable[[], Awaitable[object]], *, repeats: int) -> Timing:
