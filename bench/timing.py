@@ -72,9 +72,9 @@ def time_commands(
     once, each round starting one further along the list (after one untimed round when
     repeating 3+ times).
 
-    Interleaved, because a ratio of two commands timed one after the other measures the
-    machine's drift too: on a shared 2-core machine, the same report command took 0.61 s in
-    one block of runs and 1.00 s in the next (bench/PROFILE.md, ninth pass)."""
+    Interleaved, because a ratio of two commands timed one block after the other measures
+    the machine's drift too: on a shared 2-core machine, two runs of the same tree put one
+    report command at 1.79 and 2.60 × its baseline (bench/PROFILE.md, ninth pass)."""
     names = list(commands)
     runs: dict[str, list[float]] = {name: [] for name in names}
     peaks = dict.fromkeys(names, 0)
