@@ -323,15 +323,17 @@ async def settle_invoice(
         await execute(session, _SHOWN_INTENT, {"payment": payment_id, **shown})
 
 
+# The Booking fields whose payment column has another name.
+_RENAMED = {
+    "payment_intent": "stripe_payment_intent_id",
+    "invoice": "stripe_invoice_id",
+    "charge": "stripe_charge_id",
+    "customer": "stripe_customer_id",
+}
 # Each field of a Booking that is a payment column, and the column's name. Worked out once:
 # dataclasses.fields() on every booking made _columns 12 µs instead of 7 (bench/PROFILE.md).
 _COLUMN_OF_FIELD = {
-    each.name: {
-        "payment_intent": "stripe_payment_intent_id",
-        "invoice": "stripe_invoice_id",
-        "charge": "stripe_charge_id",
-        "customer": "stripe_customer_id",
-    }.get(each.name, each.name)
+    each.name: _RENAMED.get(each.name, each.name)
     for each in dataclass_fields(Booking)
     if each.name not in ("kind", "metadata")
 }
